@@ -1,0 +1,51 @@
+package dev.veilraft.crypto;
+
+import java.security.GeneralSecurityException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * AES-256-GCM with a caller-supplied unique nonce, for the deterministic apply path where every
+ * replica must produce the same bytes. The caller guarantees that no (key, nonce) pair repeats:
+ * veilraft derives the nonce from the log index, which never repeats.
+ */
+public final class DeterministicCipher {
+  private static final int TAG_BITS = 128;
+
+  private DeterministicCipher() {}
+
+  public static byte[] nonceForIndex(long logIndex) {
+    byte[] nonce = new byte[12];
+    System.arraycopy(Hashes.u64(logIndex), 0, nonce, 4, 8);
+    return nonce;
+  }
+
+  public static byte[] encrypt(byte[] key, byte[] nonce, byte[] plaintext, byte[] associatedData) {
+    try {
+      Cipher cipher = cipher(Cipher.ENCRYPT_MODE, key, nonce, associatedData);
+      return cipher.doFinal(plaintext);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM encryption failed", e);
+    }
+  }
+
+  public static byte[] decrypt(byte[] key, byte[] nonce, byte[] ciphertext, byte[] associatedData)
+      throws CryptoException {
+    try {
+      Cipher cipher = cipher(Cipher.DECRYPT_MODE, key, nonce, associatedData);
+      return cipher.doFinal(ciphertext);
+    } catch (GeneralSecurityException e) {
+      throw new CryptoException("response does not authenticate (altered, or not for this request)");
+    }
+  }
+
+  private static Cipher cipher(int mode, byte[] key, byte[] nonce, byte[] aad) throws GeneralSecurityException {
+    Check.length(key, 32, "AES-256-GCM key");
+    Check.length(nonce, 12, "AES-GCM nonce");
+    Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+    cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
+    cipher.updateAAD(aad);
+    return cipher;
+  }
+}

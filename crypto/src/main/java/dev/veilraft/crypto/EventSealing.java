@@ -1,0 +1,86 @@
+package dev.veilraft.crypto;
+
+import com.google.protobuf.ByteString;
+import dev.veilraft.crypto.proto.HpkeWrap;
+import dev.veilraft.crypto.proto.SealedRequest;
+import dev.veilraft.crypto.proto.SealedResponse;
+
+/**
+ * How client events are sealed to the group and responses sealed back. Both sides live here so
+ * they cannot drift apart: the client SDK seals requests and opens responses; every replica opens
+ * requests and seals responses inside apply (deterministically: the response nonce comes from the
+ * log index, the response key from the request's HPKE context).
+ */
+public final class EventSealing {
+  private static final byte[] EVENT_LABEL = Hashes.utf8("veilraft/event/v1");
+  private static final byte[] RESPONSE_LABEL = Hashes.utf8("veilraft/response/v1");
+  private static final int RESPONSE_KEY_BYTES = 32;
+
+  private EventSealing() {}
+
+  /** HPKE info of a request: label || cluster id || epoch. */
+  public static byte[] requestInfo(byte[] clusterId, long epoch) {
+    return Hashes.concat(EVENT_LABEL, clusterId, Hashes.u64(epoch));
+  }
+
+  /** A request sealed by a client, with the key that opens its response. */
+  public record ClientSealed(SealedRequest request, byte[] responseKey) {}
+
+  /** Client side: seals an event to the epoch's group public key. */
+  public static ClientSealed sealRequest(byte[] groupPublicKey, byte[] clusterId, long epoch, byte[] event)
+      throws CryptoException {
+    Hpke.Sender sender = Hpke.sender(groupPublicKey, requestInfo(clusterId, epoch));
+    byte[] ciphertext = sender.seal(new byte[0], event);
+    SealedRequest request = SealedRequest.newBuilder()
+        .setClusterId(ByteString.copyFrom(clusterId))
+        .setEpoch(epoch)
+        .setEncapsulatedKey(ByteString.copyFrom(sender.encapsulatedKey()))
+        .setCiphertext(ByteString.copyFrom(ciphertext))
+        .build();
+    return new ClientSealed(request, sender.export(RESPONSE_LABEL, RESPONSE_KEY_BYTES));
+  }
+
+  /** A request opened by a replica, with the key to seal its response. */
+  public record Opened(byte[] event, byte[] responseKey) {}
+
+  /** Group side: opens a request with the epoch's group key. */
+  public static Opened openRequest(EpochSecret epochSecret, byte[] clusterId, SealedRequest request)
+      throws CryptoException {
+    Hpke.Receiver receiver = Hpke.receiver(epochSecret.groupKeyPair(), request.getEncapsulatedKey().toByteArray(),
+        requestInfo(clusterId, epochSecret.epoch()));
+    byte[] event = receiver.open(new byte[0], request.getCiphertext().toByteArray());
+    return new Opened(event, receiver.export(RESPONSE_LABEL, RESPONSE_KEY_BYTES));
+  }
+
+  /** Group side, inside apply: seals the response; deterministic for a given log index. */
+  public static SealedResponse sealResponse(byte[] responseKey, long epoch, long logIndex, byte[] response) {
+    byte[] ciphertext = DeterministicCipher.encrypt(responseKey, DeterministicCipher.nonceForIndex(logIndex),
+        response, responseAad(epoch, logIndex));
+    return SealedResponse.newBuilder().setEpoch(epoch).setLogIndex(logIndex)
+        .setCiphertext(ByteString.copyFrom(ciphertext)).build();
+  }
+
+  /** Client side: opens the response to its own request. */
+  public static byte[] openResponse(byte[] responseKey, SealedResponse response) throws CryptoException {
+    return DeterministicCipher.decrypt(responseKey, DeterministicCipher.nonceForIndex(response.getLogIndex()),
+        response.getCiphertext().toByteArray(), responseAad(response.getEpoch(), response.getLogIndex()));
+  }
+
+  private static byte[] responseAad(long epoch, long logIndex) {
+    return Hashes.concat(RESPONSE_LABEL, Hashes.u64(epoch), Hashes.u64(logIndex));
+  }
+
+  /** Seals a secret to one node's KEM key. */
+  public static HpkeWrap wrap(String nodeId, byte[] kemPublicKey, byte[] info, byte[] secret) throws CryptoException {
+    Hpke.Sealed sealed = Hpke.seal(kemPublicKey, Hashes.concat(info, Hashes.utf8(nodeId)), new byte[0], secret);
+    return HpkeWrap.newBuilder().setNodeId(nodeId)
+        .setEncapsulatedKey(ByteString.copyFrom(sealed.encapsulatedKey()))
+        .setCiphertext(ByteString.copyFrom(sealed.ciphertext())).build();
+  }
+
+  /** Opens a secret wrapped to this node. */
+  public static byte[] unwrap(KemKeyPair kem, byte[] info, HpkeWrap wrap) throws CryptoException {
+    return Hpke.open(kem, Hashes.concat(info, Hashes.utf8(wrap.getNodeId())), new byte[0],
+        new Hpke.Sealed(wrap.getEncapsulatedKey().toByteArray(), wrap.getCiphertext().toByteArray()));
+  }
+}
