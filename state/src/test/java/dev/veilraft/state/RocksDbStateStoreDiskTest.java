@@ -1,0 +1,246 @@
+package dev.veilraft.state;
+
+import static dev.veilraft.state.RocksDbStateStoreTest.SECRET;
+import static dev.veilraft.state.RocksDbStateStoreTest.filled;
+import static dev.veilraft.state.RocksDbStateStoreTest.utf8;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.CompressionType;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+
+/** What a host with the store's files can see and change, played by a test with a raw RocksDB handle. */
+class RocksDbStateStoreDiskTest {
+  private static final String MARKER_NAMESPACE = "veilraft-plaintext-ns";
+  private static final List<String> MARKERS =
+      List.of("plaintext-marker", "marker-key", "marker-value", "plaintext-ns");
+
+  @TempDir Path dir;
+
+  /** The host's view: RocksDB opened directly, without the store's keys. No compression, so nothing hides. */
+  interface RawEdit {
+    void apply(RocksDB db) throws RocksDBException;
+  }
+
+  static void editRaw(Path dir, RawEdit edit) throws RocksDBException {
+    editRaw(dir, false, edit);
+  }
+
+  static void editRaw(Path dir, boolean create, RawEdit edit) throws RocksDBException {
+    try (Options options = new Options().setCreateIfMissing(create).setCompressionType(CompressionType.NO_COMPRESSION);
+        RocksDB db = RocksDB.open(options, dir.toString())) {
+      edit.apply(db);
+    }
+  }
+
+  /** Every file under {@code dir} as Latin-1 text, so a byte search is a string search. */
+  static List<String> markersFound(Path dir, List<String> markers) throws IOException {
+    List<String> found = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        String bytes = new String(Files.readAllBytes(file), ISO_8859_1);
+        for (String marker : markers) {
+          if (bytes.contains(marker)) {
+            found.add(marker + " in " + file.getFileName());
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  static boolean hasFileEndingWith(Path dir, String suffix) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.anyMatch(file -> file.getFileName().toString().endsWith(suffix));
+    }
+  }
+
+  static void writeMarkers(RocksDbStateStore store, int count) throws StateException {
+    for (int i = 0; i < count; i++) {
+      StateTransaction tx = store.begin();
+      tx.put(MARKER_NAMESPACE, utf8("veilraft-plaintext-marker-key-" + i), utf8("veilraft-plaintext-marker-value-" + i));
+      tx.commit(store.appliedIndex() + 1);
+    }
+  }
+
+  @Test
+  void scanFindsPlaintextThatRocksDbStoresAsIs(@TempDir Path control) throws Exception {
+    // Proves the file scan below would see a marker if RocksDB held it in the clear (a positive control).
+    editRaw(control, true, db -> db.put(utf8("veilraft-plaintext-marker-key-0"), utf8("veilraft-plaintext-marker-value-0")));
+    assertThat(markersFound(control, MARKERS)).isNotEmpty();
+    editRaw(control, RocksDB::compactRange);
+    assertThat(hasFileEndingWith(control, ".sst")).isTrue();
+    assertThat(markersFound(control, MARKERS)).isNotEmpty();
+  }
+
+  @Test
+  void noPlaintextKeyValueOrNamespaceOnDisk() throws Exception {
+    // Proves no namespace, key or value bytes reach any file: WAL, LOG, MANIFEST, OPTIONS, or SST after flush and compaction.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      writeMarkers(store, 400);
+    }
+    assertThat(hasFileEndingWith(dir, ".log")).as("write-ahead log present").isTrue();
+    assertThat(markersFound(dir, MARKERS)).isEmpty();
+
+    editRaw(dir, RocksDB::compactRange);
+    assertThat(hasFileEndingWith(dir, ".sst")).as("table files present").isTrue();
+    assertThat(markersFound(dir, MARKERS)).isEmpty();
+
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      assertThat(store.appliedIndex()).isEqualTo(400);
+      assertThat(store.get(MARKER_NAMESPACE, utf8("veilraft-plaintext-marker-key-399")).orElseThrow())
+          .isEqualTo(utf8("veilraft-plaintext-marker-value-399"));
+    }
+    assertThat(markersFound(dir, MARKERS)).isEmpty();
+  }
+
+  @Test
+  void anotherStorageSecretDoesNotOpenTheStore() throws Exception {
+    // Proves a wrong storage secret is refused at open with an actionable message, and the store stays usable with the right one.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      writeMarkers(store, 3);
+    }
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, filled(32, 8)))
+        .isInstanceOf(StateException.class)
+        .hasMessageContaining("storage key does not open " + dir.toAbsolutePath())
+        .hasMessageContaining("wrong key or files altered");
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      assertThat(store.appliedIndex()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void wrongSecretIsRefusedEvenForAStoreWithNoEntries() throws Exception {
+    // Proves the canary alone identifies the key: a freshly created store already refuses another secret.
+    RocksDbStateStore.open(dir, SECRET).close();
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, filled(32, 8)))
+        .isInstanceOf(StateException.class).hasMessageContaining("storage key does not open");
+  }
+
+  @Test
+  void flippedValueByteFailsToAuthenticate() throws Exception {
+    // Proves a value altered on disk makes get fail naming the namespace, never returning altered data or the key.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      StateTransaction tx = store.begin();
+      tx.put("app/x", utf8("secret-key-name"), utf8("balance=100"));
+      tx.put("app/x", utf8("untouched"), utf8("fine"));
+      tx.commit(1);
+    }
+    byte[] location = RecordCipher.fromStorageSecret(SECRET).locate("app/x", utf8("secret-key-name"));
+    editRaw(dir, db -> {
+      byte[] sealed = db.get(location);
+      sealed[sealed.length - 20] ^= 0x01;
+      db.put(location, sealed);
+    });
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      assertThatThrownBy(() -> store.get("app/x", utf8("secret-key-name")))
+          .isInstanceOf(StateException.class)
+          .hasMessageContaining("namespace 'app/x'")
+          .hasMessageContaining("does not authenticate (altered on disk?)")
+          .hasMessageNotContaining("secret-key-name")
+          .hasMessageNotContaining("balance");
+      assertThatThrownBy(() -> store.begin().get("app/x", utf8("secret-key-name"))).isInstanceOf(StateException.class);
+      assertThat(store.get("app/x", utf8("untouched")).orElseThrow()).isEqualTo(utf8("fine"));
+    }
+  }
+
+  @Test
+  void valueMovedToAnotherKeyFailsToAuthenticate() throws Exception {
+    // Proves the host cannot swap records: a valid ciphertext copied under another key's location does not open.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      StateTransaction tx = store.begin();
+      tx.put("app/x", utf8("alice"), utf8("balance=100"));
+      tx.put("app/x", utf8("bob"), utf8("balance=1"));
+      tx.commit(1);
+    }
+    RecordCipher cipher = RecordCipher.fromStorageSecret(SECRET);
+    byte[] alice = cipher.locate("app/x", utf8("alice"));
+    byte[] bob = cipher.locate("app/x", utf8("bob"));
+    editRaw(dir, db -> db.put(bob, db.get(alice)));
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      assertThatThrownBy(() -> store.get("app/x", utf8("bob")))
+          .isInstanceOf(StateException.class).hasMessageContaining("does not authenticate");
+      assertThat(store.get("app/x", utf8("alice")).orElseThrow()).isEqualTo(utf8("balance=100"));
+    }
+  }
+
+  @Test
+  void alteredCanaryOrAppliedIndexIsRefusedAtOpen() throws Exception {
+    // Proves the store's own records are checked too: an altered canary or applied index stops open.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      writeMarkers(store, 2);
+    }
+    RecordCipher cipher = RecordCipher.fromStorageSecret(SECRET);
+    byte[] canary = cipher.locate(RocksDbStateStore.META_NAMESPACE, utf8("canary"));
+    byte[] index = cipher.locate(RocksDbStateStore.META_NAMESPACE, utf8("applied-index"));
+    byte[][] original = new byte[1][];
+    editRaw(dir, db -> {
+      original[0] = db.get(canary);
+      db.put(canary, db.get(index));
+    });
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, SECRET))
+        .isInstanceOf(StateException.class).hasMessageContaining("storage key does not open");
+
+    editRaw(dir, db -> {
+      db.put(canary, original[0]);
+      byte[] sealed = db.get(index);
+      sealed[sealed.length - 1] ^= 0x01;
+      db.put(index, sealed);
+    });
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, SECRET))
+        .isInstanceOf(StateException.class)
+        .hasMessageContaining("namespace '_meta'")
+        .hasMessageContaining("does not authenticate");
+  }
+
+  @Test
+  void lockHeldByAnotherHandleIsReportedWithTheDirectory() throws Exception {
+    // Proves a second open of a directory in use fails with RocksDB's reason and the directory, not a crash.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      assertThatThrownBy(() -> RocksDbStateStore.open(dir, SECRET))
+          .isInstanceOf(StateException.class)
+          .hasMessageContaining("RocksDB could not open state store " + dir.toAbsolutePath())
+          .hasMessageContaining("lock");
+      assertThat(store.appliedIndex()).isZero();
+    }
+  }
+
+  @Test
+  void damagedFilesAreReportedAsStateExceptions() throws Exception {
+    // Proves damaged RocksDB files surface as StateException naming the directory, at open or at read.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      writeMarkers(store, 50);
+    }
+    editRaw(dir, RocksDB::compactRange);
+    Path table;
+    try (Stream<Path> files = Files.list(dir)) {
+      table = files.filter(file -> file.toString().endsWith(".sst")).findFirst().orElseThrow();
+    }
+    byte[] bytes = Files.readAllBytes(table);
+    bytes[100] ^= 0x5a;
+    Files.write(table, bytes);
+    assertThatThrownBy(() -> {
+      try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+        for (int i = 0; i < 50; i++) {
+          store.get(MARKER_NAMESPACE, utf8("veilraft-plaintext-marker-key-" + i));
+        }
+      }
+    }).isInstanceOf(StateException.class).hasMessageContaining(dir.toAbsolutePath().toString());
+
+    Files.writeString(dir.resolve("CURRENT"), "not a manifest name");
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, SECRET))
+        .isInstanceOf(StateException.class)
+        .hasMessageContaining("RocksDB could not open state store " + dir.toAbsolutePath());
+  }
+}
