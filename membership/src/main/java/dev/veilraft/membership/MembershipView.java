@@ -1,0 +1,122 @@
+package dev.veilraft.membership;
+
+import com.google.protobuf.ByteString;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.membership.proto.MemberRecord;
+import dev.veilraft.membership.proto.MembershipSnapshot;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The replicated membership view at one log index: genesis, admitted members, the current key
+ * epoch and the last leader time. Immutable; every change returns a new view.
+ */
+public final class MembershipView {
+  private final MembershipSnapshot snapshot;
+  private final GenesisDocument genesis;
+  private final SortedMap<String, MemberRecord> members;
+
+  private MembershipView(MembershipSnapshot snapshot, GenesisDocument genesis) {
+    this.snapshot = snapshot;
+    this.genesis = genesis;
+    TreeMap<String, MemberRecord> map = new TreeMap<>();
+    for (MemberRecord m : snapshot.getMembersList()) {
+      map.put(m.getNodeId(), m);
+    }
+    this.members = Collections.unmodifiableSortedMap(map);
+  }
+
+  public static MembershipView empty() {
+    return new MembershipView(MembershipSnapshot.getDefaultInstance(), null);
+  }
+
+  /** Restores a stored view; the genesis inside was validated when it was first applied. */
+  public static MembershipView of(MembershipSnapshot snapshot) throws GenesisException {
+    GenesisDocument genesis = snapshot.getGenesis().isEmpty()
+        ? null : GenesisDocument.fromGenesisBytes(snapshot.getGenesis().toByteArray());
+    return new MembershipView(snapshot, genesis);
+  }
+
+  public boolean initialized() {
+    return genesis != null;
+  }
+
+  public GenesisDocument genesis() {
+    if (genesis == null) {
+      throw new IllegalStateException("cluster is not initialized: no genesis applied yet");
+    }
+    return genesis;
+  }
+
+  public SortedMap<String, MemberRecord> members() {
+    return members;
+  }
+
+  public List<String> memberIds() {
+    return List.copyOf(members.keySet());
+  }
+
+  public Optional<MemberRecord> member(String nodeId) {
+    return Optional.ofNullable(members.get(nodeId));
+  }
+
+  public long epoch() {
+    return snapshot.getEpoch();
+  }
+
+  public byte[] groupPublicKey() {
+    return snapshot.getGroupPublicKey().toByteArray();
+  }
+
+  public byte[] keyId() {
+    return snapshot.getKeyId().toByteArray();
+  }
+
+  public long lastLeaderTimeMs() {
+    return snapshot.getLastLeaderTimeMs();
+  }
+
+  public MembershipSnapshot toSnapshot() {
+    return snapshot;
+  }
+
+  /**
+   * SHA-256 over the sorted members' ids and KEM keys: binds an epoch secret to exactly the
+   * members that received it.
+   */
+  public byte[] membersHash() {
+    var digest = Hashes.newDigest("SHA-256");
+    for (MemberRecord m : members.values()) {
+      digest.update(Hashes.utf8(m.getNodeId()));
+      digest.update(Hashes.sha256(m.getKemPublicKey().toByteArray()));
+    }
+    return digest.digest();
+  }
+
+  public MembershipView withGenesis(GenesisDocument doc) {
+    return new MembershipView(snapshot.toBuilder().setGenesis(ByteString.copyFrom(doc.genesisBytes())).build(), doc);
+  }
+
+  public MembershipView withMember(MemberRecord member) {
+    TreeMap<String, MemberRecord> map = new TreeMap<>(members);
+    map.put(member.getNodeId(), member);
+    return new MembershipView(snapshot.toBuilder().clearMembers().addAllMembers(map.values()).build(), genesis);
+  }
+
+  /** Log index of the entry that created the current epoch. */
+  public long epochIndex() {
+    return snapshot.getEpochIndex();
+  }
+
+  public MembershipView withEpoch(long epoch, byte[] groupPublicKey, byte[] keyId, long index) {
+    return new MembershipView(snapshot.toBuilder().setEpoch(epoch).setEpochIndex(index)
+        .setGroupPublicKey(ByteString.copyFrom(groupPublicKey)).setKeyId(ByteString.copyFrom(keyId)).build(), genesis);
+  }
+
+  public MembershipView withLeaderTime(long leaderTimeMs) {
+    return new MembershipView(snapshot.toBuilder().setLastLeaderTimeMs(leaderTimeMs).build(), genesis);
+  }
+}
