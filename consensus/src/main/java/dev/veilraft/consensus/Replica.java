@@ -1,0 +1,278 @@
+package dev.veilraft.consensus;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.EntryError;
+import dev.veilraft.consensus.proto.InitDecision;
+import dev.veilraft.consensus.proto.LogEntry;
+import dev.veilraft.consensus.proto.Proposal;
+import dev.veilraft.crypto.Check;
+import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.EpochSecret;
+import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.KemKeyPair;
+import dev.veilraft.crypto.attestation.EvidenceVerifier;
+import dev.veilraft.crypto.proto.Event;
+import dev.veilraft.crypto.proto.EventResult;
+import dev.veilraft.crypto.proto.HpkeWrap;
+import dev.veilraft.crypto.proto.SealedRequest;
+import dev.veilraft.membership.Admission;
+import dev.veilraft.membership.Bootstrap;
+import dev.veilraft.membership.EpochKeyring;
+import dev.veilraft.membership.KeyEpochs;
+import dev.veilraft.membership.MembershipStore;
+import dev.veilraft.membership.MembershipView;
+import dev.veilraft.membership.proto.AdmitNode;
+import dev.veilraft.membership.proto.InitCluster;
+import dev.veilraft.membership.proto.KeyEpoch;
+import dev.veilraft.membership.proto.KeyEpochDecision;
+import dev.veilraft.state.StateException;
+import dev.veilraft.state.StateStore;
+import dev.veilraft.state.StateTransaction;
+import dev.veilraft.state.kv.KvApp;
+import dev.veilraft.state.kv.KvResult;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * The deterministic apply path: a committed log entry and the state before it give the state
+ * after it and the reply. No Ratis types, no clock (time comes from the entry's leader stamp),
+ * no randomness, no I/O beyond the state transaction. Bad entries get a deterministic
+ * {@link EntryError}; local corruption halts the replica instead of letting it diverge.
+ */
+public final class Replica {
+  static final String SECRETS_NAMESPACE = "node/epochs";
+
+  private final StateStore store;
+  private final byte[] clusterId;
+  private final String nodeId;
+  private final KemKeyPair kem;
+  private final EvidenceVerifier verifier;
+  private final EpochKeyring keyring;
+  private final List<Consumer<MembershipView>> listeners = new CopyOnWriteArrayList<>();
+  private volatile MembershipView view;
+
+  public Replica(StateStore store, byte[] clusterId, String nodeId, KemKeyPair kem, EvidenceVerifier verifier,
+      EpochKeyring keyring) throws StateException {
+    this.store = store;
+    this.clusterId = clusterId.clone();
+    this.nodeId = nodeId;
+    this.kem = kem;
+    this.verifier = verifier;
+    this.keyring = keyring;
+    this.view = MembershipStore.load(store);
+    for (long epoch = 1; epoch <= view.epoch(); epoch++) {
+      long e = epoch;
+      store.get(SECRETS_NAMESPACE, Hashes.u64(e)).ifPresent(s -> keyring.put(EpochSecret.restore(e, s)));
+    }
+  }
+
+  public MembershipView view() {
+    return view;
+  }
+
+  public long appliedIndex() {
+    return store.appliedIndex();
+  }
+
+  public EpochKeyring keyring() {
+    return keyring;
+  }
+
+  public byte[] clusterId() {
+    return clusterId.clone();
+  }
+
+  /** Called on the apply thread after every entry that changed the membership view. */
+  public void addListener(Consumer<MembershipView> listener) {
+    listeners.add(listener);
+  }
+
+  /** Applies the entry at {@code index}; entries at or below the stored applied index are skipped (restart replay). */
+  public ApplyResult apply(long index, byte[] entryBytes) {
+    if (index <= store.appliedIndex()) {
+      return error("ALREADY_APPLIED", "entry " + index + " was applied before this restart");
+    }
+    MembershipView before = view;
+    StateTransaction tx = store.begin();
+    ApplyResult result;
+    MembershipView after;
+    try {
+      LogEntry entry = LogEntry.parseFrom(entryBytes);
+      long leaderTime = Math.max(entry.getLeaderTimeMs(), before.lastLeaderTimeMs());
+      Applied applied = applyProposal(tx, before.withLeaderTime(leaderTime), index, leaderTime, entry.getProposal());
+      result = applied.result();
+      after = applied.view();
+    } catch (InvalidProtocolBufferException e) {
+      result = error("MALFORMED_ENTRY", "log entry is not a LogEntry protobuf: " + e.getMessage());
+      after = before;
+    } catch (StateException e) {
+      throw new ReplicaHaltedException("state store failed at index " + index + ": " + e.getMessage(), e);
+    }
+    MembershipStore.save(tx, after);
+    try {
+      tx.commit(index);
+    } catch (StateException e) {
+      throw new ReplicaHaltedException("cannot commit index " + index + ": " + e.getMessage(), e);
+    }
+    publish(before, after);
+    return result;
+  }
+
+  private void publish(MembershipView before, MembershipView after) {
+    view = after;
+    if (!after.members().equals(before.members()) || after.epoch() != before.epoch()) {
+      listeners.forEach(l -> l.accept(after));
+    }
+  }
+
+  private record Applied(ApplyResult result, MembershipView view) {}
+
+  private Applied applyProposal(StateTransaction tx, MembershipView v, long index, long leaderTime,
+      ByteString proposalBytes) throws StateException {
+    Proposal proposal;
+    try {
+      proposal = Proposal.parseFrom(proposalBytes);
+    } catch (InvalidProtocolBufferException e) {
+      return new Applied(error("MALFORMED_ENTRY", "proposal is not a Proposal protobuf: " + e.getMessage()), v);
+    }
+    return switch (proposal.getBodyCase()) {
+      case INIT_CLUSTER -> applyInit(v, proposal.getInitCluster(), index, leaderTime);
+      case ADMIT_NODE -> applyAdmit(tx, v, proposal.getAdmitNode(), index, leaderTime);
+      case KEY_EPOCH -> applyKeyEpoch(tx, v, proposal.getKeyEpoch(), index);
+      case CLIENT_EVENT -> new Applied(applyEvent(tx, v, proposal.getClientEvent(), index), v);
+      case BODY_NOT_SET -> new Applied(error("MALFORMED_ENTRY", "proposal has no body"), v);
+    };
+  }
+
+  private Applied applyInit(MembershipView v, InitCluster init, long index, long leaderTime) {
+    Bootstrap.Outcome outcome = Bootstrap.decide(v, init, clusterId, index, leaderTime, verifier);
+    InitDecision.Builder decision = InitDecision.newBuilder().setAccepted(outcome.view() != null);
+    if (outcome.view() == null) {
+      return new Applied(ApplyResult.newBuilder().setInit(decision.setReason(outcome.rejection())).build(), v);
+    }
+    return new Applied(ApplyResult.newBuilder().setInit(decision.setReason("initialized")).build(), outcome.view());
+  }
+
+  private Applied applyAdmit(StateTransaction tx, MembershipView v, AdmitNode admit, long index, long leaderTime)
+      throws StateException {
+    Admission.Outcome outcome = Admission.decide(v, admit, index, leaderTime, verifier,
+        nonce -> MembershipStore.nonceUsed(tx, nonce));
+    if (outcome.usedNonce() != null) {
+      MembershipStore.markNonceUsed(tx, outcome.usedNonce());
+    }
+    MembershipView next = outcome.member() == null ? v : v.withMember(outcome.member());
+    return new Applied(ApplyResult.newBuilder().setAdmit(outcome.decision()).build(), next);
+  }
+
+  private Applied applyKeyEpoch(StateTransaction tx, MembershipView v, KeyEpoch entry, long index) {
+    KeyEpochDecision decision = KeyEpochs.check(v, entry);
+    ApplyResult result = ApplyResult.newBuilder().setKeyEpoch(decision).build();
+    if (!decision.getAccepted()) {
+      return new Applied(result, v);
+    }
+    EpochSecret secret = localSecret(v, entry);
+    if (secret != null) {
+      keyring.put(secret);
+      tx.put(SECRETS_NAMESPACE, Hashes.u64(entry.getEpoch()), secret.secretBytes());
+    }
+    return new Applied(result, v.withEpoch(entry.getEpoch(), entry.getGroupPublicKey().toByteArray(),
+        entry.getKeyId().toByteArray(), index));
+  }
+
+  /**
+   * This node's S_e: derived from the wrap addressed to it, or taken from the history it received
+   * when it joined. Null when this node is not a member of the epoch. A member that cannot derive
+   * a secret matching the entry's commitment halts.
+   */
+  private EpochSecret localSecret(MembershipView v, KeyEpoch entry) {
+    long epoch = entry.getEpoch();
+    HpkeWrap mine = entry.getWrapsList().stream().filter(w -> w.getNodeId().equals(nodeId)).findFirst().orElse(null);
+    EpochSecret secret;
+    if (mine != null) {
+      EpochSecret previous = epoch == 1 ? null : keyring.get(epoch - 1).orElseThrow(() -> new ReplicaHaltedException(
+          "node " + nodeId + " is a member of epoch " + epoch + " but does not hold the secret of epoch " + (epoch - 1)));
+      try {
+        byte[] fresh = EventSealing.unwrap(kem, KeyEpochs.wrapInfo(clusterId, epoch), mine);
+        secret = KeyEpochs.derive(v, previous, epoch, fresh);
+      } catch (CryptoException | IllegalArgumentException e) {
+        throw new ReplicaHaltedException("cannot open this node's wrap of epoch " + epoch + ": " + e.getMessage(), e);
+      }
+    } else {
+      secret = keyring.get(epoch).orElse(null);
+      if (secret == null) {
+        return null;
+      }
+    }
+    if (!secret.matches(entry.getKeyId().toByteArray())
+        || !Arrays.equals(secret.groupPublicKey(), entry.getGroupPublicKey().toByteArray())) {
+      throw new ReplicaHaltedException("secret of epoch " + epoch + " does not match the entry's key id: "
+          + "this node would diverge, so it stops");
+    }
+    return secret;
+  }
+
+  private ApplyResult applyEvent(StateTransaction tx, MembershipView v, SealedRequest request, long index)
+      throws StateException {
+    if (!v.initialized() || v.epoch() == 0) {
+      return error("NOT_INITIALIZED", "cluster has no key epoch yet");
+    }
+    if (!Arrays.equals(request.getClusterId().toByteArray(), clusterId)) {
+      return error("WRONG_CLUSTER", "request is sealed to cluster " + Hashes.shortHex(request.getClusterId().toByteArray(), 8)
+          + ", this is " + Hashes.shortHex(clusterId, 8));
+    }
+    if (request.getEpoch() != v.epoch()) {
+      return error("UNKNOWN_EPOCH", "request is sealed to epoch " + request.getEpoch() + ", the current epoch is "
+          + v.epoch() + "; fetch /v1/cluster and seal again");
+    }
+    if (request.getCiphertext().size() > Limits.SEALED_REQUEST_BYTES_MAX) {
+      return error("EVENT_TOO_LARGE", "sealed request is " + request.getCiphertext().size() + " bytes, more than "
+          + Limits.SEALED_REQUEST_BYTES_MAX);
+    }
+    EpochSecret secret = keyring.get(v.epoch()).orElseThrow(() -> new ReplicaHaltedException(
+        "node " + nodeId + " does not hold the secret of the current epoch " + v.epoch()));
+    EventSealing.Opened opened;
+    try {
+      opened = EventSealing.openRequest(secret, clusterId, request);
+    } catch (CryptoException e) {
+      return error("UNDECRYPTABLE_EVENT", "request does not open with the epoch " + v.epoch() + " group key");
+    }
+    EventResult eventResult = dispatch(tx, opened.event());
+    return ApplyResult.newBuilder().setSealedResponse(
+        EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, eventResult.toByteArray())).build();
+  }
+
+  private static EventResult dispatch(StateTransaction tx, byte[] eventBytes) throws StateException {
+    Event event;
+    try {
+      event = Event.parseFrom(eventBytes);
+    } catch (InvalidProtocolBufferException e) {
+      return rejected("event is not an Event protobuf: " + e.getMessage());
+    }
+    if (event.getRequest().size() > Limits.EVENT_BYTES_MAX) {
+      return rejected("event request is " + event.getRequest().size() + " bytes, more than " + Limits.EVENT_BYTES_MAX);
+    }
+    if (!KvApp.NAME.equals(event.getApp())) {
+      return rejected("unknown app '" + Check.printable(event.getApp())
+          + "'; this cluster runs: " + KvApp.NAME);
+    }
+    KvResult result = KvApp.apply(tx, event.getRequest().toByteArray());
+    if (!result.ok()) {
+      return rejected(result.error());
+    }
+    return EventResult.newBuilder().setStatus(EventResult.Status.OK).setResponse(result.response().toByteString()).build();
+  }
+
+
+  private static EventResult rejected(String message) {
+    return EventResult.newBuilder().setStatus(EventResult.Status.REJECTED).setError(message).build();
+  }
+
+  static ApplyResult error(String code, String message) {
+    return ApplyResult.newBuilder().setError(EntryError.newBuilder().setCode(code).setMessage(message)).build();
+  }
+}

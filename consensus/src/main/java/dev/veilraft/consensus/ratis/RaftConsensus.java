@@ -1,0 +1,272 @@
+package dev.veilraft.consensus.ratis;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.veilraft.consensus.Replica;
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.Proposal;
+import dev.veilraft.crypto.NodeIdentity;
+import dev.veilraft.membership.proto.MemberRecord;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's Raft server and its client into the group, over gRPC with attested mutual TLS.
+ * The only class that touches Ratis; its API speaks veilraft types.
+ */
+public final class RaftConsensus implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftConsensus.class);
+  /** Bounded retries: the default policy retries reconfiguration timeouts forever. */
+  private static final int CLIENT_ATTEMPTS_MAX = 40;
+  private static final TimeDuration CLIENT_RETRY_SLEEP = TimeDuration.valueOf(250, TimeUnit.MILLISECONDS);
+  private static final int CONF_CHANGE_ATTEMPTS_MAX = 10;
+
+  /** Where the node listens and stores its log. */
+  public record Settings(Path storageDir, String host, int port, Duration electionTimeoutMin, Duration electionTimeoutMax) {
+    public String address() {
+      return host + ":" + port;
+    }
+  }
+
+  private final Settings settings;
+  private final NodeIdentity identity;
+  private final Replica replica;
+  private final RaftGroupId groupId;
+  private final RaftPeerId selfId;
+  private final RaftProperties properties;
+  private final Parameters parameters;
+  private final RaftServer server;
+  private final Set<String> bootstrapTrust;
+  private volatile RaftClient client;
+  private volatile Set<RaftPeer> clientPeers = Set.of();
+
+  private RaftConsensus(Settings settings, NodeIdentity identity, Replica replica, Set<String> bootstrapTrust,
+      boolean founder, Clock clock) throws IOException {
+    this.settings = settings;
+    this.identity = identity;
+    this.replica = replica;
+    this.groupId = RaftIds.groupId(replica.clusterId());
+    this.selfId = RaftPeerId.valueOf(identity.nodeId());
+    this.bootstrapTrust = Set.copyOf(bootstrapTrust);
+    this.properties = properties(settings);
+    this.parameters = new Parameters();
+    GrpcConfigKeys.TLS.setConf(parameters, PeerTls.config(identity, this::trustedNodeIds));
+    boolean existing = Files.isDirectory(settings.storageDir().resolve(groupId.getUuid().toString()));
+    RaftGroup group = founder && !existing
+        ? RaftGroup.valueOf(groupId, RaftIds.peer(identity.nodeId(), settings.address()))
+        : RaftGroup.valueOf(groupId);
+    this.server = RaftServer.newBuilder()
+        .setServerId(selfId)
+        .setGroup(group)
+        .setStateMachine(new VeilraftStateMachine(replica, clock))
+        .setProperties(properties)
+        .setParameters(parameters)
+        .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
+        .build();
+  }
+
+  /**
+   * Starts the Raft server. A founder with empty storage starts a one-member group; every other
+   * node starts with an empty group (or recovers its own) and is added by the leader.
+   * {@code bootstrapTrust} names nodes trusted before this node has applied their admission.
+   */
+  public static RaftConsensus start(Settings settings, NodeIdentity identity, Replica replica,
+      Set<String> bootstrapTrust, boolean founder, Clock clock) throws IOException {
+    Files.createDirectories(settings.storageDir());
+    RaftConsensus consensus = new RaftConsensus(settings, identity, replica, bootstrapTrust, founder, clock);
+    consensus.server.start();
+    LOG.info("raft server {} listening on {} for group {}", identity.nodeId(), settings.address(), consensus.groupId);
+    return consensus;
+  }
+
+  private static RaftProperties properties(Settings settings) {
+    RaftProperties p = new RaftProperties();
+    RaftConfigKeysHelper.setRpcType(p);
+    RaftServerConfigKeys.setStorageDir(p, List.of(settings.storageDir().toFile()));
+    GrpcConfigKeys.Server.setHost(p, settings.host());
+    GrpcConfigKeys.Server.setPort(p, settings.port());
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(settings.electionTimeoutMin().toMillis(), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(settings.electionTimeoutMax().toMillis(), TimeUnit.MILLISECONDS));
+    return p;
+  }
+
+  /** Admitted members (from the replicated view), this node, and the bootstrap set. */
+  private Set<String> trustedNodeIds() {
+    Set<String> ids = new HashSet<>(replica.view().members().keySet());
+    ids.add(identity.nodeId());
+    ids.addAll(bootstrapTrust);
+    return ids;
+  }
+
+  /** Submits a proposal to the group and returns the applied result. */
+  public CompletableFuture<ApplyResult> submit(Proposal proposal) {
+    RaftClient c;
+    try {
+      c = client();
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(proposal.toByteArray())))
+        .thenApply(RaftConsensus::decodeReply);
+  }
+
+  private static ApplyResult decodeReply(RaftClientReply reply) {
+    if (!reply.isSuccess()) {
+      throw new CompletionException(reply.getException() != null ? reply.getException()
+          : new IOException("raft request failed without an exception"));
+    }
+    try {
+      return ApplyResult.parseFrom(reply.getMessage().getContent().toByteArray());
+    } catch (InvalidProtocolBufferException e) {
+      throw new CompletionException(new IOException("reply is not an ApplyResult", e));
+    }
+  }
+
+  /**
+   * Adds an admitted member to the Raft configuration: first as a listener, then as a voter once
+   * the leader replicated to it. Compare-and-set against the configuration this node sees, so two
+   * members adding different joiners at once cannot overwrite each other.
+   */
+  public void addMember(MemberRecord member) throws IOException {
+    RaftPeer peer = RaftIds.peer(member.getNodeId(), member.getRaftAddress());
+    changeConfiguration(peer, true);
+    changeConfiguration(peer, false);
+    LOG.info("node {} is a voting member of the raft group", member.getNodeId());
+  }
+
+  private void changeConfiguration(RaftPeer peer, boolean asListener) throws IOException {
+    IOException last = null;
+    for (int attempt = 1; attempt <= CONF_CHANGE_ATTEMPTS_MAX; attempt++) {
+      var conf = server.getDivision(groupId).getRaftConf();
+      List<RaftPeer> voters = new ArrayList<>(conf.getCurrentPeers());
+      List<RaftPeer> listeners = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+      boolean isVoter = voters.stream().anyMatch(p -> p.getId().equals(peer.getId()));
+      boolean isListener = listeners.stream().anyMatch(p -> p.getId().equals(peer.getId()));
+      if (isVoter || (asListener && isListener)) {
+        return;
+      }
+      List<RaftPeer> newVoters = new ArrayList<>(voters);
+      List<RaftPeer> newListeners = new ArrayList<>(listeners);
+      newListeners.removeIf(p -> p.getId().equals(peer.getId()));
+      (asListener ? newListeners : newVoters).add(peer);
+      SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
+          .setServersInNewConf(newVoters).setListenersInNewConf(newListeners)
+          .setServersInCurrentConf(voters).setListenersInCurrentConf(listeners)
+          .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET).build();
+      try {
+        RaftClientReply reply = client().admin().setConfiguration(args);
+        if (reply.isSuccess()) {
+          return;
+        }
+        last = new IOException("setConfiguration refused: " + reply.getException());
+      } catch (IOException e) {
+        last = e;
+      }
+      LOG.info("configuration change for {} (attempt {}) failed: {}", peer.getId(), attempt, last.getMessage());
+    }
+    throw last;
+  }
+
+  public boolean isLeader() {
+    try {
+      return server.getDivision(groupId).getInfo().isLeader();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  public Optional<String> leaderId() {
+    try {
+      RaftPeerId leader = server.getDivision(groupId).getInfo().getLeaderId();
+      return Optional.ofNullable(leader).map(RaftPeerId::toString);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Ids of the voting members in the Raft configuration this node sees. */
+  public Set<String> votingMembers() {
+    try {
+      Set<String> ids = new HashSet<>();
+      server.getDivision(groupId).getRaftConf().getCurrentPeers().forEach(p -> ids.add(p.getId().toString()));
+      return ids;
+    } catch (IOException e) {
+      return Set.of();
+    }
+  }
+
+  public String address() {
+    return settings.address();
+  }
+
+  private synchronized RaftClient client() throws IOException {
+    Set<RaftPeer> peers = new HashSet<>(server.getDivision(groupId).getRaftConf().getCurrentPeers());
+    if (peers.isEmpty()) {
+      peers = Set.of(RaftIds.peer(identity.nodeId(), settings.address()));
+    }
+    if (client == null || !peers.equals(clientPeers)) {
+      if (client != null) {
+        client.close();
+      }
+      RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_ATTEMPTS_MAX, CLIENT_RETRY_SLEEP);
+      client = RaftClient.newBuilder()
+          .setClientId(ClientId.randomId())
+          .setRaftGroup(RaftGroup.valueOf(groupId, peers))
+          .setProperties(properties)
+          .setParameters(parameters)
+          .setRetryPolicy(retry)
+          .build();
+      clientPeers = peers;
+    }
+    return client;
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    if (client != null) {
+      client.close();
+      client = null;
+    }
+    server.close();
+  }
+
+  /** Keeps the RPC type choice in one place: gRPC is the only Ratis transport with TLS. */
+  private static final class RaftConfigKeysHelper {
+    static void setRpcType(RaftProperties p) {
+      org.apache.ratis.RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    }
+  }
+}
