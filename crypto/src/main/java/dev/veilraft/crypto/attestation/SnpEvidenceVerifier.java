@@ -1,0 +1,182 @@
+package dev.veilraft.crypto.attestation;
+
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.proto.Evidence;
+import dev.veilraft.crypto.proto.Platform;
+import dev.veilraft.crypto.proto.TcbVersion;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The platform layer for SEV-SNP-format evidence: is this a genuine report, signed by a key that
+ * chains to a trusted root, and consistent with its endorsements? It says nothing about whether
+ * the report is acceptable (measurement, debug, TCB floor, binding): that is {@link PolicyChecks}.
+ * The same checks run for real SEV_SNP evidence (AMD roots) and for SIMULATED_SNP evidence (the
+ * cluster's simulated root), so the simulated TEE exercises the real code path. Thread-safe.
+ */
+public final class SnpEvidenceVerifier {
+  /** Highest VMPL the SNP architecture defines. */
+  static final long VMPL_MAX = 3;
+
+  private final Platform platform;
+  private final SnpChainVerifier chains;
+
+  public SnpEvidenceVerifier(Platform platform, List<SnpTrustAnchor> anchors) {
+    this.platform = Objects.requireNonNull(platform);
+    if (platform != Platform.SEV_SNP && platform != Platform.SIMULATED_SNP) {
+      throw new IllegalArgumentException("SNP-format evidence is SEV_SNP or SIMULATED_SNP, not " + platform);
+    }
+    if (anchors.isEmpty()) {
+      throw new IllegalArgumentException("an SNP verifier needs at least one trust anchor");
+    }
+    this.chains = new SnpChainVerifier(anchors);
+  }
+
+  /** Real SEV-SNP evidence, trusting AMD's ARKs for Milan, Genoa and Turin. */
+  public static SnpEvidenceVerifier forAmd() {
+    return new SnpEvidenceVerifier(Platform.SEV_SNP, SnpTrustAnchor.amdRoots());
+  }
+
+  /** INSECURE simulated evidence, trusting only the simulated ARK whose DER has this SHA-256. */
+  public static SnpEvidenceVerifier forSimulated(byte[] simulatedArkSha256) {
+    return new SnpEvidenceVerifier(Platform.SIMULATED_SNP, List.of(SnpTrustAnchor.simulated(simulatedArkSha256)));
+  }
+
+  public Platform platform() {
+    return platform;
+  }
+
+  /**
+   * Platform checks only, at instant {@code at} for certificate validity. Accepted results carry
+   * the claims; this never throws on bad evidence.
+   */
+  public AttestationResult verifyPlatform(Evidence evidence, Instant at) {
+    Objects.requireNonNull(at, "at");
+    try {
+      return AttestationResult.accept(check(evidence, at));
+    } catch (Rejection rejection) {
+      return rejection.toResult();
+    } catch (RuntimeException e) {
+      return AttestationResult.reject(RejectReason.MALFORMED_EVIDENCE,
+          "evidence could not be read: " + e.getClass().getSimpleName());
+    }
+  }
+
+  /** The checks, in order; the first failure is the reason reported. */
+  Claims check(Evidence evidence, Instant at) throws Rejection {
+    if (evidence == null) {
+      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "no evidence");
+    }
+    if (evidence.getPlatform() != platform) {
+      throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED, "this verifier checks " + platform
+          + " evidence, got " + evidence.getPlatform());
+    }
+    SnpReport report = parse(evidence);
+    checkReportFields(report);
+    SnpChainVerifier.VerifiedChain chain = chains.verify(evidence.getCertChainList());
+    SnpProduct product = product(report, chain);
+    SnpChainVerifier.checkValidity(chain, at);
+    if (!report.verifySignature(chain.leaf().getPublicKey())) {
+      throw new Rejection(RejectReason.SIGNATURE_INVALID, "report signature does not verify under the "
+          + signingKeyName(report) + " '" + SnpChainVerifier.commonName(chain.leaf())
+          + "' (report altered, or signed by another key)");
+    }
+    checkChipId(report, chain, product);
+    TcbVersion reportedTcb = checkTcb(report, chain, product);
+    return new Claims(platform, report.version(), report.measurement(), report.reportData(), report.hostData(),
+        report.chipId(), reportedTcb, report.debugAllowed(), (int) report.vmpl());
+  }
+
+  private static SnpReport parse(Evidence evidence) throws Rejection {
+    if (evidence.getReport().size() != SnpReport.BYTES) {
+      // Checked before copying: the report field may be arbitrarily large.
+      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "SEV-SNP report must be " + SnpReport.BYTES
+          + " bytes (0x4A0), got " + evidence.getReport().size() + " bytes");
+    }
+    try {
+      return SnpReport.parse(evidence.getReport().toByteArray());
+    } catch (MalformedReportException e) {
+      throw new Rejection(e.reason(), e.getMessage());
+    }
+  }
+
+  private static void checkReportFields(SnpReport report) throws Rejection {
+    if (report.signatureAlgo() != SnpReport.SIGNATURE_ALGO_ECDSA_P384_SHA384) {
+      throw new Rejection(RejectReason.UNSUPPORTED_SIGNATURE_ALGORITHM, "report signature algorithm "
+          + report.signatureAlgo() + " is not supported (only 1, ECDSA P-384 with SHA-384, is)");
+    }
+    int signingKey = report.signingKey();
+    if (signingKey == SnpReport.SIGNING_KEY_NONE) {
+      throw new Rejection(RejectReason.SIGNATURE_INVALID, "report is unsigned (signing key field 7, 'none')");
+    }
+    if (signingKey != SnpReport.SIGNING_KEY_VCEK && signingKey != SnpReport.SIGNING_KEY_VLEK) {
+      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "report signing key field " + signingKey
+          + " is reserved (0 = VCEK, 1 = VLEK)");
+    }
+    if (!report.signatureAreaTailIsZero()) {
+      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "report bytes 0x330..0x49F after the signature must "
+          + "be zero (they are not signed, so they must not carry anything)");
+    }
+    if (report.vmpl() > VMPL_MAX) {
+      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "report VMPL " + report.vmpl() + " is outside 0.."
+          + VMPL_MAX);
+    }
+  }
+
+  /**
+   * The product decides the TCB layout. Version 3+ reports name it by CPUID; it must agree with
+   * the chain (a Genoa report cannot be endorsed by the Milan chain). Version 2 reports rely on the
+   * chain; a simulated chain without a product name is Milan, the only simulated product.
+   */
+  private static SnpProduct product(SnpReport report, SnpChainVerifier.VerifiedChain chain) throws Rejection {
+    Optional<SnpProduct> fromCpuid = report.productFromCpuid();
+    if (fromCpuid.isPresent() && chain.product().isPresent() && fromCpuid.get() != chain.product().get()) {
+      throw new Rejection(RejectReason.CERT_CHAIN_INVALID, "report CPUID (family 0x"
+          + Integer.toHexString(report.cpuidFamily()) + " model 0x" + Integer.toHexString(report.cpuidModel())
+          + ") names " + fromCpuid.get().displayName() + " but the chain is for "
+          + chain.product().get().displayName() + " (" + chain.anchor().name() + ")");
+    }
+    return fromCpuid.or(chain::product).orElse(SnpProduct.MILAN);
+  }
+
+  /**
+   * A VCEK is unique to one chip: its hwID must be the report's chip id. VLEKs are shared by a
+   * cloud provider's fleet and carry no hwID; with MASK_CHIP_KEY the firmware zeroes chip_id.
+   */
+  private static void checkChipId(SnpReport report, SnpChainVerifier.VerifiedChain chain, SnpProduct product)
+      throws Rejection {
+    if (report.signingKey() != SnpReport.SIGNING_KEY_VCEK || report.maskChipKey()) {
+      return;
+    }
+    byte[] hwId = VcekExtensions.hwId(chain.leaf(), product.hwIdBytes())
+        .orElseThrow(() -> new Rejection(RejectReason.CHIP_ID_MISMATCH,
+            "report says it is signed by a VCEK, but the leaf certificate has no hwID extension"));
+    byte[] chipId = Arrays.copyOf(report.chipId(), product.hwIdBytes());
+    if (!MessageDigest.isEqual(hwId, chipId)) {
+      throw new Rejection(RejectReason.CHIP_ID_MISMATCH, "report chip_id " + Hashes.shortHex(chipId, 8)
+          + " differs from the VCEK's hwID " + Hashes.shortHex(hwId, 8) + " (" + product.displayName()
+          + ": " + product.hwIdBytes() + " bytes compared)");
+    }
+  }
+
+  /** The VCEK/VLEK is issued for one TCB; the report's reported_tcb must be that TCB. */
+  private static TcbVersion checkTcb(SnpReport report, SnpChainVerifier.VerifiedChain chain, SnpProduct product)
+      throws Rejection {
+    TcbVersion reported = product.decodeTcb(report.reportedTcb());
+    TcbVersion endorsed = VcekExtensions.tcb(chain.leaf(), product);
+    if (!reported.equals(endorsed)) {
+      throw new Rejection(RejectReason.TCB_MISMATCH, "report's reported TCB " + SnpProduct.describeTcb(reported)
+          + " differs from the TCB " + SnpProduct.describeTcb(endorsed) + " in the " + signingKeyName(report)
+          + " (" + product.displayName() + " layout)");
+    }
+    return reported;
+  }
+
+  private static String signingKeyName(SnpReport report) {
+    return report.signingKey() == SnpReport.SIGNING_KEY_VLEK ? "VLEK" : "VCEK";
+  }
+}

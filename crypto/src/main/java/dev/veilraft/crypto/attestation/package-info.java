@@ -1,0 +1,30 @@
+/**
+ * Remote attestation: evidence formats, attesters, and the two-layer verifier.
+ *
+ * <p>Main types:
+ * <ul>
+ *   <li>{@link dev.veilraft.crypto.attestation.AttestationVerifier}: the {@code EvidenceVerifier} every
+ *       module uses. Platform layer ({@link dev.veilraft.crypto.attestation.SnpEvidenceVerifier}: report
+ *       format, signature, chain to a pinned root, chip id and TCB against the VCEK) then policy layer
+ *       ({@link dev.veilraft.crypto.attestation.PolicyChecks}: simulated, debug, VMPL, measurement, TCB
+ *       floor, report-data binding). Each rejection has a specific
+ *       {@link dev.veilraft.crypto.attestation.RejectReason} and a message naming the offending value.</li>
+ *   <li>{@link dev.veilraft.crypto.attestation.SnpReport} / {@link dev.veilraft.crypto.attestation.SnpReportBuilder}:
+ *       the 1184-byte SEV-SNP ATTESTATION_REPORT.</li>
+ *   <li>{@code Simulated*}: the INSECURE simulated TEE (vendor, chip, attester). It produces the SEV-SNP
+ *       layout under a simulated ARK/ASK/VCEK chain, so it runs the real verification code path.</li>
+ *   <li>{@link dev.veilraft.crypto.attestation.CodeMeasurement}: the simulated launch measurement.</li>
+ * </ul>
+ *
+ * <p>Invariants: verification never reads the clock (certificate validity is judged at the caller's
+ * instant), never uses randomness, and never throws on bad evidence, so replicas applying the same
+ * entry reach the same verdict. Real SEV_SNP evidence is trusted only under AMD's ARKs, pinned by
+ * the SHA-256 of their DER; simulated evidence only under the root its policy names, and only when
+ * the policy allows simulation.
+ *
+ * <p>Caller's duties: pass a fresh nonce into {@link dev.veilraft.crypto.attestation.ReportData#bind}
+ * and check the same binding when verifying; pass the leader-stamped time as the instant, not the
+ * local clock; never set {@code allow_simulated} or {@code allow_debug} in a production policy.
+ * Not done here yet: TDX and Nitro verification, AMD CRL checks, fetching VCEKs from AMD KDS.
+ */
+package dev.veilraft.crypto.attestation;

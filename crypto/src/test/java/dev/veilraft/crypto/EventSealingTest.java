@@ -1,0 +1,74 @@
+package dev.veilraft.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.veilraft.crypto.proto.HpkeWrap;
+import dev.veilraft.crypto.proto.SealedResponse;
+import org.junit.jupiter.api.Test;
+
+class EventSealingTest {
+  static final byte[] CLUSTER = Hashes.sha256(Hashes.utf8("cluster"));
+  static final EpochSecret EPOCH = EpochSecret.derive(null, 1, Hashes.sha256(Hashes.utf8("fresh")),
+      Hashes.sha256(Hashes.utf8("members")), Hashes.sha256(Hashes.utf8("policy")));
+
+  @Test
+  void requestAndResponseRoundTrip() throws Exception {
+    // Proves a client's sealed request opens on a replica and the replica's response opens for that client.
+    EventSealing.ClientSealed sealed = EventSealing.sealRequest(EPOCH.groupPublicKey(), CLUSTER, 1,
+        Hashes.utf8("put k v"));
+    EventSealing.Opened opened = EventSealing.openRequest(EPOCH, CLUSTER, sealed.request());
+    SealedResponse response = EventSealing.sealResponse(opened.responseKey(), 1, 42, Hashes.utf8("ok"));
+
+    assertThat(opened.event()).isEqualTo(Hashes.utf8("put k v"));
+    assertThat(opened.responseKey()).isEqualTo(sealed.responseKey());
+    assertThat(EventSealing.openResponse(sealed.responseKey(), response)).isEqualTo(Hashes.utf8("ok"));
+  }
+
+  @Test
+  void responsesAreDeterministicPerLogIndex() throws Exception {
+    // Proves every replica seals the same response bytes at one index (apply is deterministic).
+    EventSealing.ClientSealed sealed = EventSealing.sealRequest(EPOCH.groupPublicKey(), CLUSTER, 1, Hashes.utf8("e"));
+    byte[] key = EventSealing.openRequest(EPOCH, CLUSTER, sealed.request()).responseKey();
+
+    assertThat(EventSealing.sealResponse(key, 1, 7, Hashes.utf8("r")))
+        .isEqualTo(EventSealing.sealResponse(key, 1, 7, Hashes.utf8("r")));
+  }
+
+  @Test
+  void aResponseForAnotherIndexDoesNotOpen() throws Exception {
+    // Proves a response moved to another log index (or epoch) fails to authenticate.
+    EventSealing.ClientSealed sealed = EventSealing.sealRequest(EPOCH.groupPublicKey(), CLUSTER, 1, Hashes.utf8("e"));
+    SealedResponse response = EventSealing.sealResponse(sealed.responseKey(), 1, 42, Hashes.utf8("ok"));
+
+    assertThatThrownBy(() -> EventSealing.openResponse(sealed.responseKey(), response.toBuilder().setLogIndex(43).build()))
+        .isInstanceOf(CryptoException.class);
+    assertThatThrownBy(() -> EventSealing.openResponse(sealed.responseKey(), response.toBuilder().setEpoch(2).build()))
+        .isInstanceOf(CryptoException.class);
+  }
+
+  @Test
+  void aRequestForAnotherClusterOrEpochDoesNotOpen() throws Exception {
+    // Proves the HPKE info binds requests to their cluster id and epoch.
+    EventSealing.ClientSealed sealed = EventSealing.sealRequest(EPOCH.groupPublicKey(), CLUSTER, 1, Hashes.utf8("e"));
+    EpochSecret next = EpochSecret.derive(EPOCH, 2, Hashes.sha256(Hashes.utf8("f2")), new byte[32], new byte[32]);
+
+    assertThatThrownBy(() -> EventSealing.openRequest(EPOCH, Hashes.sha256(Hashes.utf8("other")), sealed.request()))
+        .isInstanceOf(CryptoException.class);
+    assertThatThrownBy(() -> EventSealing.openRequest(next, CLUSTER, sealed.request()))
+        .isInstanceOf(CryptoException.class);
+  }
+
+  @Test
+  void wrappedSecretsOpenOnlyForTheirNode() throws Exception {
+    // Proves a secret wrapped to one node's KEM key unwraps there and nowhere else.
+    KemKeyPair node = KemKeyPair.generate();
+    byte[] info = Hashes.utf8("epoch 1");
+    HpkeWrap wrap = EventSealing.wrap("node-a", node.publicKey(), info, EPOCH.secretBytes());
+
+    assertThat(EventSealing.unwrap(node, info, wrap)).isEqualTo(EPOCH.secretBytes());
+    assertThatThrownBy(() -> EventSealing.unwrap(KemKeyPair.generate(), info, wrap)).isInstanceOf(CryptoException.class);
+    assertThatThrownBy(() -> EventSealing.unwrap(node, info, wrap.toBuilder().setNodeId("node-b").build()))
+        .isInstanceOf(CryptoException.class);
+  }
+}
