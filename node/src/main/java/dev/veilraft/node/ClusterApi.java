@@ -1,0 +1,121 @@
+package dev.veilraft.node;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.veilraft.client.ClusterDescriptions;
+import dev.veilraft.client.proto.ClusterDescriptionBody;
+import dev.veilraft.client.proto.MemberInfo;
+import dev.veilraft.consensus.Limits;
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.Proposal;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.proto.SealedRequest;
+import dev.veilraft.membership.MembershipView;
+import dev.veilraft.membership.proto.MemberRecord;
+import dev.veilraft.node.api.ApiException;
+import dev.veilraft.node.api.ApiServer;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/** The client-facing routes: health, the signed cluster description, and sealed events. */
+final class ClusterApi {
+  static final int CLIENT_NONCE_BYTES_MIN = 16;
+  static final int CLIENT_NONCE_BYTES_MAX = 64;
+
+  private final VeilraftNode node;
+
+  ClusterApi(VeilraftNode node) {
+    this.node = node;
+  }
+
+  void register(ApiServer api) {
+    api.route("GET", "/healthz", (body, query) -> Hashes.utf8("ok\n"));
+    api.route("GET", "/v1/cluster", (body, query) -> describe(query));
+    api.route("POST", "/v1/events", (body, query) -> event(body));
+  }
+
+  private byte[] describe(String query) throws ApiException {
+    byte[] nonce = nonce(query);
+    MembershipView view = node.replica().view();
+    if (!view.initialized() || view.epoch() == 0) {
+      throw new ApiException(503, "NOT_READY", "this node has not applied a key epoch yet");
+    }
+    ClusterDescriptionBody.Builder body = ClusterDescriptionBody.newBuilder()
+        .setClusterId(ByteString.copyFrom(node.genesis().clusterId()))
+        .setClusterName(node.genesis().genesis().getClusterName())
+        .setEpoch(view.epoch())
+        .setGroupPublicKey(ByteString.copyFrom(view.groupPublicKey()))
+        .setServingNodeId(node.nodeId())
+        .setClientNonce(ByteString.copyFrom(nonce))
+        .setAppliedIndex(node.replica().appliedIndex());
+    for (MemberRecord m : view.members().values()) {
+      body.addMembers(MemberInfo.newBuilder().setNodeId(m.getNodeId()).setIdentityCert(m.getIdentityCert())
+          .setKemPublicKey(m.getKemPublicKey()).setEvidence(m.getEvidence()).setEvidenceNonce(m.getEvidenceNonce())
+          .setApiAddress(m.getApiAddress()));
+    }
+    try {
+      body.setFreshEvidence(node.attest(nonce));
+    } catch (NodeException e) {
+      throw new ApiException(503, e.code(), e.getMessage());
+    }
+    return ClusterDescriptions.sign(body.build(), node.keys().identity()).toByteArray();
+  }
+
+  private static byte[] nonce(String query) throws ApiException {
+    String hex = query == null ? null : Arrays.stream(query.split("&")).filter(p -> p.startsWith("nonce="))
+        .map(p -> p.substring("nonce=".length())).findFirst().orElse(null);
+    if (hex == null) {
+      throw new ApiException(400, "MISSING_NONCE", "query parameter 'nonce' (hex, " + CLIENT_NONCE_BYTES_MIN + "-"
+          + CLIENT_NONCE_BYTES_MAX + " bytes) is required: evidence must be fresh for the client");
+    }
+    byte[] nonce;
+    try {
+      nonce = HexFormat.of().parseHex(hex);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, "BAD_NONCE", "query parameter 'nonce' is not hex");
+    }
+    if (nonce.length < CLIENT_NONCE_BYTES_MIN || nonce.length > CLIENT_NONCE_BYTES_MAX) {
+      throw new ApiException(400, "BAD_NONCE", "query parameter 'nonce' is " + nonce.length + " bytes, expected "
+          + CLIENT_NONCE_BYTES_MIN + "-" + CLIENT_NONCE_BYTES_MAX);
+    }
+    return nonce;
+  }
+
+  private byte[] event(byte[] body) throws ApiException {
+    if (body.length > Limits.SEALED_REQUEST_BYTES_MAX + 256) {
+      throw new ApiException(413, "EVENT_TOO_LARGE", "sealed request is " + body.length + " bytes, more than "
+          + Limits.SEALED_REQUEST_BYTES_MAX);
+    }
+    SealedRequest request;
+    try {
+      request = SealedRequest.parseFrom(body);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ApiException(400, "MALFORMED_REQUEST", "body is not a SealedRequest protobuf: " + e.getMessage());
+    }
+    if (!Arrays.equals(request.getClusterId().toByteArray(), node.genesis().clusterId())) {
+      throw new ApiException(400, "WRONG_CLUSTER", "request is sealed to cluster "
+          + Hashes.shortHex(request.getClusterId().toByteArray(), 8) + ", this node serves "
+          + Hashes.shortHex(node.genesis().clusterId(), 8));
+    }
+    long epoch = node.replica().view().epoch();
+    if (request.getEpoch() != epoch) {
+      // The replicated check repeats this at apply; refusing early keeps stale requests out of the log.
+      throw new ApiException(409, "UNKNOWN_EPOCH", "request is sealed to epoch " + request.getEpoch()
+          + ", the current epoch is " + epoch + "; fetch /v1/cluster and seal again");
+    }
+    ApplyResult result;
+    try {
+      result = node.submit(Proposal.newBuilder().setClientEvent(request).build());
+    } catch (NodeException e) {
+      throw new ApiException(503, e.code(), e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "INTERRUPTED", "node is shutting down");
+    }
+    if (result.hasError()) {
+      int status = result.getError().getCode().equals("UNKNOWN_EPOCH") ? 409 : 422;
+      throw new ApiException(status, result.getError().getCode(), result.getError().getMessage());
+    }
+    return result.getSealedResponse().toByteArray();
+  }
+}

@@ -1,0 +1,82 @@
+package dev.veilraft.node;
+
+import com.google.protobuf.ByteString;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.attestation.SimulatedSnpVendor;
+import dev.veilraft.crypto.proto.Policy;
+import dev.veilraft.membership.GenesisDocument;
+import dev.veilraft.membership.GenesisException;
+import dev.veilraft.membership.proto.Genesis;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Lays out a local cluster on loopback under one directory: a simulated TEE vendor, a genesis
+ * whose policy allows the given measurement, and one configuration file per node. Used by the
+ * demo and by the cluster tests.
+ */
+public final class LocalCluster {
+  public static final String CLUSTER_NAME = "demo";
+  public static final String POLICY_NAME = "demo";
+  public static final long JOIN_WINDOW_MS = 60_000;
+
+  private LocalCluster() {}
+
+  /** What was laid out. */
+  public record Layout(Path root, Path vendorDir, Path genesisFile, GenesisDocument genesis, List<NodeConfig> nodes,
+      List<Path> configFiles) {}
+
+  public static Layout create(Path root, int nodes, byte[] allowedMeasurement) throws IOException {
+    Files.createDirectories(root);
+    Path vendorDir = root.resolve("sim-vendor");
+    SimulatedSnpVendor vendor = SimulatedSnpVendor.openOrCreate(vendorDir);
+    GenesisDocument genesis = genesis(CLUSTER_NAME, POLICY_NAME, vendor, List.of(allowedMeasurement));
+    Path genesisFile = root.resolve("genesis.bin");
+    genesis.write(genesisFile);
+    List<NodeConfig> configs = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
+    for (int i = 1; i <= nodes; i++) {
+      NodeConfig config = new NodeConfig(root.resolve("node" + i), genesisFile,
+          new NodeConfig.Endpoint("127.0.0.1", freePort()), new NodeConfig.Endpoint("127.0.0.1", freePort()),
+          NodeConfig.PLATFORM_SIMULATED, new NodeConfig.Simulated(vendorDir), null, null);
+      Path file = root.resolve("node" + i + ".yaml");
+      Files.writeString(file, config.toYaml());
+      configs.add(config);
+      files.add(file);
+    }
+    return new Layout(root, vendorDir, genesisFile, genesis, configs, files);
+  }
+
+  /** A genesis for a cluster of simulated members whose policy allows {@code measurements}. */
+  public static GenesisDocument genesis(String clusterName, String policyName, SimulatedSnpVendor vendor,
+      List<byte[]> measurements) throws IOException {
+    Policy.Builder policy = Policy.newBuilder().setName(policyName).setAllowSimulated(true)
+        .setSimulatedRootSha256(ByteString.copyFrom(vendor.arkSha256()));
+    measurements.forEach(m -> policy.addAllowedMeasurements(ByteString.copyFrom(m)));
+    Genesis genesis = Genesis.newBuilder().setClusterName(clusterName).setPolicy(policy)
+        .setJoinWindowMs(JOIN_WINDOW_MS).setMembersMax(9)
+        .setSimulatedRootCert(ByteString.copyFrom(vendor.arkDer())).build();
+    try {
+      return GenesisDocument.create(genesis);
+    } catch (GenesisException e) {
+      throw new IOException("generated genesis is invalid: " + e.getMessage(), e);
+    }
+  }
+
+  /** A free TCP port on loopback (bound and released; the window for a race is tiny on a test machine). */
+  public static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    }
+  }
+
+  public static String describe(GenesisDocument genesis) {
+    return "cluster " + genesis.genesis().getClusterName() + " " + Hashes.shortHex(genesis.clusterId(), 6)
+        + ", policy '" + genesis.policy().getName() + "'";
+  }
+}

@@ -1,0 +1,132 @@
+package dev.veilraft.node;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+/**
+ * A node's configuration file (YAML). Unknown keys are errors; every value is validated at start
+ * with an error naming the key, the bad value and what is expected.
+ *
+ * <pre>
+ * dataDir: /var/lib/veilraft/node1
+ * genesis: /etc/veilraft/genesis.bin
+ * raft: { host: 127.0.0.1, port: 7001 }
+ * api:  { host: 127.0.0.1, port: 8001 }
+ * platform: simulated
+ * simulated: { vendorDir: /var/lib/veilraft/sim-vendor }
+ * </pre>
+ */
+public record NodeConfig(
+    @JsonProperty(value = "dataDir", required = true) Path dataDir,
+    @JsonProperty(value = "genesis", required = true) Path genesis,
+    @JsonProperty(value = "raft", required = true) Endpoint raft,
+    @JsonProperty(value = "api", required = true) Endpoint api,
+    @JsonProperty(value = "platform", required = true) String platform,
+    @JsonProperty("simulated") Simulated simulated,
+    @JsonProperty("electionTimeoutMinMs") Integer electionTimeoutMinMs,
+    @JsonProperty("electionTimeoutMaxMs") Integer electionTimeoutMaxMs) {
+
+  public static final String PLATFORM_SIMULATED = "simulated";
+  public static final int ELECTION_TIMEOUT_MIN_MS_DEFAULT = 1000;
+  public static final int ELECTION_TIMEOUT_MAX_MS_DEFAULT = 2000;
+
+  /** A host and port to listen on. */
+  public record Endpoint(@JsonProperty(value = "host", required = true) String host,
+      @JsonProperty(value = "port", required = true) int port) {
+    public String address() {
+      return host + ":" + port;
+    }
+  }
+
+  /** Settings of the simulated TEE (INSECURE: for development and tests). */
+  public record Simulated(@JsonProperty(value = "vendorDir", required = true) Path vendorDir) {}
+
+  public int electionTimeoutMin() {
+    return electionTimeoutMinMs == null ? ELECTION_TIMEOUT_MIN_MS_DEFAULT : electionTimeoutMinMs;
+  }
+
+  public int electionTimeoutMax() {
+    return electionTimeoutMaxMs == null ? ELECTION_TIMEOUT_MAX_MS_DEFAULT : electionTimeoutMaxMs;
+  }
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
+
+  public static NodeConfig read(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": configuration file does not exist");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read configuration file: " + e.getMessage());
+    }
+    return parse(text, file.toString());
+  }
+
+  public static NodeConfig parse(String yaml, String source) throws ConfigException {
+    NodeConfig config;
+    try {
+      config = YAML.readValue(yaml, NodeConfig.class);
+    } catch (JsonMappingException e) {
+      String key = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+          .collect(Collectors.joining("."));
+      throw new ConfigException(source + ": key '" + key + "': " + e.getOriginalMessage());
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage());
+    }
+    if (config == null) {
+      throw new ConfigException(source + ": configuration is empty");
+    }
+    config.validate(source);
+    return config;
+  }
+
+  private void validate(String source) throws ConfigException {
+    checkEndpoint(source, "raft", raft);
+    checkEndpoint(source, "api", api);
+    if (!PLATFORM_SIMULATED.equals(platform)) {
+      throw new ConfigException(source + ": key 'platform' is '" + platform + "', expected 'simulated' "
+          + "(hardware platforms arrive with the real-evidence work)");
+    }
+    if (simulated == null) {
+      throw new ConfigException(source + ": key 'simulated' is required when platform is 'simulated'");
+    }
+    if (electionTimeoutMin() < 50 || electionTimeoutMax() <= electionTimeoutMin()) {
+      throw new ConfigException(source + ": keys 'electionTimeoutMinMs'/'electionTimeoutMaxMs' are "
+          + electionTimeoutMin() + "/" + electionTimeoutMax() + ", expected min >= 50 and max > min");
+    }
+    if (raft.port() == api.port() && raft.host().equals(api.host())) {
+      throw new ConfigException(source + ": keys 'raft.port' and 'api.port' are both " + api.port());
+    }
+  }
+
+  private static void checkEndpoint(String source, String key, Endpoint endpoint) throws ConfigException {
+    if (endpoint.host() == null || endpoint.host().isBlank()) {
+      throw new ConfigException(source + ": key '" + key + ".host' is empty, expected a host name or address");
+    }
+    if (endpoint.port() < 1 || endpoint.port() > 65535) {
+      throw new ConfigException(source + ": key '" + key + ".port' is " + endpoint.port() + ", expected 1..65535");
+    }
+  }
+
+  /** Renders this configuration as YAML (the demo writes its nodes' files with it). */
+  public String toYaml() {
+    try {
+      return YAML.writeValueAsString(this);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

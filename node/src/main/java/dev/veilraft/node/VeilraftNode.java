@@ -1,0 +1,294 @@
+package dev.veilraft.node;
+
+import dev.veilraft.consensus.Replica;
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.Proposal;
+import dev.veilraft.consensus.ratis.RaftConsensus;
+import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.EpochSecret;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.attestation.AttestationException;
+import dev.veilraft.crypto.attestation.AttestationVerifier;
+import dev.veilraft.crypto.attestation.Attester;
+import dev.veilraft.crypto.attestation.EvidenceVerifier;
+import dev.veilraft.crypto.attestation.ReportData;
+import dev.veilraft.crypto.proto.Evidence;
+import dev.veilraft.crypto.seal.NodeKeys;
+import dev.veilraft.membership.EpochKeyring;
+import dev.veilraft.membership.GenesisDocument;
+import dev.veilraft.membership.GenesisException;
+import dev.veilraft.membership.KeyEpochs;
+import dev.veilraft.membership.MembershipView;
+import dev.veilraft.membership.proto.KeyEpoch;
+import dev.veilraft.membership.proto.KeyEpochDecision;
+import dev.veilraft.node.api.ApiServer;
+import dev.veilraft.node.join.JoinClient;
+import dev.veilraft.node.join.JoinService;
+import dev.veilraft.state.RocksDbStateStore;
+import dev.veilraft.state.StateException;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One veilraft node: its sealed keys, its TEE attester, its encrypted state, its Raft server and
+ * its HTTPS API. Starts as the founder of a new cluster, joins an existing one by mutual
+ * attestation, or restarts from its own disk.
+ */
+public final class VeilraftNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(VeilraftNode.class);
+  public static final Duration PROPOSAL_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
+  public static final int ROTATION_ATTEMPTS_MAX = 10;
+
+  private final NodeConfig config;
+  private final Clock clock;
+  private final SecureRandom random = new SecureRandom();
+  private final NodePlatform platform;
+  private final NodeKeys keys;
+  private final GenesisDocument genesis;
+  private final EvidenceVerifier verifier = new AttestationVerifier();
+  private final RocksDbStateStore store;
+  private final EpochHistoryFile historyFile;
+  private final Replica replica;
+  private final ApiServer api;
+  private final Object rotationLock = new Object();
+  private volatile RaftConsensus consensus;
+
+  private VeilraftNode(NodeConfig config, Clock clock, Attester attesterOverride) throws NodeException {
+    this.config = config;
+    this.clock = clock;
+    try {
+      this.genesis = GenesisDocument.read(config.genesis());
+      this.platform = NodePlatform.open(config, attesterOverride);
+      this.keys = NodeKeys.loadOrCreate(config.dataDir(), platform.sealer(), clock.instant());
+      this.store = RocksDbStateStore.open(config.dataDir().resolve("state"), keys.storageSecret());
+      EpochKeyring keyring = new EpochKeyring();
+      this.historyFile = new EpochHistoryFile(config.dataDir(), platform.sealer(), keys.nodeId());
+      historyFile.load().forEach(keyring::put);
+      this.replica = new Replica(store, genesis.clusterId(), keys.nodeId(), keys.kem(), verifier, keyring);
+      this.api = new ApiServer(config.api().host(), config.api().port(), keys.identity());
+    } catch (GenesisException e) {
+      throw new NodeException("BAD_GENESIS", e.getMessage(), e);
+    } catch (StateException e) {
+      throw new NodeException("BAD_STATE", e.getMessage(), e);
+    } catch (CryptoException | IOException e) {
+      throw new NodeException("START_FAILED", e.getMessage(), e);
+    }
+    new JoinService(this).register(api);
+    new ClusterApi(this).register(api);
+    api.start();
+    LOG.info("node {} of cluster {} ({}) on platform {}", keys.nodeId(), genesis.genesis().getClusterName(),
+        Hashes.shortHex(genesis.clusterId(), 8), platform.describe());
+  }
+
+  /** Starts a new cluster as its founder, or restarts a node from its own disk. */
+  public static VeilraftNode start(NodeConfig config, Clock clock) throws NodeException, InterruptedException {
+    return start(config, clock, null);
+  }
+
+  public static VeilraftNode start(NodeConfig config, Clock clock, Attester attesterOverride)
+      throws NodeException, InterruptedException {
+    VeilraftNode node = new VeilraftNode(config, clock, attesterOverride);
+    try {
+      boolean restart = node.replica.appliedIndex() > 0;
+      node.startConsensus(Set.of(), !restart);
+      if (!restart) {
+        node.bootstrap();
+      }
+      return node;
+    } catch (NodeException | InterruptedException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  /** Joins the cluster through the member at {@code peer} (https://host:port), or restarts if already a member. */
+  public static VeilraftNode join(NodeConfig config, URI peer, Clock clock, Attester attesterOverride)
+      throws NodeException, InterruptedException {
+    VeilraftNode node = new VeilraftNode(config, clock, attesterOverride);
+    try {
+      if (node.replica.appliedIndex() > 0) {
+        node.startConsensus(Set.of(), false);
+      } else {
+        new JoinClient(node, peer).join();
+      }
+      return node;
+    } catch (NodeException | InterruptedException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  /** Starts the Raft server; {@code bootstrapTrust} names members trusted before their admission is applied here. */
+  public void startConsensus(Set<String> bootstrapTrust, boolean founder) throws NodeException {
+    try {
+      consensus = RaftConsensus.start(new RaftConsensus.Settings(config.dataDir().resolve("raft"),
+          config.raft().host(), config.raft().port(), Duration.ofMillis(config.electionTimeoutMin()),
+          Duration.ofMillis(config.electionTimeoutMax())), keys.identity(), replica, bootstrapTrust, founder, clock);
+    } catch (IOException e) {
+      throw new NodeException("RAFT_START_FAILED", "cannot start the raft server on " + config.raft().address()
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Founder: records its own evidence with the genesis, then creates epoch 1. */
+  private void bootstrap() throws NodeException, InterruptedException {
+    if (!Await.until(() -> consensus.isLeader(), LEADER_TIMEOUT)) {
+      throw new NodeException("NO_LEADER", "founder did not become leader within " + LEADER_TIMEOUT);
+    }
+    Evidence evidence = attest(genesis.clusterId());
+    var founder = dev.veilraft.membership.proto.MemberRecord.newBuilder()
+        .setIdentityCert(com.google.protobuf.ByteString.copyFrom(keys.identity().certificateDer()))
+        .setKemPublicKey(com.google.protobuf.ByteString.copyFrom(keys.kem().publicKey()))
+        .setEvidence(evidence)
+        .setRaftAddress(config.raft().address())
+        .setApiAddress(config.api().address())
+        .build();
+    ApplyResult result = submit(Proposal.newBuilder().setInitCluster(
+        dev.veilraft.membership.proto.InitCluster.newBuilder()
+            .setGenesis(com.google.protobuf.ByteString.copyFrom(genesis.genesisBytes()))
+            .setFounder(founder)).build());
+    if (!result.getInit().getAccepted()) {
+      throw new NodeException("BOOTSTRAP_REFUSED", "cluster initialization refused: " + result.getInit().getReason());
+    }
+    rotateKey();
+    LOG.info("cluster {} initialized by {}: epoch {}", genesis.genesis().getClusterName(), keys.nodeId(), replica.view().epoch());
+  }
+
+  /** Evidence from this node's TEE bound to {@code nonce} and this node's identity and KEM keys. */
+  public Evidence attest(byte[] nonce) throws NodeException {
+    try {
+      return platform.attester().attest(ReportData.bind(nonce, keys.identity().spki(), keys.kem().publicKey()));
+    } catch (AttestationException e) {
+      throw new NodeException("ATTESTATION_FAILED", "TEE did not produce evidence: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Creates the next key epoch for the current members. Retries when the proposal was built on a
+   * view that another entry overtook (the replicated check refuses stale rotations).
+   */
+  public long rotateKey() throws NodeException, InterruptedException {
+    synchronized (rotationLock) {
+      String lastReason = "";
+      for (int attempt = 1; attempt <= ROTATION_ATTEMPTS_MAX; attempt++) {
+        MembershipView view = replica.view();
+        EpochSecret previous = view.epoch() == 0 ? null : replica.keyring().get(view.epoch()).orElseThrow(
+            () -> new NodeException("NO_EPOCH_SECRET", "this node does not hold the secret of epoch " + view.epoch()));
+        byte[] fresh = new byte[EpochSecret.BYTES];
+        random.nextBytes(fresh);
+        KeyEpoch entry;
+        try {
+          entry = KeyEpochs.propose(view, previous, fresh);
+        } catch (CryptoException e) {
+          throw new NodeException("ROTATION_FAILED", "cannot wrap the epoch secret: " + e.getMessage(), e);
+        }
+        KeyEpochDecision decision = submit(Proposal.newBuilder().setKeyEpoch(entry).build()).getKeyEpoch();
+        if (decision.getAccepted()) {
+          awaitEpoch(entry.getEpoch());
+          LOG.info("key epoch {} created for {} members", entry.getEpoch(), entry.getMemberIdsCount());
+          return entry.getEpoch();
+        }
+        lastReason = decision.getReason();
+        LOG.info("rotation attempt {} refused ({}); retrying on a fresh view", attempt, lastReason);
+        Await.until(() -> replica.view().epoch() > view.epoch() || replica.view().members().size() != view.members().size(),
+            Duration.ofMillis(200));
+      }
+      throw new NodeException("ROTATION_FAILED", "key rotation refused " + ROTATION_ATTEMPTS_MAX + " times: " + lastReason);
+    }
+  }
+
+  /** Waits until this replica applied epoch {@code epoch}. */
+  public void awaitEpoch(long epoch) throws NodeException, InterruptedException {
+    if (!Await.until(() -> replica.view().epoch() >= epoch, PROPOSAL_TIMEOUT)) {
+      throw new NodeException("TIMEOUT", "epoch " + epoch + " was not applied here within " + PROPOSAL_TIMEOUT);
+    }
+  }
+
+  /** Submits a proposal and waits (bounded) for its applied result. */
+  public ApplyResult submit(Proposal proposal) throws NodeException, InterruptedException {
+    RaftConsensus c = consensus;
+    if (c == null) {
+      throw new NodeException("NOT_READY", "raft server is not started");
+    }
+    try {
+      return c.submit(proposal).get(PROPOSAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new NodeException("COMMIT_FAILED", "proposal was not committed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new NodeException("TIMEOUT", "proposal not committed within " + PROPOSAL_TIMEOUT);
+    }
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public NodeKeys keys() {
+    return keys;
+  }
+
+  public String nodeId() {
+    return keys.nodeId();
+  }
+
+  public GenesisDocument genesis() {
+    return genesis;
+  }
+
+  public EvidenceVerifier verifier() {
+    return verifier;
+  }
+
+  public Replica replica() {
+    return replica;
+  }
+
+  public RaftConsensus consensus() {
+    return consensus;
+  }
+
+  public EpochHistoryFile historyFile() {
+    return historyFile;
+  }
+
+  public byte[] measurement() {
+    return platform.attester().measurement();
+  }
+
+  public String platformDescription() {
+    return platform.describe();
+  }
+
+  public Path dataDir() {
+    return config.dataDir();
+  }
+
+  @Override
+  public void close() {
+    api.close();
+    RaftConsensus c = consensus;
+    if (c != null) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        LOG.warn("raft server did not close cleanly: {}", e.getMessage());
+      }
+    }
+    store.close();
+  }
+}

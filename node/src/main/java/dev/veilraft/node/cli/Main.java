@@ -1,0 +1,30 @@
+package dev.veilraft.node.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code veilraft} command. Every operator-facing action is a subcommand of it. */
+@Command(name = "veilraft", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+    description = "Confidential consensus: attested Raft members, encrypted events and state.",
+    subcommands = {DemoCommand.class, NodeCommand.class, GenesisCommand.class, MeasureCommand.class,
+        VersionCommand.class, CommandLine.HelpCommand.class},
+    footer = {"", "Exit codes: 0 success, 1 failure (the last line says why), 2 bad usage."})
+public final class Main implements Runnable {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Main());
+    // Errors a user can act on print one line, not a stack trace.
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      commandLine.getErr().println("error: " + e.getMessage());
+      return 1;
+    });
+    System.exit(cli.execute(args));
+  }
+}

@@ -1,0 +1,125 @@
+package dev.veilraft.node.join;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.veilraft.client.ClientException;
+import dev.veilraft.client.NodeHttp;
+import dev.veilraft.crypto.Certificates;
+import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.proto.Evidence;
+import dev.veilraft.membership.Challenges;
+import dev.veilraft.membership.JoinException;
+import dev.veilraft.membership.KeyEpochs;
+import dev.veilraft.membership.proto.Challenge;
+import dev.veilraft.membership.proto.ChallengeBody;
+import dev.veilraft.membership.proto.EpochHistory;
+import dev.veilraft.membership.proto.JoinHello;
+import dev.veilraft.membership.proto.JoinReady;
+import dev.veilraft.membership.proto.JoinReadyResponse;
+import dev.veilraft.membership.proto.JoinRequest;
+import dev.veilraft.membership.proto.JoinResponse;
+import dev.veilraft.membership.proto.MemberRecord;
+import dev.veilraft.node.EpochHistoryFile;
+import dev.veilraft.node.NodeException;
+import dev.veilraft.node.VeilraftNode;
+import java.io.IOException;
+import java.net.URI;
+import java.security.SecureRandom;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The joiner side of the join protocol: hello, verify the member's challenge and evidence
+ * against our own policy (we will not serve a group we cannot verify), send our evidence bound
+ * to the member's nonce, install the epoch history, start Raft, and ask to be added.
+ */
+public final class JoinClient {
+  private static final Logger LOG = LoggerFactory.getLogger(JoinClient.class);
+
+  private final VeilraftNode node;
+  private final URI peer;
+  private final NodeHttp http = new NodeHttp();
+
+  public JoinClient(VeilraftNode node, URI peer) {
+    this.node = node;
+    this.peer = peer;
+  }
+
+  public void join() throws NodeException, InterruptedException {
+    byte[] clusterId = node.genesis().clusterId();
+    byte[] nonce = new byte[Challenges.NONCE_BYTES];
+    new SecureRandom().nextBytes(nonce);
+    JoinHello hello = JoinHello.newBuilder()
+        .setIdentityCert(ByteString.copyFrom(node.keys().identity().certificateDer()))
+        .setKemPublicKey(ByteString.copyFrom(node.keys().kem().publicKey()))
+        .setNonce(ByteString.copyFrom(nonce))
+        .setClusterId(ByteString.copyFrom(clusterId))
+        .build();
+    NodeHttp.Answer answer = post("/v1/join/hello", hello.toByteArray());
+    Challenge challenge = parse(answer.body(), Challenge.parser(), "Challenge");
+    String memberId;
+    try {
+      memberId = Challenges.verifyAsJoiner(challenge, hello, clusterId, node.genesis(), node.verifier(), node.clock().instant());
+    } catch (JoinException e) {
+      throw new NodeException(e.code(), "refusing to join through " + peer + ": " + e.getMessage());
+    }
+    if (!Certificates.nodeId(answer.tlsPeer()).equals(memberId)) {
+      throw new NodeException("TLS_KEY_MISMATCH", "member " + memberId + " answered over TLS with another key");
+    }
+    http.pin(Set.of(memberId));
+    LOG.info("member {} verified against policy '{}'", memberId, node.genesis().policy().getName());
+
+    ChallengeBody body;
+    try {
+      body = Challenges.parseBody(challenge);
+    } catch (JoinException e) {
+      throw new NodeException(e.code(), e.getMessage());
+    }
+    Evidence evidence = node.attest(body.getMemberNonce().toByteArray());
+    JoinRequest request = JoinRequest.newBuilder().setHello(hello).setChallenge(challenge).setEvidence(evidence)
+        .setRaftAddress(node.config().raft().address()).setApiAddress(node.config().api().address()).build();
+    JoinResponse response = parse(post("/v1/join/request", request.toByteArray()).body(), JoinResponse.parser(), "JoinResponse");
+    installHistory(response, clusterId);
+
+    Set<String> members = response.getMembersList().stream().map(MemberRecord::getNodeId).collect(Collectors.toSet());
+    node.startConsensus(members, false);
+    JoinReady ready = JoinReady.newBuilder().setClusterId(ByteString.copyFrom(clusterId)).setNodeId(node.nodeId()).build();
+    JoinReadyResponse active = parse(post("/v1/join/ready", ready.toByteArray()).body(), JoinReadyResponse.parser(), "JoinReadyResponse");
+    node.awaitEpoch(active.getEpoch());
+    LOG.info("joined cluster {} through {}: admitted at index {}, epoch {}", node.genesis().genesis().getClusterName(),
+        memberId, response.getAdmittedIndex(), active.getEpoch());
+  }
+
+  private void installHistory(JoinResponse response, byte[] clusterId) throws NodeException {
+    try {
+      byte[] plain = EventSealing.unwrap(node.keys().kem(), KeyEpochs.historyInfo(clusterId), response.getHistory());
+      EpochHistory history = EpochHistory.parseFrom(plain);
+      node.historyFile().save(history);
+      EpochHistoryFile.toSecrets(history).forEach(node.replica().keyring()::put);
+    } catch (CryptoException | InvalidProtocolBufferException | IllegalArgumentException e) {
+      throw new NodeException("BAD_HISTORY", "epoch history from the member does not open: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new NodeException("START_FAILED", "cannot store the epoch history: " + e.getMessage(), e);
+    }
+  }
+
+  private NodeHttp.Answer post(String path, byte[] body) throws NodeException {
+    try {
+      return http.post(peer.resolve(path), body);
+    } catch (ClientException e) {
+      throw new NodeException(e.code(), "join refused by " + peer + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static <T extends com.google.protobuf.Message> T parse(byte[] bytes, com.google.protobuf.Parser<T> parser,
+      String type) throws NodeException {
+    try {
+      return parser.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new NodeException("MALFORMED_RESPONSE", "member answered with something that is not a " + type);
+    }
+  }
+}
