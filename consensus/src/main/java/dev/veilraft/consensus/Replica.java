@@ -55,6 +55,8 @@ public final class Replica {
   private final EpochKeyring keyring;
   private final List<Consumer<MembershipView>> listeners = new CopyOnWriteArrayList<>();
   private volatile MembershipView view;
+  /** Why this replica halted; null while it is healthy. Once set, it applies nothing more. */
+  private volatile String haltedBecause;
 
   public Replica(StateStore store, byte[] clusterId, String nodeId, KemKeyPair kem, EvidenceVerifier verifier,
       EpochKeyring keyring) throws StateException {
@@ -92,28 +94,46 @@ public final class Replica {
     listeners.add(listener);
   }
 
-  /** Applies the entry at {@code index}; entries at or below the stored applied index are skipped (restart replay). */
+  /**
+   * Applies the entry at {@code index}; entries at or below the stored applied index are skipped (restart replay).
+   * A halt is final: Ratis counts a failed entry as applied and hands over the next one, which must
+   * not be applied on a state that lacks the failed entry's effects.
+   */
   public ApplyResult apply(long index, byte[] entryBytes) {
+    if (haltedBecause != null) {
+      throw new ReplicaHaltedException("replica halted earlier and applies nothing more (" + haltedBecause
+          + "); entry " + index + " is not applied");
+    }
+    try {
+      return applyUnhalted(index, entryBytes);
+    } catch (ReplicaHaltedException e) {
+      haltedBecause = "at index " + index + ": " + e.getMessage();
+      throw e;
+    }
+  }
+
+  private ApplyResult applyUnhalted(long index, byte[] entryBytes) {
     if (index <= store.appliedIndex()) {
       return error("ALREADY_APPLIED", "entry " + index + " was applied before this restart");
     }
     MembershipView before = view;
     StateTransaction tx = store.begin();
     ApplyResult result;
-    MembershipView after;
+    MembershipView timed = before;
+    MembershipView after = before;
     try {
       LogEntry entry = LogEntry.parseFrom(entryBytes);
-      long leaderTime = Math.max(entry.getLeaderTimeMs(), before.lastLeaderTimeMs());
-      Applied applied = applyProposal(tx, before.withLeaderTime(leaderTime), index, leaderTime, entry.getProposal());
+      timed = before.withLeaderTime(Math.max(entry.getLeaderTimeMs(), before.lastLeaderTimeMs()));
+      Applied applied = applyProposal(tx, timed, index, timed.lastLeaderTimeMs(), entry.getProposal());
       result = applied.result();
       after = applied.view();
     } catch (InvalidProtocolBufferException e) {
       result = error("MALFORMED_ENTRY", "log entry is not a LogEntry protobuf: " + e.getMessage());
-      after = before;
     } catch (StateException e) {
       throw new ReplicaHaltedException("state store failed at index " + index + ": " + e.getMessage(), e);
     }
-    MembershipStore.save(tx, after);
+    // Branches that leave the membership alone return the view they were given.
+    MembershipStore.save(tx, after, after != timed);
     try {
       tx.commit(index);
     } catch (StateException e) {

@@ -132,8 +132,11 @@ public final class Admission {
           "challenge was issued to another joiner (identity or nonce differs)");
     }
     long window = view.genesis().genesis().getJoinWindowMs();
-    if (body.getIssuedAtMs() > leaderTimeMs + JOIN_CLOCK_SKEW_MS_MAX) {
-      throw new JoinException(JoinReason.CHALLENGE_FROM_FUTURE.name(), "challenge issued at " + body.getIssuedAtMs()
+    // issued_at is a uint64: a value past Long.MAX_VALUE reads negative here and would wrap the
+    // window arithmetic below into "fresh", so it counts as from the future.
+    if (body.getIssuedAtMs() < 0 || body.getIssuedAtMs() > leaderTimeMs + JOIN_CLOCK_SKEW_MS_MAX) {
+      throw new JoinException(JoinReason.CHALLENGE_FROM_FUTURE.name(), "challenge issued at "
+          + Long.toUnsignedString(body.getIssuedAtMs())
           + " ms is ahead of the leader time " + leaderTimeMs + " ms by more than " + JOIN_CLOCK_SKEW_MS_MAX + " ms");
     }
     if (leaderTimeMs - body.getIssuedAtMs() > window) {

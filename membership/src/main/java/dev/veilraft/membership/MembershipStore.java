@@ -13,15 +13,31 @@ public final class MembershipStore {
   public static final String NAMESPACE = "membership";
   private static final byte[] SNAPSHOT_KEY = Hashes.utf8("snapshot");
   private static final byte[] NONCE_PREFIX = Hashes.utf8("nonce/");
+  private static final byte[] LEADER_TIME_KEY = Hashes.utf8("leader-time");
 
   private MembershipStore() {}
 
   public static MembershipView load(StateStore store) throws StateException {
-    return decode(store.get(NAMESPACE, SNAPSHOT_KEY));
+    MembershipView view = decode(store.get(NAMESPACE, SNAPSHOT_KEY));
+    Optional<byte[]> time = store.get(NAMESPACE, LEADER_TIME_KEY);
+    if (time.isPresent()) {
+      if (time.get().length != 8) {
+        throw new StateException("stored leader time is " + time.get().length + " bytes, expected 8");
+      }
+      view = view.withLeaderTime(java.nio.ByteBuffer.wrap(time.get()).getLong());
+    }
+    return view;
   }
 
-  public static void save(StateTransaction tx, MembershipView view) {
-    tx.put(NAMESPACE, SNAPSHOT_KEY, view.toSnapshot().toByteArray());
+  /**
+   * Records the view after an entry. The leader time changes with every entry and is 8 bytes on
+   * its own; the view (members with their evidence) is rewritten only when it changed.
+   */
+  public static void save(StateTransaction tx, MembershipView view, boolean viewChanged) {
+    tx.put(NAMESPACE, LEADER_TIME_KEY, Hashes.u64(view.lastLeaderTimeMs()));
+    if (viewChanged) {
+      tx.put(NAMESPACE, SNAPSHOT_KEY, view.toSnapshot().toBuilder().clearLastLeaderTimeMs().build().toByteArray());
+    }
   }
 
   public static boolean nonceUsed(StateTransaction tx, byte[] nonce) throws StateException {

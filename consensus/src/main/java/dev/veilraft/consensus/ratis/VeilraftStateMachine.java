@@ -62,6 +62,25 @@ final class VeilraftStateMachine extends BaseStateMachine {
     return builder.setLogData(UnsafeByteOperations.unsafeWrap(entry)).build();
   }
 
+  /**
+   * A halted replica must not keep leading or voting: Ratis would count the failed entry as
+   * applied and go on. Closing the server from another thread avoids closing it from its own
+   * apply thread.
+   */
+  private void stopServer() {
+    getServer().thenAccept(server -> {
+      Thread stopper = new Thread(() -> {
+        try {
+          server.close();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("halted raft server did not close cleanly: {}", e.toString());
+        }
+      }, "veilraft-halt");
+      stopper.setDaemon(true);
+      stopper.start();
+    });
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
@@ -71,7 +90,9 @@ final class VeilraftStateMachine extends BaseStateMachine {
     try {
       result = replica.apply(index, data);
     } catch (ReplicaHaltedException e) {
-      LOG.error("replica halted at index {}: {}", index, e.getMessage());
+      LOG.error("replica halted at index {}: {}; stopping this raft server so it neither leads nor votes",
+          index, e.getMessage());
+      stopServer();
       return CompletableFuture.failedFuture(e);
     }
     lastStampMs.accumulateAndGet(replica.view().lastLeaderTimeMs(), Math::max);

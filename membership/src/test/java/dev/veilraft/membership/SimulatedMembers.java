@@ -1,0 +1,134 @@
+package dev.veilraft.membership;
+
+import com.google.protobuf.ByteString;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.KemKeyPair;
+import dev.veilraft.crypto.NodeIdentity;
+import dev.veilraft.crypto.attestation.AttestationException;
+import dev.veilraft.crypto.attestation.ReportData;
+import dev.veilraft.crypto.attestation.SimulatedSnpAttester;
+import dev.veilraft.crypto.attestation.SimulatedSnpChip;
+import dev.veilraft.crypto.attestation.SimulatedSnpVendor;
+import dev.veilraft.crypto.proto.Evidence;
+import dev.veilraft.crypto.proto.Policy;
+import dev.veilraft.membership.proto.Challenge;
+import dev.veilraft.membership.proto.Genesis;
+import dev.veilraft.membership.proto.InitCluster;
+import dev.veilraft.membership.proto.JoinHello;
+import dev.veilraft.membership.proto.JoinRequest;
+import dev.veilraft.membership.proto.MemberRecord;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.function.UnaryOperator;
+
+/**
+ * Test fixture: a simulated TEE vendor and chip, a genesis whose policy admits simulated members
+ * with {@link #MEASUREMENT} (as the node module's LocalCluster builds it), and nodes that produce
+ * real simulated evidence.
+ */
+final class SimulatedMembers {
+  static final byte[] MEASUREMENT = Hashes.sha384(Hashes.utf8("veilraft test: approved code"));
+  static final byte[] OTHER_MEASUREMENT = Hashes.sha384(Hashes.utf8("veilraft test: altered code"));
+  static final long JOIN_WINDOW_MS = 60_000;
+  /** Leader time of the founding entry; every certificate in play is valid then. */
+  static final long T0 = Instant.parse("2030-01-01T00:00:00Z").toEpochMilli();
+  static final Instant CERTS_NOT_BEFORE = Instant.parse("2029-01-01T00:00:00Z");
+
+  final SimulatedSnpVendor vendor;
+  final SimulatedSnpChip chip;
+
+  private SimulatedMembers(SimulatedSnpVendor vendor, SimulatedSnpChip chip) {
+    this.vendor = vendor;
+    this.chip = chip;
+  }
+
+  /** Creates the vendor (RSA-4096 keys, about a second) and one chip under {@code dir}. */
+  static SimulatedMembers create(Path dir) throws IOException {
+    SimulatedSnpVendor vendor = SimulatedSnpVendor.openOrCreate(dir.resolve("vendor"));
+    return new SimulatedMembers(vendor, SimulatedSnpChip.openOrCreate(dir.resolve("chip"), vendor));
+  }
+
+  /** The genesis LocalCluster builds: simulated allowed under this vendor's root, {@link #MEASUREMENT} allowed. */
+  Genesis.Builder genesisBuilder() {
+    Policy policy = Policy.newBuilder().setName("test-policy").setAllowSimulated(true)
+        .setSimulatedRootSha256(ByteString.copyFrom(vendor.arkSha256()))
+        .addAllowedMeasurements(ByteString.copyFrom(MEASUREMENT)).build();
+    return Genesis.newBuilder().setClusterName("test-cluster").setPolicy(policy)
+        .setJoinWindowMs(JOIN_WINDOW_MS).setMembersMax(9)
+        .setSimulatedRootCert(ByteString.copyFrom(vendor.arkDer()));
+  }
+
+  GenesisDocument genesis(UnaryOperator<Genesis.Builder> change) {
+    try {
+      return GenesisDocument.create(change.apply(genesisBuilder()).build());
+    } catch (GenesisException e) {
+      throw new IllegalStateException("test genesis is invalid: " + e.getMessage(), e);
+    }
+  }
+
+  Node node() {
+    return node(SimulatedSnpAttester.create(chip, MEASUREMENT));
+  }
+
+  Node node(SimulatedSnpAttester attester) {
+    return new Node(NodeIdentity.generate(CERTS_NOT_BEFORE), KemKeyPair.generate(), attester);
+  }
+
+  /** A node: identity key, KEM key and a simulated TEE. */
+  record Node(NodeIdentity identity, KemKeyPair kem, SimulatedSnpAttester attester) {
+    String id() {
+      return identity.nodeId();
+    }
+
+    /** Evidence bound to {@code nonce} and this node's own keys. */
+    Evidence evidence(byte[] nonce) {
+      return evidenceBoundTo(nonce, identity.spki(), kem.publicKey());
+    }
+
+    Evidence evidenceBoundTo(byte[] nonce, byte[] spki, byte[] kemPublicKey) {
+      try {
+        return attester.attest(ReportData.bind(nonce, spki, kemPublicKey));
+      } catch (AttestationException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    JoinHello hello(byte[] clusterId, byte[] nonce) {
+      return JoinHello.newBuilder().setIdentityCert(ByteString.copyFrom(identity.certificateDer()))
+          .setKemPublicKey(ByteString.copyFrom(kem.publicKey())).setNonce(ByteString.copyFrom(nonce))
+          .setClusterId(ByteString.copyFrom(clusterId)).build();
+    }
+
+    /** Member side of join step 2: a challenge answering {@code hello}. */
+    Challenge challenge(byte[] clusterId, byte[] memberNonce, long issuedAtMs, JoinHello hello, byte[] joinerSpki) {
+      return Challenges.create(identity, kem.publicKey(), evidence(hello.getNonce().toByteArray()), clusterId,
+          memberNonce, issuedAtMs, hello, joinerSpki);
+    }
+
+    /** The founder's InitCluster entry: evidence bound to the cluster id. */
+    InitCluster init(GenesisDocument genesis) {
+      MemberRecord founder = MemberRecord.newBuilder()
+          .setIdentityCert(ByteString.copyFrom(identity.certificateDer()))
+          .setKemPublicKey(ByteString.copyFrom(kem.publicKey()))
+          .setEvidence(evidence(genesis.clusterId()))
+          .setRaftAddress("127.0.0.1:7000").setApiAddress("127.0.0.1:8000").build();
+      return InitCluster.newBuilder().setGenesis(ByteString.copyFrom(genesis.genesisBytes())).setFounder(founder).build();
+    }
+  }
+
+  /** A complete, valid join request from {@code joiner} through {@code member}. */
+  static JoinRequest joinRequest(Node joiner, Node member, byte[] clusterId, byte[] joinerNonce, byte[] memberNonce,
+      long issuedAtMs) {
+    JoinHello hello = joiner.hello(clusterId, joinerNonce);
+    Challenge challenge = member.challenge(clusterId, memberNonce, issuedAtMs, hello, joiner.identity().spki());
+    return JoinRequest.newBuilder().setHello(hello).setChallenge(challenge)
+        .setEvidence(joiner.evidence(memberNonce))
+        .setRaftAddress("127.0.0.1:7001").setApiAddress("localhost:8001").build();
+  }
+
+  /** 32 bytes that differ for every {@code seed}: nonces without randomness, so failures replay. */
+  static byte[] nonce(String seed) {
+    return Hashes.sha256(Hashes.utf8("nonce/" + seed));
+  }
+}
