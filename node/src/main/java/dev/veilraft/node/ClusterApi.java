@@ -6,7 +6,6 @@ import dev.veilraft.client.ClusterDescriptions;
 import dev.veilraft.client.proto.ClusterDescriptionBody;
 import dev.veilraft.client.proto.MemberInfo;
 import dev.veilraft.consensus.Limits;
-import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.SealedRequest;
@@ -16,6 +15,8 @@ import dev.veilraft.node.api.ApiException;
 import dev.veilraft.node.api.ApiServer;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** The client-facing routes: health, the signed cluster description, and sealed events. */
 final class ClusterApi {
@@ -31,7 +32,7 @@ final class ClusterApi {
   void register(ApiServer api) {
     api.route("GET", "/healthz", (body, query) -> Hashes.utf8("ok\n"));
     api.route("GET", "/v1/cluster", (body, query) -> describe(query));
-    api.route("POST", "/v1/events", (body, query) -> event(body));
+    api.routeAsync("POST", "/v1/events", (body, query) -> event(body));
   }
 
   private byte[] describe(String query) throws ApiException {
@@ -81,7 +82,7 @@ final class ClusterApi {
     return nonce;
   }
 
-  private byte[] event(byte[] body) throws ApiException {
+  private CompletableFuture<byte[]> event(byte[] body) throws ApiException {
     if (body.length > Limits.SEALED_REQUEST_BYTES_MAX + 256) {
       throw new ApiException(413, "EVENT_TOO_LARGE", "sealed request is " + body.length + " bytes, more than "
           + Limits.SEALED_REQUEST_BYTES_MAX);
@@ -103,19 +104,16 @@ final class ClusterApi {
       throw new ApiException(409, "UNKNOWN_EPOCH", "request is sealed to epoch " + request.getEpoch()
           + ", the current epoch is " + epoch + "; fetch /v1/cluster and seal again");
     }
-    ApplyResult result;
-    try {
-      result = node.submit(Proposal.newBuilder().setClientEvent(request).build());
-    } catch (NodeException e) {
-      throw new ApiException(503, e.code(), e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(503, "INTERRUPTED", "node is shutting down");
-    }
-    if (result.hasError()) {
-      int status = result.getError().getCode().equals("UNKNOWN_EPOCH") ? 409 : 422;
-      throw new ApiException(status, result.getError().getCode(), result.getError().getMessage());
-    }
-    return result.getSealedResponse().toByteArray();
+    return node.submitAsync(Proposal.newBuilder().setClientEvent(request).build()).handle((result, error) -> {
+      if (error != null) {
+        throw new CompletionException(new ApiException(503, "COMMIT_FAILED", "event was not committed: "
+            + (error instanceof CompletionException && error.getCause() != null ? error.getCause() : error)));
+      }
+      if (result.hasError()) {
+        int status = result.getError().getCode().equals("UNKNOWN_EPOCH") ? 409 : 422;
+        throw new CompletionException(new ApiException(status, result.getError().getCode(), result.getError().getMessage()));
+      }
+      return result.getSealedResponse().toByteArray();
+    });
   }
 }

@@ -86,7 +86,12 @@ public final class VeilraftNode implements AutoCloseable {
     }
     new JoinService(this).register(api);
     new ClusterApi(this).register(api);
-    api.start();
+    try {
+      api.start();
+    } catch (IOException e) {
+      close();
+      throw new NodeException("API_START_FAILED", e.getMessage(), e);
+    }
     LOG.info("node {} of cluster {} ({}) on platform {}", keys.nodeId(), genesis.genesis().getClusterName(),
         Hashes.shortHex(genesis.clusterId(), 8), platform.describe());
   }
@@ -213,6 +218,15 @@ public final class VeilraftNode implements AutoCloseable {
     if (!Await.until(() -> replica.view().epoch() >= epoch, PROPOSAL_TIMEOUT)) {
       throw new NodeException("TIMEOUT", "epoch " + epoch + " was not applied here within " + PROPOSAL_TIMEOUT);
     }
+  }
+
+  /** Submits a proposal; the future completes with the applied result, or fails after {@link #PROPOSAL_TIMEOUT}. */
+  public java.util.concurrent.CompletableFuture<ApplyResult> submitAsync(Proposal proposal) {
+    RaftConsensus c = consensus;
+    if (c == null) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new NodeException("NOT_READY", "raft server is not started"));
+    }
+    return c.submit(proposal).orTimeout(PROPOSAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Submits a proposal and waits (bounded) for its applied result. */

@@ -1,58 +1,81 @@
 package dev.veilraft.node.api;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
 import dev.veilraft.client.NodeHttp;
 import dev.veilraft.client.proto.ApiError;
 import dev.veilraft.crypto.NodeIdentity;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTPS API on its identity key (the key bound in its evidence), so a client that
- * verified the evidence knows whom it talks to. Bodies are protobuf; every error is an ApiError
- * with a stable code and a message naming what was wrong.
+ * The node's HTTPS API (embedded Jetty) on its identity key, the key bound in its evidence, so a
+ * client that verified the evidence knows whom it talks to. Bodies are protobuf; every error is
+ * an ApiError with a stable code and a message naming what was wrong.
  */
 public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
   /** Largest request body accepted on any route. */
   public static final int BODY_BYTES_MAX = 512 * 1024;
-  private static final int HANDLER_THREADS = 64;
+  private static final int THREADS_MAX = 64;
 
-  /** One route: request bytes (null for GET) and query string to response bytes. */
+  /** A route answered on the request thread. */
   @FunctionalInterface
   public interface Handler {
     byte[] handle(byte[] body, String query) throws ApiException;
   }
 
-  private final HttpsServer server;
-  private final ExecutorService executor;
-  private final Map<String, Handler> routes = new ConcurrentHashMap<>();
+  /** A route whose answer completes later (e.g. when Raft committed), holding no thread meanwhile. */
+  @FunctionalInterface
+  public interface AsyncHandler {
+    CompletableFuture<byte[]> handle(byte[] body, String query) throws ApiException;
+  }
 
-  public ApiServer(String host, int port, NodeIdentity identity) throws IOException {
-    this.server = HttpsServer.create(new InetSocketAddress(host, port), 128);
-    server.setHttpsConfigurator(new HttpsConfigurator(tls(identity)));
-    this.executor = Executors.newFixedThreadPool(HANDLER_THREADS, r -> {
-      Thread t = new Thread(r, "api-" + port);
-      t.setDaemon(true);
-      return t;
-    });
-    server.setExecutor(executor);
-    server.createContext("/", this::dispatch);
+  private final Server server;
+  private final ServerConnector connector;
+  private final Map<String, AsyncHandler> routes = new ConcurrentHashMap<>();
+
+  public ApiServer(String host, int port, NodeIdentity identity) {
+    QueuedThreadPool threads = new QueuedThreadPool(THREADS_MAX, 4);
+    threads.setName("api-" + port);
+    threads.setDaemon(true);
+    this.server = new Server(threads);
+    SslContextFactory.Server tls = new SslContextFactory.Server();
+    tls.setSslContext(tls(identity));
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    // Node certificates are self-signed identity keys without host names: identity is the key,
+    // checked by the client against the attested description, not SNI.
+    SecureRequestCustomizer secure = new SecureRequestCustomizer();
+    secure.setSniHostCheck(false);
+    http.addCustomizer(secure);
+    this.connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http));
+    connector.setHost(host);
+    connector.setPort(port);
+    server.addConnector(connector);
+    server.setHandler(new Dispatcher());
   }
 
   private static SSLContext tls(NodeIdentity identity) {
@@ -67,67 +90,93 @@ public final class ApiServer implements AutoCloseable {
 
   /** Registers {@code METHOD /path}. */
   public void route(String method, String path, Handler handler) {
+    routes.put(method + " " + path, (body, query) -> CompletableFuture.completedFuture(handler.handle(body, query)));
+  }
+
+  public void routeAsync(String method, String path, AsyncHandler handler) {
     routes.put(method + " " + path, handler);
   }
 
-  public void start() {
-    server.start();
-    LOG.info("https api listening on {}", server.getAddress());
-  }
-
-  private void dispatch(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      String path = exchange.getRequestURI().getPath();
-      Handler handler = routes.get(exchange.getRequestMethod() + " " + path);
-      try {
-        if (handler == null) {
-          boolean known = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
-          throw known ? new ApiException(405, "METHOD_NOT_ALLOWED", exchange.getRequestMethod() + " is not allowed on " + path)
-              : new ApiException(404, "NOT_FOUND", "no route " + path);
-        }
-        byte[] body = "GET".equals(exchange.getRequestMethod()) ? null : readBody(exchange.getRequestBody());
-        byte[] response = handler.handle(body, exchange.getRequestURI().getRawQuery());
-        send(exchange, 200, response);
-      } catch (ApiException e) {
-        send(exchange, e.status(), ApiError.newBuilder().setCode(e.code()).setMessage(e.getMessage()).build().toByteArray());
-      } catch (RuntimeException e) {
-        LOG.warn("internal error on {}: {}", path, e.toString());
-        send(exchange, 500, ApiError.newBuilder().setCode("INTERNAL").setMessage("internal error: " + e.getClass().getSimpleName())
-            .build().toByteArray());
-      }
+  public void start() throws IOException {
+    try {
+      server.start();
+    } catch (Exception e) {
+      throw new IOException("cannot start the HTTPS API on " + connector.getHost() + ":" + connector.getPort()
+          + ": " + e.getMessage(), e);
     }
-  }
-
-  private static byte[] readBody(InputStream in) throws IOException, ApiException {
-    byte[] body = in.readNBytes(BODY_BYTES_MAX + 1);
-    if (body.length > BODY_BYTES_MAX) {
-      throw new ApiException(413, "BODY_TOO_LARGE", "request body is larger than " + BODY_BYTES_MAX + " bytes");
-    }
-    return body;
-  }
-
-  private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
-    exchange.getResponseHeaders().set("Content-Type", NodeHttp.PROTOBUF);
-    exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-    if (body.length > 0) {
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    }
+    LOG.info("https api listening on {}:{}", connector.getHost(), connector.getLocalPort());
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return connector.getLocalPort();
+  }
+
+  private final class Dispatcher extends org.eclipse.jetty.server.Handler.Abstract {
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+      String path = Request.getPathInContext(request);
+      String method = request.getMethod();
+      CompletableFuture<byte[]> answer;
+      try {
+        AsyncHandler handler = routes.get(method + " " + path);
+        if (handler == null) {
+          boolean known = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
+          throw known ? new ApiException(405, "METHOD_NOT_ALLOWED", method + " is not allowed on " + path)
+              : new ApiException(404, "NOT_FOUND", "no route " + path);
+        }
+        byte[] body = "GET".equals(method) ? null : readBody(request);
+        answer = handler.handle(body, request.getHttpURI().getQuery());
+      } catch (ApiException e) {
+        answer = CompletableFuture.failedFuture(e);
+      } catch (RuntimeException e) {
+        answer = CompletableFuture.failedFuture(e);
+      }
+      answer.whenComplete((bytes, error) -> {
+        if (error == null) {
+          send(response, 200, bytes, callback);
+          return;
+        }
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof ApiException api) {
+          send(response, api.status(), errorBody(api.code(), api.getMessage()), callback);
+        } else {
+          LOG.warn("internal error on {}: {}", path, cause.toString());
+          send(response, 500, errorBody("INTERNAL", "internal error: " + cause.getClass().getSimpleName()), callback);
+        }
+      });
+      return true;
+    }
+  }
+
+  private static byte[] readBody(Request request) throws ApiException {
+    try (InputStream in = Content.Source.asInputStream(request)) {
+      byte[] body = in.readNBytes(BODY_BYTES_MAX + 1);
+      if (body.length > BODY_BYTES_MAX) {
+        throw new ApiException(413, "BODY_TOO_LARGE", "request body is larger than " + BODY_BYTES_MAX + " bytes");
+      }
+      return body;
+    } catch (IOException e) {
+      throw new ApiException(400, "BAD_BODY", "cannot read the request body: " + e.getMessage());
+    }
+  }
+
+  private static byte[] errorBody(String code, String message) {
+    return ApiError.newBuilder().setCode(code).setMessage(message).build().toByteArray();
+  }
+
+  private static void send(Response response, int status, byte[] body, Callback callback) {
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, NodeHttp.PROTOBUF);
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+    response.write(true, ByteBuffer.wrap(body), callback);
   }
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
     try {
-      executor.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      server.stop();
+    } catch (Exception e) {
+      LOG.warn("https api did not stop cleanly: {}", e.toString());
     }
   }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 /** Runs each demo node as its own JVM from the veilraft jar, as an operator would. */
 final class ProcessLauncher implements NodeLauncher {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
-  private static final List<String> JVM_OPTIONS = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  private static final List<String> JVM_OPTIONS = List.of("-Xmx384m", "-XX:+UseSerialGC");
 
   private final Path jar;
   private final Path root;
