@@ -231,16 +231,17 @@ public final class VeilraftNode implements AutoCloseable {
 
   /** Submits a proposal and waits (bounded) for its applied result. */
   public ApplyResult submit(Proposal proposal) throws NodeException, InterruptedException {
-    RaftConsensus c = consensus;
-    if (c == null) {
-      throw new NodeException("NOT_READY", "raft server is not started");
-    }
     try {
-      return c.submit(proposal).get(PROPOSAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return submitAsync(proposal).get();
     } catch (ExecutionException e) {
-      throw new NodeException("COMMIT_FAILED", "proposal was not committed: " + e.getCause(), e.getCause());
-    } catch (TimeoutException e) {
-      throw new NodeException("TIMEOUT", "proposal not committed within " + PROPOSAL_TIMEOUT);
+      Throwable cause = e.getCause();
+      if (cause instanceof NodeException ne) {
+        throw ne;
+      }
+      if (cause instanceof TimeoutException) {
+        throw new NodeException("TIMEOUT", "proposal not committed within " + PROPOSAL_TIMEOUT);
+      }
+      throw new NodeException("COMMIT_FAILED", "proposal was not committed: " + cause, cause);
     }
   }
 
