@@ -19,12 +19,16 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line: errors a user can act on print one line, not a stack trace. */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
-    // Errors a user can act on print one line, not a stack trace.
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println("error: " + e.getMessage());
       return 1;
     });
-    System.exit(cli.execute(args));
+    return cli;
   }
 }

@@ -39,11 +39,13 @@ public final class Demo {
 
   /** Runs the demo; the last line printed is "demo OK ..." or "demo FAILED ...". Returns the exit code. */
   public int run() {
-    List<NodeLauncher.Handle> running = new ArrayList<>();
+    List<NodeLauncher.Handle> running = java.util.Collections.synchronizedList(new ArrayList<>());
+    // Ctrl-C must not leave node JVMs behind.
+    Thread cleanup = new Thread(() -> closeAll(running), "demo-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
     try {
       String ok = runSteps(running);
-      running.forEach(NodeLauncher.Handle::close);
-      running.clear();
+      closeAll(running);
       String scan = scanDisk();
       out.println(scan);
       out.println(ok);
@@ -52,7 +54,15 @@ public final class Demo {
       out.println("demo FAILED " + (e.getMessage() == null ? e.toString() : e.getMessage()).replace('\n', ' '));
       return 1;
     } finally {
+      closeAll(running);
+      Runtime.getRuntime().removeShutdownHook(cleanup);
+    }
+  }
+
+  private static void closeAll(List<NodeLauncher.Handle> running) {
+    synchronized (running) {
       running.forEach(NodeLauncher.Handle::close);
+      running.clear();
     }
   }
 
