@@ -15,8 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The epoch secrets a joiner received from the member that admitted it, sealed to this node
- * (AAD = node id). They let it decrypt the log it replays from before its admission.
+ * The epoch secrets a joiner received from the member that admitted it, and the members it was
+ * told to trust, sealed to this node (AAD = node id). The secrets let it decrypt the log it
+ * replays from before its admission; the file's presence means it was admitted, so a restart
+ * resumes the join instead of starting it again.
  */
 public final class EpochHistoryFile {
   static final String FILE_NAME = "epoch-history.sealed";
@@ -30,13 +32,15 @@ public final class EpochHistoryFile {
     this.aad = Hashes.concat(Hashes.utf8("veilraft/epoch-history/v1/"), Hashes.utf8(nodeId));
   }
 
-  public List<EpochSecret> load() throws IOException, CryptoException {
+  /** The stored history, if this node was admitted; its secrets are checked here, not only at replay. */
+  public java.util.Optional<EpochHistory> load() throws IOException, CryptoException {
     if (!Files.exists(file)) {
-      return List.of();
+      return java.util.Optional.empty();
     }
     try {
       EpochHistory history = EpochHistory.parseFrom(sealer.unseal(Files.readAllBytes(file), aad));
-      return toSecrets(history);
+      toSecrets(history);
+      return java.util.Optional.of(history);
     } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
       throw new CryptoException(file + ": epoch history does not parse: " + e.getMessage(), e);
     }

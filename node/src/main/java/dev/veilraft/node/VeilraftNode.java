@@ -74,7 +74,7 @@ public final class VeilraftNode implements AutoCloseable {
       this.store = RocksDbStateStore.open(config.dataDir().resolve("state"), keys.storageSecret());
       EpochKeyring keyring = new EpochKeyring();
       this.historyFile = new EpochHistoryFile(config.dataDir(), platform.sealer(), keys.nodeId());
-      historyFile.load().forEach(keyring::put);
+      historyFile.load().ifPresent(h -> EpochHistoryFile.toSecrets(h).forEach(keyring::put));
       this.replica = new Replica(store, genesis.clusterId(), keys.nodeId(), keys.kem(), verifier, keyring);
       this.api = new ApiServer(config.api().host(), config.api().port(), keys.identity());
     } catch (GenesisException e) {
@@ -122,12 +122,19 @@ public final class VeilraftNode implements AutoCloseable {
       throws NodeException, InterruptedException {
     VeilraftNode node = new VeilraftNode(config, clock, attesterOverride);
     try {
+      var admitted = node.historyFile.load();
       if (node.replica.appliedIndex() > 0) {
         node.startConsensus(Set.of(), false);
+      } else if (admitted.isPresent()) {
+        // Admitted before a crash, but nothing applied yet: resume at "start Raft, ready".
+        new JoinClient(node, peer).activate(Set.copyOf(admitted.get().getMemberIdsList()));
       } else {
         new JoinClient(node, peer).join();
       }
       return node;
+    } catch (CryptoException | IOException e) {
+      node.close();
+      throw new NodeException("START_FAILED", e.getMessage(), e);
     } catch (NodeException | InterruptedException | RuntimeException e) {
       node.close();
       throw e;

@@ -70,6 +70,7 @@ class ClusterIT {
     nodes.forEach(VeilraftNode::close);
   }
 
+  /** API of the node started from configuration {@code node} of the layout. */
   private URI api(int node) {
     return URI.create("https://" + layout.nodes().get(node).api().address());
   }
@@ -185,21 +186,43 @@ class ClusterIT {
 
   @Test
   @Order(7)
+  void joinerAdmittedButUnableToStartRaftResumesWhenRunAgain() throws Exception {
+    // A joiner admitted before it could start Raft (here its port is taken) resumes at "start
+    // Raft, ready" when run again, instead of joining anew (members would refuse ALREADY_MEMBER).
+    NodeConfig fourth = layout.nodes().get(NODES + 2);
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(fourth.raft().port(), 1,
+        java.net.InetAddress.getByName(fourth.raft().host()))) {
+      assertThatThrownBy(() -> VeilraftNode.join(fourth, api(0), Clock.systemUTC(), null))
+          .isInstanceOfSatisfying(NodeException.class, e -> assertThat(e.code()).isEqualTo("RAFT_START_FAILED"));
+    }
+    assertThat(nodes.get(0).replica().view().members()).hasSize(4);
+    VeilraftNode resumed = VeilraftNode.join(fourth, api(1), Clock.systemUTC(), null);
+    nodes.add(resumed);
+    assertThat(resumed.replica().view().epoch()).isEqualTo(4);
+    assertThat(resumed.replica().view().members()).hasSize(4);
+    assertThat(resumed.consensus().votingMembers()).hasSize(4);
+    KvResponse read = KvResponse.parseFrom(connect(NODES + 2).call(KvApp.NAME, get(KvWorkload.key(3)).toByteArray()));
+    assertThat(read.getValue().toByteArray()).isEqualTo(KvWorkload.value(3));
+  }
+
+  @Test
+  @Order(8)
   void restartedMemberRecoversFromItsOwnDiskAndServes() throws Exception {
     // A member stopped and started again unseals its keys, replays its log and serves the same data.
-    VeilraftNode third = nodes.remove(2);
+    VeilraftNode third = nodes.stream().filter(n -> n.config().equals(layout.nodes().get(2))).findFirst().orElseThrow();
+    nodes.remove(third);
     long applied = third.replica().appliedIndex();
     third.close();
     VeilraftNode restarted = VeilraftNode.start(layout.nodes().get(2), Clock.systemUTC());
     nodes.add(restarted);
     assertThat(restarted.replica().appliedIndex()).isGreaterThanOrEqualTo(applied);
-    assertThat(restarted.replica().view().epoch()).isEqualTo(3);
+    assertThat(restarted.replica().view().epoch()).isEqualTo(4);
     KvResponse read = KvResponse.parseFrom(connect(2).call(KvApp.NAME, get(KvWorkload.key(9)).toByteArray()));
     assertThat(read.getValue().toByteArray()).isEqualTo(KvWorkload.value(9));
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void noPlaintextKeyOrValueReachesAnyDataDirectory() throws Exception {
     // After the nodes stop, no key or value any client sent appears in any file under their data directories.
     nodes.forEach(VeilraftNode::close);
@@ -207,6 +230,7 @@ class ClusterIT {
     for (int i = 0; i < NODES; i++) {
       dirs.add(layout.nodes().get(i).dataDir());
     }
+    dirs.add(layout.nodes().get(NODES + 2).dataDir());
     DiskScan.Result scan = DiskScan.scan(dirs, utf8(KvWorkload.MARKER));
     assertThat(scan.files()).isGreaterThan(10);
     assertThat(scan.hits()).isEmpty();

@@ -71,7 +71,8 @@ public final class RaftConsensus implements AutoCloseable {
   private final RaftServer server;
   private final Set<String> bootstrapTrust;
   private volatile RaftClient client;
-  private volatile Set<RaftPeer> clientPeers = Set.of();
+  private volatile Object clientConf;
+  private final List<RaftClient> retiredClients = new ArrayList<>();
 
   private RaftConsensus(Settings settings, NodeIdentity identity, Replica replica, Set<String> bootstrapTrust,
       boolean founder, Clock clock) throws IOException {
@@ -106,10 +107,26 @@ public final class RaftConsensus implements AutoCloseable {
   public static RaftConsensus start(Settings settings, NodeIdentity identity, Replica replica,
       Set<String> bootstrapTrust, boolean founder, Clock clock) throws IOException {
     Files.createDirectories(settings.storageDir());
+    checkPortFree(settings);
     RaftConsensus consensus = new RaftConsensus(settings, identity, replica, bootstrapTrust, founder, clock);
     consensus.server.start();
     LOG.info("raft server {} listening on {} for group {}", identity.nodeId(), settings.address(), consensus.groupId);
     return consensus;
+  }
+
+  /**
+   * Ratis terminates the JVM (System.exit) when its gRPC server cannot bind, which would lose the
+   * reason; probing first turns the common case (port taken) into a specific error. Ratis' other
+   * fail-stop behaviour (exit on an uncaught exception in any thread) is kept on purpose: a
+   * crash-fault-tolerant replica should stop rather than limp on.
+   */
+  private static void checkPortFree(Settings settings) throws IOException {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new java.net.InetSocketAddress(settings.host(), settings.port()));
+    } catch (IOException e) {
+      throw new IOException("raft address " + settings.address() + " is not available (" + e.getMessage() + ")", e);
+    }
   }
 
   private static RaftProperties properties(Settings settings) {
@@ -232,34 +249,50 @@ public final class RaftConsensus implements AutoCloseable {
     return settings.address();
   }
 
-  private synchronized RaftClient client() throws IOException {
-    Set<RaftPeer> peers = new HashSet<>(server.getDivision(groupId).getRaftConf().getCurrentPeers());
-    if (peers.isEmpty()) {
-      peers = Set.of(RaftIds.peer(identity.nodeId(), settings.address()));
+  /**
+   * The client into the group, rebuilt only when the Raft configuration changed (it routes by
+   * the configuration's peers). The unsynchronized fast path serves every submit.
+   */
+  private RaftClient client() throws IOException {
+    Object conf = server.getDivision(groupId).getRaftConf();
+    RaftClient current = client;
+    if (current != null && conf == clientConf) {
+      return current;
     }
-    if (client == null || !peers.equals(clientPeers)) {
-      if (client != null) {
-        client.close();
+    synchronized (this) {
+      if (client == null || conf != clientConf) {
+        Set<RaftPeer> peers = new HashSet<>(server.getDivision(groupId).getRaftConf().getCurrentPeers());
+        if (peers.isEmpty()) {
+          peers = Set.of(RaftIds.peer(identity.nodeId(), settings.address()));
+        }
+        if (client != null) {
+          // Requests may still be in flight on it; it is closed with this node.
+          retiredClients.add(client);
+        }
+        RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_ATTEMPTS_MAX, CLIENT_RETRY_SLEEP);
+        client = RaftClient.newBuilder()
+            .setClientId(ClientId.randomId())
+            .setRaftGroup(RaftGroup.valueOf(groupId, peers))
+            .setProperties(properties)
+            .setParameters(parameters)
+            .setRetryPolicy(retry)
+            .build();
+        clientConf = conf;
       }
-      RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_ATTEMPTS_MAX, CLIENT_RETRY_SLEEP);
-      client = RaftClient.newBuilder()
-          .setClientId(ClientId.randomId())
-          .setRaftGroup(RaftGroup.valueOf(groupId, peers))
-          .setProperties(properties)
-          .setParameters(parameters)
-          .setRetryPolicy(retry)
-          .build();
-      clientPeers = peers;
+      return client;
     }
-    return client;
   }
 
   @Override
   public synchronized void close() throws IOException {
     if (client != null) {
-      client.close();
+      retiredClients.add(client);
       client = null;
     }
+    for (RaftClient retired : retiredClients) {
+      retired.close();
+    }
+    retiredClients.clear();
     server.close();
   }
 

@@ -82,21 +82,31 @@ public final class JoinClient {
     JoinRequest request = JoinRequest.newBuilder().setHello(hello).setChallenge(challenge).setEvidence(evidence)
         .setRaftAddress(node.config().raft().address()).setApiAddress(node.config().api().address()).build();
     JoinResponse response = parse(post("/v1/join/request", request.toByteArray()).body(), JoinResponse.parser(), "JoinResponse");
-    installHistory(response, clusterId);
-
     Set<String> members = response.getMembersList().stream().map(MemberRecord::getNodeId).collect(Collectors.toSet());
+    installHistory(response, clusterId, members);
+    LOG.info("admitted through {} at index {}", memberId, response.getAdmittedIndex());
+    activate(members);
+  }
+
+  /**
+   * After admission: start Raft trusting {@code members} until their admissions are applied
+   * here, ask a member to add this node to the Raft configuration, and wait for the key epoch
+   * that includes it. Also the resume point after a crash between admission and first apply.
+   */
+  public void activate(Set<String> members) throws NodeException, InterruptedException {
+    byte[] clusterId = node.genesis().clusterId();
     node.startConsensus(members, false);
     JoinReady ready = JoinReady.newBuilder().setClusterId(ByteString.copyFrom(clusterId)).setNodeId(node.nodeId()).build();
     JoinReadyResponse active = parse(post("/v1/join/ready", ready.toByteArray()).body(), JoinReadyResponse.parser(), "JoinReadyResponse");
     node.awaitEpoch(active.getEpoch());
-    LOG.info("joined cluster {} through {}: admitted at index {}, epoch {}", node.genesis().genesis().getClusterName(),
-        memberId, response.getAdmittedIndex(), active.getEpoch());
+    LOG.info("joined cluster {}: epoch {}", node.genesis().genesis().getClusterName(), active.getEpoch());
   }
 
-  private void installHistory(JoinResponse response, byte[] clusterId) throws NodeException {
+  private void installHistory(JoinResponse response, byte[] clusterId, Set<String> members) throws NodeException {
     try {
       byte[] plain = EventSealing.unwrap(node.keys().kem(), KeyEpochs.historyInfo(clusterId), response.getHistory());
-      EpochHistory history = EpochHistory.parseFrom(plain);
+      EpochHistory history = EpochHistory.parseFrom(plain).toBuilder().clearMemberIds()
+          .addAllMemberIds(new java.util.TreeSet<>(members)).build();
       node.historyFile().save(history);
       EpochHistoryFile.toSecrets(history).forEach(node.replica().keyring()::put);
     } catch (CryptoException | InvalidProtocolBufferException | IllegalArgumentException e) {
