@@ -11,6 +11,7 @@ import dev.veilraft.crypto.Certificates;
 import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.EpochSecret;
 import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.attestation.AttestationResult;
 import dev.veilraft.crypto.attestation.ReportData;
 import dev.veilraft.membership.Challenges;
@@ -99,8 +100,8 @@ public final class JoinService {
     String joinerId = Certificates.nodeId(joiner);
     ChallengeBody body = check(() -> Challenges.parseBody(request.getChallenge()));
     if (!body.getMemberId().equals(node.nodeId())) {
-      throw new ApiException(400, JoinReason.CHALLENGE_MISMATCH.name(), "challenge was issued by " + body.getMemberId()
-          + "; send the join request to that member");
+      throw new ApiException(400, JoinReason.CHALLENGE_MISMATCH.name(), "challenge was issued by "
+          + Check.printable(body.getMemberId()) + "; send the join request to that member");
     }
     check(() -> {
       Challenges.checkSignature(request.getChallenge(), node.keys().identity().certificate());
@@ -124,7 +125,7 @@ public final class JoinService {
     MembershipView view = node.replica().view();
     MemberRecord member = view.member(joinerId).orElseThrow();
     AUDIT.info("join admitted node={} index={} measurement={}", joinerId, member.getAdmittedIndex(),
-        dev.veilraft.crypto.Hashes.shortHex(member.getMeasurement().toByteArray(), 8));
+        Hashes.shortHex(member.getMeasurement().toByteArray(), 8));
     return JoinResponse.newBuilder().setDecision(decision).addAllMembers(view.members().values())
         .setHistory(history(view, member)).setAdmittedIndex(member.getAdmittedIndex()).build();
   }
