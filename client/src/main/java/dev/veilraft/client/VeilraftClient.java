@@ -13,7 +13,6 @@ import dev.veilraft.crypto.proto.SealedResponse;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -54,7 +53,7 @@ public final class VeilraftClient {
   public ClusterDescriptions.Verified refresh() throws ClientException {
     byte[] nonce = new byte[32];
     random.nextBytes(nonce);
-    NodeHttp.Answer answer = http.get(baseUri.resolve("/v1/cluster?nonce=" + HexFormat.of().formatHex(nonce)));
+    NodeHttp.Answer answer = http.get(baseUri.resolve("/v1/cluster?nonce=" + Hashes.hex(nonce)));
     ClusterDescriptions.Verified verified = ClusterDescriptions.verify(answer.body(), nonce, answer.tlsPeer(),
         expectedClusterId, policy, verifier, clock.instant());
     http.pin(verified.members().keySet());

@@ -1,5 +1,6 @@
 package dev.veilraft.membership;
 
+import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.EpochSecret;
 import java.util.Collection;
 import java.util.List;
@@ -15,18 +16,12 @@ public final class EpochKeyring {
 
   public void put(EpochSecret secret) {
     EpochSecret previous = secrets.putIfAbsent(secret.epoch(), secret);
-    if (previous != null && !previous.matches(secret.keyId())) {
-      throw new IllegalStateException("two different secrets for epoch " + secret.epoch());
-    }
+    Check.invariant(previous == null || previous.matches(secret.keyId()),
+        "one secret per epoch, but epoch " + secret.epoch() + " got two");
   }
 
   public Optional<EpochSecret> get(long epoch) {
     return Optional.ofNullable(secrets.get(epoch));
-  }
-
-  public Optional<EpochSecret> latest() {
-    var last = secrets.lastEntry();
-    return last == null ? Optional.empty() : Optional.of(last.getValue());
   }
 
   public Collection<EpochSecret> all() {

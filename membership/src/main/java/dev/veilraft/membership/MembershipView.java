@@ -20,13 +20,21 @@ public final class MembershipView {
   private final SortedMap<String, MemberRecord> members;
 
   private MembershipView(MembershipSnapshot snapshot, GenesisDocument genesis) {
+    this(snapshot, genesis, index(snapshot));
+  }
+
+  private MembershipView(MembershipSnapshot snapshot, GenesisDocument genesis, SortedMap<String, MemberRecord> members) {
     this.snapshot = snapshot;
     this.genesis = genesis;
+    this.members = members;
+  }
+
+  private static SortedMap<String, MemberRecord> index(MembershipSnapshot snapshot) {
     TreeMap<String, MemberRecord> map = new TreeMap<>();
     for (MemberRecord m : snapshot.getMembersList()) {
       map.put(m.getNodeId(), m);
     }
-    this.members = Collections.unmodifiableSortedMap(map);
+    return Collections.unmodifiableSortedMap(map);
   }
 
   public static MembershipView empty() {
@@ -116,7 +124,8 @@ public final class MembershipView {
         .setGroupPublicKey(ByteString.copyFrom(groupPublicKey)).setKeyId(ByteString.copyFrom(keyId)).build(), genesis);
   }
 
+  /** Runs for every applied entry, so it keeps the member index instead of rebuilding it. */
   public MembershipView withLeaderTime(long leaderTimeMs) {
-    return new MembershipView(snapshot.toBuilder().setLastLeaderTimeMs(leaderTimeMs).build(), genesis);
+    return new MembershipView(snapshot.toBuilder().setLastLeaderTimeMs(leaderTimeMs).build(), genesis, members);
   }
 }

@@ -14,7 +14,6 @@ import dev.veilraft.membership.proto.MemberRecord;
 import dev.veilraft.node.api.ApiException;
 import dev.veilraft.node.api.ApiServer;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -71,7 +70,7 @@ final class ClusterApi {
     }
     byte[] nonce;
     try {
-      nonce = HexFormat.of().parseHex(hex);
+      nonce = Hashes.unhex(hex);
     } catch (IllegalArgumentException e) {
       throw new ApiException(400, "BAD_NONCE", "query parameter 'nonce' is not hex");
     }

@@ -292,10 +292,6 @@ public final class VeilraftNode implements AutoCloseable {
     return platform.attester().measurement();
   }
 
-  public String platformDescription() {
-    return platform.describe();
-  }
-
   public Path dataDir() {
     return config.dataDir();
   }

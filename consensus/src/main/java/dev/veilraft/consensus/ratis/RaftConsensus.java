@@ -14,11 +14,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
@@ -131,7 +131,8 @@ public final class RaftConsensus implements AutoCloseable {
 
   private static RaftProperties properties(Settings settings) {
     RaftProperties p = new RaftProperties();
-    RaftConfigKeysHelper.setRpcType(p);
+    // gRPC is the only Ratis transport with TLS.
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
     RaftServerConfigKeys.setStorageDir(p, List.of(settings.storageDir().toFile()));
     GrpcConfigKeys.Server.setHost(p, settings.host());
     GrpcConfigKeys.Server.setPort(p, settings.port());
@@ -225,15 +226,6 @@ public final class RaftConsensus implements AutoCloseable {
     }
   }
 
-  public Optional<String> leaderId() {
-    try {
-      RaftPeerId leader = server.getDivision(groupId).getInfo().getLeaderId();
-      return Optional.ofNullable(leader).map(RaftPeerId::toString);
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-  }
-
   /** Ids of the voting members in the Raft configuration this node sees. */
   public Set<String> votingMembers() {
     try {
@@ -294,12 +286,5 @@ public final class RaftConsensus implements AutoCloseable {
     }
     retiredClients.clear();
     server.close();
-  }
-
-  /** Keeps the RPC type choice in one place: gRPC is the only Ratis transport with TLS. */
-  private static final class RaftConfigKeysHelper {
-    static void setRpcType(RaftProperties p) {
-      org.apache.ratis.RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    }
   }
 }

@@ -45,11 +45,11 @@ final class ProcessLauncher implements NodeLauncher {
     return CodeMeasurement.ofJar(jar, List.of());
   }
 
-  private static final class ProcessHandle implements Handle {
+  private static final class ChildNode implements Handle {
     private final Process process;
     private final Map<String, String> ready;
 
-    ProcessHandle(Process process, Map<String, String> ready) {
+    ChildNode(Process process, Map<String, String> ready) {
       this.process = process;
       this.ready = ready;
     }
@@ -91,7 +91,7 @@ final class ProcessLauncher implements NodeLauncher {
       process.destroyForcibly();
       throw new DemoException(name + " did not start: " + line);
     }
-    return new ProcessHandle(process, fields(line));
+    return new ChildNode(process, fields(line));
   }
 
   @Override
@@ -110,7 +110,7 @@ final class ProcessLauncher implements NodeLauncher {
     Process process = launch(altered, "rogue", configFile, peer);
     String line = awaitOutcome(process, root.resolve("rogue.log"));
     if (line.startsWith("READY ")) {
-      new ProcessHandle(process, fields(line)).close();
+      new ChildNode(process, fields(line)).close();
       throw new DemoException("a node built from altered code was admitted");
     }
     process.destroyForcibly();
@@ -173,7 +173,7 @@ final class ProcessLauncher implements NodeLauncher {
   }
 
   private static String javaExecutable() {
-    return java.lang.ProcessHandle.current().info().command()
+    return ProcessHandle.current().info().command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 }
