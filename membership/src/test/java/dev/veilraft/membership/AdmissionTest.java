@@ -168,11 +168,11 @@ class AdmissionTest {
 
   @Test
   void debugGuestIsRefused() throws Exception {
-    // A guest launched with the debug policy bit is refused with DEBUG_NOT_ALLOWED.
+    // A guest launched with the debug policy bit is refused with DEBUG_ENABLED.
     Node debug = sim.node(SimulatedSnpAttester.builder(sim.chip, MEASUREMENT)
         .guestPolicy(SimulatedSnpAttester.GUEST_POLICY_DEFAULT | SnpReport.POLICY_DEBUG_BIT).build());
     JoinRequest request = joinRequest(debug, founder, genesis.clusterId(), nonce("j/d"), nonce("m/d"), ISSUED_AT);
-    assertRefused(decide(request), "DEBUG_NOT_ALLOWED");
+    assertRefused(decide(request), "DEBUG_ENABLED");
   }
 
   @Test

@@ -81,7 +81,7 @@ class ChallengesTest {
     Node debug = sim.node(SimulatedSnpAttester.builder(sim.chip, SimulatedMembers.MEASUREMENT)
         .guestPolicy(SimulatedSnpAttester.GUEST_POLICY_DEFAULT | SnpReport.POLICY_DEBUG_BIT).build());
     assertJoinFails(() -> Challenges.verifyAsJoiner(challengeFrom(debug, hello), hello, clusterId, genesis, verifier,
-        NOW), "DEBUG_NOT_ALLOWED");
+        NOW), "DEBUG_ENABLED");
   }
 
   @Test

@@ -128,13 +128,13 @@ class ClusterIT {
   @Test
   @Order(4)
   void nodeLaunchedWithTheDebugPolicyIsRefused() throws Exception {
-    // Right code, but a guest launched debuggable (policy bit 19) is refused with DEBUG_NOT_ALLOWED.
+    // Right code, but a guest launched debuggable (policy bit 19) is refused with DEBUG_ENABLED.
     NodeConfig debug = layout.nodes().get(NODES + 1);
     SimulatedSnpAttester debuggable = SimulatedSnpAttester.builder(chip(debug),
         CodeMeasurement.ofRunningCode(VeilraftNode.class)).guestPolicy(SimulatedSnpAttester.GUEST_POLICY_DEFAULT | (1L << 19))
         .build();
     assertThatThrownBy(() -> VeilraftNode.join(debug, api(1), Clock.systemUTC(), debuggable))
-        .isInstanceOfSatisfying(NodeException.class, e -> assertThat(e.code()).isEqualTo("DEBUG_NOT_ALLOWED"));
+        .isInstanceOfSatisfying(NodeException.class, e -> assertThat(e.code()).isEqualTo("DEBUG_ENABLED"));
     assertThat(nodes.get(1).replica().view().members()).hasSize(3);
   }
 

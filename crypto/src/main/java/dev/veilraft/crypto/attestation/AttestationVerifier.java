@@ -2,6 +2,7 @@ package dev.veilraft.crypto.attestation;
 
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.Evidence;
+import dev.veilraft.crypto.proto.Platform;
 import dev.veilraft.crypto.proto.Policy;
 import java.time.Instant;
 import java.util.Map;
@@ -10,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The verifier every module uses: dispatches on the evidence's platform to the platform layer,
- * then applies {@link PolicyChecks}. Real SEV-SNP evidence must chain to AMD's pinned roots;
+ * then applies {@link PolicyChecks}. Real SEV-SNP, TDX and Nitro evidence must chain to the
+ * vendor's pinned root (AMD ARKs, Intel SGX Root CA, AWS Nitro root G1);
  * simulated evidence is refused unless the policy allows simulation, and then must chain to the
  * simulated root the policy names. Deterministic for given inputs (no clock, no randomness), so
  * replicas that verify the same evidence at the same leader time agree. Never throws on bad
@@ -22,6 +24,8 @@ public final class AttestationVerifier implements EvidenceVerifier {
   private static final int SIMULATED_ROOTS_MAX = 16;
 
   private final SnpEvidenceVerifier amd = SnpEvidenceVerifier.forAmd();
+  private final TdxEvidenceVerifier intel = TdxEvidenceVerifier.forIntel();
+  private final NitroEvidenceVerifier aws = NitroEvidenceVerifier.forAws();
   private final Map<String, SnpEvidenceVerifier> simulated = new ConcurrentHashMap<>();
 
   public AttestationVerifier() {}
@@ -37,34 +41,56 @@ public final class AttestationVerifier implements EvidenceVerifier {
     Objects.requireNonNull(policy, "policy");
     Objects.requireNonNull(at, "at");
     try {
+      if (evidence != null) {
+        // Refuse before parsing anything: a policy spends no work on evidence it refuses anyway.
+        PolicyChecks.checkPlatform(evidence.getPlatform(), policy);
+      }
       return PolicyChecks.check(platformChecks(evidence, policy, at), policy, expectedReportData);
     } catch (Rejection rejection) {
       return rejection.toResult();
     } catch (RuntimeException e) {
-      // Bad input must never crash a replica's apply; report it as malformed evidence instead.
-      return AttestationResult.reject(RejectReason.MALFORMED_EVIDENCE,
-          "evidence could not be read: " + e.getClass().getSimpleName());
+      return malformed(e);
     }
+  }
+
+  /**
+   * The platform layer only (genuine hardware, valid chain, well-formed), for tools that print
+   * the claims of evidence without judging them. Simulated evidence needs a policy naming its
+   * root, so it is refused here.
+   */
+  public AttestationResult verifyPlatform(Evidence evidence, Instant at) {
+    Objects.requireNonNull(at, "at");
+    try {
+      if (evidence != null && evidence.getPlatform() == Platform.SIMULATED_SNP) {
+        throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "simulated evidence can only be verified against a "
+            + "policy that names the simulated root (simulated_root_sha256)");
+      }
+      return AttestationResult.accept(platformChecks(evidence, Policy.getDefaultInstance(), at));
+    } catch (Rejection rejection) {
+      return rejection.toResult();
+    } catch (RuntimeException e) {
+      return malformed(e);
+    }
+  }
+
+  private static AttestationResult malformed(RuntimeException e) {
+    // Bad input must never crash a replica's apply; report it as malformed evidence instead.
+    return AttestationResult.reject(RejectReason.MALFORMED, "evidence could not be read: " + e.getClass().getSimpleName());
   }
 
   private Claims platformChecks(Evidence evidence, Policy policy, Instant at) throws Rejection {
     if (evidence == null) {
-      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "no evidence");
+      throw new Rejection(RejectReason.MALFORMED, "no evidence");
     }
     switch (evidence.getPlatform()) {
       case SEV_SNP:
         return amd.check(evidence, at);
       case SIMULATED_SNP:
-        // Refuse before parsing anything: a production policy spends no work on simulated evidence.
-        if (!policy.getAllowSimulated()) {
-          throw PolicyChecks.simulatedNotAllowed(policy);
-        }
         return simulatedVerifier(policy).check(evidence, at);
       case TDX:
-        throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED, "TDX evidence verification is not implemented yet");
+        return intel.check(evidence, at);
       case NITRO:
-        throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED,
-            "AWS Nitro evidence verification is not implemented yet");
+        return aws.check(evidence, at);
       default:
         throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED, "evidence names no supported platform ("
             + evidence.getPlatform() + ")");
@@ -74,7 +100,7 @@ public final class AttestationVerifier implements EvidenceVerifier {
   private SnpEvidenceVerifier simulatedVerifier(Policy policy) throws Rejection {
     byte[] root = policy.getSimulatedRootSha256().toByteArray();
     if (root.length != SIMULATED_ROOT_BYTES) {
-      throw new Rejection(RejectReason.ROOT_NOT_TRUSTED, "policy '" + policy.getName() + "' allows simulated "
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "policy '" + policy.getName() + "' allows simulated "
           + "TEEs but names no simulated root (simulated_root_sha256 is " + root.length + " bytes, need "
           + SIMULATED_ROOT_BYTES + ")");
     }

@@ -16,7 +16,7 @@ public final class MalformedReportException extends Exception {
     this.reason = Objects.requireNonNull(reason);
   }
 
-  /** {@link RejectReason#MALFORMED_EVIDENCE} or {@link RejectReason#UNSUPPORTED_REPORT_VERSION}. */
+  /** {@link RejectReason#MALFORMED} or {@link RejectReason#UNSUPPORTED_REPORT_VERSION}. */
   public RejectReason reason() {
     return reason;
   }

@@ -6,12 +6,13 @@ import dev.veilraft.crypto.proto.Platform;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.TcbVersion;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * The policy layer: given claims the platform layer has verified, does this evidence meet the
- * cluster's reference values? Checks run in a fixed order (simulated, debug, VMPL, measurement,
- * TCB floor, report-data binding) so every replica reports the same first reason. Pure function
+ * cluster's reference values? Checks run in a fixed order (platform, debug, SNP guest policy and
+ * VMPL, measurement, host data, TCB floor and status, report-data binding) so every replica reports the same first reason. Pure function
  * of its inputs; thread-safe.
  */
 public final class PolicyChecks {
@@ -22,9 +23,13 @@ public final class PolicyChecks {
     Objects.requireNonNull(claims, "claims");
     Objects.requireNonNull(policy, "policy");
     try {
-      checkPlatform(claims, policy);
-      checkGuest(claims, policy);
+      checkPlatform(claims.platform(), policy);
+      checkDebug(claims, policy);
+      if (claims.details() instanceof SnpClaims snp) {
+        checkSnpGuest(snp, policy);
+      }
       checkMeasurement(claims, policy);
+      checkHostData(claims, policy);
       checkTcb(claims, policy);
       checkBinding(claims, expectedReportData);
       return AttestationResult.accept(claims);
@@ -33,45 +38,115 @@ public final class PolicyChecks {
     }
   }
 
-  static Rejection simulatedNotAllowed(Policy policy) {
-    return new Rejection(RejectReason.SIMULATED_NOT_ALLOWED, "evidence comes from a simulated TEE, which is "
-        + "insecure (the host holds every key) and refused by policy '" + policy.getName() + "'");
-  }
-
-  private static void checkPlatform(Claims claims, Policy policy) throws Rejection {
-    if (claims.platform() == Platform.SIMULATED_SNP && !policy.getAllowSimulated()) {
-      throw simulatedNotAllowed(policy);
+  /**
+   * Whether the policy admits evidence of this platform at all; run before any parsing so a
+   * policy spends no work on evidence it refuses anyway.
+   */
+  static void checkPlatform(Platform platform, Policy policy) throws Rejection {
+    if (platform == Platform.SIMULATED_SNP) {
+      if (!policy.getAllowSimulated()) {
+        throw new Rejection(RejectReason.SIMULATED_NOT_ALLOWED, "evidence comes from a simulated TEE, which is "
+            + "insecure (the host holds every key) and refused by policy '" + policy.getName() + "'");
+      }
+      return;
+    }
+    if (policy.getAllowedPlatformsCount() > 0 && !policy.getAllowedPlatformsList().contains(platform)) {
+      throw new Rejection(RejectReason.PLATFORM_NOT_ALLOWED, platform + " evidence is not allowed by policy '"
+          + policy.getName() + "' (allowed: " + policy.getAllowedPlatformsList() + ")");
     }
   }
 
-  private static void checkGuest(Claims claims, Policy policy) throws Rejection {
+  private static void checkDebug(Claims claims, Policy policy) throws Rejection {
     if (claims.debug() && !policy.getAllowDebug()) {
-      throw new Rejection(RejectReason.DEBUG_NOT_ALLOWED, "guest was launched with the debug policy bit (19) "
-          + "set, so the host can read its memory; policy '" + policy.getName() + "' forbids debug guests");
+      throw new Rejection(RejectReason.DEBUG_ENABLED, debugDescription(claims.platform())
+          + ", so the host can read its memory; policy '" + policy.getName() + "' forbids debug guests");
     }
-    if (Integer.toUnsignedLong(claims.vmpl()) > Integer.toUnsignedLong(policy.getMaxVmpl())) {
-      throw new Rejection(RejectReason.VMPL_NOT_ALLOWED, "report comes from VMPL " + claims.vmpl()
+  }
+
+  private static String debugDescription(Platform platform) {
+    return switch (platform) {
+      case TDX -> "TD was launched with the DEBUG attribute (TDATTRIBUTES bit 0)";
+      case NITRO -> "enclave runs in debug mode (PCR0..2 are zero)";
+      default -> "guest was launched with the debug policy bit (19) set";
+    };
+  }
+
+  private static void checkSnpGuest(SnpClaims snp, Policy policy) throws Rejection {
+    if (snp.migrationAgentAllowed() && !policy.getAllowMigrationAgent()) {
+      throw guestPolicy(snp, policy, "allows a migration agent (bit 18), which can export the guest's memory");
+    }
+    if (snp.smtAllowed() && policy.getForbidSmt()) {
+      throw guestPolicy(snp, policy, "allows SMT (bit 16), exposing it to sibling-thread side channels");
+    }
+    if (!snp.singleSocketRequired() && policy.getRequireSingleSocket()) {
+      throw guestPolicy(snp, policy, "does not require a single socket (bit 20)");
+    }
+    int abi = snp.abiMajor() * 256 + snp.abiMinor();
+    int minAbi = policy.getMinAbiMajor() * 256 + policy.getMinAbiMinor();
+    if (abi < minAbi) {
+      throw guestPolicy(snp, policy, "requires firmware ABI " + snp.abiMajor() + "." + snp.abiMinor()
+          + ", below the minimum " + policy.getMinAbiMajor() + "." + policy.getMinAbiMinor());
+    }
+    if (Integer.toUnsignedLong(snp.vmpl()) > Integer.toUnsignedLong(policy.getMaxVmpl())) {
+      throw new Rejection(RejectReason.VMPL_NOT_ALLOWED, "report comes from VMPL " + snp.vmpl()
           + "; policy '" + policy.getName() + "' allows at most VMPL " + Integer.toUnsignedString(policy.getMaxVmpl()));
     }
   }
 
+  private static Rejection guestPolicy(SnpClaims snp, Policy policy, String what) {
+    return new Rejection(RejectReason.GUEST_POLICY_NOT_ALLOWED, "guest policy 0x"
+        + Long.toHexString(snp.guestPolicy()) + " " + what + "; policy '" + policy.getName() + "' refuses that");
+  }
+
   private static void checkMeasurement(Claims claims, Policy policy) throws Rejection {
-    for (ByteString allowed : policy.getAllowedMeasurementsList()) {
-      if (MessageDigest.isEqual(allowed.toByteArray(), claims.measurement())) {
-        return;
-      }
+    if (containsEqual(policy.getAllowedMeasurementsList(), claims.measurement())) {
+      return;
     }
-    throw new Rejection(RejectReason.MEASUREMENT_NOT_ALLOWED, "measurement "
+    throw new Rejection(RejectReason.MEASUREMENT_NOT_ALLOWED, measurementName(claims.platform()) + " "
         + Hashes.shortHex(claims.measurement(), 8) + " is not in policy '" + policy.getName() + "' ("
         + policy.getAllowedMeasurementsCount() + " allowed)");
   }
 
+  private static String measurementName(Platform platform) {
+    return switch (platform) {
+      case TDX -> "MRTD||RTMR0..3";
+      case NITRO -> "PCR0||PCR1||PCR2";
+      default -> "measurement";
+    };
+  }
+
+  private static void checkHostData(Claims claims, Policy policy) throws Rejection {
+    if (policy.getAllowedHostDataCount() == 0 || containsEqual(policy.getAllowedHostDataList(), claims.hostData())) {
+      return;
+    }
+    String name = claims.platform() == Platform.TDX ? "MRCONFIGID" : "host_data";
+    throw new Rejection(RejectReason.HOST_DATA_NOT_ALLOWED, name + " " + Hashes.shortHex(claims.hostData(), 8)
+        + " is not in policy '" + policy.getName() + "' (" + policy.getAllowedHostDataCount() + " allowed)");
+  }
+
+  private static boolean containsEqual(List<ByteString> allowed, byte[] value) {
+    for (ByteString candidate : allowed) {
+      if (MessageDigest.isEqual(candidate.toByteArray(), value)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static void checkTcb(Claims claims, Policy policy) throws Rejection {
+    if (claims.details() instanceof SnpClaims snp) {
+      checkSnpTcb(snp, policy);
+    } else if (claims.details() instanceof TdxClaims tdx) {
+      checkTdxTcb(tdx, policy);
+    }
+  }
+
+  private static void checkSnpTcb(SnpClaims snp, Policy policy) throws Rejection {
     if (!policy.hasMinTcb()) {
       return;
     }
     TcbVersion min = policy.getMinTcb();
-    TcbVersion got = claims.reportedTcb();
+    TcbVersion got = snp.reportedTcb();
     String low = below("bl", got.getBootloader(), min.getBootloader());
     low = low != null ? low : below("tee", got.getTee(), min.getTee());
     low = low != null ? low : below("snp", got.getSnp(), min.getSnp());
@@ -81,6 +156,31 @@ public final class PolicyChecks {
       throw new Rejection(RejectReason.TCB_BELOW_MINIMUM, "reported TCB " + SnpProduct.describeTcb(got)
           + " is below the minimum " + SnpProduct.describeTcb(min) + " of policy '" + policy.getName() + "' ("
           + low + ")");
+    }
+  }
+
+  private static void checkTdxTcb(TdxClaims tdx, Policy policy) throws Rejection {
+    byte[] min = policy.getMinTdxTeeTcbSvn().toByteArray();
+    for (int i = 0; i < min.length; i++) {
+      int got = i < tdx.teeTcbSvn().length ? Byte.toUnsignedInt(tdx.teeTcbSvn()[i]) : 0;
+      String low = below("TEE_TCB_SVN[" + i + "]", got, Byte.toUnsignedInt(min[i]));
+      if (low != null) {
+        throw new Rejection(RejectReason.TCB_BELOW_MINIMUM, "TEE_TCB_SVN " + Hashes.hex(tdx.teeTcbSvn())
+            + " is below the minimum " + Hashes.hex(min) + " of policy '" + policy.getName() + "' (" + low + ")");
+      }
+    }
+    if (policy.getAcceptedTcbStatusesCount() == 0) {
+      return;
+    }
+    if (tdx.tcbStatus().isEmpty()) {
+      throw new Rejection(RejectReason.TCB_STATUS_NOT_ALLOWED, "policy '" + policy.getName() + "' requires a TCB "
+          + "status from Intel's TCB info, but the evidence carries no TCB info collateral");
+    }
+    String status = tdx.tcbStatus().get();
+    if (!policy.getAcceptedTcbStatusesList().contains(status)) {
+      throw new Rejection(RejectReason.TCB_STATUS_NOT_ALLOWED, "TCB status " + status + " is not accepted by "
+          + "policy '" + policy.getName() + "' (accepted: " + policy.getAcceptedTcbStatusesList() + ")"
+          + (tdx.advisoryIds().isEmpty() ? "" : "; advisories " + String.join(",", tdx.advisoryIds())));
     }
   }
 

@@ -167,7 +167,7 @@ public final class SimulatedSnpAttester implements Attester {
       return this;
     }
 
-    /** Reports a TCB other than the one the VCEK was issued for (verifiers reject it: TCB_MISMATCH). */
+    /** Reports a TCB other than the one the VCEK was issued for (verifiers reject it: TCB_MISMATCH_VCEK). */
     public Builder reportedTcb(TcbVersion tcb) {
       chip.product().encodeTcb(tcb); // Validates the components.
       this.reportedTcb = tcb;

@@ -66,14 +66,14 @@ final class SnpChainVerifier {
 
   VerifiedChain verify(List<ByteString> chain) throws Rejection {
     if (chain.size() != CHAIN_LENGTH) {
-      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "SNP evidence needs " + CHAIN_LENGTH
+      throw new Rejection(RejectReason.MALFORMED, "SNP evidence needs " + CHAIN_LENGTH
           + " certificates (VCEK or VLEK, ASK, ARK), got " + chain.size());
     }
     for (int i = 0; i < CHAIN_LENGTH; i++) {
       // Bound the size before anything copies or hashes the bytes.
       int size = chain.get(i).size();
       if (size == 0 || size > CERTIFICATE_BYTES_MAX) {
-        throw new Rejection(RejectReason.MALFORMED_EVIDENCE, ROLES[i] + " certificate is " + size
+        throw new Rejection(RejectReason.MALFORMED, ROLES[i] + " certificate is " + size
             + " bytes; expected 1 to " + CERTIFICATE_BYTES_MAX);
       }
     }
@@ -134,15 +134,15 @@ final class SnpChainVerifier {
     try {
       cert = Certificates.parse(der, role + " certificate");
     } catch (CryptoException e) {
-      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, e.getMessage());
+      throw new Rejection(RejectReason.MALFORMED, e.getMessage());
     }
     try {
       // The JDK also accepts PEM and ignores trailing bytes; evidence must be exactly one DER certificate.
       if (!Arrays.equals(der, cert.getEncoded())) {
-        throw new Rejection(RejectReason.MALFORMED_EVIDENCE, role + " certificate is not exactly one DER certificate");
+        throw new Rejection(RejectReason.MALFORMED, role + " certificate is not exactly one DER certificate");
       }
     } catch (GeneralSecurityException e) {
-      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, role + " certificate cannot be re-encoded");
+      throw new Rejection(RejectReason.MALFORMED, role + " certificate cannot be re-encoded");
     }
     return cert;
   }
@@ -154,13 +154,13 @@ final class SnpChainVerifier {
         return anchor;
       }
     }
-    throw new Rejection(RejectReason.ROOT_NOT_TRUSTED, "chain ends in ARK '" + commonName(ark) + "' (sha256 "
+    throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "chain ends in ARK '" + commonName(ark) + "' (sha256 "
         + Hashes.shortHex(sha256, 8) + "), which is not a trusted root; trusted: " + anchors);
   }
 
   private static void requireCa(X509Certificate cert, String role) throws Rejection {
     if (cert.getBasicConstraints() < 0) {
-      throw new Rejection(RejectReason.CERT_CHAIN_INVALID, role + " certificate '" + commonName(cert)
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, role + " certificate '" + commonName(cert)
           + "' is not a CA certificate (basic constraints)");
     }
   }
@@ -168,14 +168,14 @@ final class SnpChainVerifier {
   private static void requireSignedBy(X509Certificate cert, X509Certificate issuer, String role, String by)
       throws Rejection {
     if (!cert.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
-      throw new Rejection(RejectReason.CERT_CHAIN_INVALID, role + " certificate '" + commonName(cert)
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, role + " certificate '" + commonName(cert)
           + "' names issuer '" + cert.getIssuerX500Principal().getName() + "', not " + by + " ('"
           + issuer.getSubjectX500Principal().getName() + "')");
     }
     requirePss384(cert, role);
     PublicKey issuerKey = issuer.getPublicKey();
     if (!(issuerKey instanceof RSAPublicKey rsa) || rsa.getModulus().bitLength() < RSA_MODULUS_BITS_MIN) {
-      throw new Rejection(RejectReason.CERT_CHAIN_INVALID, "the key of " + by + " must be RSA with at least "
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "the key of " + by + " must be RSA with at least "
           + RSA_MODULUS_BITS_MIN + " bits, got " + issuerKey.getAlgorithm());
     }
     boolean valid;
@@ -189,7 +189,7 @@ final class SnpChainVerifier {
       valid = false;
     }
     if (!valid) {
-      throw new Rejection(RejectReason.CERT_CHAIN_INVALID, role + " certificate '" + commonName(cert)
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, role + " certificate '" + commonName(cert)
           + "' is not signed by " + by);
     }
   }
@@ -214,7 +214,7 @@ final class SnpChainVerifier {
       }
     }
     if (problem != null) {
-      throw new Rejection(RejectReason.CERT_CHAIN_INVALID, role + " certificate '" + commonName(cert)
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, role + " certificate '" + commonName(cert)
           + "' is signed with " + problem + "; SNP chains use RSASSA-PSS with SHA-384, MGF1-SHA-384, salt 48");
     }
   }
@@ -225,7 +225,7 @@ final class SnpChainVerifier {
         && ec.getParams().getGenerator().equals(P384.getGenerator())
         && ec.getParams().getOrder().equals(P384.getOrder());
     if (!p384) {
-      throw new Rejection(RejectReason.CERT_CHAIN_INVALID, "VCEK/VLEK key must be EC P-384, got "
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "VCEK/VLEK key must be EC P-384, got "
           + key.getAlgorithm());
     }
   }

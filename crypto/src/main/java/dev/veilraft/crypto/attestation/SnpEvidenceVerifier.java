@@ -61,7 +61,7 @@ public final class SnpEvidenceVerifier {
     } catch (Rejection rejection) {
       return rejection.toResult();
     } catch (RuntimeException e) {
-      return AttestationResult.reject(RejectReason.MALFORMED_EVIDENCE,
+      return AttestationResult.reject(RejectReason.MALFORMED,
           "evidence could not be read: " + e.getClass().getSimpleName());
     }
   }
@@ -69,7 +69,7 @@ public final class SnpEvidenceVerifier {
   /** The checks, in order; the first failure is the reason reported. */
   Claims check(Evidence evidence, Instant at) throws Rejection {
     if (evidence == null) {
-      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "no evidence");
+      throw new Rejection(RejectReason.MALFORMED, "no evidence");
     }
     if (evidence.getPlatform() != platform) {
       throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED, "this verifier checks " + platform
@@ -87,14 +87,39 @@ public final class SnpEvidenceVerifier {
     }
     checkChipId(report, chain, product);
     TcbVersion reportedTcb = checkTcb(report, chain, product);
-    return new Claims(platform, report.version(), report.measurement(), report.reportData(), report.hostData(),
-        report.chipId(), reportedTcb, report.debugAllowed(), (int) report.vmpl());
+    TcbVersion currentTcb = product.decodeTcb(report.currentTcb());
+    TcbVersion committedTcb = product.decodeTcb(report.committedTcb());
+    requireAtMost("committed", committedTcb, "current", currentTcb);
+    requireAtMost("reported", reportedTcb, "current", currentTcb);
+    int[] firmware = report.currentVersion();
+    SnpClaims details = new SnpClaims(product, report.chipId(), reportedTcb, currentTcb, committedTcb,
+        product.decodeTcb(report.launchTcb()), report.policy(), (int) report.vmpl(), report.platformInfo(),
+        (int) report.guestSvn(), report.idKeyDigest(), firmware[0] + "." + firmware[1] + "." + firmware[2]);
+    return new Claims(platform, report.version(), signingKeyName(report), report.measurement(),
+        report.reportData(), report.hostData(), report.debugAllowed(), details);
+  }
+
+  /**
+   * The firmware never runs below its committed TCB, and the hypervisor may only report a TCB the
+   * firmware has reached (it may report an older one to keep using an older VCEK).
+   */
+  private static void requireAtMost(String lowName, TcbVersion low, String highName, TcbVersion high)
+      throws Rejection {
+    if (Integer.compareUnsigned(low.getBootloader(), high.getBootloader()) > 0
+        || Integer.compareUnsigned(low.getTee(), high.getTee()) > 0
+        || Integer.compareUnsigned(low.getSnp(), high.getSnp()) > 0
+        || Integer.compareUnsigned(low.getMicrocode(), high.getMicrocode()) > 0
+        || Integer.compareUnsigned(low.getFmc(), high.getFmc()) > 0) {
+      throw new Rejection(RejectReason.TCB_MISMATCH_VCEK, "report's " + lowName + " TCB "
+          + SnpProduct.describeTcb(low) + " is above its " + highName + " TCB " + SnpProduct.describeTcb(high)
+          + " in some component (firmware cannot report a TCB it has not reached)");
+    }
   }
 
   private static SnpReport parse(Evidence evidence) throws Rejection {
     if (evidence.getReport().size() != SnpReport.BYTES) {
       // Checked before copying: the report field may be arbitrarily large.
-      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "SEV-SNP report must be " + SnpReport.BYTES
+      throw new Rejection(RejectReason.MALFORMED, "SEV-SNP report must be " + SnpReport.BYTES
           + " bytes (0x4A0), got " + evidence.getReport().size() + " bytes");
     }
     try {
@@ -114,15 +139,15 @@ public final class SnpEvidenceVerifier {
       throw new Rejection(RejectReason.SIGNATURE_INVALID, "report is unsigned (signing key field 7, 'none')");
     }
     if (signingKey != SnpReport.SIGNING_KEY_VCEK && signingKey != SnpReport.SIGNING_KEY_VLEK) {
-      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "report signing key field " + signingKey
+      throw new Rejection(RejectReason.MALFORMED, "report signing key field " + signingKey
           + " is reserved (0 = VCEK, 1 = VLEK)");
     }
     if (!report.signatureAreaTailIsZero()) {
-      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "report bytes 0x330..0x49F after the signature must "
+      throw new Rejection(RejectReason.MALFORMED, "report bytes 0x330..0x49F after the signature must "
           + "be zero (they are not signed, so they must not carry anything)");
     }
     if (report.vmpl() > VMPL_MAX) {
-      throw new Rejection(RejectReason.MALFORMED_EVIDENCE, "report VMPL " + report.vmpl() + " is outside 0.."
+      throw new Rejection(RejectReason.MALFORMED, "report VMPL " + report.vmpl() + " is outside 0.."
           + VMPL_MAX);
     }
   }
@@ -135,7 +160,7 @@ public final class SnpEvidenceVerifier {
   private static SnpProduct product(SnpReport report, SnpChainVerifier.VerifiedChain chain) throws Rejection {
     Optional<SnpProduct> fromCpuid = report.productFromCpuid();
     if (fromCpuid.isPresent() && chain.product().isPresent() && fromCpuid.get() != chain.product().get()) {
-      throw new Rejection(RejectReason.CERT_CHAIN_INVALID, "report CPUID (family 0x"
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "report CPUID (family 0x"
           + Integer.toHexString(report.cpuidFamily()) + " model 0x" + Integer.toHexString(report.cpuidModel())
           + ") names " + fromCpuid.get().displayName() + " but the chain is for "
           + chain.product().get().displayName() + " (" + chain.anchor().name() + ")");
@@ -169,7 +194,7 @@ public final class SnpEvidenceVerifier {
     TcbVersion reported = product.decodeTcb(report.reportedTcb());
     TcbVersion endorsed = VcekExtensions.tcb(chain.leaf(), product);
     if (!reported.equals(endorsed)) {
-      throw new Rejection(RejectReason.TCB_MISMATCH, "report's reported TCB " + SnpProduct.describeTcb(reported)
+      throw new Rejection(RejectReason.TCB_MISMATCH_VCEK, "report's reported TCB " + SnpProduct.describeTcb(reported)
           + " differs from the TCB " + SnpProduct.describeTcb(endorsed) + " in the " + signingKeyName(report)
           + " (" + product.displayName() + " layout)");
     }

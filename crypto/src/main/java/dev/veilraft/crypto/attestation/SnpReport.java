@@ -81,7 +81,7 @@ public final class SnpReport {
   /** Reads a report; fails on a wrong length or a version outside {@value #VERSION_MIN}..{@value #VERSION_MAX}. */
   public static SnpReport parse(byte[] report) throws MalformedReportException {
     if (report == null || report.length != BYTES) {
-      throw new MalformedReportException(RejectReason.MALFORMED_EVIDENCE, "SEV-SNP report must be " + BYTES
+      throw new MalformedReportException(RejectReason.MALFORMED, "SEV-SNP report must be " + BYTES
           + " bytes (0x4A0), got " + (report == null ? "none" : report.length + " bytes"));
     }
     long version = u32(report, OFFSET_VERSION);

@@ -81,20 +81,20 @@ final class VcekExtensions {
   }
 
   private static int spl(X509Certificate leaf, String oid, String what) throws Rejection {
-    byte[] content = content(leaf, oid, what, RejectReason.TCB_MISMATCH);
+    byte[] content = content(leaf, oid, what, RejectReason.TCB_MISMATCH_VCEK);
     if (content == null) {
-      throw new Rejection(RejectReason.TCB_MISMATCH, "VCEK/VLEK has no " + what + " extension (" + oid
+      throw new Rejection(RejectReason.TCB_MISMATCH_VCEK, "VCEK/VLEK has no " + what + " extension (" + oid
           + "), so its TCB cannot be compared with the report");
     }
     try {
       BigInteger value = ASN1Integer.getInstance(ASN1Primitive.fromByteArray(content)).getValue();
       if (value.signum() < 0 || value.bitLength() > 8) {
-        throw new Rejection(RejectReason.TCB_MISMATCH, "VCEK/VLEK " + what + " is " + value
+        throw new Rejection(RejectReason.TCB_MISMATCH_VCEK, "VCEK/VLEK " + what + " is " + value
             + ", outside 0..255");
       }
       return value.intValueExact();
     } catch (IOException | RuntimeException e) {
-      throw new Rejection(RejectReason.TCB_MISMATCH, "VCEK/VLEK " + what + " extension is not a DER INTEGER");
+      throw new Rejection(RejectReason.TCB_MISMATCH_VCEK, "VCEK/VLEK " + what + " extension is not a DER INTEGER");
     }
   }
 

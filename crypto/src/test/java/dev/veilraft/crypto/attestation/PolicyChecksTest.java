@@ -16,7 +16,9 @@ class PolicyChecksTest {
   static final TcbVersion TCB = TcbVersion.newBuilder().setBootloader(3).setSnp(8).setMicrocode(115).build();
 
   static Claims claims(Platform platform, byte[] measurement, boolean debug, int vmpl) {
-    return new Claims(platform, 3, measurement, REPORT_DATA, new byte[32], new byte[64], TCB, debug, vmpl);
+    SnpClaims snp = new SnpClaims(SnpProduct.MILAN, new byte[64], TCB, TCB, TCB, TCB, 0x30000L | (debug ? 1L << 19 : 0),
+        vmpl, 1, 0, new byte[48], "1.55.29");
+    return new Claims(platform, 3, "VCEK", measurement, REPORT_DATA, new byte[32], debug, snp);
   }
 
   static Policy.Builder policy() {
@@ -43,7 +45,7 @@ class PolicyChecksTest {
     assertThat(PolicyChecks.check(claims(Platform.SIMULATED_SNP, other, true, 3), strict, new byte[64]).reason())
         .isEqualTo(RejectReason.SIMULATED_NOT_ALLOWED);
     assertThat(PolicyChecks.check(claims(Platform.SEV_SNP, other, true, 3), strict, new byte[64]).reason())
-        .isEqualTo(RejectReason.DEBUG_NOT_ALLOWED);
+        .isEqualTo(RejectReason.DEBUG_ENABLED);
     assertThat(PolicyChecks.check(claims(Platform.SEV_SNP, other, false, 3), strict, new byte[64]).reason())
         .isEqualTo(RejectReason.VMPL_NOT_ALLOWED);
     assertThat(PolicyChecks.check(claims(Platform.SEV_SNP, other, false, 0), strict, new byte[64]).reason())

@@ -60,14 +60,14 @@ class SimulatedSnpAttestationTest {
     assertThat(result.accepted()).as(result.toString()).isTrue();
     Claims claims = result.claims();
     assertThat(claims.platform()).isEqualTo(Platform.SIMULATED_SNP);
-    assertThat(claims.reportVersion()).isEqualTo(3);
+    assertThat(claims.version()).isEqualTo(3);
     assertThat(claims.measurement()).isEqualTo(MEASUREMENT);
     assertThat(claims.reportData()).isEqualTo(REPORT_DATA);
     assertThat(claims.hostData()).containsOnly(0);
-    assertThat(claims.chipId()).isEqualTo(chip.chipId());
-    assertThat(claims.reportedTcb()).isEqualTo(SimulatedSnpChip.DEFAULT_TCB);
+    assertThat(((SnpClaims) claims.details()).chipId()).isEqualTo(chip.chipId());
+    assertThat(((SnpClaims) claims.details()).reportedTcb()).isEqualTo(SimulatedSnpChip.DEFAULT_TCB);
     assertThat(claims.debug()).isFalse();
-    assertThat(claims.vmpl()).isZero();
+    assertThat(((SnpClaims) claims.details()).vmpl()).isZero();
   }
 
   @Test
@@ -77,7 +77,7 @@ class SimulatedSnpAttestationTest {
     AttestationResult result = verify(attester, policy().build());
 
     assertThat(result.accepted()).as(result.toString()).isTrue();
-    assertThat(result.claims().reportVersion()).isEqualTo(2);
+    assertThat(result.claims().version()).isEqualTo(2);
   }
 
   @Test
@@ -132,7 +132,7 @@ class SimulatedSnpAttestationTest {
     SimulatedSnpAttester debug = SimulatedSnpAttester.builder(chip, MEASUREMENT)
         .guestPolicy(SimulatedSnpAttester.GUEST_POLICY_DEFAULT | SnpReport.POLICY_DEBUG_BIT).build();
 
-    assertThat(verify(debug, policy().build()).reason()).isEqualTo(RejectReason.DEBUG_NOT_ALLOWED);
+    assertThat(verify(debug, policy().build()).reason()).isEqualTo(RejectReason.DEBUG_ENABLED);
     AttestationResult allowed = verify(debug, policy().setAllowDebug(true).build());
     assertThat(allowed.accepted()).as(allowed.toString()).isTrue();
     assertThat(allowed.claims().debug()).isTrue();

@@ -77,11 +77,11 @@ class SimulatedSnpRejectionTest {
     Evidence foreign = SimulatedSnpAttester.create(foreignChip, MEASUREMENT).attest(REPORT_DATA);
 
     AttestationResult result = verifier.verify(good, otherRoot, REPORT_DATA, AT);
-    assertThat(result.reason()).isEqualTo(RejectReason.ROOT_NOT_TRUSTED);
+    assertThat(result.reason()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
     assertThat(result.detail()).contains("SIMULATED-ARK-Milan");
-    assertThat(verify(foreign).reason()).isEqualTo(RejectReason.ROOT_NOT_TRUSTED);
+    assertThat(verify(foreign).reason()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
     assertThat(verifier.verify(good, policy().toBuilder().clearSimulatedRootSha256().build(), REPORT_DATA, AT)
-        .reason()).isEqualTo(RejectReason.ROOT_NOT_TRUSTED);
+        .reason()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
   }
 
   @Test
@@ -90,7 +90,7 @@ class SimulatedSnpRejectionTest {
     Evidence relabelled = good.toBuilder().setPlatform(Platform.SEV_SNP).build();
 
     AttestationResult result = verify(relabelled);
-    assertThat(result.reason()).isEqualTo(RejectReason.ROOT_NOT_TRUSTED);
+    assertThat(result.reason()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
     assertThat(result.detail()).contains("ARK-Milan");
   }
 
@@ -110,12 +110,12 @@ class SimulatedSnpRejectionTest {
 
   @Test
   void anAskNotSignedByTheArkBreaksTheChain() {
-    // Proves each link is checked: another vendor's ASK under the pinned ARK is CERT_CHAIN_INVALID.
+    // Proves each link is checked: another vendor's ASK under the pinned ARK is CHAIN_UNTRUSTED.
     List<byte[]> chain = List.of(chip.vcekDer(), otherVendor.askDer(), vendor.arkDer());
     List<byte[]> swapped = List.of(vendor.askDer(), chip.vcekDer(), vendor.arkDer());
 
-    assertThat(verify(withChain(chain)).reason()).isEqualTo(RejectReason.CERT_CHAIN_INVALID);
-    assertThat(verify(withChain(swapped)).reason()).isEqualTo(RejectReason.CERT_CHAIN_INVALID);
+    assertThat(verify(withChain(chain)).reason()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
+    assertThat(verify(withChain(swapped)).reason()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
   }
 
   @Test
@@ -155,7 +155,7 @@ class SimulatedSnpRejectionTest {
         .reportedTcb(SimulatedSnpChip.DEFAULT_TCB.toBuilder().setMicrocode(116).build()).build().attest(REPORT_DATA);
 
     AttestationResult result = verify(newerMicrocode);
-    assertThat(result.reason()).isEqualTo(RejectReason.TCB_MISMATCH);
+    assertThat(result.reason()).isEqualTo(RejectReason.TCB_MISMATCH_VCEK);
     assertThat(result.detail()).contains("ucode=116").contains("ucode=115");
   }
 
@@ -201,7 +201,7 @@ class SimulatedSnpRejectionTest {
 
   @Test
   void garbageIsMalformedAndNeverThrows() {
-    // Proves empty, truncated, oversized and random input is rejected as MALFORMED_EVIDENCE without an exception.
+    // Proves empty, truncated, oversized and random input is rejected as MALFORMED without an exception.
     Random random = new Random(SEED);
     byte[] noise = new byte[SnpReport.BYTES];
     random.nextBytes(noise);
@@ -223,9 +223,9 @@ class SimulatedSnpRejectionTest {
 
     for (Evidence evidence : garbage) {
       AttestationResult result = verify(evidence);
-      assertThat(result.reason()).as(result.toString()).isEqualTo(RejectReason.MALFORMED_EVIDENCE);
+      assertThat(result.reason()).as(result.toString()).isEqualTo(RejectReason.MALFORMED);
     }
-    assertThat(verifier.verify(null, policy(), REPORT_DATA, AT).reason()).isEqualTo(RejectReason.MALFORMED_EVIDENCE);
+    assertThat(verifier.verify(null, policy(), REPORT_DATA, AT).reason()).isEqualTo(RejectReason.MALFORMED);
     assertThat(verify(withReport(noise)).accepted()).isFalse();
     assertThat(verify(withReport(withVersion(noise, 2))).accepted()).isFalse();
   }

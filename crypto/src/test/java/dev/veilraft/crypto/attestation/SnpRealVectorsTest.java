@@ -113,10 +113,10 @@ class SnpRealVectorsTest {
 
     assertThat(Hashes.hex(go.measurement())).isEqualTo("b07af9620f3b839b47996422ddec6058338951d984e312115131ea82"
         + "705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01");
-    assertThat(go.reportedTcb()).isEqualTo(TcbVersion.newBuilder().setBootloader(2).setSnp(5).setMicrocode(68).build());
+    assertThat(((SnpClaims) go.details()).reportedTcb()).isEqualTo(TcbVersion.newBuilder().setBootloader(2).setSnp(5).setMicrocode(68).build());
     assertThat(go.debug()).isTrue(); // policy 0xb0000 has bit 19 set
     assertThat(Hashes.hex(virtee.measurement())).startsWith("7a1e5c266c0108db");
-    assertThat(virtee.reportedTcb()).isEqualTo(SimulatedSnpChip.DEFAULT_TCB);
+    assertThat(((SnpClaims) virtee.details()).reportedTcb()).isEqualTo(SimulatedSnpChip.DEFAULT_TCB);
     assertThat(virtee.debug()).isFalse();
   }
 
@@ -149,7 +149,7 @@ class SnpRealVectorsTest {
     Policy otherMeasurement = admitting(go).toBuilder().setName("prod-2026-11").build();
 
     assertThat(verifier.verify(GO_SEV_GUEST.evidence(), noDebug, go.reportData(), IN_2026).reason())
-        .isEqualTo(RejectReason.DEBUG_NOT_ALLOWED);
+        .isEqualTo(RejectReason.DEBUG_ENABLED);
     AttestationResult measurement = verifier.verify(VIRTEE.evidence(), otherMeasurement, virtee.reportData(), IN_2026);
     assertThat(measurement.reason()).isEqualTo(RejectReason.MEASUREMENT_NOT_ALLOWED);
     assertThat(measurement.detail()).contains("measurement 7a1e5c266c0108db… is not in policy 'prod-2026-11'");
@@ -175,11 +175,11 @@ class SnpRealVectorsTest {
         .setSimulatedRootSha256(ByteString.copyFrom(Hashes.sha256(Hashes.utf8("some simulated root")))).build();
 
     assertThat(verify(wrongVcek, wrongVcek.evidence(), IN_2026).reason()).isEqualTo(RejectReason.SIGNATURE_INVALID);
-    assertThat(verify(wrongArk, wrongArk.evidence(), IN_2026).reason()).isEqualTo(RejectReason.CERT_CHAIN_INVALID);
+    assertThat(verify(wrongArk, wrongArk.evidence(), IN_2026).reason()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
     assertThat(verify(constellationVlek, constellationVlek.evidence(), constellationVlek.at()).reason())
         .isEqualTo(RejectReason.SIGNATURE_INVALID);
     assertThat(verifier.verify(asSimulated, simulation, go.reportData(), IN_2026).reason())
-        .isEqualTo(RejectReason.ROOT_NOT_TRUSTED);
+        .isEqualTo(RejectReason.CHAIN_UNTRUSTED);
   }
 
   @Test

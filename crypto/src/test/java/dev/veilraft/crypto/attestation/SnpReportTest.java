@@ -120,7 +120,7 @@ class SnpReportTest {
     assertThatThrownBy(() -> SnpReport.parse(new byte[1183]))
         .isInstanceOf(MalformedReportException.class)
         .hasMessageContaining("1184").hasMessageContaining("1183")
-        .extracting(e -> ((MalformedReportException) e).reason()).isEqualTo(RejectReason.MALFORMED_EVIDENCE);
+        .extracting(e -> ((MalformedReportException) e).reason()).isEqualTo(RejectReason.MALFORMED);
     assertThatThrownBy(() -> SnpReport.parse(new byte[1185])).isInstanceOf(MalformedReportException.class);
     assertThatThrownBy(() -> SnpReport.parse(new byte[0])).isInstanceOf(MalformedReportException.class);
     assertThatThrownBy(() -> SnpReport.parse(null)).isInstanceOf(MalformedReportException.class);
