@@ -24,10 +24,13 @@ import java.security.interfaces.RSAPublicKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -60,16 +63,20 @@ public final class SimulatedSnpVendor {
   private static final String ARK_FILE = "ark.der";
   private static final String ASK_FILE = "ask.der";
   private static final String ASK_KEY_FILE = "ask.key";
+  private static final String ARK_KEY_FILE = "ark.key";
 
   private final byte[] arkDer;
   private final byte[] askDer;
   private final X509Certificate ask;
   private final PrivateKey askKey;
+  /** Null for vendor directories written before CRL support; only CRL issuing needs it. */
+  private final PrivateKey arkKey;
 
-  private SimulatedSnpVendor(byte[] arkDer, byte[] askDer, PrivateKey askKey) throws IOException {
+  private SimulatedSnpVendor(byte[] arkDer, byte[] askDer, PrivateKey askKey, PrivateKey arkKey) throws IOException {
     this.arkDer = arkDer;
     this.askDer = askDer;
     this.askKey = askKey;
+    this.arkKey = arkKey;
     try {
       X509Certificate ark = Certificates.parse(arkDer, "simulated ARK");
       this.ask = Certificates.parse(askDer, "simulated ASK");
@@ -88,14 +95,11 @@ public final class SimulatedSnpVendor {
   public static SimulatedSnpVendor openOrCreate(Path dir) throws IOException {
     Path arkFile = dir.resolve(ARK_FILE);
     if (Files.exists(arkFile)) {
-      byte[] askKeyBytes = SimulatedFiles.read(dir.resolve(ASK_KEY_FILE), "simulated ASK key");
-      try {
-        PrivateKey askKey = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(askKeyBytes));
-        return new SimulatedSnpVendor(Files.readAllBytes(arkFile),
-            SimulatedFiles.read(dir.resolve(ASK_FILE), "simulated ASK certificate"), askKey);
-      } catch (GeneralSecurityException e) {
-        throw new IOException("simulated ASK key " + dir.resolve(ASK_KEY_FILE) + " is not PKCS#8 RSA", e);
-      }
+      PrivateKey askKey = rsaPrivateKey(dir.resolve(ASK_KEY_FILE), "simulated ASK key");
+      Path arkKeyFile = dir.resolve(ARK_KEY_FILE);
+      PrivateKey arkKey = Files.exists(arkKeyFile) ? rsaPrivateKey(arkKeyFile, "simulated ARK key") : null;
+      return new SimulatedSnpVendor(Files.readAllBytes(arkFile),
+          SimulatedFiles.read(dir.resolve(ASK_FILE), "simulated ASK certificate"), askKey, arkKey);
     }
     return create(dir);
   }
@@ -107,12 +111,47 @@ public final class SimulatedSnpVendor {
     byte[] arkDer = sign(caCertificate(ARK_SUBJECT, ARK_SUBJECT, arkPair.getPublic(), -1), arkPair.getPrivate());
     byte[] askDer = sign(caCertificate(ASK_SUBJECT, ARK_SUBJECT, askPair.getPublic(), 0), arkPair.getPrivate());
     // ark.der last: its presence marks a complete vendor directory.
+    SimulatedFiles.writeAtomically(dir.resolve(ARK_KEY_FILE), arkPair.getPrivate().getEncoded(), true);
     SimulatedFiles.writeAtomically(dir.resolve(ASK_KEY_FILE), askPair.getPrivate().getEncoded(), true);
     SimulatedFiles.writeAtomically(dir.resolve(ASK_FILE), askDer, false);
     SimulatedFiles.writeAtomically(dir.resolve(ARK_FILE), arkDer, false);
     LOG.warn("created a SIMULATED SEV-SNP vendor (INSECURE: the host holds every key) in {}, ARK sha256 {}", dir,
         Hashes.shortHex(Hashes.sha256(arkDer), 8));
-    return new SimulatedSnpVendor(arkDer, askDer, askPair.getPrivate());
+    return new SimulatedSnpVendor(arkDer, askDer, askPair.getPrivate(), arkPair.getPrivate());
+  }
+
+  private static PrivateKey rsaPrivateKey(Path file, String what) throws IOException {
+    try {
+      return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(SimulatedFiles.read(file, what)));
+    } catch (GeneralSecurityException e) {
+      throw new IOException(what + " " + file + " is not PKCS#8 RSA", e);
+    }
+  }
+
+  /** The ASK's serial number, which a CRL from the ARK names to revoke it. */
+  public BigInteger askSerial() {
+    return ask.getSerialNumber();
+  }
+
+  /**
+   * A DER CRL signed by the ARK, as AMD KDS publishes one per product: it lists revoked ASKs.
+   * Vendor directories written before CRL support lack the ARK key and cannot issue one.
+   */
+  public byte[] issueCrl(List<BigInteger> revokedSerials, Instant thisUpdate, Instant nextUpdate) {
+    if (arkKey == null) {
+      throw new IllegalStateException("this simulated vendor directory has no ark.key (it predates CRL support); "
+          + "recreate the vendor to issue CRLs");
+    }
+    X509v2CRLBuilder builder = new X509v2CRLBuilder(new X500Name(ARK_SUBJECT), Date.from(thisUpdate));
+    builder.setNextUpdate(Date.from(nextUpdate));
+    for (BigInteger serial : revokedSerials) {
+      builder.addCRLEntry(serial, Date.from(thisUpdate), CRLReason.keyCompromise);
+    }
+    try {
+      return builder.build(new JcaContentSignerBuilder(PSS_SHA384).setProvider(BC).build(arkKey)).getEncoded();
+    } catch (OperatorCreationException | IOException e) {
+      throw new IllegalStateException("cannot issue a simulated CRL", e);
+    }
   }
 
   public byte[] arkDer() {

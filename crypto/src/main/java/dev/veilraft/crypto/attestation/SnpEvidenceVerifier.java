@@ -80,6 +80,7 @@ public final class SnpEvidenceVerifier {
     SnpChainVerifier.VerifiedChain chain = chains.verify(evidence.getCertChainList());
     SnpProduct product = product(report, chain);
     SnpChainVerifier.checkValidity(chain, at);
+    SnpRevocation.check(evidence.getCollateral().getCrlsList(), chain, at);
     if (!report.verifySignature(chain.leaf().getPublicKey())) {
       throw new Rejection(RejectReason.SIGNATURE_INVALID, "report signature does not verify under the "
           + signingKeyName(report) + " '" + SnpChainVerifier.commonName(chain.leaf())

@@ -7,6 +7,8 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.Platform;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.TcbVersion;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The policy layer alone, on hand-made claims: order of checks and edge cases. */
@@ -16,10 +18,24 @@ class PolicyChecksTest {
   static final TcbVersion TCB = TcbVersion.newBuilder().setBootloader(3).setSnp(8).setMicrocode(115).build();
 
   static Claims claims(Platform platform, byte[] measurement, boolean debug, int vmpl) {
-    SnpClaims snp = new SnpClaims(SnpProduct.MILAN, new byte[64], TCB, TCB, TCB, TCB, 0x30000L | (debug ? 1L << 19 : 0),
-        vmpl, 1, 0, new byte[48], "1.55.29");
-    return new Claims(platform, 3, "VCEK", measurement, REPORT_DATA, new byte[32], debug, snp);
+    return snpClaims(platform, measurement, 0x30000L | (debug ? SnpClaims.POLICY_DEBUG_BIT : 0), vmpl);
   }
+
+  static Claims snpClaims(Platform platform, byte[] measurement, long guestPolicy, int vmpl) {
+    SnpClaims snp = new SnpClaims(SnpProduct.MILAN, new byte[64], TCB, TCB, TCB, TCB, guestPolicy, vmpl, 1, 0,
+        new byte[48], "1.55.29");
+    return new Claims(platform, 3, "VCEK", measurement, REPORT_DATA, new byte[32],
+        (guestPolicy & SnpClaims.POLICY_DEBUG_BIT) != 0, snp);
+  }
+
+  static Claims tdxClaims(byte[] teeTcbSvn, Optional<String> tcbStatus) {
+    byte[] mr = new byte[48];
+    TdxClaims tdx = new TdxClaims(teeTcbSvn, mr, mr, 0, 0, 0, mr, mr, mr, mr, List.of(mr, mr, mr, mr), new byte[0],
+        new byte[0], new byte[6], tcbStatus, tcbStatus.isPresent() ? List.of("INTEL-SA-00837") : List.of());
+    return new Claims(Platform.TDX, 4, "PCK", TDX_MEASUREMENT, REPORT_DATA, new byte[48], false, tdx);
+  }
+
+  static final byte[] TDX_MEASUREMENT = new byte[240];
 
   static Policy.Builder policy() {
     return Policy.newBuilder().setName("unit").addAllowedMeasurements(ByteString.copyFrom(MEASUREMENT));
@@ -95,5 +111,62 @@ class PolicyChecksTest {
     assertThat(PolicyChecks.check(claims, policy().build(), null).reason()).isEqualTo(RejectReason.REPORT_DATA_MISMATCH);
     assertThat(PolicyChecks.check(claims, policy().build(), new byte[32]).reason())
         .isEqualTo(RejectReason.REPORT_DATA_MISMATCH);
+  }
+
+  @Test
+  void snpGuestPolicyBitsAndAbiAreCheckedAgainstThePolicy() {
+    // Proves migration agent, SMT, single socket and minimum ABI each refuse with GUEST_POLICY_NOT_ALLOWED.
+    long smt = SnpClaims.POLICY_SMT_BIT | (1L << 17);
+    Claims migrating = snpClaims(Platform.SEV_SNP, MEASUREMENT, smt | SnpClaims.POLICY_MIGRATE_MA_BIT, 0);
+    Claims smtGuest = snpClaims(Platform.SEV_SNP, MEASUREMENT, smt, 0);
+    Claims abi = snpClaims(Platform.SEV_SNP, MEASUREMENT, smt | 0x0105, 0);
+
+    assertThat(PolicyChecks.check(migrating, policy().build(), REPORT_DATA).detail()).contains("migration agent");
+    assertThat(PolicyChecks.check(migrating, policy().setAllowMigrationAgent(true).build(), REPORT_DATA).accepted())
+        .isTrue();
+    assertThat(PolicyChecks.check(smtGuest, policy().build(), REPORT_DATA).accepted()).isTrue();
+    assertThat(PolicyChecks.check(smtGuest, policy().setForbidSmt(true).build(), REPORT_DATA).reason())
+        .isEqualTo(RejectReason.GUEST_POLICY_NOT_ALLOWED);
+    assertThat(PolicyChecks.check(smtGuest, policy().setRequireSingleSocket(true).build(), REPORT_DATA).detail())
+        .contains("single socket");
+    assertThat(PolicyChecks.check(abi, policy().setMinAbiMajor(1).setMinAbiMinor(5).build(), REPORT_DATA).accepted())
+        .isTrue();
+    assertThat(PolicyChecks.check(abi, policy().setMinAbiMajor(1).setMinAbiMinor(6).build(), REPORT_DATA).detail())
+        .contains("ABI 1.5, below the minimum 1.6");
+  }
+
+  @Test
+  void allowedPlatformsAndHostDataNarrowWhatIsAccepted() {
+    // Proves a platform list excludes other hardware, and host data must be listed when the policy lists any.
+    Claims snp = claims(Platform.SEV_SNP, MEASUREMENT, false, 0);
+    Policy tdxOnly = policy().addAllowedPlatforms(Platform.TDX).build();
+    Policy hostData = policy().addAllowedHostData(ByteString.copyFrom(new byte[] {1})).build();
+
+    assertThat(PolicyChecks.check(snp, tdxOnly, REPORT_DATA).reason()).isEqualTo(RejectReason.PLATFORM_NOT_ALLOWED);
+    assertThat(PolicyChecks.check(snp, hostData, REPORT_DATA).reason()).isEqualTo(RejectReason.HOST_DATA_NOT_ALLOWED);
+    assertThat(PolicyChecks.check(snp, policy().addAllowedHostData(ByteString.copyFrom(new byte[32])).build(),
+        REPORT_DATA).accepted()).isTrue();
+  }
+
+  @Test
+  void tdxTcbFloorAndStatusAreChecked() {
+    // Proves the TEE_TCB_SVN floor is per byte, and an accepted-status list needs TCB info and a listed status.
+    byte[] svn = new byte[16];
+    svn[0] = 3;
+    Policy base = Policy.newBuilder().setName("tdx").addAllowedMeasurements(ByteString.copyFrom(TDX_MEASUREMENT))
+        .build();
+    byte[] floor = new byte[16];
+    floor[0] = 4;
+
+    assertThat(PolicyChecks.check(tdxClaims(svn, Optional.empty()), base, REPORT_DATA).accepted()).isTrue();
+    assertThat(PolicyChecks.check(tdxClaims(svn, Optional.empty()),
+        base.toBuilder().setMinTdxTeeTcbSvn(ByteString.copyFrom(floor)).build(), REPORT_DATA).detail())
+        .contains("TEE_TCB_SVN[0] 3 < 4");
+    Policy upToDate = base.toBuilder().addAcceptedTcbStatuses("UpToDate").build();
+    assertThat(PolicyChecks.check(tdxClaims(svn, Optional.empty()), upToDate, REPORT_DATA).detail())
+        .contains("no TCB info");
+    assertThat(PolicyChecks.check(tdxClaims(svn, Optional.of("OutOfDate")), upToDate, REPORT_DATA).detail())
+        .contains("OutOfDate").contains("INTEL-SA-00837");
+    assertThat(PolicyChecks.check(tdxClaims(svn, Optional.of("UpToDate")), upToDate, REPORT_DATA).accepted()).isTrue();
   }
 }
