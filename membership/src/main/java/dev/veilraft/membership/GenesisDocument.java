@@ -2,6 +2,7 @@ package dev.veilraft.membership;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.attestation.Policies;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.membership.proto.Genesis;
 import dev.veilraft.membership.proto.GenesisFile;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -134,21 +136,11 @@ public final class GenesisDocument {
       throw new GenesisException("field policy is missing");
     }
     Policy p = g.getPolicy();
-    if (p.getName().isBlank()) {
-      throw new GenesisException("field policy.name is empty");
-    }
-    for (int i = 0; i < p.getAllowedMeasurementsCount(); i++) {
-      int size = p.getAllowedMeasurements(i).size();
-      if (size != 48) {
-        throw new GenesisException("field policy.allowed_measurements[" + i + "] is " + size
-            + " bytes, expected 48 (a SHA-384 launch measurement)");
-      }
+    Optional<String> problem = Policies.problem(p, "policy.");
+    if (problem.isPresent()) {
+      throw new GenesisException(problem.get());
     }
     if (p.getAllowSimulated()) {
-      if (p.getSimulatedRootSha256().size() != 32) {
-        throw new GenesisException("field policy.simulated_root_sha256 is " + p.getSimulatedRootSha256().size()
-            + " bytes, expected 32 when allow_simulated is set");
-      }
       byte[] root = g.getSimulatedRootCert().toByteArray();
       if (root.length == 0 || !MessageDigest.isEqual(Hashes.sha256(root), p.getSimulatedRootSha256().toByteArray())) {
         throw new GenesisException("field simulated_root_cert does not hash to policy.simulated_root_sha256");

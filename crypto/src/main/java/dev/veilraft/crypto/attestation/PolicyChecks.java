@@ -6,6 +6,7 @@ import dev.veilraft.crypto.proto.Platform;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.TcbVersion;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -22,20 +23,54 @@ public final class PolicyChecks {
   public static AttestationResult check(Claims claims, Policy policy, byte[] expectedReportData) {
     Objects.requireNonNull(claims, "claims");
     Objects.requireNonNull(policy, "policy");
-    try {
-      checkPlatform(claims.platform(), policy);
-      checkDebug(claims, policy);
-      if (claims.details() instanceof SnpClaims snp) {
-        checkSnpGuest(snp, policy);
+    for (Step step : steps(claims, policy, expectedReportData, true)) {
+      try {
+        step.run();
+      } catch (Rejection rejection) {
+        return AttestationResult.reject(rejection.reason(), rejection.getMessage(), claims);
       }
-      checkMeasurement(claims, policy);
-      checkHostData(claims, policy);
-      checkTcb(claims, policy);
-      checkBinding(claims, expectedReportData);
-      return AttestationResult.accept(claims);
-    } catch (Rejection rejection) {
-      return AttestationResult.reject(rejection.reason(), rejection.getMessage(), claims);
     }
+    return AttestationResult.accept(claims);
+  }
+
+  /**
+   * Every failed check, in order, for tools that show a person all that is wrong at once; empty
+   * when the claims meet the policy. With {@code expectedReportData} null the report-data binding
+   * is not checked, which only a tool inspecting evidence out of protocol may do: admission always
+   * uses {@link #check}.
+   */
+  public static List<AttestationResult> failures(Claims claims, Policy policy, byte[] expectedReportData) {
+    Objects.requireNonNull(claims, "claims");
+    Objects.requireNonNull(policy, "policy");
+    List<AttestationResult> failures = new ArrayList<>();
+    for (Step step : steps(claims, policy, expectedReportData, expectedReportData != null)) {
+      try {
+        step.run();
+      } catch (Rejection rejection) {
+        failures.add(AttestationResult.reject(rejection.reason(), rejection.getMessage(), claims));
+      }
+    }
+    return failures;
+  }
+
+  private interface Step {
+    void run() throws Rejection;
+  }
+
+  private static List<Step> steps(Claims claims, Policy policy, byte[] expectedReportData, boolean binding) {
+    List<Step> steps = new ArrayList<>();
+    steps.add(() -> checkPlatform(claims.platform(), policy));
+    steps.add(() -> checkDebug(claims, policy));
+    if (claims.details() instanceof SnpClaims snp) {
+      steps.add(() -> checkSnpGuest(snp, policy));
+    }
+    steps.add(() -> checkMeasurement(claims, policy));
+    steps.add(() -> checkHostData(claims, policy));
+    steps.add(() -> checkTcb(claims, policy));
+    if (binding) {
+      steps.add(() -> checkBinding(claims, expectedReportData));
+    }
+    return steps;
   }
 
   /**
