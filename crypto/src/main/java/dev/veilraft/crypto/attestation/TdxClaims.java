@@ -15,7 +15,8 @@ import java.util.Optional;
  * @param teeTcbSvn2 TEE_TCB_SVN2 of a TDX 1.5 body; empty for TDX 1.0
  * @param mrServiceTd MRSERVICETD of a TDX 1.5 body; empty for TDX 1.0
  * @param fmspc FMSPC from the PCK certificate, 6 bytes
- * @param tcbStatus status from Intel's TCB info when that collateral was supplied and verified
+ * @param tcbStatus status from Intel's TCB info when that collateral was supplied and verified, spelled as
+ *     Intel does ({@link TdxTcbStatus#jsonName()}: "UpToDate", "OutOfDate", "TDRelaunchAdvised", ...)
  * @param advisoryIds Intel security advisories for that TCB level (empty without TCB info)
  */
 public record TdxClaims(

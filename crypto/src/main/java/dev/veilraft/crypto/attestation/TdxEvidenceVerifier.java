@@ -1,17 +1,155 @@
 package dev.veilraft.crypto.attestation;
 
+import com.google.protobuf.ByteString;
+import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.Evidence;
+import dev.veilraft.crypto.proto.Platform;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
-/** The platform layer for Intel TDX DCAP quotes (v4 and v5). Thread-safe. */
+/**
+ * The platform layer for Intel TDX DCAP quotes (v4 and v5, TDX 1.0 and 1.5 bodies): is this a
+ * genuine quote from a TD on Intel hardware whose quoting enclave is endorsed by a PCK certificate
+ * under Intel's pinned SGX Root CA? Checks, in order, each failure with its own reason:
+ * <ol>
+ *   <li>format: version 4 or 5, ECDSA P-256 attestation key, TEE type TDX, Intel QE vendor id,
+ *       every length ({@link TdxQuote#parse});</li>
+ *   <li>quote signature by the attestation key over header and body ({@code SIGNATURE_INVALID});</li>
+ *   <li>PCK chain (from the quote's certification data, else {@code evidence.cert_chain}) to the
+ *       pinned root ({@code CHAIN_UNTRUSTED}), valid at the instant ({@code CERT_EXPIRED});</li>
+ *   <li>QE report signature by the PCK leaf ({@code SIGNATURE_INVALID});</li>
+ *   <li>QE report data = SHA-256(attestation key || QE auth data) || zeros: the QE vouches for this
+ *       attestation key ({@code SIGNATURE_INVALID});</li>
+ *   <li>supplied CRLs of the chain's CAs ({@code COLLATERAL_INVALID}, {@code CERT_REVOKED});</li>
+ *   <li>supplied TCB info and QE identity, signed under the pinned root and current
+ *       ({@code COLLATERAL_INVALID}), evaluated by {@link TdxTcbEvaluator}.</li>
+ * </ol>
+ * It says nothing about whether the quote is acceptable (measurement, debug, TCB floor, binding):
+ * that is {@link PolicyChecks}. Deterministic (no clock, no randomness); thread-safe.
+ */
 public final class TdxEvidenceVerifier {
+  static final String SIGNER = "PCK";
+
+  private final TdxTrustAnchor anchor;
+  private final TdxPckChainVerifier chains;
+  private final TdxCollateralVerifier collateral;
+
+  TdxEvidenceVerifier(TdxTrustAnchor anchor) {
+    this.anchor = Objects.requireNonNull(anchor);
+    this.chains = new TdxPckChainVerifier(anchor);
+    this.collateral = new TdxCollateralVerifier(anchor);
+  }
+
   /** TDX evidence trusting Intel's pinned SGX Root CA. */
   public static TdxEvidenceVerifier forIntel() {
-    return new TdxEvidenceVerifier();
+    return new TdxEvidenceVerifier(TdxTrustAnchor.intelSgxRoot());
+  }
+
+  public TdxTrustAnchor anchor() {
+    return anchor;
+  }
+
+  /**
+   * Platform checks only, at instant {@code at} for certificate and collateral validity. Accepted
+   * results carry the claims; this never throws on bad evidence.
+   */
+  public AttestationResult verifyPlatform(Evidence evidence, Instant at) {
+    Objects.requireNonNull(at, "at");
+    try {
+      return AttestationResult.accept(check(evidence, at));
+    } catch (Rejection rejection) {
+      return rejection.toResult();
+    } catch (RuntimeException e) {
+      return AttestationResult.reject(RejectReason.MALFORMED,
+          "evidence could not be read: " + e.getClass().getSimpleName());
+    }
   }
 
   /** The checks, in order; the first failure is the reason reported. */
   Claims check(Evidence evidence, Instant at) throws Rejection {
-    throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED, "TDX evidence verification is not implemented yet");
+    if (evidence == null) {
+      throw new Rejection(RejectReason.MALFORMED, "no evidence");
+    }
+    if (evidence.getPlatform() != Platform.TDX) {
+      throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED, "this verifier checks TDX evidence, got "
+          + evidence.getPlatform());
+    }
+    TdxQuote quote = parse(evidence.getReport());
+    if (!quote.verifySignature()) {
+      throw new Rejection(RejectReason.SIGNATURE_INVALID, "quote signature does not verify under the quote's "
+          + "attestation key " + Hashes.shortHex(quote.attestationKey(), 8) + " (header or body altered, or "
+          + "signed by another key)");
+    }
+    TdxPckChainVerifier.VerifiedChain chain = chains.verify(pckChain(quote, evidence.getCertChainList()));
+    TdxPckChainVerifier.checkValidity(chain, at);
+    if (!quote.verifyQeReportSignature(chain.leaf().getPublicKey())) {
+      throw new Rejection(RejectReason.SIGNATURE_INVALID, "QE report signature does not verify under the PCK "
+          + "certificate (serial " + chain.leaf().getSerialNumber().toString(16) + "): QE report altered, or "
+          + "signed by another platform");
+    }
+    if (!quote.qeReportBindsAttestationKey()) {
+      throw new Rejection(RejectReason.SIGNATURE_INVALID, "QE report data "
+          + Hashes.shortHex(quote.qeReport().reportData(), 8) + " is not SHA-256(attestation key || QE auth "
+          + "data) || zeros (expected " + Hashes.shortHex(Hashes.sha256(quote.attestationKey(), quote.qeAuthData()), 8)
+          + "): the quoting enclave did not vouch for this attestation key");
+    }
+    TdxCrls crls = TdxCrls.verify(evidence.getCollateral().getCrlsList(), List.of(chain.ca(), chain.root()), at);
+    crls.requireNotRevoked(chain.leaf(), "PCK leaf");
+    crls.requireNotRevoked(chain.ca(), "PCK CA");
+    TdxCollateralVerifier.Verified verified = collateral.verify(evidence.getCollateral(), crls, at);
+    TdxTcbEvaluator.Verdict tcb = TdxTcbEvaluator.evaluate(quote, chain.extensions(), verified.tcbInfo(),
+        verified.qeIdentity());
+    return claims(quote, chain.extensions(), tcb);
+  }
+
+  private static TdxQuote parse(ByteString report) throws Rejection {
+    if (report.size() > TdxQuote.QUOTE_BYTES_MAX) {
+      // Checked before copying: the report field may be arbitrarily large.
+      throw new Rejection(RejectReason.MALFORMED, "TDX quote is " + report.size() + " bytes; at most "
+          + TdxQuote.QUOTE_BYTES_MAX + " are accepted");
+    }
+    try {
+      return TdxQuote.parse(report.toByteArray());
+    } catch (MalformedReportException e) {
+      throw new Rejection(e.reason(), e.getMessage());
+    }
+  }
+
+  /** The quote's own PCK chain (certification data type 5); otherwise the one supplied beside it. */
+  private static List<byte[]> pckChain(TdxQuote quote, List<ByteString> supplied) throws Rejection {
+    Optional<List<byte[]>> inQuote = quote.pckChainDer();
+    if (inQuote.isPresent()) {
+      return inQuote.get();
+    }
+    if (supplied.isEmpty()) {
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "quote carries certification data type "
+          + quote.pckCertificationDataType() + " instead of a PCK chain (type 5), and evidence.cert_chain is "
+          + "empty: nothing endorses the quoting enclave");
+    }
+    if (supplied.size() > TdxPckChainVerifier.CHAIN_CERTIFICATES_MAX) {
+      throw new Rejection(RejectReason.MALFORMED, "evidence.cert_chain has " + supplied.size()
+          + " certificates; a PCK chain has at most " + TdxPckChainVerifier.CHAIN_CERTIFICATES_MAX);
+    }
+    List<byte[]> ders = new ArrayList<>(supplied.size());
+    for (ByteString der : supplied) {
+      if (der.size() > TdxCertificates.CERTIFICATE_BYTES_MAX) {
+        throw new Rejection(RejectReason.MALFORMED, "evidence.cert_chain certificate is " + der.size()
+            + " bytes; at most " + TdxCertificates.CERTIFICATE_BYTES_MAX + " are accepted");
+      }
+      ders.add(der.toByteArray());
+    }
+    return ders;
+  }
+
+  private static Claims claims(TdxQuote quote, TdxPckExtensions pck, TdxTcbEvaluator.Verdict tcb) {
+    TdxClaims details = new TdxClaims(quote.teeTcbSvn(), quote.mrSeam(), quote.mrSignerSeam(),
+        quote.seamAttributes(), quote.tdAttributes(), quote.xfam(), quote.mrtd(), quote.mrConfigId(),
+        quote.mrOwner(), quote.mrOwnerConfig(), quote.rtmrs(), quote.teeTcbSvn2(), quote.mrServiceTd(),
+        pck.fmspc(), tcb.status().map(TdxTcbStatus::jsonName), tcb.advisoryIds());
+    return new Claims(Platform.TDX, quote.version(), SIGNER, quote.measurement(), quote.reportData(),
+        quote.mrConfigId(), quote.debug(), details);
   }
 }

@@ -185,18 +185,18 @@ class SimulatedSnpRejectionTest {
   }
 
   @Test
-  void otherPlatformsAreNotSupportedYet() {
-    // Proves TDX, Nitro and unspecified evidence get PLATFORM_NOT_SUPPORTED with a message that says why.
+  void anSnpReportRelabelledAsAnotherPlatformIsRefused() {
+    // Proves an SNP report claiming to be TDX or Nitro is malformed for that format, and unknown platforms are named.
     AttestationResult tdx = verify(good.toBuilder().setPlatform(Platform.TDX).build());
+    AttestationResult nitro = verify(good.toBuilder().setPlatform(Platform.NITRO).build());
 
-    assertThat(tdx.reason()).isEqualTo(RejectReason.PLATFORM_NOT_SUPPORTED);
-    assertThat(tdx.detail()).isEqualTo("TDX evidence verification is not implemented yet");
-    assertThat(verify(good.toBuilder().setPlatform(Platform.NITRO).build()).reason())
-        .isEqualTo(RejectReason.PLATFORM_NOT_SUPPORTED);
+    assertThat(tdx.accepted()).isFalse();
+    assertThat(tdx.reason()).isIn(RejectReason.MALFORMED, RejectReason.UNSUPPORTED_REPORT_VERSION);
+    assertThat(nitro.reason()).isEqualTo(RejectReason.MALFORMED);
     assertThat(verify(good.toBuilder().setPlatform(Platform.PLATFORM_UNSPECIFIED).build()).reason())
         .isEqualTo(RejectReason.PLATFORM_NOT_SUPPORTED);
-    assertThat(verify(good.toBuilder().setPlatformValue(99).build()).reason())
-        .isEqualTo(RejectReason.PLATFORM_NOT_SUPPORTED);
+    assertThat(verify(good.toBuilder().setPlatformValue(99).build()).detail())
+        .contains("no supported platform");
   }
 
   @Test
