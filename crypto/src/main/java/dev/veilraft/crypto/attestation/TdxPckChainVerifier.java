@@ -3,8 +3,11 @@ package dev.veilraft.crypto.attestation;
 import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.Hashes;
 import java.security.cert.X509Certificate;
+import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -12,7 +15,7 @@ import java.util.Objects;
  * or "Intel SGX PCK Processor CA", then the root, which must be the pinned anchor (byte for byte)
  * and may be omitted. Every signature is ECDSA P-256 with SHA-256, the CA must be a CA, the leaf
  * must not be, and the leaf's key must be P-256. Validity is checked separately, at the caller's
- * instant. Thread-safe.
+ * instant, so verified chains are cached. Thread-safe.
  */
 final class TdxPckChainVerifier {
   static final int CHAIN_CERTIFICATES_MIN = 2;
@@ -27,7 +30,20 @@ final class TdxPckChainVerifier {
     }
   }
 
+  /** Bound on verified chains remembered: one per platform (PCK leaf) that attests. */
+  private static final int CHAINS_CACHED_MAX = 256;
+
   private final TdxTrustAnchor anchor;
+  // Signatures of a chain never change, so a chain verified once is remembered (validity is
+  // checked per call, at the caller's instant). Only fully verified chains are cached.
+  private final Map<String, VerifiedChain> cache = new LinkedHashMap<>(16, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, VerifiedChain> eldest) {
+      return size() > CHAINS_CACHED_MAX;
+    }
+  };
 
   TdxPckChainVerifier(TdxTrustAnchor anchor) {
     this.anchor = Objects.requireNonNull(anchor);
@@ -38,6 +54,30 @@ final class TdxPckChainVerifier {
       throw new Rejection(RejectReason.MALFORMED, "PCK chain needs " + CHAIN_CERTIFICATES_MIN + " or "
           + CHAIN_CERTIFICATES_MAX + " certificates (PCK leaf, PCK CA, optionally the root), got " + chain.size());
     }
+    String key = cacheKey(chain);
+    synchronized (cache) {
+      VerifiedChain hit = cache.get(key);
+      if (hit != null) {
+        return hit;
+      }
+    }
+    VerifiedChain verified = verifyUncached(chain);
+    synchronized (cache) {
+      cache.put(key, verified);
+    }
+    return verified;
+  }
+
+  private static String cacheKey(List<byte[]> chain) {
+    MessageDigest digest = Hashes.newDigest("SHA-256");
+    for (byte[] der : chain) {
+      digest.update(Hashes.u64(der.length));
+      digest.update(der);
+    }
+    return Hashes.hex(digest.digest());
+  }
+
+  private VerifiedChain verifyUncached(List<byte[]> chain) throws Rejection {
     X509Certificate leaf = TdxCertificates.parse(chain.get(0), "PCK leaf", RejectReason.MALFORMED);
     X509Certificate ca = TdxCertificates.parse(chain.get(1), "PCK CA", RejectReason.MALFORMED);
     X509Certificate root = anchor.root();
