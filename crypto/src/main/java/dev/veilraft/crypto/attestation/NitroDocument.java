@@ -31,7 +31,7 @@ import java.util.TreeMap;
  * does not judge the protected header's algorithm: {@link NitroEvidenceVerifier} does both.
  * Immutable; accessors return the parsed arrays, which callers must not modify.
  */
-final class NitroDocument {
+public final class NitroDocument {
   /**
    * Bound on a whole document. The NSM returns at most 12 KiB (NSM_RESPONSE_MAX_SIZE in
    * aws-nitro-enclaves-nsm-api); real documents are about 4.5 KiB.
@@ -113,7 +113,7 @@ final class NitroDocument {
   }
 
   /** Parses a whole document; the bytes are copied, so the caller may reuse its array. */
-  static NitroDocument parse(byte[] document) throws MalformedReportException {
+  public static NitroDocument parse(byte[] document) throws MalformedReportException {
     if (document == null || document.length == 0) {
       throw malformed("attestation document is empty");
     }
@@ -369,7 +369,8 @@ final class NitroDocument {
   }
 
   /** PCR0 || PCR1 || PCR2: enclave image, kernel and bootstrap, application. */
-  byte[] measurement() {
+  /** PCR0 || PCR1 || PCR2, the measurement a policy lists. */
+  public byte[] measurement() {
     return Hashes.concat(pcrs.get(0), pcrs.get(1), pcrs.get(2));
   }
 
@@ -401,7 +402,8 @@ final class NitroDocument {
   }
 
   /** Empty when absent or null. */
-  byte[] userData() {
+  /** The user_data field; empty when absent or null. */
+  public byte[] userData() {
     return userData;
   }
 

@@ -4,8 +4,10 @@ import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.attestation.AttestationException;
 import dev.veilraft.crypto.attestation.MalformedReportException;
+import dev.veilraft.crypto.attestation.NitroDocument;
 import dev.veilraft.crypto.attestation.ReportData;
 import dev.veilraft.crypto.attestation.SnpReport;
+import dev.veilraft.crypto.attestation.TdxQuote;
 import dev.veilraft.crypto.proto.Collateral;
 import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.crypto.proto.Platform;
@@ -50,9 +52,10 @@ final class EvidenceAssembly {
   /** TDX: the quote as the host's quote service produced it. */
   static Assembled tdx(byte[] quote, byte[] asked) throws AttestationException {
     try {
-      checkEcho(asked, TdxQuoteFields.reportData(quote));
+      TdxQuote parsed = TdxQuote.parse(quote);
+      checkEcho(asked, parsed.reportData());
       return new Assembled(Evidence.newBuilder().setPlatform(Platform.TDX).setReport(ByteString.copyFrom(quote))
-          .build(), TdxQuoteFields.measurement(quote));
+          .build(), parsed.measurement());
     } catch (MalformedReportException e) {
       throw new AttestationException("the TDX quote service returned an unreadable quote: " + e.getMessage(), e);
     }
@@ -61,7 +64,7 @@ final class EvidenceAssembly {
   /** Nitro: the COSE_Sign1 document, whose user_data carries the report data. */
   static Assembled nitro(byte[] document, byte[] asked) throws AttestationException {
     try {
-      NitroDocumentFields fields = NitroDocumentFields.read(document);
+      NitroDocument fields = NitroDocument.parse(document);
       checkEcho(asked, fields.userData());
       return new Assembled(Evidence.newBuilder().setPlatform(Platform.NITRO).setReport(ByteString.copyFrom(document))
           .build(), fields.measurement());

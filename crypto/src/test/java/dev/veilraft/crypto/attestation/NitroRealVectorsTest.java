@@ -43,7 +43,7 @@ class NitroRealVectorsTest {
       return switch (container) {
         case RAW -> bytes;
         case BASE64 -> Base64.getMimeDecoder().decode(new String(bytes, StandardCharsets.US_ASCII).trim());
-        case DSTACK_SCALE -> dstackCose(bytes);
+        case DSTACK_SCALE -> SharedVectors.dstackCose(bytes);
       };
     }
 
@@ -54,19 +54,6 @@ class NitroRealVectorsTest {
     Instant timestamp() {
       return Instant.ofEpochMilli(timestampMs);
     }
-  }
-
-  /**
-   * dstack's SCALE-encoded VersionedAttestation: two bytes, then the COSE document's length as a
-   * SCALE compact integer (two-byte mode: the low two bits are 01, the length is the rest), then
-   * the document; app id and configuration follow it.
-   */
-  static byte[] dstackCose(byte[] container) {
-    int compact = Byte.toUnsignedInt(container[2]) | Byte.toUnsignedInt(container[3]) << 8;
-    assertThat(compact & 0b11).as("SCALE two-byte compact length").isEqualTo(0b01);
-    int length = compact >>> 2;
-    assertThat(4 + length).isLessThan(container.length);
-    return Arrays.copyOfRange(container, 4, 4 + length);
   }
 
   static Evidence evidence(byte[] document) {

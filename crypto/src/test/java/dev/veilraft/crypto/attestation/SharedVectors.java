@@ -19,14 +19,14 @@ import org.junit.jupiter.api.Assumptions;
  * property, "../shared" relative to the working directory is tried. Absent vectors skip the tests
  * locally and fail them in CI.
  */
-final class SharedVectors {
+public final class SharedVectors {
   private static final Pattern PEM_CERTIFICATE =
       Pattern.compile("-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", Pattern.DOTALL);
 
   private SharedVectors() {}
 
   /** The vectors directory; skips (or in CI fails) the calling test when it is absent. */
-  static Path dir() {
+  public static Path dir() {
     String property = System.getProperty("veilraft.shared.dir");
     Path shared = Path.of(property == null || property.isBlank() ? "../shared" : property);
     Path vectors = shared.resolve("vectors");
@@ -41,7 +41,7 @@ final class SharedVectors {
     return vectors;
   }
 
-  static byte[] read(String relative) throws IOException {
+  public static byte[] read(String relative) throws IOException {
     Path file = dir().resolve(relative);
     if (!Files.isRegularFile(file)) {
       fail("the vectors directory exists but lacks " + file + " (see shared/vectors/MANIFEST.md)");
@@ -53,7 +53,7 @@ final class SharedVectors {
    * One certificate as DER: {@code "file#index"} names the index-th certificate of a PEM file, or
    * the file itself when it is DER.
    */
-  static byte[] certificate(String reference) throws IOException {
+  public static byte[] certificate(String reference) throws IOException {
     int hash = reference.lastIndexOf('#');
     String file = hash < 0 ? reference : reference.substring(0, hash);
     int index = hash < 0 ? 0 : Integer.parseInt(reference.substring(hash + 1));
@@ -84,5 +84,18 @@ final class SharedVectors {
   private static boolean isCi() {
     String ci = System.getenv("CI");
     return ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false");
+  }
+
+  /**
+   * The COSE document inside dstack's SCALE-encoded VersionedAttestation: two bytes, then the
+   * document's length as a SCALE compact integer (two-byte mode: the low two bits are 01, the
+   * length is the rest), then the document; app id and configuration follow it.
+   */
+  public static byte[] dstackCose(byte[] container) {
+    int compact = Byte.toUnsignedInt(container[2]) | Byte.toUnsignedInt(container[3]) << 8;
+    if ((compact & 0b11) != 0b01 || 4 + (compact >>> 2) >= container.length) {
+      fail("not a dstack SCALE container with a two-byte compact length");
+    }
+    return java.util.Arrays.copyOfRange(container, 4, 4 + (compact >>> 2));
   }
 }

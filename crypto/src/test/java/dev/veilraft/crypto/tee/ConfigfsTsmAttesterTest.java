@@ -8,6 +8,7 @@ import dev.veilraft.crypto.attestation.AttestationException;
 import dev.veilraft.crypto.attestation.AttestationResult;
 import dev.veilraft.crypto.attestation.SnpEvidenceVerifier;
 import dev.veilraft.crypto.attestation.SnpReport;
+import dev.veilraft.crypto.attestation.TdxQuote;
 import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.crypto.proto.Platform;
 import java.nio.file.Files;
@@ -90,7 +91,7 @@ class ConfigfsTsmAttesterTest {
       byte[] quote = TeeVectors.read(vector);
       FakeConfigfsKernel kernel = new FakeConfigfsKernel("tdx_guest", tdxFirmware(quote), new byte[0]);
       TdxQuoteAttester attester = TdxQuoteAttester.open(reportDir, kernel);
-      byte[] reportData = TdxQuoteFields.reportData(quote);
+      byte[] reportData = TdxQuote.parse(quote).reportData();
 
       Evidence evidence = attester.attest(reportData);
 

@@ -3,10 +3,13 @@ package dev.veilraft.crypto.tee;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.cbor.CBORGenerator;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import com.sun.jna.Pointer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -59,8 +62,39 @@ final class FakeNsmDriver implements DeviceIo {
       return document.clone();
     }
     payload.put("user_data", userData);
-    cose.set(2, cose.binaryNode(CBOR.writeValueAsBytes(payload)));
+    cose.set(2, cose.binaryNode(encodePayload(payload)));
     return CBOR.writeValueAsBytes(cose);
+  }
+
+  /**
+   * The payload as the NSM encodes it: text keys, except the PCR map whose keys are unsigned
+   * integers (a Jackson tree would turn them into text, which the strict parser refuses).
+   */
+  private static byte[] encodePayload(ObjectNode payload) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (CBORGenerator generator =
+        (CBORGenerator) CBOR.getFactory().createGenerator(out)) {
+      generator.writeStartObject();
+      for (Iterator<Map.Entry<String, JsonNode>> fields = payload.fields();
+          fields.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = fields.next();
+        generator.writeFieldName(field.getKey());
+        if (field.getKey().equals("pcrs")) {
+          generator.writeStartObject();
+          for (Iterator<Map.Entry<String, JsonNode>> pcrs =
+              field.getValue().fields(); pcrs.hasNext(); ) {
+            Map.Entry<String, JsonNode> pcr = pcrs.next();
+            generator.writeFieldId(Long.parseLong(pcr.getKey()));
+            generator.writeBinary(pcr.getValue().binaryValue());
+          }
+          generator.writeEndObject();
+        } else {
+          CBOR.writeTree(generator, field.getValue());
+        }
+      }
+      generator.writeEndObject();
+    }
+    return out.toByteArray();
   }
 
   @Override

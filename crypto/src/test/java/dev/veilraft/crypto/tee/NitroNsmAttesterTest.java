@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.attestation.NitroDocument;
+import dev.veilraft.crypto.attestation.SharedVectors;
 import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.crypto.proto.Platform;
 import java.io.ByteArrayOutputStream;
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class NitroNsmAttesterTest {
   private static final Path NSM = Path.of("/dev/nsm");
-  private static final String DSTACK_DOCUMENT = "nitro/dstack/derived/dstack-attest_nitro_attestation.cose";
+  private static final String DSTACK_DOCUMENT = "nitro/dstack/dstack-attest_nitro_attestation.bin";
 
   @Test
   void encodesTheAttestationRequestAsSerdeCborDoes() {
@@ -46,10 +48,10 @@ class NitroNsmAttesterTest {
   @Test
   void returnsTheDocumentAndItsPcrs() throws Exception {
     // Proves the attester passes the report data as user_data and returns the NSM's document, with PCR0..2 as measurement.
-    byte[] document = TeeVectors.read(DSTACK_DOCUMENT);
+    byte[] document = SharedVectors.dstackCose(TeeVectors.read(DSTACK_DOCUMENT));
     FakeNsmDriver driver = new FakeNsmDriver(document);
     try (NitroNsmAttester attester = NitroNsmAttester.open(NSM, driver)) {
-      byte[] userData = NitroDocumentFields.read(document).userData();
+      byte[] userData = NitroDocument.parse(document).userData();
       Evidence evidence = attester.attest(userData);
       assertThat(evidence.getPlatform()).isEqualTo(Platform.NITRO);
       assertThat(evidence.getReport().toByteArray()).isEqualTo(document);
@@ -65,7 +67,7 @@ class NitroNsmAttesterTest {
   @Test
   void namesTheNsmErrorCode() throws Exception {
     // Proves an {"Error": ...} answer fails with the NSM's error code, and garbage fails as unreadable CBOR.
-    FakeNsmDriver driver = new FakeNsmDriver(TeeVectors.read(DSTACK_DOCUMENT));
+    FakeNsmDriver driver = new FakeNsmDriver(SharedVectors.dstackCose(TeeVectors.read(DSTACK_DOCUMENT)));
     driver.errorResponse = Map.of("Error", "InvalidArgument");
     assertThatThrownBy(() -> NitroNsmAttester.open(NSM, driver))
         .hasMessageContaining("NSM refused the attestation request: InvalidArgument");

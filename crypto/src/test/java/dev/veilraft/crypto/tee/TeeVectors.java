@@ -1,15 +1,12 @@
 package dev.veilraft.crypto.tee;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import dev.veilraft.crypto.Certificates;
 import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.attestation.SharedVectors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The real TEE evidence in shared/vectors, read at test time and never copied into the
@@ -29,27 +26,12 @@ final class TeeVectors {
 
   private TeeVectors() {}
 
-  /** The vectors directory; skips (or in CI fails) the calling test when it is absent. */
   static Path dir() {
-    String property = System.getProperty("veilraft.shared.dir");
-    Path vectors = Path.of(property == null || property.isBlank() ? "../shared" : property).resolve("vectors");
-    if (!Files.isDirectory(vectors)) {
-      String message = "real TEE test vectors are missing: no directory " + vectors.toAbsolutePath()
-          + " (set -Dveilraft.shared.dir=<path to shared>)";
-      if (isCi()) {
-        fail(message + "; CI must run these tests");
-      }
-      Assumptions.assumeTrue(false, message);
-    }
-    return vectors;
+    return SharedVectors.dir();
   }
 
   static byte[] read(String relative) throws IOException {
-    Path file = dir().resolve(relative);
-    if (!Files.isRegularFile(file)) {
-      fail("the vectors directory exists but lacks " + file + " (see shared/vectors/MANIFEST.md)");
-    }
-    return Files.readAllBytes(file);
+    return SharedVectors.read(relative);
   }
 
   /** Every certificate in a PEM or DER vector file, as DER. */
@@ -59,10 +41,5 @@ final class TeeVectors {
 
   static String text(String relative) throws IOException {
     return new String(read(relative), StandardCharsets.US_ASCII);
-  }
-
-  private static boolean isCi() {
-    String ci = System.getenv("CI");
-    return ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false");
   }
 }

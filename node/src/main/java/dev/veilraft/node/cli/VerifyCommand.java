@@ -1,0 +1,333 @@
+package dev.veilraft.node.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.google.protobuf.ByteString;
+import dev.veilraft.crypto.Certificates;
+import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.attestation.AttestationResult;
+import dev.veilraft.crypto.attestation.AttestationVerifier;
+import dev.veilraft.crypto.attestation.MalformedReportException;
+import dev.veilraft.crypto.attestation.NitroEvidenceVerifier;
+import dev.veilraft.crypto.attestation.PolicyChecks;
+import dev.veilraft.crypto.attestation.ReportData;
+import dev.veilraft.crypto.proto.Collateral;
+import dev.veilraft.crypto.proto.Evidence;
+import dev.veilraft.crypto.proto.Platform;
+import dev.veilraft.crypto.proto.Policy;
+import dev.veilraft.node.ConfigException;
+import dev.veilraft.node.PolicyFile;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code veilraft verify}: checks one piece of real TEE evidence offline and prints its claims and
+ * the verdict. Exit 0 only on PASSED, 1 on FAILED, 2 when the input cannot be used at all.
+ */
+@Command(name = "verify", description = {
+    "Verify SEV-SNP, TDX or Nitro evidence from real hardware and print its claims.",
+    "Without --policy only the platform layer is checked (genuine hardware, valid chain, well-formed)."},
+    footer = {"", "Evidence files may be raw bytes, hex or base64.",
+        "Exit codes: 0 PASSED, 1 FAILED, 2 unusable input."})
+public final class VerifyCommand implements Callable<Integer> {
+  static final int EXIT_PASSED = 0;
+  static final int EXIT_FAILED = 1;
+  static final int EXIT_UNUSABLE = 2;
+  /** Evidence and collateral files are at most a few hundred KiB; this bounds what is read. */
+  static final long INPUT_FILE_BYTES_MAX = 4L << 20;
+  private static final Pattern HEX = Pattern.compile("(?:[0-9a-fA-F]{2})+");
+  private static final Pattern BASE64 = Pattern.compile("[A-Za-z0-9+/_-]+={0,2}");
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--platform", required = true, description = "snp, tdx or nitro.")
+  String platform;
+
+  @Option(names = "--evidence", required = true, paramLabel = "FILE",
+      description = "SEV-SNP report (1184 bytes), TDX quote, or Nitro attestation document.")
+  Path evidence;
+
+  @Option(names = "--certs", paramLabel = "FILE", description = "PEM or DER certificates in any order (VCEK/VLEK, "
+      + "ASK/ASVK, ARK, or a PCK chain); repeatable. Without it: from the evidence (TDX, Nitro).")
+  List<Path> certs = new ArrayList<>();
+
+  @Option(names = "--policy", paramLabel = "FILE", description = "Policy (YAML) to judge the claims against.")
+  Path policy;
+
+  @Option(names = "--report-data", paramLabel = "HEX",
+      description = "Expected report_data (128 hex digits); checked with --policy. Without it the binding is not checked.")
+  String reportData;
+
+  @Option(names = "--at", paramLabel = "TIME", description = "ISO-8601 instant or date to verify at "
+      + "(default: now; for Nitro, the document's timestamp).")
+  String at;
+
+  @Option(names = "--crl", paramLabel = "FILE", description = "DER CRL (AMD KDS, Intel PCK or root CRL); repeatable.")
+  List<Path> crls = new ArrayList<>();
+
+  @Option(names = "--tcb-info", paramLabel = "FILE", description = "TDX: Intel PCS TCB info JSON.")
+  Path tcbInfo;
+
+  @Option(names = "--qe-identity", paramLabel = "FILE", description = "TDX: Intel PCS QE identity JSON.")
+  Path qeIdentity;
+
+  @Option(names = "--tcb-signing-chain", paramLabel = "FILE",
+      description = "TDX: PEM chain that signs the TCB info and QE identity (TCB Signing cert, Root CA).")
+  Path tcbSigningChain;
+
+  @Option(names = "--json", description = "Print the result as JSON.")
+  boolean json;
+
+  /** Input that cannot be used at all: exit 2. */
+  static final class UnusableInput extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UnusableInput(String message) {
+      super(message);
+    }
+  }
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    try {
+      Platform target = platformOf(platform);
+      Evidence built = buildEvidence(target);
+      Policy judged = policy == null ? null : PolicyFile.read(policy);
+      byte[] expected = reportData == null ? null : expectedReportData(reportData);
+      Instant instant = instant(target, built);
+      Report report = verify(built, judged, expected, instant);
+      out.print(json ? report.toJson() : report.toText());
+      out.flush();
+      return report.passed() ? EXIT_PASSED : EXIT_FAILED;
+    } catch (UnusableInput | ConfigException e) {
+      spec.commandLine().getErr().println("error: " + e.getMessage());
+      return EXIT_UNUSABLE;
+    }
+  }
+
+  private static Report verify(Evidence evidence, Policy policy, byte[] expected, Instant at) {
+    AttestationResult platformResult = new AttestationVerifier().verifyPlatform(evidence, at);
+    List<AttestationResult> policyFailures = List.of();
+    if (platformResult.accepted() && policy != null) {
+      policyFailures = PolicyChecks.failures(platformResult.claims(), policy, expected);
+    }
+    return new Report(evidence.getPlatform(), at, platformResult, policy, policyFailures, expected != null);
+  }
+
+  private static Platform platformOf(String name) throws UnusableInput {
+    try {
+      return PolicyFile.platform(name, "--platform");
+    } catch (ConfigException e) {
+      throw new UnusableInput(e.getMessage());
+    }
+  }
+
+  private Evidence buildEvidence(Platform target) throws UnusableInput {
+    Evidence.Builder built = Evidence.newBuilder().setPlatform(target)
+        .setReport(ByteString.copyFrom(decodeEvidence(read(evidence, "evidence"))));
+    List<byte[]> chain = new ArrayList<>();
+    for (Path file : certs) {
+      try {
+        chain.addAll(Certificates.readAll(read(file, "certificates"), file.toString()));
+      } catch (CryptoException e) {
+        throw new UnusableInput(e.getMessage());
+      }
+    }
+    if (!chain.isEmpty()) {
+      if (target == Platform.NITRO) {
+        throw new UnusableInput("--certs is not used for Nitro: the document carries its own certificate bundle");
+      }
+      try {
+        Certificates.orderLeafFirst(chain).forEach(der -> built.addCertChain(ByteString.copyFrom(der)));
+      } catch (CryptoException e) {
+        throw new UnusableInput("--certs: " + e.getMessage());
+      }
+    } else if (target == Platform.SEV_SNP) {
+      throw new UnusableInput("SEV-SNP reports do not carry their certificates: pass the VCEK or VLEK, the ASK or "
+          + "ASVK and the ARK with --certs (AMD KDS serves them)");
+    }
+    Collateral.Builder collateral = Collateral.newBuilder();
+    for (Path crl : crls) {
+      collateral.addCrls(ByteString.copyFrom(read(crl, "CRL")));
+    }
+    if (tcbInfo != null) {
+      collateral.setTdxTcbInfo(ByteString.copyFrom(read(tcbInfo, "TCB info")));
+    }
+    if (qeIdentity != null) {
+      collateral.setTdxQeIdentity(ByteString.copyFrom(read(qeIdentity, "QE identity")));
+    }
+    if (tcbSigningChain != null) {
+      try {
+        Certificates.readAll(read(tcbSigningChain, "TCB signing chain"), tcbSigningChain.toString())
+            .forEach(der -> collateral.addTdxSigningChain(ByteString.copyFrom(der)));
+      } catch (CryptoException e) {
+        throw new UnusableInput(e.getMessage());
+      }
+    }
+    if (!collateral.build().equals(Collateral.getDefaultInstance())) {
+      built.setCollateral(collateral);
+    }
+    return built.build();
+  }
+
+  private Instant instant(Platform target, Evidence built) throws UnusableInput {
+    if (at != null) {
+      try {
+        return Instant.parse(at);
+      } catch (DateTimeParseException notInstant) {
+        try {
+          return LocalDate.parse(at).atStartOfDay(ZoneOffset.UTC).toInstant();
+        } catch (DateTimeParseException e) {
+          throw new UnusableInput("--at '" + at + "' is not an ISO-8601 instant (2026-11-21T10:00:00Z) or date");
+        }
+      }
+    }
+    if (target == Platform.NITRO) {
+      try {
+        // Nitro leaf certificates live about three hours: a document is judged at its own time.
+        return NitroEvidenceVerifier.documentTimestamp(built.getReport().toByteArray());
+      } catch (MalformedReportException e) {
+        // Verified at "now" instead; the verifier reports the malformed document itself.
+        return Instant.now();
+      }
+    }
+    return Instant.now();
+  }
+
+  private static byte[] expectedReportData(String hex) throws UnusableInput {
+    byte[] bytes;
+    try {
+      bytes = Hashes.unhex(hex.trim());
+    } catch (IllegalArgumentException e) {
+      throw new UnusableInput("--report-data is not hex: " + e.getMessage());
+    }
+    if (bytes.length != ReportData.BYTES) {
+      throw new UnusableInput("--report-data is " + bytes.length + " bytes; expected " + ReportData.BYTES);
+    }
+    return bytes;
+  }
+
+  /** Raw bytes as they are, or the bytes a hex or base64 text file holds. */
+  static byte[] decodeEvidence(byte[] file) {
+    String text = new String(file, StandardCharsets.US_ASCII).replaceAll("\\s+", "");
+    if (text.isEmpty() || text.length() * 10L < file.length * 9L) {
+      return file; // mostly not text: raw
+    }
+    if (HEX.matcher(text).matches()) {
+      return Hashes.unhex(text);
+    }
+    if (BASE64.matcher(text).matches()) {
+      try {
+        return text.contains("-") || text.contains("_") ? Base64.getUrlDecoder().decode(text)
+            : Base64.getDecoder().decode(text);
+      } catch (IllegalArgumentException e) {
+        return file;
+      }
+    }
+    return file;
+  }
+
+  private static byte[] read(Path file, String what) throws UnusableInput {
+    try {
+      if (!Files.isRegularFile(file)) {
+        throw new UnusableInput(what + " file " + file + " does not exist or is not a file");
+      }
+      if (Files.size(file) > INPUT_FILE_BYTES_MAX) {
+        throw new UnusableInput(what + " file " + file + " is larger than " + INPUT_FILE_BYTES_MAX + " bytes");
+      }
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new UnusableInput("cannot read " + what + " file " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** What was found, printable as text or JSON. */
+  record Report(Platform platform, Instant at, AttestationResult platformResult, Policy policy,
+      List<AttestationResult> policyFailures, boolean bindingChecked) {
+
+    boolean passed() {
+      return platformResult.accepted() && policyFailures.isEmpty();
+    }
+
+    String toText() {
+      StringBuilder out = new StringBuilder();
+      out.append("platform: ").append(platform).append(", verified at ").append(at).append('\n');
+      if (platformResult.accepted()) {
+        out.append("claims:\n");
+        Map<String, String> claims = platformResult.claims().describe();
+        int width = claims.keySet().stream().mapToInt(String::length).max().orElse(0);
+        claims.forEach((k, v) -> out.append("  ").append(k).append(" ".repeat(width - k.length() + 2)).append(v)
+            .append('\n'));
+        out.append("platform layer: PASSED (genuine ").append(platform).append(" evidence, chain to the pinned vendor "
+            + "root)\n");
+      } else {
+        out.append("platform layer: FAILED\n  ").append(platformResult.reason()).append(": ")
+            .append(platformResult.detail()).append('\n');
+      }
+      if (policy != null && platformResult.accepted()) {
+        out.append("policy '").append(policy.getName()).append("': ")
+            .append(policyFailures.isEmpty() ? "PASSED" : "FAILED").append('\n');
+        for (AttestationResult failure : policyFailures) {
+          out.append("  ").append(failure.reason()).append(": ").append(failure.detail()).append('\n');
+        }
+        if (!bindingChecked) {
+          out.append("  note: report_data binding not checked (no --report-data)\n");
+        }
+      } else if (policy == null) {
+        out.append("policy: none given, only the platform layer was checked\n");
+      }
+      out.append(passed() ? "PASSED" : "FAILED").append('\n');
+      return out.toString();
+    }
+
+    String toJson() {
+      Map<String, Object> root = new LinkedHashMap<>();
+      root.put("verdict", passed() ? "PASSED" : "FAILED");
+      root.put("platform", platform.name());
+      root.put("verified_at", at.toString());
+      root.put("claims", platformResult.accepted() ? platformResult.claims().describe() : null);
+      List<Map<String, String>> failures = new ArrayList<>();
+      if (!platformResult.accepted()) {
+        failures.add(failure("platform", platformResult));
+      }
+      policyFailures.forEach(f -> failures.add(failure("policy", f)));
+      root.put("policy", policy == null ? null : policy.getName());
+      root.put("report_data_checked", policy != null && bindingChecked);
+      root.put("failures", failures);
+      try {
+        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n";
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private static Map<String, String> failure(String layer, AttestationResult result) {
+      Map<String, String> out = new LinkedHashMap<>();
+      out.put("layer", layer);
+      out.put("reason", result.reason().name());
+      out.put("message", result.detail());
+      return out;
+    }
+  }
+}
