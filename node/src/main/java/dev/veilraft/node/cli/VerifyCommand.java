@@ -6,13 +6,18 @@ import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.Certificates;
 import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.attestation.AttestationException;
 import dev.veilraft.crypto.attestation.AttestationResult;
 import dev.veilraft.crypto.attestation.AttestationVerifier;
 import dev.veilraft.crypto.attestation.MalformedReportException;
 import dev.veilraft.crypto.attestation.NitroEvidenceVerifier;
 import dev.veilraft.crypto.attestation.PolicyChecks;
 import dev.veilraft.crypto.attestation.ReportData;
+import dev.veilraft.crypto.attestation.SnpReport;
 import dev.veilraft.crypto.proto.Collateral;
+import dev.veilraft.crypto.tee.AmdKdsClient;
+import dev.veilraft.crypto.tee.SnpCertificateTable;
+import dev.veilraft.crypto.tee.SnpEndorsements;
 import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.crypto.proto.Platform;
 import dev.veilraft.crypto.proto.Policy;
@@ -95,6 +100,13 @@ public final class VerifyCommand implements Callable<Integer> {
       description = "TDX: PEM chain that signs the TCB info and QE identity (TCB Signing cert, Root CA).")
   Path tcbSigningChain;
 
+  @Option(names = "--kds-cache", paramLabel = "DIR", description = "SEV-SNP: offline cache of AMD KDS certificates "
+      + "used when --certs is absent (default: ${DEFAULT-VALUE}).", defaultValue = "${user.home}/.cache/veilraft/amd-kds")
+  Path kdsCache;
+
+  @Option(names = "--fetch", description = "SEV-SNP: fetch missing certificates from AMD KDS (HTTPS) into --kds-cache.")
+  boolean fetch;
+
   @Option(names = "--json", description = "Print the result as JSON.")
   boolean json;
 
@@ -164,8 +176,8 @@ public final class VerifyCommand implements Callable<Integer> {
         throw new UnusableInput("--certs: " + e.getMessage());
       }
     } else if (target == Platform.SEV_SNP) {
-      throw new UnusableInput("SEV-SNP reports do not carry their certificates: pass the VCEK or VLEK, the ASK or "
-          + "ASVK and the ARK with --certs (AMD KDS serves them)");
+      endorsementsFromCache(built.getReport().toByteArray())
+          .forEach(der -> built.addCertChain(ByteString.copyFrom(der)));
     }
     Collateral.Builder collateral = Collateral.newBuilder();
     for (Path crl : crls) {
@@ -189,6 +201,28 @@ public final class VerifyCommand implements Callable<Integer> {
       built.setCollateral(collateral);
     }
     return built.build();
+  }
+
+  /** VCEK, ASK and ARK for an SNP report from the offline cache (or AMD KDS with --fetch). */
+  private List<byte[]> endorsementsFromCache(byte[] reportBytes) throws UnusableInput {
+    SnpReport report;
+    try {
+      report = SnpReport.parse(reportBytes);
+    } catch (MalformedReportException e) {
+      return List.of(); // The verifier names what is wrong with the report.
+    }
+    SnpEndorsements.Builder endorsements = SnpEndorsements.builder().cache(kdsCache);
+    if (fetch) {
+      endorsements.kds(AmdKdsClient.create());
+    }
+    try {
+      return endorsements.build().resolve(report, SnpCertificateTable.empty()).certificates();
+    } catch (AttestationException e) {
+      String why = fetch ? "AMD KDS could not supply them: " + e.getMessage()
+          : "the offline cache " + kdsCache + " has none for this report (" + e.getMessage() + ")";
+      throw new UnusableInput("SEV-SNP reports do not carry their certificates and " + why
+          + "; pass the VCEK or VLEK, ASK or ASVK and ARK with --certs" + (fetch ? "" : ", or allow --fetch"));
+    }
   }
 
   private Instant instant(Platform target, Evidence built) throws UnusableInput {

@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veilraft.crypto.Certificates;
+import dev.veilraft.crypto.attestation.SnpProduct;
+import dev.veilraft.crypto.attestation.SnpReport;
+import dev.veilraft.crypto.tee.SnpEndorsementCache;
+import dev.veilraft.crypto.tee.SnpSigningKey;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -135,10 +140,68 @@ class VerifyCommandTest {
         "--policy", badPolicy.toString());
     assertThat(policy.exit()).isEqualTo(2);
     assertThat(policy.err()).contains("measurments");
-    Run noCerts = run("verify", "--platform", "snp", "--evidence", report.toString());
+    Run noCerts = run("verify", "--platform", "snp", "--evidence", vector(GO_REPORT), "--kds-cache",
+        dir.resolve("empty-cache").toString());
     assertThat(noCerts.exit()).isEqualTo(2);
     assertThat(noCerts.err()).contains("--certs");
     assertThat(run("verify", "--platform", "snp", "--evidence", report.toString(), "--certs", vector(MILAN_CHAIN),
         "--at", "yesterday").err()).contains("--at 'yesterday'");
+  }
+
+  @Test
+  void snpCertificatesComeFromTheOfflineCacheWhenNotGiven(@TempDir Path dir) throws Exception {
+    // Proves an SNP report verifies with its VCEK and chain found in the --kds-cache layout, and an empty cache is exit 2.
+    byte[] reportBytes = Files.readAllBytes(Path.of(vector("sev-snp/dstack/derived/sev_snp_attestation.report.bin")));
+    SnpReport report = SnpReport.parse(reportBytes);
+    SnpEndorsementCache cache = new SnpEndorsementCache(dir.resolve("kds"));
+    Path vcek = cache.vcekPath(SnpProduct.MILAN, report.chipId(), SnpProduct.MILAN.decodeTcb(report.reportedTcb()));
+    Files.createDirectories(vcek.getParent());
+    Files.write(vcek, Certificates.readAll(Files.readAllBytes(Path.of(vector("sev-snp/dstack/sev_snp_vcek.pem"))),
+        "vcek").get(0));
+    Path chain = cache.chainPath(SnpProduct.MILAN, SnpSigningKey.VCEK);
+    Files.createDirectories(chain.getParent());
+    Files.copy(Path.of(vector(MILAN_CHAIN)), chain);
+
+    Run run = run("verify", "--platform", "snp", "--evidence", vector("sev-snp/dstack/derived/sev_snp_attestation.report.bin"),
+        "--kds-cache", dir.resolve("kds").toString(), "--at", "2027-01-01");
+    Run empty = run("verify", "--platform", "snp", "--evidence", vector("sev-snp/dstack/derived/sev_snp_attestation.report.bin"),
+        "--kds-cache", dir.resolve("empty").toString());
+
+    assertThat(run.exit()).as(run.out() + run.err()).isZero();
+    assertThat(empty.exit()).isEqualTo(2);
+    assertThat(empty.err()).contains("offline cache").contains("--certs");
+  }
+
+  @Test
+  void aTdxQuoteVerifiesWithTheChainItCarries() {
+    // Proves a real TDX v4 quote passes with no --certs (the PCK chain is in the quote) and prints MRTD and RTMRs.
+    Run run = run("verify", "--platform", "tdx", "--evidence", vector("tdx/trustee/tdx_quote_4.dat"),
+        "--at", "2026-06-01T00:00:00Z");
+
+    assertThat(run.exit()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("mrtd").contains("rtmr3").containsPattern("signer +PCK").contains("tcb_status");
+  }
+
+  @Test
+  void aNitroDocumentIsJudgedAtItsOwnTimestampUnlessTold() {
+    // Proves a Nitro document passes at its own timestamp by default, and fails CERT_EXPIRED at a later --at.
+    String document = vector("nitro/evervault/valid-attestation-doc-bytes");
+
+    Run own = run("verify", "--platform", "nitro", "--evidence", document);
+    Run later = run("verify", "--platform", "nitro", "--evidence", document, "--at", "2026-01-01");
+
+    assertThat(own.exit()).as(own.out()).isZero();
+    assertThat(own.out()).contains("pcr0").contains("module_id");
+    assertThat(later.exit()).isEqualTo(1);
+    assertThat(later.out()).contains("CERT_EXPIRED");
+  }
+
+  @Test
+  void hardwareSaysThisMachineHasOnlyTheSimulatedPlatform() {
+    // Proves 'veilraft hardware' runs on a machine without a TEE and says only the insecure simulation is left.
+    Run run = run("hardware");
+
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).contains("simulated platform (INSECURE)");
   }
 }
