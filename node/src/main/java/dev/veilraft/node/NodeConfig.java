@@ -21,7 +21,7 @@ import java.util.stream.Collectors;
  * genesis: /etc/veilraft/genesis.bin
  * raft: { host: 127.0.0.1, port: 7001 }
  * api:  { host: 127.0.0.1, port: 8001 }
- * platform: simulated
+ * platform: simulated            # or: hardware (SEV-SNP, TDX or Nitro, as 'veilraft hardware' finds)
  * simulated: { vendorDir: /var/lib/veilraft/sim-vendor }
  * </pre>
  */
@@ -36,6 +36,8 @@ public record NodeConfig(
     @JsonProperty("electionTimeoutMaxMs") Integer electionTimeoutMaxMs) {
 
   public static final String PLATFORM_SIMULATED = "simulated";
+  /** The machine's TEE as {@code veilraft hardware} finds it (SEV-SNP, TDX, Nitro). */
+  public static final String PLATFORM_HARDWARE = "hardware";
   public static final int ELECTION_TIMEOUT_MIN_MS_DEFAULT = 1000;
   public static final int ELECTION_TIMEOUT_MAX_MS_DEFAULT = 2000;
 
@@ -96,11 +98,14 @@ public record NodeConfig(
   private void validate(String source) throws ConfigException {
     checkEndpoint(source, "raft", raft);
     checkEndpoint(source, "api", api);
-    if (!PLATFORM_SIMULATED.equals(platform)) {
-      throw new ConfigException(source + ": key 'platform' is '" + platform + "', expected 'simulated' "
-          + "(hardware platforms arrive with the real-evidence work)");
+    if (!PLATFORM_SIMULATED.equals(platform) && !PLATFORM_HARDWARE.equals(platform)) {
+      throw new ConfigException(source + ": key 'platform' is '" + platform + "', expected 'hardware' (the "
+          + "machine's TEE) or 'simulated' (INSECURE, for development)");
     }
-    if (simulated == null) {
+    if (PLATFORM_HARDWARE.equals(platform) && simulated != null) {
+      throw new ConfigException(source + ": key 'simulated' must not be set when platform is 'hardware'");
+    }
+    if (PLATFORM_SIMULATED.equals(platform) && simulated == null) {
       throw new ConfigException(source + ": key 'simulated' is required when platform is 'simulated'");
     }
     if (electionTimeoutMin() < 50 || electionTimeoutMax() <= electionTimeoutMin()) {

@@ -70,4 +70,28 @@ class NodeConfigTest {
     assertThatThrownBy(() -> NodeConfig.read(dir.resolve("absent.yaml"))).isInstanceOf(ConfigException.class)
         .hasMessageContaining("does not exist");
   }
+
+  @Test
+  void hardwarePlatformParsesAndRefusesSimulatedSettings() throws Exception {
+    // Proves 'platform: hardware' is accepted without a simulated section and refused with one.
+    String hardware = VALID.replace("platform: simulated", "platform: hardware")
+        .replace("simulated: { vendorDir: /var/lib/veilraft/sim-vendor }\n", "");
+
+    assertThat(NodeConfig.parse(hardware, "n.yaml").platform()).isEqualTo(NodeConfig.PLATFORM_HARDWARE);
+    assertThatThrownBy(() -> NodeConfig.parse(VALID.replace("platform: simulated", "platform: hardware"), "n.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("'simulated' must not be set");
+  }
+
+  @Test
+  void aHardwareNodeOnAMachineWithoutATeeFailsToOpenItsPlatformClearly(@TempDir Path dir) throws Exception {
+    // Proves a node configured for hardware on a machine with no TEE says so, instead of falling back to simulation.
+    org.junit.jupiter.api.Assumptions.assumeFalse(dev.veilraft.crypto.tee.TeeDetection.detect().anyTee(),
+        "this machine has a TEE; the test is about machines without one");
+    NodeConfig config = NodeConfig.parse(VALID.replace("platform: simulated", "platform: hardware")
+        .replace("simulated: { vendorDir: /var/lib/veilraft/sim-vendor }\n", "")
+        .replace("/var/lib/veilraft/node1", dir.toString()), "n.yaml");
+
+    assertThatThrownBy(() -> NodePlatform.open(config, null)).isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("no TEE found").hasMessageContaining("platform: simulated");
+  }
 }

@@ -23,6 +23,8 @@ final class FakeSevGuestDriver implements DeviceIo {
   byte[] lastUserData;
   int lastVmpl;
   long[] lastDerivedKeyFields;
+  /** The byte the derived key is filled with: another value plays another chip or measurement. */
+  byte derivedKeyFill = 0x5A;
 
   /** {@code certificates} is the host's table padded as the host pads it (page multiples). */
   FakeSevGuestDriver(byte[] report, byte[] certificates) {
@@ -75,7 +77,7 @@ final class FakeSevGuestDriver implements DeviceIo {
       lastDerivedKeyFields = new long[] {req.getInt(0), req.getLong(8), req.getInt(16), req.getInt(20), req.getLong(24)};
       resp.setInt(0, (int) firmwareStatus);
       byte[] key = new byte[32];
-      Arrays.fill(key, (byte) 0x5A);
+      Arrays.fill(key, derivedKeyFill);
       resp.write(0x20, key, 0, key.length);
       return 0;
     }
