@@ -67,6 +67,17 @@ public final class LocalCluster {
     }
   }
 
+  /** A genesis for a cluster of real-TEE members judged by {@code policy}. */
+  public static GenesisDocument genesis(String clusterName, Policy policy) throws IOException {
+    Genesis genesis = Genesis.newBuilder().setClusterName(clusterName).setPolicy(policy)
+        .setJoinWindowMs(JOIN_WINDOW_MS).setMembersMax(9).build();
+    try {
+      return GenesisDocument.create(genesis);
+    } catch (GenesisException e) {
+      throw new IOException("genesis is invalid: " + e.getMessage(), e);
+    }
+  }
+
   /** A free TCP port on loopback (bound and released; the window for a race is tiny on a test machine). */
   public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

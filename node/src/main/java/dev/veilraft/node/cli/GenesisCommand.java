@@ -4,6 +4,7 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.attestation.SimulatedSnpVendor;
 import dev.veilraft.membership.GenesisDocument;
 import dev.veilraft.node.LocalCluster;
+import dev.veilraft.node.PolicyFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +18,9 @@ import picocli.CommandLine.Parameters;
     subcommands = {GenesisCommand.Create.class, GenesisCommand.Show.class})
 final class GenesisCommand {
 
-  @Command(name = "create", description = "Create a genesis for simulated members (INSECURE simulated TEE).")
+  @Command(name = "create", description = {"Create a genesis document.",
+      "Hardware clusters: --policy FILE (a YAML attestation policy, see 'veilraft verify --help').",
+      "Simulated clusters (INSECURE): --sim-vendor DIR and --allow-measurement HEX."})
   static final class Create implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Genesis file to write.")
     Path out;
@@ -25,23 +28,41 @@ final class GenesisCommand {
     @Option(names = "--name", defaultValue = "demo", description = "Cluster name (default: ${DEFAULT-VALUE}).")
     String name;
 
-    @Option(names = "--policy-name", defaultValue = "default", description = "Policy name (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--policy", paramLabel = "FILE", description = "Attestation policy (YAML) for real TEEs.")
+    Path policy;
+
+    @Option(names = "--policy-name", defaultValue = "default",
+        description = "Policy name of a simulated cluster (default: ${DEFAULT-VALUE}).")
     String policyName;
 
-    @Option(names = "--sim-vendor", required = true,
+    @Option(names = "--sim-vendor", paramLabel = "DIR",
         description = "Simulated TEE vendor directory (created if absent); its root is pinned in the policy.")
     Path simVendor;
 
-    @Option(names = "--allow-measurement", required = true, description = "Allowed launch measurement (96 hex chars).")
-    List<String> measurements;
+    @Option(names = "--allow-measurement", paramLabel = "HEX",
+        description = "Allowed launch measurement of a simulated cluster (96 hex digits); repeatable.")
+    List<String> measurements = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-      List<byte[]> allowed = new ArrayList<>();
-      for (String m : measurements) {
-        allowed.add(Hashes.unhex(m));
+      GenesisDocument genesis;
+      if (policy != null) {
+        if (simVendor != null || !measurements.isEmpty()) {
+          throw new IllegalArgumentException("--policy makes a hardware cluster; --sim-vendor and "
+              + "--allow-measurement are for simulated clusters (measurements go in the policy file)");
+        }
+        genesis = LocalCluster.genesis(name, PolicyFile.read(policy));
+      } else {
+        if (simVendor == null || measurements.isEmpty()) {
+          throw new IllegalArgumentException("give --policy FILE (hardware cluster) or --sim-vendor DIR and "
+              + "--allow-measurement HEX (simulated cluster, INSECURE)");
+        }
+        List<byte[]> allowed = new ArrayList<>();
+        for (String m : measurements) {
+          allowed.add(Hashes.unhex(m));
+        }
+        genesis = LocalCluster.genesis(name, policyName, SimulatedSnpVendor.openOrCreate(simVendor), allowed);
       }
-      GenesisDocument genesis = LocalCluster.genesis(name, policyName, SimulatedSnpVendor.openOrCreate(simVendor), allowed);
       genesis.write(out);
       System.out.println("cluster id " + genesis.clusterIdHex());
       return 0;

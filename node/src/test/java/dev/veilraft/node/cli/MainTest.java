@@ -49,6 +49,26 @@ class MainTest {
   }
 
   @Test
+  void genesisForAHardwareClusterTakesItsPolicyFromAFile(@TempDir Path dir) throws Exception {
+    // Proves 'genesis create --policy' writes the file's policy (no simulated root), and mixing modes is an error.
+    Path policy = dir.resolve("policy.yaml");
+    Files.writeString(policy, "name: prod-2026-11\nplatforms: [snp, tdx]\nmeasurements: ['" + "cd".repeat(48) + "']\n");
+    Path genesis = dir.resolve("genesis.bin");
+
+    Run created = run("genesis", "create", "--out", genesis.toString(), "--policy", policy.toString());
+    Run mixed = run("genesis", "create", "--out", genesis.toString(), "--policy", policy.toString(),
+        "--sim-vendor", dir.resolve("vendor").toString());
+
+    assertThat(created.exit()).as(created.err()).isZero();
+    GenesisDocument document = GenesisDocument.read(genesis);
+    assertThat(document.policy().getName()).isEqualTo("prod-2026-11");
+    assertThat(document.policy().getAllowSimulated()).isFalse();
+    assertThat(document.policy().getAllowedPlatformsCount()).isEqualTo(2);
+    assertThat(mixed.exit()).isEqualTo(1);
+    assertThat(mixed.err()).contains("--sim-vendor");
+  }
+
+  @Test
   void corruptGenesisIsOneLineErrorWithExitOne(@TempDir Path dir) throws Exception {
     // A garbled genesis file is reported in one line naming the file, with exit code 1.
     Path genesis = dir.resolve("genesis.bin");
