@@ -49,7 +49,7 @@ public final class AttestationVerifier implements EvidenceVerifier {
     } catch (Rejection rejection) {
       return rejection.toResult();
     } catch (RuntimeException e) {
-      return malformed(e);
+      return PlatformLayer.unreadable(e);
     }
   }
 
@@ -69,13 +69,8 @@ public final class AttestationVerifier implements EvidenceVerifier {
     } catch (Rejection rejection) {
       return rejection.toResult();
     } catch (RuntimeException e) {
-      return malformed(e);
+      return PlatformLayer.unreadable(e);
     }
-  }
-
-  private static AttestationResult malformed(RuntimeException e) {
-    // Bad input must never crash a replica's apply; report it as malformed evidence instead.
-    return AttestationResult.reject(RejectReason.MALFORMED, "evidence could not be read: " + e.getClass().getSimpleName());
   }
 
   private Claims platformChecks(Evidence evidence, Policy policy, Instant at) throws Rejection {

@@ -46,7 +46,7 @@ final class NitroChainVerifier {
     }
   }
 
-  private final NitroTrustAnchor anchor;
+  private final PinnedRoot anchor;
   private final Map<String, VerifiedChain> cache = new LinkedHashMap<>(16, 0.75f, true) {
     private static final long serialVersionUID = 1L;
 
@@ -56,7 +56,7 @@ final class NitroChainVerifier {
     }
   };
 
-  NitroChainVerifier(NitroTrustAnchor anchor) {
+  NitroChainVerifier(PinnedRoot anchor) {
     this.anchor = anchor;
   }
 

@@ -19,7 +19,7 @@ import java.util.Objects;
  * reported, not compared with the instant; binding to a fresh nonce through user_data is the
  * caller's defence against replay. Thread-safe; keeps a small cache of verified chains.
  */
-public final class NitroEvidenceVerifier {
+public final class NitroEvidenceVerifier extends PlatformLayer {
   /** Claims version for Nitro documents (the format has no version field of its own). */
   static final int CLAIMS_VERSION = 1;
   static final String SIGNER = "AWS Nitro";
@@ -27,13 +27,14 @@ public final class NitroEvidenceVerifier {
   private final NitroChainVerifier chains;
 
   /** Tests pass a throwaway root here; production code uses {@link #forAws()}. */
-  NitroEvidenceVerifier(NitroTrustAnchor anchor) {
+  NitroEvidenceVerifier(PinnedRoot anchor) {
+    super(Platform.NITRO);
     this.chains = new NitroChainVerifier(Objects.requireNonNull(anchor, "anchor"));
   }
 
   /** Nitro evidence trusting the pinned AWS Nitro Enclaves root G1. */
   public static NitroEvidenceVerifier forAws() {
-    return new NitroEvidenceVerifier(NitroTrustAnchor.awsRootG1());
+    return new NitroEvidenceVerifier(PinnedRoot.awsNitroRootG1());
   }
 
   /**
@@ -46,31 +47,8 @@ public final class NitroEvidenceVerifier {
     return NitroDocument.parse(document).timestamp();
   }
 
-  /**
-   * Platform checks only, at instant {@code at} for certificate validity. Accepted results carry
-   * the claims; this never throws on bad evidence.
-   */
-  public AttestationResult verifyPlatform(Evidence evidence, Instant at) {
-    Objects.requireNonNull(at, "at");
-    try {
-      return AttestationResult.accept(check(evidence, at));
-    } catch (Rejection rejection) {
-      return rejection.toResult();
-    } catch (RuntimeException e) {
-      return AttestationResult.reject(RejectReason.MALFORMED,
-          "evidence could not be read: " + e.getClass().getSimpleName());
-    }
-  }
-
-  /** The checks, in order; the first failure is the reason reported. */
-  Claims check(Evidence evidence, Instant at) throws Rejection {
-    if (evidence == null) {
-      throw new Rejection(RejectReason.MALFORMED, "no evidence");
-    }
-    if (evidence.getPlatform() != Platform.NITRO) {
-      throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED, "this verifier checks NITRO evidence, got "
-          + evidence.getPlatform());
-    }
+  @Override
+  Claims checkPlatform(Evidence evidence, Instant at) throws Rejection {
     if (evidence.getCertChainCount() > 0 || evidence.hasCollateral()) {
       // The document carries its own chain; anything beside it would be unverified and unused.
       throw new Rejection(RejectReason.MALFORMED, "NITRO evidence carries its chain in the document's cabundle; "

@@ -18,15 +18,14 @@ import java.util.Optional;
  * The same checks run for real SEV_SNP evidence (AMD roots) and for SIMULATED_SNP evidence (the
  * cluster's simulated root), so the simulated TEE exercises the real code path. Thread-safe.
  */
-public final class SnpEvidenceVerifier {
+public final class SnpEvidenceVerifier extends PlatformLayer {
   /** Highest VMPL the SNP architecture defines. */
   static final long VMPL_MAX = 3;
 
-  private final Platform platform;
   private final SnpChainVerifier chains;
 
   public SnpEvidenceVerifier(Platform platform, List<SnpTrustAnchor> anchors) {
-    this.platform = Objects.requireNonNull(platform);
+    super(platform);
     if (platform != Platform.SEV_SNP && platform != Platform.SIMULATED_SNP) {
       throw new IllegalArgumentException("SNP-format evidence is SEV_SNP or SIMULATED_SNP, not " + platform);
     }
@@ -46,35 +45,8 @@ public final class SnpEvidenceVerifier {
     return new SnpEvidenceVerifier(Platform.SIMULATED_SNP, List.of(SnpTrustAnchor.simulated(simulatedArkSha256)));
   }
 
-  public Platform platform() {
-    return platform;
-  }
-
-  /**
-   * Platform checks only, at instant {@code at} for certificate validity. Accepted results carry
-   * the claims; this never throws on bad evidence.
-   */
-  public AttestationResult verifyPlatform(Evidence evidence, Instant at) {
-    Objects.requireNonNull(at, "at");
-    try {
-      return AttestationResult.accept(check(evidence, at));
-    } catch (Rejection rejection) {
-      return rejection.toResult();
-    } catch (RuntimeException e) {
-      return AttestationResult.reject(RejectReason.MALFORMED,
-          "evidence could not be read: " + e.getClass().getSimpleName());
-    }
-  }
-
-  /** The checks, in order; the first failure is the reason reported. */
-  Claims check(Evidence evidence, Instant at) throws Rejection {
-    if (evidence == null) {
-      throw new Rejection(RejectReason.MALFORMED, "no evidence");
-    }
-    if (evidence.getPlatform() != platform) {
-      throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED, "this verifier checks " + platform
-          + " evidence, got " + evidence.getPlatform());
-    }
+  @Override
+  Claims checkPlatform(Evidence evidence, Instant at) throws Rejection {
     SnpReport report = parse(evidence);
     checkReportFields(report);
     SnpChainVerifier.VerifiedChain chain = chains.verify(evidence.getCertChainList());
@@ -96,7 +68,7 @@ public final class SnpEvidenceVerifier {
     SnpClaims details = new SnpClaims(product, report.chipId(), reportedTcb, currentTcb, committedTcb,
         product.decodeTcb(report.launchTcb()), report.policy(), (int) report.vmpl(), report.platformInfo(),
         (int) report.guestSvn(), report.idKeyDigest(), firmware[0] + "." + firmware[1] + "." + firmware[2]);
-    return new Claims(platform, report.version(), signingKeyName(report), report.measurement(),
+    return new Claims(platform(), report.version(), signingKeyName(report), report.measurement(),
         report.reportData(), report.hostData(), report.debugAllowed(), details);
   }
 

@@ -25,9 +25,9 @@ final class TdxCollateralVerifier {
   /** Collateral whose signatures and dates passed; absent items were not supplied. */
   record Verified(Optional<TdxCollateral.TcbInfo> tcbInfo, Optional<TdxCollateral.QeIdentity> qeIdentity) {}
 
-  private final TdxTrustAnchor anchor;
+  private final PinnedRoot anchor;
 
-  TdxCollateralVerifier(TdxTrustAnchor anchor) {
+  TdxCollateralVerifier(PinnedRoot anchor) {
     this.anchor = Objects.requireNonNull(anchor);
   }
 

@@ -30,14 +30,15 @@ import java.util.Optional;
  * It says nothing about whether the quote is acceptable (measurement, debug, TCB floor, binding):
  * that is {@link PolicyChecks}. Deterministic (no clock, no randomness); thread-safe.
  */
-public final class TdxEvidenceVerifier {
+public final class TdxEvidenceVerifier extends PlatformLayer {
   static final String SIGNER = "PCK";
 
-  private final TdxTrustAnchor anchor;
+  private final PinnedRoot anchor;
   private final TdxPckChainVerifier chains;
   private final TdxCollateralVerifier collateral;
 
-  TdxEvidenceVerifier(TdxTrustAnchor anchor) {
+  TdxEvidenceVerifier(PinnedRoot anchor) {
+    super(Platform.TDX);
     this.anchor = Objects.requireNonNull(anchor);
     this.chains = new TdxPckChainVerifier(anchor);
     this.collateral = new TdxCollateralVerifier(anchor);
@@ -45,38 +46,15 @@ public final class TdxEvidenceVerifier {
 
   /** TDX evidence trusting Intel's pinned SGX Root CA. */
   public static TdxEvidenceVerifier forIntel() {
-    return new TdxEvidenceVerifier(TdxTrustAnchor.intelSgxRoot());
+    return new TdxEvidenceVerifier(PinnedRoot.intelSgxRoot());
   }
 
-  public TdxTrustAnchor anchor() {
+  public PinnedRoot anchor() {
     return anchor;
   }
 
-  /**
-   * Platform checks only, at instant {@code at} for certificate and collateral validity. Accepted
-   * results carry the claims; this never throws on bad evidence.
-   */
-  public AttestationResult verifyPlatform(Evidence evidence, Instant at) {
-    Objects.requireNonNull(at, "at");
-    try {
-      return AttestationResult.accept(check(evidence, at));
-    } catch (Rejection rejection) {
-      return rejection.toResult();
-    } catch (RuntimeException e) {
-      return AttestationResult.reject(RejectReason.MALFORMED,
-          "evidence could not be read: " + e.getClass().getSimpleName());
-    }
-  }
-
-  /** The checks, in order; the first failure is the reason reported. */
-  Claims check(Evidence evidence, Instant at) throws Rejection {
-    if (evidence == null) {
-      throw new Rejection(RejectReason.MALFORMED, "no evidence");
-    }
-    if (evidence.getPlatform() != Platform.TDX) {
-      throw new Rejection(RejectReason.PLATFORM_NOT_SUPPORTED, "this verifier checks TDX evidence, got "
-          + evidence.getPlatform());
-    }
+  @Override
+  Claims checkPlatform(Evidence evidence, Instant at) throws Rejection {
     TdxQuote quote = parse(evidence.getReport());
     if (!quote.verifySignature()) {
       throw new Rejection(RejectReason.SIGNATURE_INVALID, "quote signature does not verify under the quote's "

@@ -33,7 +33,7 @@ final class TdxPckChainVerifier {
   /** Bound on verified chains remembered: one per platform (PCK leaf) that attests. */
   private static final int CHAINS_CACHED_MAX = 256;
 
-  private final TdxTrustAnchor anchor;
+  private final PinnedRoot anchor;
   // Signatures of a chain never change, so a chain verified once is remembered (validity is
   // checked per call, at the caller's instant). Only fully verified chains are cached.
   private final Map<String, VerifiedChain> cache = new LinkedHashMap<>(16, 0.75f, true) {
@@ -45,7 +45,7 @@ final class TdxPckChainVerifier {
     }
   };
 
-  TdxPckChainVerifier(TdxTrustAnchor anchor) {
+  TdxPckChainVerifier(PinnedRoot anchor) {
     this.anchor = Objects.requireNonNull(anchor);
   }
 

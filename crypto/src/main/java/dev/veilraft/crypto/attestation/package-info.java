@@ -4,10 +4,12 @@
  * <p>Main types:
  * <ul>
  *   <li>{@link dev.veilraft.crypto.attestation.AttestationVerifier}: the {@code EvidenceVerifier} every
- *       module uses. Platform layer ({@link dev.veilraft.crypto.attestation.SnpEvidenceVerifier}: report
- *       format, signature, chain to a pinned root, chip id and TCB against the VCEK) then policy layer
- *       ({@link dev.veilraft.crypto.attestation.PolicyChecks}: simulated, debug, VMPL, measurement, TCB
- *       floor, report-data binding). Each rejection has a specific
+ *       module uses. Platform layer ({@link dev.veilraft.crypto.attestation.SnpEvidenceVerifier},
+ *       {@link dev.veilraft.crypto.attestation.TdxEvidenceVerifier},
+ *       {@link dev.veilraft.crypto.attestation.NitroEvidenceVerifier}: format, signatures, chain to a
+ *       pinned vendor root, endorsement consistency) then policy layer
+ *       ({@link dev.veilraft.crypto.attestation.PolicyChecks}: platform, debug, guest policy, measurement,
+ *       host data, TCB floor and status, report-data binding). Each rejection has a specific
  *       {@link dev.veilraft.crypto.attestation.RejectReason} and a message naming the offending value.</li>
  *   <li>{@link dev.veilraft.crypto.attestation.SnpReport} / {@link dev.veilraft.crypto.attestation.SnpReportBuilder}:
  *       the 1184-byte SEV-SNP ATTESTATION_REPORT.</li>
@@ -25,6 +27,6 @@
  * <p>Caller's duties: pass a fresh nonce into {@link dev.veilraft.crypto.attestation.ReportData#bind}
  * and check the same binding when verifying; pass the leader-stamped time as the instant, not the
  * local clock; never set {@code allow_simulated} or {@code allow_debug} in a production policy.
- * Not done here yet: TDX and Nitro verification, AMD CRL checks, fetching VCEKs from AMD KDS.
+ * Real-hardware attesters and AMD KDS access live in {@code dev.veilraft.crypto.tee}.
  */
 package dev.veilraft.crypto.attestation;

@@ -188,7 +188,7 @@ final class NitroDocumentBuilder {
 
     /** A verifier that trusts this PKI's root (and nothing else). */
     NitroEvidenceVerifier verifier() {
-      return new NitroEvidenceVerifier(NitroTrustAnchor.of(label + " test root", root));
+      return new NitroEvidenceVerifier(PinnedRoot.of(label + " test root", root));
     }
   }
 

@@ -243,6 +243,6 @@ class TdxEvidenceVerifierTest {
         .isEqualTo(RejectReason.MALFORMED);
     assertThat(verify(null).reason()).isEqualTo(RejectReason.MALFORMED);
     assertThat(Hashes.hex(TdxEvidenceVerifier.forIntel().anchor().rootSha256()))
-        .isEqualTo(TdxTrustAnchor.INTEL_SGX_ROOT_SHA256);
+        .isEqualTo(PinnedRoot.INTEL_SGX_ROOT_SHA256);
   }
 }

@@ -344,7 +344,7 @@ class TdxRealVectorsTest {
   }
 
   static TdxPckExtensions pckOf(TdxQuote quote) throws Rejection {
-    return new TdxPckChainVerifier(TdxTrustAnchor.intelSgxRoot()).verify(quote.pckChainDer().orElseThrow())
+    return new TdxPckChainVerifier(PinnedRoot.intelSgxRoot()).verify(quote.pckChainDer().orElseThrow())
         .extensions();
   }
 

@@ -177,8 +177,8 @@ final class TdxTestPki {
     return of("standard");
   }
 
-  TdxTrustAnchor anchor() {
-    return TdxTrustAnchor.of("test root " + label, der(root));
+  PinnedRoot anchor() {
+    return PinnedRoot.of("test root " + label, der(root));
   }
 
   TdxEvidenceVerifier verifier() {
