@@ -2,15 +2,7 @@ package dev.veilraft.node;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.stream.Collectors;
 
 /**
  * A node's configuration file (YAML). Unknown keys are errors; every value is validated at start
@@ -60,37 +52,12 @@ public record NodeConfig(
     return electionTimeoutMaxMs == null ? ELECTION_TIMEOUT_MAX_MS_DEFAULT : electionTimeoutMaxMs;
   }
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
-
   public static NodeConfig read(Path file) throws ConfigException {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new ConfigException(file + ": configuration file does not exist");
-    } catch (IOException e) {
-      throw new ConfigException(file + ": cannot read configuration file: " + e.getMessage());
-    }
-    return parse(text, file.toString());
+    return parse(YamlFiles.read(file, "configuration file"), file.toString());
   }
 
   public static NodeConfig parse(String yaml, String source) throws ConfigException {
-    NodeConfig config;
-    try {
-      config = YAML.readValue(yaml, NodeConfig.class);
-    } catch (JsonMappingException e) {
-      String key = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-          .collect(Collectors.joining("."));
-      throw new ConfigException(source + ": key '" + key + "': " + e.getOriginalMessage());
-    } catch (JsonProcessingException e) {
-      throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage());
-    }
-    if (config == null) {
-      throw new ConfigException(source + ": configuration is empty");
-    }
+    NodeConfig config = YamlFiles.parse(yaml, NodeConfig.class, source, "configuration");
     config.validate(source);
     return config;
   }
@@ -129,7 +96,7 @@ public record NodeConfig(
   /** Renders this configuration as YAML (the demo writes its nodes' files with it). */
   public String toYaml() {
     try {
-      return YAML.writeValueAsString(this);
+      return YamlFiles.MAPPER.writeValueAsString(this);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

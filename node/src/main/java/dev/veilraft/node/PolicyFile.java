@@ -1,27 +1,18 @@
 package dev.veilraft.node;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.attestation.Policies;
 import dev.veilraft.crypto.proto.Platform;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.TcbVersion;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * An attestation policy as an operator writes it (YAML, hex for bytes), turned into the
@@ -61,42 +52,13 @@ public record PolicyFile(
       @JsonProperty("ucode") Integer microcode,
       @JsonProperty("fmc") Integer fmc) {}
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
   private static final Pattern ABI = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})");
-  /** Policy files are a few KiB; this bounds what is read. */
-  static final long FILE_BYTES_MAX = 1 << 20;
-
   public static Policy read(Path file) throws ConfigException {
-    String text;
-    try {
-      if (Files.size(file) > FILE_BYTES_MAX) {
-        throw new ConfigException(file + ": policy file is larger than " + FILE_BYTES_MAX + " bytes");
-      }
-      text = Files.readString(file);
-    } catch (NoSuchFileException e) {
-      throw new ConfigException(file + ": policy file does not exist");
-    } catch (IOException e) {
-      throw new ConfigException(file + ": cannot read policy file: " + e.getMessage());
-    }
-    return parse(text, file.toString());
+    return parse(YamlFiles.read(file, "policy file"), file.toString());
   }
 
   public static Policy parse(String yaml, String source) throws ConfigException {
-    PolicyFile file;
-    try {
-      file = YAML.readValue(yaml, PolicyFile.class);
-    } catch (JsonMappingException e) {
-      String key = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-          .collect(Collectors.joining("."));
-      throw new ConfigException(source + ": key '" + key + "': " + e.getOriginalMessage());
-    } catch (JsonProcessingException e) {
-      throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage());
-    }
-    if (file == null) {
-      throw new ConfigException(source + ": policy file is empty");
-    }
+    PolicyFile file = YamlFiles.parse(yaml, PolicyFile.class, source, "policy file");
     Policy policy = file.toPolicy(source);
     Optional<String> problem = Policies.problem(policy);
     if (problem.isPresent()) {

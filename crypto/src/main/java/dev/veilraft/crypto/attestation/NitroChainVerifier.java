@@ -3,9 +3,9 @@ package dev.veilraft.crypto.attestation;
 import dev.veilraft.crypto.Certificates;
 import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
+import java.nio.ByteBuffer;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
@@ -15,9 +15,7 @@ import java.security.spec.ECParameterSpec;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -47,14 +45,7 @@ final class NitroChainVerifier {
   }
 
   private final PinnedRoot anchor;
-  private final Map<String, VerifiedChain> cache = new LinkedHashMap<>(16, 0.75f, true) {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, VerifiedChain> eldest) {
-      return size() > CHAINS_CACHED_MAX;
-    }
-  };
+  private final VerifiedChainCache<VerifiedChain> cache = new VerifiedChainCache<>(CHAINS_CACHED_MAX);
 
   NitroChainVerifier(PinnedRoot anchor) {
     this.anchor = anchor;
@@ -62,18 +53,10 @@ final class NitroChainVerifier {
 
   /** Checks structure and signatures; the sizes were bounded by {@link NitroDocument#parse}. */
   VerifiedChain verify(List<byte[]> cabundle, byte[] leafDer) throws Rejection {
-    String key = cacheKey(cabundle, leafDer);
-    synchronized (cache) {
-      VerifiedChain hit = cache.get(key);
-      if (hit != null) {
-        return hit;
-      }
-    }
-    VerifiedChain verified = verifyUncached(cabundle, leafDer);
-    synchronized (cache) {
-      cache.put(key, verified);
-    }
-    return verified;
+    List<ByteBuffer> ders = new ArrayList<>(cabundle.size() + 1);
+    cabundle.forEach(der -> ders.add(ByteBuffer.wrap(der)));
+    ders.add(ByteBuffer.wrap(leafDer));
+    return cache.verify(ders, () -> verifyUncached(cabundle, leafDer));
   }
 
   private VerifiedChain verifyUncached(List<byte[]> cabundle, byte[] leafDer) throws Rejection {
@@ -230,16 +213,6 @@ final class NitroChainVerifier {
     return SnpChainVerifier.commonName(cert);
   }
 
-  private static String cacheKey(List<byte[]> cabundle, byte[] leafDer) {
-    MessageDigest digest = Hashes.newDigest("SHA-256");
-    for (byte[] der : cabundle) {
-      digest.update(Hashes.u64(der.length));
-      digest.update(der);
-    }
-    digest.update(Hashes.u64(leafDer.length));
-    digest.update(leafDer);
-    return Hashes.hex(digest.digest());
-  }
 
   private static ECParameterSpec p384() {
     try {

@@ -4,9 +4,9 @@ import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.Certificates;
 import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
+import java.nio.ByteBuffer;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
@@ -19,9 +19,7 @@ import java.security.spec.PSSParameterSpec;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
@@ -51,14 +49,7 @@ final class SnpChainVerifier {
       Optional<SnpProduct> product) {}
 
   private final List<SnpTrustAnchor> anchors;
-  private final Map<String, VerifiedChain> cache = new LinkedHashMap<>(16, 0.75f, true) {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, VerifiedChain> eldest) {
-      return size() > CHAINS_CACHED_MAX;
-    }
-  };
+  private final VerifiedChainCache<VerifiedChain> cache = new VerifiedChainCache<>(CHAINS_CACHED_MAX);
 
   SnpChainVerifier(List<SnpTrustAnchor> anchors) {
     this.anchors = List.copyOf(anchors);
@@ -77,18 +68,9 @@ final class SnpChainVerifier {
             + " bytes; expected 1 to " + CERTIFICATE_BYTES_MAX);
       }
     }
-    String key = cacheKey(chain);
-    synchronized (cache) {
-      VerifiedChain hit = cache.get(key);
-      if (hit != null) {
-        return hit;
-      }
-    }
-    VerifiedChain verified = verifyUncached(chain);
-    synchronized (cache) {
-      cache.put(key, verified);
-    }
-    return verified;
+    List<ByteBuffer> ders = new ArrayList<>(chain.size());
+    chain.forEach(der -> ders.add(der.asReadOnlyByteBuffer()));
+    return cache.verify(ders, () -> verifyUncached(chain));
   }
 
   private VerifiedChain verifyUncached(List<ByteString> chain) throws Rejection {
@@ -238,15 +220,6 @@ final class SnpChainVerifier {
       }
     }
     return name;
-  }
-
-  private static String cacheKey(List<ByteString> chain) {
-    MessageDigest digest = Hashes.newDigest("SHA-256");
-    for (ByteString der : chain) {
-      digest.update(Hashes.u64(der.size()));
-      digest.update(der.asReadOnlyByteBuffer());
-    }
-    return Hashes.hex(digest.digest());
   }
 
   private static ECParameterSpec p384() {

@@ -2,12 +2,11 @@ package dev.veilraft.crypto.attestation;
 
 import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.Hashes;
+import java.nio.ByteBuffer;
 import java.security.cert.X509Certificate;
-import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -34,16 +33,7 @@ final class TdxPckChainVerifier {
   private static final int CHAINS_CACHED_MAX = 256;
 
   private final PinnedRoot anchor;
-  // Signatures of a chain never change, so a chain verified once is remembered (validity is
-  // checked per call, at the caller's instant). Only fully verified chains are cached.
-  private final Map<String, VerifiedChain> cache = new LinkedHashMap<>(16, 0.75f, true) {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, VerifiedChain> eldest) {
-      return size() > CHAINS_CACHED_MAX;
-    }
-  };
+  private final VerifiedChainCache<VerifiedChain> cache = new VerifiedChainCache<>(CHAINS_CACHED_MAX);
 
   TdxPckChainVerifier(PinnedRoot anchor) {
     this.anchor = Objects.requireNonNull(anchor);
@@ -54,27 +44,9 @@ final class TdxPckChainVerifier {
       throw new Rejection(RejectReason.MALFORMED, "PCK chain needs " + CHAIN_CERTIFICATES_MIN + " or "
           + CHAIN_CERTIFICATES_MAX + " certificates (PCK leaf, PCK CA, optionally the root), got " + chain.size());
     }
-    String key = cacheKey(chain);
-    synchronized (cache) {
-      VerifiedChain hit = cache.get(key);
-      if (hit != null) {
-        return hit;
-      }
-    }
-    VerifiedChain verified = verifyUncached(chain);
-    synchronized (cache) {
-      cache.put(key, verified);
-    }
-    return verified;
-  }
-
-  private static String cacheKey(List<byte[]> chain) {
-    MessageDigest digest = Hashes.newDigest("SHA-256");
-    for (byte[] der : chain) {
-      digest.update(Hashes.u64(der.length));
-      digest.update(der);
-    }
-    return Hashes.hex(digest.digest());
+    List<ByteBuffer> ders = new ArrayList<>(chain.size());
+    chain.forEach(der -> ders.add(ByteBuffer.wrap(der)));
+    return cache.verify(ders, () -> verifyUncached(chain));
   }
 
   private VerifiedChain verifyUncached(List<byte[]> chain) throws Rejection {

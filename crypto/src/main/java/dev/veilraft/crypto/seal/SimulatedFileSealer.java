@@ -1,7 +1,6 @@
 package dev.veilraft.crypto.seal;
 
 import dev.veilraft.crypto.AesGcmAead;
-import dev.veilraft.crypto.CryptoException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,11 +11,9 @@ import java.security.SecureRandom;
  * INSECURE simulated sealing for the simulated TEE: the sealing key is a plain file the host can
  * read. It keeps the sealing code path honest in development; it protects nothing.
  */
-public final class SimulatedFileSealer implements Sealer {
-  private final AesGcmAead aead;
-
+public final class SimulatedFileSealer extends AeadSealer {
   private SimulatedFileSealer(byte[] key) {
-    this.aead = AesGcmAead.fromKey(key);
+    super(AesGcmAead.fromKey(key));
   }
 
   /** Opens the key file, creating it with a fresh random key when absent. */
@@ -40,16 +37,6 @@ public final class SimulatedFileSealer implements Sealer {
           + " bytes, got " + key.length);
     }
     return new SimulatedFileSealer(key);
-  }
-
-  @Override
-  public byte[] seal(byte[] plaintext, byte[] associatedData) {
-    return aead.encrypt(plaintext, associatedData);
-  }
-
-  @Override
-  public byte[] unseal(byte[] sealed, byte[] associatedData) throws CryptoException {
-    return aead.decrypt(sealed, associatedData);
   }
 
   @Override

@@ -1,9 +1,8 @@
 package dev.veilraft.crypto.tee;
 
 import dev.veilraft.crypto.AesGcmAead;
-import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.attestation.AttestationException;
-import dev.veilraft.crypto.seal.Sealer;
+import dev.veilraft.crypto.seal.AeadSealer;
 import java.util.Arrays;
 
 /**
@@ -14,11 +13,9 @@ import java.util.Arrays;
  * A firmware TCB change does not change it (the TCB is not mixed in), so secrets survive AMD's
  * updates; a new measurement (new code) cannot read the old node's secrets, which is the point.
  */
-public final class SnpDerivedKeySealer implements Sealer {
-  private final AesGcmAead aead;
-
+public final class SnpDerivedKeySealer extends AeadSealer {
   private SnpDerivedKeySealer(AesGcmAead aead) {
-    this.aead = aead;
+    super(aead);
   }
 
   /** Derives the sealing key from the guest device; fails naming the device when it cannot. */
@@ -33,16 +30,6 @@ public final class SnpDerivedKeySealer implements Sealer {
     } finally {
       Arrays.fill(key, (byte) 0);
     }
-  }
-
-  @Override
-  public byte[] seal(byte[] plaintext, byte[] associatedData) {
-    return aead.encrypt(plaintext, associatedData);
-  }
-
-  @Override
-  public byte[] unseal(byte[] sealed, byte[] associatedData) throws CryptoException {
-    return aead.decrypt(sealed, associatedData);
   }
 
   @Override

@@ -9,7 +9,6 @@ import com.sun.jna.Pointer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -72,18 +71,13 @@ final class FakeNsmDriver implements DeviceIo {
    */
   private static byte[] encodePayload(ObjectNode payload) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (CBORGenerator generator =
-        (CBORGenerator) CBOR.getFactory().createGenerator(out)) {
+    try (CBORGenerator generator = CBOR.getFactory().createGenerator(out)) {
       generator.writeStartObject();
-      for (Iterator<Map.Entry<String, JsonNode>> fields = payload.fields();
-          fields.hasNext(); ) {
-        Map.Entry<String, JsonNode> field = fields.next();
+      for (Map.Entry<String, JsonNode> field : payload.properties()) {
         generator.writeFieldName(field.getKey());
         if (field.getKey().equals("pcrs")) {
           generator.writeStartObject();
-          for (Iterator<Map.Entry<String, JsonNode>> pcrs =
-              field.getValue().fields(); pcrs.hasNext(); ) {
-            Map.Entry<String, JsonNode> pcr = pcrs.next();
+          for (Map.Entry<String, JsonNode> pcr : field.getValue().properties()) {
             generator.writeFieldId(Long.parseLong(pcr.getKey()));
             generator.writeBinary(pcr.getValue().binaryValue());
           }
