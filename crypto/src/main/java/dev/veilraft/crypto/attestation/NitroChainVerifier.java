@@ -65,11 +65,9 @@ final class NitroChainVerifier {
       throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "cabundle[0] " + describeUntrustedRoot(cabundle.get(0))
           + " (sha256 " + Hashes.shortHex(rootSha256, 8) + ") is not the trusted root " + anchor);
     }
-    // cabundle[0] is byte-identical to the anchor, so the anchor's own parsed certificate stands in
-    // for it; its self-signature was checked when the anchor was loaded, and the pin makes it moot.
+    // cabundle[0] is byte for byte the pinned root: trusted as it is, without a self-signature check.
     List<X509Certificate> cas = new ArrayList<>(cabundle.size());
-    cas.add(anchor.root());
-    for (int i = 1; i < cabundle.size(); i++) {
+    for (int i = 0; i < cabundle.size(); i++) {
       cas.add(parse(cabundle.get(i), role(i)));
     }
     X509Certificate leaf = parse(leafDer, "leaf certificate");

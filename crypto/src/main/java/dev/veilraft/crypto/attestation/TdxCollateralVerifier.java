@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 final class TdxCollateralVerifier {
   static final String TCB_SIGNING_NAME = "Intel SGX TCB Signing";
-  /** The signing chain is the TCB signing certificate and optionally the root. */
+  /** The signing chain is the TCB signing certificate and the root. */
   static final int SIGNING_CHAIN_CERTIFICATES_MAX = 2;
 
   /** Collateral whose signatures and dates passed; absent items were not supplied. */
@@ -64,9 +64,10 @@ final class TdxCollateralVerifier {
     }
     if (chain.size() > SIGNING_CHAIN_CERTIFICATES_MAX) {
       throw invalid("tdx_signing_chain has " + chain.size() + " certificates; expected the TCB signing "
-          + "certificate and optionally the root");
+          + "certificate and the root");
     }
     X509Certificate signer = null;
+    X509Certificate root = null;
     for (ByteString der : chain) {
       if (der.size() > TdxCertificates.CERTIFICATE_BYTES_MAX) {
         throw invalid("tdx_signing_chain certificate is " + der.size() + " bytes; at most "
@@ -75,7 +76,8 @@ final class TdxCollateralVerifier {
       byte[] bytes = der.toByteArray();
       X509Certificate cert = TdxCertificates.parse(bytes, "TCB signing chain", RejectReason.COLLATERAL_INVALID);
       if (anchor.pins(Hashes.sha256(bytes))) {
-        continue; // the pinned root itself; it is already trusted
+        root = cert; // the pinned root itself: trusted byte for byte
+        continue;
       }
       if (signer != null) {
         throw invalid("tdx_signing_chain holds two certificates other than the pinned root " + anchor);
@@ -85,12 +87,16 @@ final class TdxCollateralVerifier {
     if (signer == null) {
       throw invalid("tdx_signing_chain holds only the root; the TCB signing certificate is missing");
     }
+    if (root == null) {
+      throw invalid("tdx_signing_chain lacks the root: it must end in the pinned root " + anchor
+          + " (Intel's PCS sends it in the TCB-Info-Issuer-Chain header)");
+    }
     if (!TCB_SIGNING_NAME.equals(TdxCertificates.commonName(signer))) {
       throw invalid("collateral signing certificate is named '" + TdxCertificates.printableName(signer)
           + "', expected '" + TCB_SIGNING_NAME + "'");
     }
     TdxCertificates.requireNotCa(signer, "TCB signing", RejectReason.COLLATERAL_INVALID);
-    TdxCertificates.requireSignedBy(signer, anchor.root(), "TCB signing", "the root " + anchor,
+    TdxCertificates.requireSignedBy(signer, root, "TCB signing", "the root " + anchor,
         RejectReason.COLLATERAL_INVALID);
     if (!TdxCertificates.isP256(signer.getPublicKey())) {
       throw invalid("TCB signing key must be EC P-256, got " + signer.getPublicKey().getAlgorithm());

@@ -11,13 +11,12 @@ import java.util.Objects;
 
 /**
  * Checks a PCK chain, leaf first: "Intel SGX PCK Certificate", then "Intel SGX PCK Platform CA"
- * or "Intel SGX PCK Processor CA", then the root, which must be the pinned anchor (byte for byte)
- * and may be omitted. Every signature is ECDSA P-256 with SHA-256, the CA must be a CA, the leaf
- * must not be, and the leaf's key must be P-256. Validity is checked separately, at the caller's
+ * or "Intel SGX PCK Processor CA", then the root, which must be the pinned anchor (byte for byte).
+ * Every signature is ECDSA P-256 with SHA-256, the CA must be a CA, the leaf must not be, and the
+ * leaf's key must be P-256. Validity is checked separately, at the caller's
  * instant, so verified chains are cached. Thread-safe.
  */
 final class TdxPckChainVerifier {
-  static final int CHAIN_CERTIFICATES_MIN = 2;
   static final int CHAIN_CERTIFICATES_MAX = 3;
   static final String PCK_LEAF_NAME = "Intel SGX PCK Certificate";
   static final List<String> PCK_CA_NAMES = List.of("Intel SGX PCK Platform CA", "Intel SGX PCK Processor CA");
@@ -40,9 +39,13 @@ final class TdxPckChainVerifier {
   }
 
   VerifiedChain verify(List<byte[]> chain) throws Rejection {
-    if (chain.size() < CHAIN_CERTIFICATES_MIN || chain.size() > CHAIN_CERTIFICATES_MAX) {
-      throw new Rejection(RejectReason.MALFORMED, "PCK chain needs " + CHAIN_CERTIFICATES_MIN + " or "
-          + CHAIN_CERTIFICATES_MAX + " certificates (PCK leaf, PCK CA, optionally the root), got " + chain.size());
+    if (chain.size() == CHAIN_CERTIFICATES_MAX - 1) {
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "PCK chain has no root certificate (leaf and PCK CA only); "
+          + "it must end in the pinned root " + anchor);
+    }
+    if (chain.size() != CHAIN_CERTIFICATES_MAX) {
+      throw new Rejection(RejectReason.MALFORMED, "PCK chain needs " + CHAIN_CERTIFICATES_MAX
+          + " certificates (PCK leaf, PCK CA, root), got " + chain.size());
     }
     List<ByteBuffer> ders = new ArrayList<>(chain.size());
     chain.forEach(der -> ders.add(ByteBuffer.wrap(der)));
@@ -52,17 +55,13 @@ final class TdxPckChainVerifier {
   private VerifiedChain verifyUncached(List<byte[]> chain) throws Rejection {
     X509Certificate leaf = TdxCertificates.parse(chain.get(0), "PCK leaf", RejectReason.MALFORMED);
     X509Certificate ca = TdxCertificates.parse(chain.get(1), "PCK CA", RejectReason.MALFORMED);
-    X509Certificate root = anchor.root();
-    if (chain.size() == CHAIN_CERTIFICATES_MAX) {
-      byte[] rootDer = chain.get(2);
-      X509Certificate given = TdxCertificates.parse(rootDer, "PCK root", RejectReason.MALFORMED);
-      byte[] sha256 = Hashes.sha256(rootDer);
-      if (!anchor.pins(sha256)) {
-        throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "PCK chain ends in root '"
-            + TdxCertificates.printableName(given) + "' (sha256 " + Hashes.shortHex(sha256, 8)
-            + "), which is not the trusted root " + anchor);
-      }
-      root = given;
+    byte[] rootDer = chain.get(2);
+    X509Certificate root = TdxCertificates.parse(rootDer, "PCK root", RejectReason.MALFORMED);
+    byte[] sha256 = Hashes.sha256(rootDer);
+    if (!anchor.pins(sha256)) {
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "PCK chain ends in root '"
+          + TdxCertificates.printableName(root) + "' (sha256 " + Hashes.shortHex(sha256, 8)
+          + "), which is not the trusted root " + anchor);
     }
     TdxCertificates.requireCa(root, "root", RejectReason.CHAIN_UNTRUSTED);
     TdxCertificates.requireSignedBy(root, root, "root", "itself", RejectReason.CHAIN_UNTRUSTED);

@@ -181,18 +181,24 @@ class TdxCollateralTest {
 
   @Test
   void collateralSignedUnderAnotherRootIsRefused() {
-    // Proves a TCB signing certificate the pinned root did not sign (alone, or with its own root) is COLLATERAL_INVALID.
+    // Proves a TCB signing certificate the pinned root did not sign (with its own root, beside the pinned root, or
+    // without any root) is COLLATERAL_INVALID.
     Collateral other = new TdxCollateralBuilder().pki(TdxTestPki.of("other")).collateral();
-    Collateral signerOnly = other.toBuilder().clearTdxSigningChain().addTdxSigningChain(other.getTdxSigningChain(0))
+    Collateral besideOurRoot = other.toBuilder().clearTdxSigningChain().addTdxSigningChain(other.getTdxSigningChain(0))
+        .addTdxSigningChain(ByteString.copyFrom(TdxTestPki.der(TdxTestPki.standard().root))).build();
+    Collateral alone = other.toBuilder().clearTdxSigningChain().addTdxSigningChain(other.getTdxSigningChain(0))
         .build();
 
     AttestationResult withItsRoot = verify(new TdxQuoteBuilder(), other);
-    AttestationResult alone = verify(new TdxQuoteBuilder(), signerOnly);
+    AttestationResult beside = verify(new TdxQuoteBuilder(), besideOurRoot);
+    AttestationResult rootless = verify(new TdxQuoteBuilder(), alone);
 
     assertThat(withItsRoot.reason()).as(withItsRoot.toString()).isEqualTo(RejectReason.COLLATERAL_INVALID);
     assertThat(withItsRoot.detail()).contains("other than the pinned root");
-    assertThat(alone.reason()).as(alone.toString()).isEqualTo(RejectReason.COLLATERAL_INVALID);
-    assertThat(alone.detail()).contains("TCB signing certificate").contains("not signed by the root");
+    assertThat(beside.reason()).as(beside.toString()).isEqualTo(RejectReason.COLLATERAL_INVALID);
+    assertThat(beside.detail()).contains("TCB signing certificate").contains("not signed by the root");
+    assertThat(rootless.reason()).isEqualTo(RejectReason.COLLATERAL_INVALID);
+    assertThat(rootless.detail()).contains("lacks the root");
   }
 
   @Test
@@ -274,7 +280,8 @@ class TdxCollateralTest {
     // Proves QE identity without TCB info is verified (signature, identity) and leaves tcbStatus empty.
     TdxCollateralBuilder builder = new TdxCollateralBuilder();
     Collateral qeOnly = Collateral.newBuilder().setTdxQeIdentity(ByteString.copyFrom(builder.qeIdentityBody()))
-        .addTdxSigningChain(ByteString.copyFrom(TdxTestPki.der(TdxTestPki.standard().tcbSigning))).build();
+        .addTdxSigningChain(ByteString.copyFrom(TdxTestPki.der(TdxTestPki.standard().tcbSigning)))
+        .addTdxSigningChain(ByteString.copyFrom(TdxTestPki.der(TdxTestPki.standard().root))).build();
 
     AttestationResult result = verify(new TdxQuoteBuilder(), qeOnly);
 
