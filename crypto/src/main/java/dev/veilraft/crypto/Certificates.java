@@ -5,6 +5,10 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.cert.CertificateEncodingException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -125,6 +129,37 @@ public final class Certificates {
           .generateCertificate(new ByteArrayInputStream(der));
     } catch (CertificateException | RuntimeException e) {
       throw new CryptoException(what + ": not a DER X.509 certificate (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /**
+   * Parses exactly one DER certificate, as evidence must carry it: the JDK's parser also accepts
+   * PEM and ignores trailing bytes, so the bytes must re-encode to themselves.
+   */
+  public static X509Certificate parseDer(byte[] der, String what) throws CryptoException {
+    X509Certificate cert = parse(der, what);
+    try {
+      if (!Arrays.equals(der, cert.getEncoded())) {
+        throw new CryptoException(what + " is not exactly one DER certificate");
+      }
+    } catch (CertificateEncodingException e) {
+      throw new CryptoException(what + " cannot be re-encoded", e);
+    }
+    return cert;
+  }
+
+  /**
+   * Whether {@code issuerKey} signed {@code cert} with the JCA signature {@code algorithm}, e.g.
+   * "SHA256withECDSA". A malformed signature or key is a "no", never an exception.
+   */
+  public static boolean signatureVerifies(X509Certificate cert, PublicKey issuerKey, String algorithm) {
+    try {
+      Signature signature = Signature.getInstance(algorithm);
+      signature.initVerify(issuerKey);
+      signature.update(cert.getTBSCertificate());
+      return signature.verify(cert.getSignature());
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return false;
     }
   }
 

@@ -7,14 +7,12 @@ import java.nio.ByteBuffer;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -128,21 +126,11 @@ final class NitroChainVerifier {
   }
 
   private static X509Certificate parse(byte[] der, String role) throws Rejection {
-    X509Certificate cert;
     try {
-      cert = Certificates.parse(der, role);
+      return Certificates.parseDer(der, role);
     } catch (CryptoException e) {
       throw new Rejection(RejectReason.MALFORMED, e.getMessage());
     }
-    try {
-      // The JDK also accepts PEM and ignores trailing bytes; a document must carry exactly one DER certificate.
-      if (!Arrays.equals(der, cert.getEncoded())) {
-        throw new Rejection(RejectReason.MALFORMED, role + " is not exactly one DER certificate");
-      }
-    } catch (GeneralSecurityException e) {
-      throw new Rejection(RejectReason.MALFORMED, role + " cannot be re-encoded");
-    }
-    return cert;
   }
 
   private static String describeUntrustedRoot(byte[] der) {
@@ -177,16 +165,7 @@ final class NitroChainVerifier {
       throw new Rejection(RejectReason.CHAIN_UNTRUSTED, role + " '" + commonName(cert) + "' is signed with "
           + cert.getSigAlgName() + " (" + cert.getSigAlgOID() + "); Nitro chains use ecdsa-with-SHA384");
     }
-    boolean valid;
-    try {
-      Signature signature = Signature.getInstance("SHA384withECDSA");
-      signature.initVerify(issuer.getPublicKey());
-      signature.update(cert.getTBSCertificate());
-      valid = signature.verify(cert.getSignature());
-    } catch (GeneralSecurityException | RuntimeException e) {
-      valid = false;
-    }
-    if (!valid) {
+    if (!Certificates.signatureVerifies(cert, issuer.getPublicKey(), "SHA384withECDSA")) {
       throw new Rejection(RejectReason.CHAIN_UNTRUSTED, role + " '" + commonName(cert) + "' is not signed by "
           + by + " '" + commonName(issuer) + "'");
     }

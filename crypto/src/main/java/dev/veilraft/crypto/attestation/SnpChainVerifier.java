@@ -18,7 +18,6 @@ import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.bouncycastle.asn1.ASN1Primitive;
@@ -112,21 +111,11 @@ final class SnpChainVerifier {
   }
 
   private static X509Certificate parse(byte[] der, String role) throws Rejection {
-    X509Certificate cert;
     try {
-      cert = Certificates.parse(der, role + " certificate");
+      return Certificates.parseDer(der, role + " certificate");
     } catch (CryptoException e) {
       throw new Rejection(RejectReason.MALFORMED, e.getMessage());
     }
-    try {
-      // The JDK also accepts PEM and ignores trailing bytes; evidence must be exactly one DER certificate.
-      if (!Arrays.equals(der, cert.getEncoded())) {
-        throw new Rejection(RejectReason.MALFORMED, role + " certificate is not exactly one DER certificate");
-      }
-    } catch (GeneralSecurityException e) {
-      throw new Rejection(RejectReason.MALFORMED, role + " certificate cannot be re-encoded");
-    }
-    return cert;
   }
 
   private SnpTrustAnchor trustedAnchor(byte[] arkDer, X509Certificate ark) throws Rejection {

@@ -12,7 +12,6 @@ import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
 import java.time.Instant;
-import java.util.Arrays;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -39,21 +38,11 @@ final class TdxCertificates {
       throw new Rejection(reason, role + " certificate is " + der.length + " bytes; expected 1 to "
           + CERTIFICATE_BYTES_MAX);
     }
-    X509Certificate cert;
     try {
-      cert = Certificates.parse(der, role + " certificate");
+      return Certificates.parseDer(der, role + " certificate");
     } catch (CryptoException e) {
       throw new Rejection(reason, e.getMessage());
     }
-    try {
-      // The JDK also accepts PEM and ignores trailing bytes; evidence must be exactly one DER certificate.
-      if (!Arrays.equals(der, cert.getEncoded())) {
-        throw new Rejection(reason, role + " certificate is not exactly one DER certificate");
-      }
-    } catch (GeneralSecurityException e) {
-      throw new Rejection(reason, role + " certificate cannot be re-encoded");
-    }
-    return cert;
   }
 
   /** {@code cert} names {@code issuer} and carries its ECDSA P-256 / SHA-256 signature. */
@@ -72,16 +61,7 @@ final class TdxCertificates {
       throw new Rejection(reason, "the key of " + by + " must be EC P-256, got "
           + issuer.getPublicKey().getAlgorithm());
     }
-    boolean valid;
-    try {
-      Signature signature = Signature.getInstance("SHA256withECDSA");
-      signature.initVerify(issuer.getPublicKey());
-      signature.update(cert.getTBSCertificate());
-      valid = signature.verify(cert.getSignature());
-    } catch (GeneralSecurityException | RuntimeException e) {
-      valid = false;
-    }
-    if (!valid) {
+    if (!Certificates.signatureVerifies(cert, issuer.getPublicKey(), "SHA256withECDSA")) {
       throw new Rejection(reason, role + " certificate '" + printableName(cert) + "' is not signed by " + by);
     }
   }
