@@ -3,8 +3,10 @@ package dev.veilraft.crypto.attestation;
 import dev.veilraft.crypto.proto.Platform;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.TcbVersion;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Validation of a {@link Policy} before anyone relies on it: every length and value a verifier
@@ -19,9 +21,9 @@ public final class Policies {
   public static final Set<Integer> HOST_DATA_BYTES = Set.of(32, 48);
   public static final int TDX_TEE_TCB_SVN_BYTES = 16;
   public static final int SIMULATED_ROOT_BYTES = 32;
-  /** TCB statuses Intel's TCB info and QE identity can yield. */
-  public static final Set<String> TCB_STATUSES = Set.of("UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
-      "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked");
+  /** TCB statuses Intel's TCB info and QE identity can yield, as the TDX verifier names them. */
+  public static final Set<String> TCB_STATUSES = Arrays.stream(TdxTcbStatus.values())
+      .map(TdxTcbStatus::jsonName).collect(Collectors.toUnmodifiableSet());
   /** Bound on list fields, so a policy stays small enough to replicate and compare cheaply. */
   public static final int LIST_ENTRIES_MAX = 256;
 

@@ -22,6 +22,8 @@ final class SnpRevocation {
   /** AMD's CRLs are a few KiB; this bounds the parse. */
   static final int CRL_BYTES_MAX = 256 * 1024;
 
+  private static final BouncyCastleProvider BC = new BouncyCastleProvider();
+
   private SnpRevocation() {}
 
   static void check(List<ByteString> crls, SnpChainVerifier.VerifiedChain chain, Instant at) throws Rejection {
@@ -55,7 +57,7 @@ final class SnpRevocation {
   private static void requireSignedBy(X509CRLHolder crl, X509Certificate issuer, int index) throws Rejection {
     boolean valid;
     try {
-      valid = crl.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(new BouncyCastleProvider())
+      valid = crl.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(BC)
           .build(issuer.getPublicKey()));
     } catch (Exception e) {
       valid = false;
@@ -72,7 +74,11 @@ final class SnpRevocation {
       throw new Rejection(RejectReason.COLLATERAL_INVALID, "CRL #" + index + " is issued at " + thisUpdate
           + ", after the instant of verification " + at);
     }
-    if (crl.getNextUpdate() != null && at.isAfter(crl.getNextUpdate().toInstant())) {
+    if (crl.getNextUpdate() == null) {
+      throw new Rejection(RejectReason.COLLATERAL_INVALID, "CRL #" + index + " has no next update, so nothing says "
+          + "until when it is complete; AMD's CRLs always carry one");
+    }
+    if (at.isAfter(crl.getNextUpdate().toInstant())) {
       throw new Rejection(RejectReason.COLLATERAL_INVALID, "CRL #" + index + " is stale: its next update was due "
           + crl.getNextUpdate().toInstant() + " (checked at " + at + "); fetch a current CRL");
     }

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.crypto.proto.Platform;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +33,13 @@ import java.util.Optional;
  */
 public final class TdxEvidenceVerifier extends PlatformLayer {
   static final String SIGNER = "PCK";
+
+  /** MRSIGNER of Intel's TD quoting enclave, as Intel's PCS publishes it in the TD_QE identity. */
+  static final byte[] INTEL_TD_QE_MR_SIGNER =
+      Hashes.unhex("dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5");
+  static final int INTEL_TD_QE_ISV_PROD_ID = 2;
+  /** SGX ATTRIBUTES.FLAGS bit 1: the enclave was launched in debug mode. */
+  private static final int SGX_ATTRIBUTE_DEBUG = 0x02;
 
   private final PinnedRoot anchor;
   private final TdxPckChainVerifier chains;
@@ -74,6 +82,7 @@ public final class TdxEvidenceVerifier extends PlatformLayer {
           + "data) || zeros (expected " + Hashes.shortHex(Hashes.sha256(quote.attestationKey(), quote.qeAuthData()), 8)
           + "): the quoting enclave did not vouch for this attestation key");
     }
+    requireIntelTdQuotingEnclave(quote.qeReport());
     TdxCrls crls = TdxCrls.verify(evidence.getCollateral().getCrlsList(), List.of(chain.ca(), chain.root()), at);
     crls.requireNotRevoked(chain.leaf(), "PCK leaf");
     crls.requireNotRevoked(chain.ca(), "PCK CA");
@@ -81,6 +90,25 @@ public final class TdxEvidenceVerifier extends PlatformLayer {
     TdxTcbEvaluator.Verdict tcb = TdxTcbEvaluator.evaluate(quote, chain.extensions(), verified.tcbInfo(),
         verified.qeIdentity());
     return claims(quote, chain.extensions(), tcb);
+  }
+
+  /**
+   * The PCK signs the report of any enclave the platform's provisioning enclave serves, and the
+   * host controls which enclaves run. Only Intel's TD quoting enclave, not in debug mode, may vouch
+   * for an attestation key: otherwise a host enclave could sign quotes with any measurement. This
+   * holds with or without QE identity collateral, which only adds the QE's TCB level.
+   */
+  private static void requireIntelTdQuotingEnclave(TdxQeReport qe) throws Rejection {
+    if (!MessageDigest.isEqual(qe.mrSigner(), INTEL_TD_QE_MR_SIGNER) || qe.isvProdId() != INTEL_TD_QE_ISV_PROD_ID) {
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "the quote was signed by an enclave with MRSIGNER "
+          + Hashes.shortHex(qe.mrSigner(), 8) + " and ISVPRODID " + qe.isvProdId() + ", not Intel's TD quoting "
+          + "enclave (MRSIGNER " + Hashes.shortHex(INTEL_TD_QE_MR_SIGNER, 8) + ", ISVPRODID "
+          + INTEL_TD_QE_ISV_PROD_ID + ")");
+    }
+    if ((qe.attributes()[0] & SGX_ATTRIBUTE_DEBUG) != 0) {
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "the TD quoting enclave runs in debug mode (SGX "
+          + "ATTRIBUTES.DEBUG), so the host can read its attestation key");
+    }
   }
 
   private static TdxQuote parse(ByteString report) throws Rejection {

@@ -123,6 +123,26 @@ class TdxEvidenceVerifierTest {
   }
 
   @Test
+  void onlyIntelsTdQuotingEnclaveOutOfDebugModeMayVouchForTheAttestationKey() {
+    // Proves a PCK-signed QE report from another enclave (signer or product) or from a debug-mode QE is
+    // CHAIN_UNTRUSTED, with or without QE identity collateral: a host enclave could otherwise sign any quote.
+    byte[] attributes = TdxQuoteBuilder.QE_ATTRIBUTES.clone();
+    Evidence foreignSigner = new TdxQuoteBuilder().qeIdentity(new byte[32], TdxQuoteBuilder.QE_ISV_PROD_ID, attributes)
+        .evidence();
+    Evidence otherProduct = new TdxQuoteBuilder().qeIdentity(TdxQuoteBuilder.QE_MR_SIGNER, 1, attributes).evidence();
+    byte[] debug = attributes.clone();
+    debug[0] |= 0x02;
+    Evidence debugQe = new TdxQuoteBuilder().qeIdentity(TdxQuoteBuilder.QE_MR_SIGNER, TdxQuoteBuilder.QE_ISV_PROD_ID,
+        debug).evidence();
+
+    assertThat(verify(foreignSigner).reason()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
+    assertThat(verify(foreignSigner).detail()).contains("not Intel's TD quoting enclave");
+    assertThat(verify(otherProduct).detail()).contains("ISVPRODID 1");
+    assertThat(verify(debugQe).reason()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
+    assertThat(verify(debugQe).detail()).contains("debug mode");
+  }
+
+  @Test
   void aChainWithoutItsRootIsUntrusted() {
     // Proves a two-certificate chain (root omitted) is CHAIN_UNTRUSTED: only the root's fingerprint is pinned, so the
     // chain must carry the root itself, as every real quote does.

@@ -17,8 +17,8 @@ import java.util.List;
  */
 final class TdxQuoteBuilder {
   static final byte[] DEFAULT_TEE_TCB_SVN = Hashes.unhex("03000500000000000000000000000000");
-  static final byte[] QE_MR_SIGNER = Hashes.unhex("dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5");
-  static final int QE_ISV_PROD_ID = 2;
+  static final byte[] QE_MR_SIGNER = TdxEvidenceVerifier.INTEL_TD_QE_MR_SIGNER;
+  static final int QE_ISV_PROD_ID = TdxEvidenceVerifier.INTEL_TD_QE_ISV_PROD_ID;
   static final byte[] QE_ATTRIBUTES = Hashes.unhex("11000000000000000000000000000000");
 
   private TdxTestPki pki = TdxTestPki.standard();
@@ -36,6 +36,9 @@ final class TdxQuoteBuilder {
   private byte[] reportData = fill(64, 0x44);
   private byte[] mrServiceTd = new byte[48];
   private int qeIsvSvn = 8;
+  private byte[] qeMrSigner = QE_MR_SIGNER;
+  private int qeIsvProdId = QE_ISV_PROD_ID;
+  private byte[] qeAttributes = QE_ATTRIBUTES;
   private byte[] qeAuthData = Hashes.sha256(Hashes.utf8("qe auth data"));
   private boolean pemChainInQuote = true;
   private byte[] trailing = new byte[0];
@@ -94,6 +97,14 @@ final class TdxQuoteBuilder {
 
   TdxQuoteBuilder reportData(byte[] value) {
     reportData = value.clone();
+    return this;
+  }
+
+  /** A quoting enclave other than Intel's TD QE (another signer, product or attributes). */
+  TdxQuoteBuilder qeIdentity(byte[] mrSigner, int isvProdId, byte[] attributes) {
+    qeMrSigner = mrSigner.clone();
+    qeIsvProdId = isvProdId;
+    qeAttributes = attributes.clone();
     return this;
   }
 
@@ -201,10 +212,10 @@ final class TdxQuoteBuilder {
 
   private byte[] qeReport() {
     byte[] report = new byte[TdxQeReport.BYTES];
-    put(report, TdxQeReport.OFFSET_ATTRIBUTES, QE_ATTRIBUTES);
+    put(report, TdxQeReport.OFFSET_ATTRIBUTES, qeAttributes);
     put(report, TdxQeReport.OFFSET_MR_ENCLAVE, fill(32, 0x7e));
-    put(report, TdxQeReport.OFFSET_MR_SIGNER, QE_MR_SIGNER);
-    put(report, TdxQeReport.OFFSET_ISV_PROD_ID, u16(QE_ISV_PROD_ID));
+    put(report, TdxQeReport.OFFSET_MR_SIGNER, qeMrSigner);
+    put(report, TdxQeReport.OFFSET_ISV_PROD_ID, u16(qeIsvProdId));
     put(report, TdxQeReport.OFFSET_ISV_SVN, u16(qeIsvSvn));
     put(report, TdxQeReport.OFFSET_REPORT_DATA, Hashes.sha256(attestationKey.rawPublic(), qeAuthData));
     return report;
