@@ -78,12 +78,30 @@ public final class LocalCluster {
     }
   }
 
-  /** A free TCP port on loopback (bound and released; the window for a race is tiny on a test machine). */
+  /** Local listening ports are picked below the kernel's ephemeral range (32768.. on Linux). */
+  static final int LISTEN_PORT_MIN = 20_000;
+  static final int LISTEN_PORT_MAX = 32_000;
+  private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+      new java.util.concurrent.atomic.AtomicInteger(LISTEN_PORT_MIN
+          + new java.util.Random().nextInt(LISTEN_PORT_MAX - LISTEN_PORT_MIN));
+
+  /**
+   * A TCP port on loopback that is free now. Ports come from below the ephemeral range, so the
+   * outgoing connections of nodes already running (which take ephemeral ports) cannot grab a port
+   * between this check and the node binding it; successive calls hand out distinct ports.
+   */
   public static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
+    for (int attempt = 0; attempt < LISTEN_PORT_MAX - LISTEN_PORT_MIN; attempt++) {
+      int port = LISTEN_PORT_MIN + Math.floorMod(NEXT_PORT.getAndIncrement() - LISTEN_PORT_MIN,
+          LISTEN_PORT_MAX - LISTEN_PORT_MIN);
+      try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        socket.setReuseAddress(true);
+        return socket.getLocalPort();
+      } catch (IOException taken) {
+        // Try the next one.
+      }
     }
+    throw new IOException("no free TCP port on loopback in " + LISTEN_PORT_MIN + ".." + LISTEN_PORT_MAX);
   }
 
   public static String describe(GenesisDocument genesis) {

@@ -138,6 +138,8 @@ public final class RaftConsensus implements AutoCloseable {
     GrpcConfigKeys.Server.setPort(p, settings.port());
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(settings.electionTimeoutMin().toMillis(), TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(settings.electionTimeoutMax().toMillis(), TimeUnit.MILLISECONDS));
+    // Reads go through ReadIndex: the leader checks it still leads before a read is answered.
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     return p;
   }
 
@@ -161,6 +163,29 @@ public final class RaftConsensus implements AutoCloseable {
         .thenApply(RaftConsensus::decodeReply);
   }
 
+  /**
+   * Answers a sealed query. Linearizable by default: the leader confirms its leadership and this
+   * replica applies up to the read index before answering (Ratis ReadIndex), so the answer
+   * reflects every write acknowledged before the query. With {@code stale}, this node answers from
+   * whatever it has applied, without contacting the leader: faster, possibly behind.
+   */
+  public CompletableFuture<ApplyResult> query(byte[] sealedQuery, boolean stale) {
+    RaftClient c;
+    try {
+      c = client();
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(sealedQuery));
+    // Both are answered by this node's replica; a linearizable read first gets the read index from
+    // the leader and waits until this replica has applied it.
+    RaftPeerId self = RaftPeerId.valueOf(identity.nodeId());
+    CompletableFuture<RaftClientReply> reply = stale
+        ? c.async().sendStaleRead(message, 0, self)
+        : c.async().sendReadOnly(message, self);
+    return reply.thenApply(RaftConsensus::decodeReply);
+  }
+
   private static ApplyResult decodeReply(RaftClientReply reply) {
     if (!reply.isSuccess()) {
       throw new CompletionException(reply.getException() != null ? reply.getException()
@@ -174,13 +199,17 @@ public final class RaftConsensus implements AutoCloseable {
   }
 
   /**
-   * Adds an admitted member to the Raft configuration: first as a listener, then as a voter once
-   * the leader replicated to it. Compare-and-set against the configuration this node sees, so two
+   * Adds an admitted member to the Raft configuration as a voter. The leader stages it (replicates
+   * until it caught up) before the new configuration takes effect, so a lagging joiner never
+   * counts toward a quorum. Compare-and-set against the configuration this node sees, so two
    * members adding different joiners at once cannot overwrite each other.
+   *
+   * <p>It is added directly, not as a listener first: Ratis 3.3 marks a peer "caught up" at the
+   * end of staging only if it entered as a voter, and a listener later promoted stays flagged as
+   * initializing, so its server never leaves STARTING and never votes.
    */
   public void addMember(MemberRecord member) throws IOException {
     RaftPeer peer = RaftIds.peer(member.getNodeId(), member.getRaftAddress());
-    changeConfiguration(peer, true);
     changeConfiguration(peer, false);
     LOG.info("node {} is a voting member of the raft group", member.getNodeId());
   }
