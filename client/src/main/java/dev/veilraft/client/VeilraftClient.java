@@ -10,17 +10,32 @@ import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.SealedResponse;
+import java.io.IOException;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The Java SDK: verifies a cluster against the client's own policy, seals each request to the
  * epoch's group key, posts it to a node and opens the sealed response. Thread-safe.
  */
 public final class VeilraftClient {
+  /** Attempts per request, the first included; every retry reuses the request's sequence number. */
+  public static final int ATTEMPTS_MAX = 4;
+  /** Backoff before the first retry; it doubles for each later one. */
+  static final long RETRY_BACKOFF_MS = 100;
+  static final int CLIENT_ID_BYTES = 16;
+  /** Node answers after which a request may or may not have been applied. */
+  private static final Set<String> RETRYABLE_CODES = Set.of("UNKNOWN_EPOCH", "COMMIT_FAILED", "NOT_READY",
+      "UNREACHABLE");
   private final URI baseUri;
   private final Policy policy;
   private final EvidenceVerifier verifier;
@@ -29,6 +44,11 @@ public final class VeilraftClient {
   private final NodeHttp http = new NodeHttp();
   private final SecureRandom random = new SecureRandom();
   private volatile ClusterDescriptions.Verified cluster;
+  /** This client's identity for exactly-once requests: random, never reused by another client. */
+  private final byte[] clientId = new byte[CLIENT_ID_BYTES];
+  private final AtomicLong nextSequence = new AtomicLong(1);
+  /** Sequences sent whose response has not arrived (or was given up on) yet. */
+  private final ConcurrentSkipListSet<Long> outstanding = new ConcurrentSkipListSet<>();
 
   private VeilraftClient(URI baseUri, Policy policy, EvidenceVerifier verifier, Clock clock, byte[] expectedClusterId) {
     this.baseUri = baseUri;
@@ -36,6 +56,7 @@ public final class VeilraftClient {
     this.verifier = verifier;
     this.clock = clock;
     this.expectedClusterId = expectedClusterId == null ? null : expectedClusterId.clone();
+    random.nextBytes(clientId);
   }
 
   /**
@@ -67,8 +88,38 @@ public final class VeilraftClient {
 
   /** Sends one request to an app and returns its response bytes. */
   public byte[] call(String app, byte[] request) throws ClientException {
+    return join(callAsync(app, request));
+  }
+
+  /**
+   * Sends one request, exactly once: it carries this client's id and a fresh sequence number, and
+   * a retry (after a lost connection, a commit that failed over to a new leader, or a key
+   * rotation since we looked) reuses them, so the cluster applies it at most once and answers a
+   * retry with the recorded result. Up to {@link #ATTEMPTS_MAX} attempts, with short backoff.
+   */
+  public CompletableFuture<byte[]> callAsync(String app, byte[] request) {
+    long sequence = nextSequence.getAndIncrement();
+    outstanding.add(sequence);
+    return attempts(() -> sendEvent(app, request, sequence), 1)
+        .whenComplete((response, error) -> outstanding.remove(sequence));
+  }
+
+  /** A linearizable read: reflects every write acknowledged before it. Sends no log entry. */
+  public byte[] query(String app, byte[] request) throws ClientException {
+    return join(queryAsync(app, request, false));
+  }
+
+  /**
+   * A read-only query to the app. Linearizable unless {@code stale}: a stale read is answered by
+   * the node from what it has applied, possibly missing recent writes, without asking the leader.
+   */
+  public CompletableFuture<byte[]> queryAsync(String app, byte[] request, boolean stale) {
+    return attempts(() -> sendQuery(app, request, stale), 1);
+  }
+
+  private static byte[] join(CompletableFuture<byte[]> future) throws ClientException {
     try {
-      return callAsync(app, request).join();
+      return future.join();
     } catch (CompletionException e) {
       if (e.getCause() instanceof ClientException ce) {
         throw ce;
@@ -77,35 +128,66 @@ public final class VeilraftClient {
     }
   }
 
-  /** Sends one request; on UNKNOWN_EPOCH (a key rotation since we looked) refreshes once and retries. */
-  public CompletableFuture<byte[]> callAsync(String app, byte[] request) {
-    return attempt(app, request).handle((r, e) -> {
-      if (e == null) {
-        return CompletableFuture.completedFuture(r);
+  private CompletableFuture<byte[]> attempts(Supplier<CompletableFuture<byte[]>> send, int attempt) {
+    return send.get().handle((response, error) -> {
+      if (error == null) {
+        return CompletableFuture.completedFuture(response);
       }
-      Throwable cause = e instanceof CompletionException ? e.getCause() : e;
+      Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+      if (attempt >= ATTEMPTS_MAX || !retryable(cause)) {
+        return CompletableFuture.<byte[]>failedFuture(cause);
+      }
       if (cause instanceof ClientException ce && ce.code().equals("UNKNOWN_EPOCH")) {
         try {
           refresh();
         } catch (ClientException refreshFailed) {
           return CompletableFuture.<byte[]>failedFuture(refreshFailed);
         }
-        return attempt(app, request);
       }
-      return CompletableFuture.<byte[]>failedFuture(cause);
+      Executor later = CompletableFuture.delayedExecutor(RETRY_BACKOFF_MS << (attempt - 1), TimeUnit.MILLISECONDS);
+      return CompletableFuture.supplyAsync(() -> attempt, later).thenCompose(a -> attempts(send, a + 1));
     }).thenCompose(f -> f);
   }
 
-  private CompletableFuture<byte[]> attempt(String app, byte[] request) {
+  /** Failures after which the request may or may not have been applied, so it is sent again. */
+  private static boolean retryable(Throwable cause) {
+    if (cause instanceof IOException) {
+      return true;
+    }
+    return cause instanceof ClientException ce && RETRYABLE_CODES.contains(ce.code());
+  }
+
+  private CompletableFuture<byte[]> sendEvent(String app, byte[] request, long sequence) {
     ClusterDescriptions.Verified c = cluster;
     EventSealing.ClientSealed sealed;
     try {
-      byte[] event = Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request)).build().toByteArray();
+      // Every sequence below the oldest one still in flight has its response: the cluster may forget them.
+      long acknowledged = outstanding.isEmpty() ? sequence : Math.min(outstanding.first(), sequence);
+      byte[] event = Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request))
+          .setClientId(ByteString.copyFrom(clientId)).setSequence(sequence).setAcknowledged(acknowledged)
+          .build().toByteArray();
       sealed = EventSealing.sealRequest(c.body().getGroupPublicKey().toByteArray(), c.clusterId(), c.body().getEpoch(), event);
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return http.postAsync(baseUri.resolve("/v1/events"), sealed.request().toByteArray()).thenApply(body -> {
+    return exchange("/v1/events", sealed);
+  }
+
+  private CompletableFuture<byte[]> sendQuery(String app, byte[] request, boolean stale) {
+    ClusterDescriptions.Verified c = cluster;
+    EventSealing.ClientSealed sealed;
+    try {
+      byte[] query = Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request)).build().toByteArray();
+      sealed = EventSealing.sealQuery(c.body().getGroupPublicKey().toByteArray(), c.clusterId(), c.body().getEpoch(), query);
+    } catch (CryptoException e) {
+      return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
+    }
+    return exchange(stale ? "/v1/queries?consistency=stale" : "/v1/queries", sealed);
+  }
+
+  /** Posts a sealed request and opens the sealed result; a refusal fails with REJECTED. */
+  private CompletableFuture<byte[]> exchange(String path, EventSealing.ClientSealed sealed) {
+    return http.postAsync(baseUri.resolve(path), sealed.request().toByteArray()).thenApply(body -> {
       try {
         SealedResponse sealedResponse = SealedResponse.parseFrom(body);
         EventResult result = EventResult.parseFrom(EventSealing.openResponse(sealed.responseKey(), sealedResponse));

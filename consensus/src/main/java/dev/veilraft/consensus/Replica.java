@@ -7,12 +7,13 @@ import dev.veilraft.consensus.proto.EntryError;
 import dev.veilraft.consensus.proto.InitDecision;
 import dev.veilraft.consensus.proto.LogEntry;
 import dev.veilraft.consensus.proto.Proposal;
-import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.DeterministicRandom;
 import dev.veilraft.crypto.EpochSecret;
 import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.KemKeyPair;
+import dev.veilraft.crypto.KeyedHash;
 import dev.veilraft.crypto.attestation.EvidenceVerifier;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
@@ -31,10 +32,12 @@ import dev.veilraft.membership.proto.KeyEpochDecision;
 import dev.veilraft.state.StateException;
 import dev.veilraft.state.StateStore;
 import dev.veilraft.state.StateTransaction;
-import dev.veilraft.state.kv.KvApp;
-import dev.veilraft.state.kv.KvResult;
+import dev.veilraft.state.app.AppContext;
+import dev.veilraft.state.app.AppHost;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -46,6 +49,7 @@ import java.util.function.Consumer;
  */
 public final class Replica {
   static final String SECRETS_NAMESPACE = "node/epochs";
+  static final String APP_RANDOM_LABEL = "veilraft/app-random/v1";
 
   private final StateStore store;
   private final byte[] clusterId;
@@ -53,14 +57,18 @@ public final class Replica {
   private final KemKeyPair kem;
   private final EvidenceVerifier verifier;
   private final EpochKeyring keyring;
+  private final AppHost apps;
+  /** Per epoch, the key that seeds each entry's deterministic random source (derived from S_e). */
+  private final Map<Long, KeyedHash> randomKeys = new ConcurrentHashMap<>();
   private final List<Consumer<MembershipView>> listeners = new CopyOnWriteArrayList<>();
   private volatile MembershipView view;
   /** Why this replica halted; null while it is healthy. Once set, it applies nothing more. */
   private volatile String haltedBecause;
 
   public Replica(StateStore store, byte[] clusterId, String nodeId, KemKeyPair kem, EvidenceVerifier verifier,
-      EpochKeyring keyring) throws StateException {
+      EpochKeyring keyring, AppHost apps) throws StateException {
     this.store = store;
+    this.apps = apps;
     this.clusterId = clusterId.clone();
     this.nodeId = nodeId;
     this.kem = kem;
@@ -164,7 +172,7 @@ public final class Replica {
       case INIT_CLUSTER -> applyInit(v, proposal.getInitCluster(), index, leaderTime);
       case ADMIT_NODE -> applyAdmit(tx, v, proposal.getAdmitNode(), index, leaderTime);
       case KEY_EPOCH -> applyKeyEpoch(tx, v, proposal.getKeyEpoch(), index);
-      case CLIENT_EVENT -> new Applied(applyEvent(tx, v, proposal.getClientEvent(), index), v);
+      case CLIENT_EVENT -> new Applied(applyEvent(tx, v, proposal.getClientEvent(), index, leaderTime), v);
       case BODY_NOT_SET -> new Applied(error("MALFORMED_ENTRY", "proposal has no body"), v);
     };
   }
@@ -236,8 +244,8 @@ public final class Replica {
     return secret;
   }
 
-  private ApplyResult applyEvent(StateTransaction tx, MembershipView v, SealedRequest request, long index)
-      throws StateException {
+  private ApplyResult applyEvent(StateTransaction tx, MembershipView v, SealedRequest request, long index,
+      long leaderTime) throws StateException {
     if (!v.initialized() || v.epoch() == 0) {
       return error("NOT_INITIALIZED", "cluster has no key epoch yet");
     }
@@ -261,12 +269,62 @@ public final class Replica {
     } catch (CryptoException e) {
       return error("UNDECRYPTABLE_EVENT", "request does not open with the epoch " + v.epoch() + " group key");
     }
-    EventResult eventResult = dispatch(tx, opened.event());
+    EventResult eventResult = dispatch(tx, opened.event(), new AppContext(index, leaderTime, random(secret, index)));
     return ApplyResult.newBuilder().setSealedResponse(
         EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, eventResult.toByteArray())).build();
   }
 
-  private static EventResult dispatch(StateTransaction tx, byte[] eventBytes) throws StateException {
+  /**
+   * Answers a sealed read-only query from committed state, without a log entry: Ratis calls this
+   * after its read index (linearizable) or on a local replica (stale). Never writes. Thread-safe.
+   */
+  public ApplyResult query(byte[] sealedQuery) {
+    if (haltedBecause != null) {
+      return error("HALTED", "this replica halted and answers no queries");
+    }
+    MembershipView v = view;
+    long index = store.appliedIndex();
+    SealedRequest query;
+    try {
+      query = SealedRequest.parseFrom(sealedQuery);
+    } catch (InvalidProtocolBufferException e) {
+      return error("MALFORMED_QUERY", "query is not a SealedRequest protobuf: " + e.getMessage());
+    }
+    if (!v.initialized() || v.epoch() == 0) {
+      return error("NOT_INITIALIZED", "cluster has no key epoch yet");
+    }
+    if (query.getEpoch() != v.epoch()) {
+      return error("UNKNOWN_EPOCH", "query is sealed to epoch " + query.getEpoch() + ", the current epoch is "
+          + v.epoch() + "; fetch /v1/cluster and seal again");
+    }
+    if (!Arrays.equals(query.getClusterId().toByteArray(), clusterId)) {
+      return error("WRONG_CLUSTER", "query is sealed to another cluster");
+    }
+    EpochSecret secret = keyring.get(v.epoch()).orElse(null);
+    if (secret == null) {
+      return error("NOT_READY", "this node does not hold the secret of epoch " + v.epoch() + " yet");
+    }
+    EventSealing.Opened opened;
+    Event event;
+    try {
+      opened = EventSealing.openQuery(secret, clusterId, query);
+      event = Event.parseFrom(opened.event());
+    } catch (CryptoException e) {
+      return error("UNDECRYPTABLE_QUERY", "query does not open with the epoch " + v.epoch() + " group key");
+    } catch (InvalidProtocolBufferException e) {
+      return error("MALFORMED_QUERY", "query is not an Event protobuf: " + e.getMessage());
+    }
+    EventResult result;
+    try {
+      result = apps.query(store, event.getApp(), event.getRequest().toByteArray());
+    } catch (StateException e) {
+      return error("STATE_FAILED", "this replica's state failed: " + e.getMessage());
+    }
+    return ApplyResult.newBuilder().setSealedResponse(
+        EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, result.toByteArray())).build();
+  }
+
+  private EventResult dispatch(StateTransaction tx, byte[] eventBytes, AppContext context) throws StateException {
     Event event;
     try {
       event = Event.parseFrom(eventBytes);
@@ -276,17 +334,18 @@ public final class Replica {
     if (event.getRequest().size() > Limits.EVENT_BYTES_MAX) {
       return rejected("event request is " + event.getRequest().size() + " bytes, more than " + Limits.EVENT_BYTES_MAX);
     }
-    if (!KvApp.NAME.equals(event.getApp())) {
-      return rejected("unknown app '" + Check.printable(event.getApp())
-          + "'; this cluster runs: " + KvApp.NAME);
-    }
-    KvResult result = KvApp.apply(tx, event.getRequest().toByteArray());
-    if (!result.ok()) {
-      return rejected(result.error());
-    }
-    return EventResult.newBuilder().setStatus(EventResult.Status.OK).setResponse(result.response().toByteString()).build();
+    return apps.apply(tx, event, context);
   }
 
+  /**
+   * The entry's random source: HMAC under a key derived from S_e, over the index. Every member
+   * of the epoch computes the same stream; the host, which never holds S_e, cannot predict it.
+   */
+  private DeterministicRandom random(EpochSecret secret, long index) {
+    KeyedHash key = randomKeys.computeIfAbsent(secret.epoch(),
+        e -> KeyedHash.fromKey(secret.deriveKey(APP_RANDOM_LABEL)));
+    return DeterministicRandom.fromSeed(key.hash(Hashes.u64(index)));
+  }
 
   private static EventResult rejected(String message) {
     return EventResult.newBuilder().setStatus(EventResult.Status.REJECTED).setError(message).build();

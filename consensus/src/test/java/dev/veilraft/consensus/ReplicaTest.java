@@ -43,9 +43,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.veilraft.state.app.AppHost;
+import dev.veilraft.state.kv.KvApp;
 
 /** The deterministic apply path, driven entry by entry without Ratis, over real encrypted RocksDB stores. */
 class ReplicaTest {
+  static final AppHost APPS = new AppHost(List.of(new KvApp()));
   @TempDir static Path shared;
   private static SimulatedNodes sim;
   private static AttestationVerifier verifier;
@@ -87,7 +90,7 @@ class ReplicaTest {
       this.node = node;
       this.kem = kem;
       this.store = RocksDbStateStore.open(storeDir, storageSecret(name));
-      this.replica = new Replica(store, clusterId, node.id(), kem, verifier, keyring);
+      this.replica = new Replica(store, clusterId, node.id(), kem, verifier, keyring, APPS);
       hosts.add(this);
     }
 
@@ -99,7 +102,7 @@ class ReplicaTest {
     void restart() throws Exception {
       store.close();
       store = RocksDbStateStore.open(storeDir, storageSecret(storeDir.getFileName().toString()));
-      replica = new Replica(store, clusterId, node.id(), kem, verifier, new EpochKeyring());
+      replica = new Replica(store, clusterId, node.id(), kem, verifier, new EpochKeyring(), APPS);
     }
 
     MembershipView view() {

@@ -53,6 +53,15 @@ public final class EpochSecret {
     return secret.clone();
   }
 
+  /**
+   * A 32-byte key for one purpose, derived from S_e with HKDF under {@code label} (e.g.
+   * "veilraft/app-random/v1"). Every member of the epoch derives the same key; nobody else can.
+   */
+  public byte[] deriveKey(String label) {
+    Check.argument(label != null && !label.isEmpty(), "a derived key needs a label");
+    return Hkdf.sha256(secret, new byte[0], Hashes.utf8(label), BYTES);
+  }
+
   public KemKeyPair groupKeyPair() {
     return groupKeyPair;
   }

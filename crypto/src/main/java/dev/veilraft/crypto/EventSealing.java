@@ -13,6 +13,8 @@ import dev.veilraft.crypto.proto.SealedResponse;
  */
 public final class EventSealing {
   private static final byte[] EVENT_LABEL = Hashes.utf8("veilraft/event/v1");
+  /** Queries use their own HPKE info, so a query can never be replayed as an event, nor the reverse. */
+  private static final byte[] QUERY_LABEL = Hashes.utf8("veilraft/query/v1");
   private static final byte[] RESPONSE_LABEL = Hashes.utf8("veilraft/response/v1");
   private static final int RESPONSE_KEY_BYTES = 32;
 
@@ -23,13 +25,28 @@ public final class EventSealing {
     return Hashes.concat(EVENT_LABEL, clusterId, Hashes.u64(epoch));
   }
 
+  private static byte[] queryInfo(byte[] clusterId, long epoch) {
+    return Hashes.concat(QUERY_LABEL, clusterId, Hashes.u64(epoch));
+  }
+
   /** A request sealed by a client, with the key that opens its response. */
   public record ClientSealed(SealedRequest request, byte[] responseKey) {}
 
   /** Client side: seals an event to the epoch's group public key. */
   public static ClientSealed sealRequest(byte[] groupPublicKey, byte[] clusterId, long epoch, byte[] event)
       throws CryptoException {
-    Hpke.Sender sender = Hpke.sender(groupPublicKey, requestInfo(clusterId, epoch));
+    return seal(groupPublicKey, clusterId, epoch, event, requestInfo(clusterId, epoch));
+  }
+
+  /** Client side: seals a read-only query (an {@code Event} too) to the epoch's group public key. */
+  public static ClientSealed sealQuery(byte[] groupPublicKey, byte[] clusterId, long epoch, byte[] query)
+      throws CryptoException {
+    return seal(groupPublicKey, clusterId, epoch, query, queryInfo(clusterId, epoch));
+  }
+
+  private static ClientSealed seal(byte[] groupPublicKey, byte[] clusterId, long epoch, byte[] event, byte[] info)
+      throws CryptoException {
+    Hpke.Sender sender = Hpke.sender(groupPublicKey, info);
     byte[] ciphertext = sender.seal(new byte[0], event);
     SealedRequest request = SealedRequest.newBuilder()
         .setClusterId(ByteString.copyFrom(clusterId))
@@ -46,8 +63,18 @@ public final class EventSealing {
   /** Group side: opens a request with the epoch's group key. */
   public static Opened openRequest(EpochSecret epochSecret, byte[] clusterId, SealedRequest request)
       throws CryptoException {
+    return open(epochSecret, request, requestInfo(clusterId, epochSecret.epoch()));
+  }
+
+  /** Group side: opens a query with the epoch's group key. */
+  public static Opened openQuery(EpochSecret epochSecret, byte[] clusterId, SealedRequest query)
+      throws CryptoException {
+    return open(epochSecret, query, queryInfo(clusterId, epochSecret.epoch()));
+  }
+
+  private static Opened open(EpochSecret epochSecret, SealedRequest request, byte[] info) throws CryptoException {
     Hpke.Receiver receiver = Hpke.receiver(epochSecret.groupKeyPair(), request.getEncapsulatedKey().toByteArray(),
-        requestInfo(clusterId, epochSecret.epoch()));
+        info);
     byte[] event = receiver.open(new byte[0], request.getCiphertext().toByteArray());
     return new Opened(event, receiver.export(RESPONSE_LABEL, RESPONSE_KEY_BYTES));
   }

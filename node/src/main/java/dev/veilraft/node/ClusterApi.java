@@ -6,6 +6,7 @@ import dev.veilraft.client.ClusterDescriptions;
 import dev.veilraft.client.proto.ClusterDescriptionBody;
 import dev.veilraft.client.proto.MemberInfo;
 import dev.veilraft.consensus.Limits;
+import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.SealedRequest;
@@ -32,6 +33,7 @@ final class ClusterApi {
     api.route("GET", "/healthz", (body, query) -> Hashes.utf8("ok\n"));
     api.route("GET", "/v1/cluster", (body, query) -> describe(query));
     api.routeAsync("POST", "/v1/events", (body, query) -> event(body));
+    api.routeAsync("POST", "/v1/queries", (body, query) -> query(body, query));
   }
 
   private byte[] describe(String query) throws ApiException {
@@ -82,6 +84,27 @@ final class ClusterApi {
   }
 
   private CompletableFuture<byte[]> event(byte[] body) throws ApiException {
+    SealedRequest request = sealedRequest(body);
+    return node.submitAsync(Proposal.newBuilder().setClientEvent(request).build())
+        .handle((result, error) -> answer(result, error, "event was not committed"));
+  }
+
+  /** A read-only query: linearizable by default, {@code ?consistency=stale} for a local read. */
+  private CompletableFuture<byte[]> query(byte[] body, String queryString) throws ApiException {
+    boolean stale;
+    if (queryString == null || queryString.isEmpty() || queryString.equals("consistency=linearizable")) {
+      stale = false;
+    } else if (queryString.equals("consistency=stale")) {
+      stale = true;
+    } else {
+      throw new ApiException(400, "BAD_CONSISTENCY", "query parameters must be consistency=linearizable (the "
+          + "default) or consistency=stale");
+    }
+    sealedRequest(body);
+    return node.queryAsync(body, stale).handle((result, error) -> answer(result, error, "query was not answered"));
+  }
+
+  private SealedRequest sealedRequest(byte[] body) throws ApiException {
     if (body.length > Limits.SEALED_REQUEST_BYTES_MAX + 256) {
       throw new ApiException(413, "EVENT_TOO_LARGE", "sealed request is " + body.length + " bytes, more than "
           + Limits.SEALED_REQUEST_BYTES_MAX);
@@ -103,16 +126,18 @@ final class ClusterApi {
       throw new ApiException(409, "UNKNOWN_EPOCH", "request is sealed to epoch " + request.getEpoch()
           + ", the current epoch is " + epoch + "; fetch /v1/cluster and seal again");
     }
-    return node.submitAsync(Proposal.newBuilder().setClientEvent(request).build()).handle((result, error) -> {
-      if (error != null) {
-        throw new CompletionException(new ApiException(503, "COMMIT_FAILED", "event was not committed: "
-            + (error instanceof CompletionException && error.getCause() != null ? error.getCause() : error)));
-      }
-      if (result.hasError()) {
-        int status = result.getError().getCode().equals("UNKNOWN_EPOCH") ? 409 : 422;
-        throw new CompletionException(new ApiException(status, result.getError().getCode(), result.getError().getMessage()));
-      }
-      return result.getSealedResponse().toByteArray();
-    });
+    return request;
+  }
+
+  private static byte[] answer(ApplyResult result, Throwable error, String failure) {
+    if (error != null) {
+      throw new CompletionException(new ApiException(503, "COMMIT_FAILED", failure + ": "
+          + (error instanceof CompletionException && error.getCause() != null ? error.getCause() : error)));
+    }
+    if (result.hasError()) {
+      int status = result.getError().getCode().equals("UNKNOWN_EPOCH") ? 409 : 422;
+      throw new CompletionException(new ApiException(status, result.getError().getCode(), result.getError().getMessage()));
+    }
+    return result.getSealedResponse().toByteArray();
   }
 }

@@ -38,6 +38,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.veilraft.state.app.AppHost;
+import dev.veilraft.state.kv.KvApp;
+import java.util.List;
 
 /**
  * One veilraft node: its sealed keys, its TEE attester, its encrypted state, its Raft server and
@@ -46,6 +49,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class VeilraftNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VeilraftNode.class);
+  /** The apps this node runs: part of its code, so the same on every member (the measurement says so). */
+  static final AppHost APPS = new AppHost(List.of(new KvApp()));
   public static final Duration PROPOSAL_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
   public static final int ROTATION_ATTEMPTS_MAX = 10;
@@ -75,7 +80,7 @@ public final class VeilraftNode implements AutoCloseable {
       EpochKeyring keyring = new EpochKeyring();
       this.historyFile = new EpochHistoryFile(config.dataDir(), platform.sealer(), keys.nodeId());
       historyFile.load().ifPresent(h -> EpochHistoryFile.toSecrets(h).forEach(keyring::put));
-      this.replica = new Replica(store, genesis.clusterId(), keys.nodeId(), keys.kem(), verifier, keyring);
+      this.replica = new Replica(store, genesis.clusterId(), keys.nodeId(), keys.kem(), verifier, keyring, APPS);
       this.api = new ApiServer(config.api().host(), config.api().port(), keys.identity());
     } catch (GenesisException e) {
       throw new NodeException("BAD_GENESIS", e.getMessage(), e);
@@ -234,6 +239,18 @@ public final class VeilraftNode implements AutoCloseable {
       return java.util.concurrent.CompletableFuture.failedFuture(new NodeException("NOT_READY", "raft server is not started"));
     }
     return c.submit(proposal).orTimeout(PROPOSAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Answers a sealed query through Raft's read path: linearizable (ReadIndex) unless {@code stale};
+   * fails after {@link #PROPOSAL_TIMEOUT}.
+   */
+  public java.util.concurrent.CompletableFuture<ApplyResult> queryAsync(byte[] sealedQuery, boolean stale) {
+    RaftConsensus c = consensus;
+    if (c == null) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new NodeException("NOT_READY", "raft server is not started"));
+    }
+    return c.query(sealedQuery, stale).orTimeout(PROPOSAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Submits a proposal and waits (bounded) for its applied result. */

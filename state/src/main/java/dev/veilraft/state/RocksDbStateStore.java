@@ -1,52 +1,68 @@
 package dev.veilraft.state;
 
 import dev.veilraft.crypto.Check;
-import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Collection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A {@link StateStore} in a local RocksDB whose files hold nothing readable: each record is
- * stored at a keyed hash of (namespace, key) and its value is AEAD ciphertext bound to that
- * location (see {@link RecordCipher}). The applied index is a record of the reserved namespace
- * {@value #META_NAMESPACE}, written in the same batch as the entry's changes.
+ * stored at a location made of its namespace's tag and a keyed hash of (namespace, key), and its
+ * value is AEAD ciphertext of (namespace, key, value) bound to that location (record format v2,
+ * see {@link RecordCipher}). The applied index is a record of the reserved namespace {@value
+ * #META_NAMESPACE}, written in the same batch as the entry's changes.
  *
- * <p>What the host can still see: how many records there are, the length of each value, and
- * which records change together. What it can still do undetected: delete a record, or put back
- * an older value of the same record (a per-record rollback).
+ * <p>Ordered scans use an in-memory index of each scanned namespace's keys ({@link
+ * OrderedKeyIndex}), built on the first scan by reading that namespace's records and kept up to
+ * date by every commit. Snapshots move records between nodes as plaintext inside the TEE: {@link
+ * #exportRecords} and {@link #importRecords}; the caller encrypts them for transfer.
  *
- * <p>Thread-safety: {@link #get} and {@link #appliedIndex} from any thread; {@link #begin} and
- * commit from the single apply thread.
+ * <p>What the host can still see: which records belong to the same namespace (their shared
+ * 8-byte tag), so how many namespaces there are and how many records each holds; the length of
+ * each record's key plus value (the ciphertext length); which records change together; and, from
+ * disk reads, which namespace an index build reads whole. What it can still do undetected: delete
+ * a record, or put back an older value of the same record (a per-record rollback).
+ *
+ * <p>Thread-safety: {@link #get}, {@link #scan}, {@link #appliedIndex} and {@link #exportRecords}
+ * from any thread; {@link #begin} and commit from the single apply thread.
  */
 public final class RocksDbStateStore implements StateStore {
   public static final int keySizeBytesMax = 4096;
   public static final int valueSizeBytesMax = 4 * 1024 * 1024;
   public static final int namespaceLengthMax = 64;
-  /** Bounds the memory of one entry's changes (locations plus values). */
+  /** Bounds the memory of one entry's changes (locations, keys and values). */
   public static final long transactionSizeBytesMax = 64L * 1024 * 1024;
+  /** The largest {@code limit} of one scan. */
+  public static final int scanRecordsMax = 10_000;
+  /**
+   * Bounds the keys and values one scan returns. A scan whose records would exceed it fails
+   * rather than returning fewer records than asked, so a short result always means the range
+   * ended: callers that merge scans with pending writes rely on that.
+   */
+  public static final long scanSizeBytesMax = 64L * 1024 * 1024;
+  /** An import writes a WriteBatch each time its records reach this size. */
+  static final long importBatchBytesMax = 4L * 1024 * 1024;
   /** Holds the canary and the applied index; applications may not use it. */
-  public static final String META_NAMESPACE = "_meta";
+  public static final String META_NAMESPACE = SealedRecords.META_NAMESPACE;
 
   private static final Logger log = LoggerFactory.getLogger(RocksDbStateStore.class);
   private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9/_-]{1," + namespaceLengthMax + "}");
-  private static final byte[] CANARY_KEY = Hashes.utf8("canary");
-  private static final byte[] CANARY_PLAINTEXT = Hashes.utf8("veilraft/state/canary/v1");
-  private static final byte[] APPLIED_INDEX_KEY = Hashes.utf8("applied-index");
 
   static {
     // Loads the native library once per class loader, before any RocksDB object is built.
@@ -56,8 +72,8 @@ public final class RocksDbStateStore implements StateStore {
   private final Path dir;
   private final RocksDB db;
   private final SmallNodeRocksOptions rocksOptions;
-  private final RecordCipher cipher;
-  private final byte[] appliedIndexLocation;
+  private final SealedRecords records;
+  private final OrderedKeyIndex keyIndex = new OrderedKeyIndex();
   /** Readers hold it shared; close holds it exclusively, so no read touches a freed handle. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private final Object commitOrder = new Object();
@@ -68,8 +84,7 @@ public final class RocksDbStateStore implements StateStore {
     this.dir = dir;
     this.db = db;
     this.rocksOptions = rocksOptions;
-    this.cipher = cipher;
-    this.appliedIndexLocation = cipher.locate(META_NAMESPACE, APPLIED_INDEX_KEY);
+    this.records = new SealedRecords(dir, db, cipher, rocksOptions.writes());
   }
 
   /**
@@ -77,7 +92,8 @@ public final class RocksDbStateStore implements StateStore {
    * caller unsealed; this class keeps only keys derived from it).
    *
    * @throws StateException when RocksDB cannot open the directory (damaged files, a lock held by
-   *     another process), or when the secret does not open this store
+   *     another process), when the secret does not open this store, when the store is in record
+   *     format v1, or when it is an import that did not finish
    */
   public static RocksDbStateStore open(Path dir, byte[] storageSecret) throws StateException {
     Objects.requireNonNull(dir, "dir");
@@ -94,17 +110,64 @@ public final class RocksDbStateStore implements StateStore {
       db = RocksDB.open(rocksOptions.options(), absolute.toString());
     } catch (RocksDBException e) {
       rocksOptions.close();
-      throw rocksFailure("open", absolute, e);
+      throw SealedRecords.rocksFailure("open", absolute, e);
     }
     RocksDbStateStore store = new RocksDbStateStore(absolute, db, rocksOptions, cipher);
     try {
-      store.checkCanary();
-      store.appliedIndex = store.readAppliedIndex();
+      store.records.checkCanary();
+      if (store.records.importUnfinished()) {
+        throw new StateException("state store " + absolute + " is an import that did not finish: delete the "
+            + "directory and import the snapshot again");
+      }
+      store.appliedIndex = store.records.readAppliedIndex(null);
     } catch (StateException | RuntimeException e) {
       store.close();
       throw e;
     }
     log.info("opened state store at {} with applied index {}", absolute, store.appliedIndex);
+    return store;
+  }
+
+  /**
+   * Builds a fresh store in {@code newDir} (absent or empty) from {@code source}'s records,
+   * sealed under this node's {@code storageSecret}, at {@code appliedIndex}: the receiving half of
+   * a snapshot. Records are written in batches of about {@value #importBatchBytesMax} bytes; a
+   * namespace needs no declaration; a repeated (namespace, key) keeps its last value. The store
+   * is flushed to synced table files before it is returned, open: the caller swaps it in for the
+   * old one. Until the import finishes the store carries a marker that makes {@link #open} refuse
+   * it, so a crash mid-import never passes for a store at index 0; after any failure the
+   * directory is left for the caller to delete.
+   *
+   * @throws IllegalArgumentException for an applied index below 1, a record outside the limits
+   *     of {@link StateTransaction#put} (the message gives its position), or when the source
+   *     announces another applied index
+   * @throws IOException from the source
+   * @throws StateException when {@code newDir} is not empty or RocksDB fails
+   */
+  public static RocksDbStateStore importRecords(Path newDir, byte[] storageSecret, long appliedIndex,
+      RecordSource source) throws StateException, IOException {
+    Objects.requireNonNull(newDir, "newDir");
+    Objects.requireNonNull(source, "source");
+    // A store at index 0 holding records would have entry 1 applied on top of them again.
+    Check.argument(appliedIndex >= 1, "applied index of an import must be 1 or more, got " + appliedIndex);
+    Path absolute = newDir.toAbsolutePath();
+    if (Files.exists(absolute)) {
+      try (Stream<Path> entries = Files.list(absolute)) {
+        if (entries.findAny().isPresent()) {
+          throw new StateException("import target " + absolute + " is not empty: importRecords builds a fresh store");
+        }
+      } catch (IOException e) {
+        throw new StateException("cannot list import target " + absolute + ": " + e, e);
+      }
+    }
+    RocksDbStateStore store = open(absolute, storageSecret);
+    try {
+      new RecordImport(store.records, appliedIndex).run(source);
+      store.appliedIndex = appliedIndex;
+    } catch (StateException | IOException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
     return store;
   }
 
@@ -117,12 +180,105 @@ public final class RocksDbStateStore implements StateStore {
   public Optional<byte[]> get(String namespace, byte[] key) throws StateException {
     checkNamespace(namespace);
     checkKey(key);
-    return read(namespace, cipher.locate(namespace, key));
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      return records.read(null, namespace, key);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Keys come from the namespace's in-memory index (built on the first scan of the namespace,
+   * which reads and decrypts all of its records), values from point reads in a RocksDB snapshot
+   * taken with the keys, so the result is one committed state even while the apply thread
+   * commits.
+   *
+   * @throws IllegalArgumentException for a bad namespace, a limit outside 1..{@link
+   *     #scanRecordsMax}, a bound over {@link #keySizeBytesMax}, {@code fromInclusive} after
+   *     {@code toExclusive}, or records that would exceed {@link #scanSizeBytesMax}
+   * @throws StateException when a record of the namespace does not authenticate
+   */
+  @Override
+  public List<StateRecord> scan(String namespace, byte[] fromInclusive, byte[] toExclusive, int limit)
+      throws StateException {
+    checkNamespace(namespace);
+    ScanRange range = ScanRange.of(fromInclusive, toExclusive, limit);
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      ensureIndexed(namespace);
+      OrderedKeyIndex.Keys<Snapshot> keys = keyIndex.keys(namespace, range, range.limit(), records::snapshot);
+      try (ReadOptions reads = new ReadOptions().setSnapshot(keys.pinned())) {
+        List<StateRecord> out = new ArrayList<>(keys.keys().size());
+        long sizeBytes = 0;
+        for (byte[] key : keys.keys()) {
+          byte[] value = records.readIndexed(reads, namespace, key);
+          sizeBytes = checkScanSize(namespace, sizeBytes, out.size(), key, value);
+          out.add(new StateRecord(key.clone(), value));
+        }
+        return out;
+      } finally {
+        records.release(keys.pinned());
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * Adds one record to a scan's size, or refuses the scan when it would go over {@link
+   * #scanSizeBytesMax}. Every replica holds the same records, so every replica refuses alike.
+   */
+  static long checkScanSize(String namespace, long sizeBytes, int recordsBefore, byte[] key, byte[] value) {
+    long size = sizeBytes + key.length + value.length;
+    Check.argument(size <= scanSizeBytesMax, "scan of namespace '" + namespace + "' would return over scanSizeBytesMax "
+        + scanSizeBytesMax + " bytes of keys and values within its first " + (recordsBefore + 1)
+        + " records: ask for fewer records");
+    return size;
   }
 
   @Override
   public StateTransaction begin() {
     return new RocksDbStateTransaction(this);
+  }
+
+  /**
+   * Streams every application record (not those of {@value #META_NAMESPACE}) from one RocksDB
+   * snapshot to {@code sink}: first {@link RecordSink#begin} with the snapshot's applied index,
+   * then each record, grouped by namespace tag and otherwise in no useful order (the order of
+   * this node's keyed hashes). Commits go on meanwhile and are not seen; {@link #close} waits for
+   * the export to end. The records are plaintext: encrypt them before they leave the TEE.
+   *
+   * @return the applied index of the exported records
+   * @throws StateException when a record does not authenticate or RocksDB fails
+   * @throws IOException from the sink
+   */
+  public long exportRecords(RecordSink sink) throws StateException, IOException {
+    Objects.requireNonNull(sink, "sink");
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      Snapshot snapshot = records.snapshot();
+      try {
+        return records.export(snapshot, sink);
+      } finally {
+        records.release(snapshot);
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * How many keys the scan indexes hold, for a memory gauge: each costs about 56 bytes plus its
+   * length rounded up to 8 (measured: 86 bytes for 32-byte keys, with compressed references).
+   */
+  public long indexedKeyCount() {
+    return keyIndex.keyCount();
   }
 
   /** Closes the database and frees its native objects. Idempotent. */
@@ -146,121 +302,83 @@ public final class RocksDbStateStore implements StateStore {
     return dir;
   }
 
-  byte[] locate(String namespace, byte[] key) {
-    return cipher.locate(namespace, key);
-  }
-
-  /** Reads the committed value at {@code location}; {@code namespace} only names it in errors. */
-  Optional<byte[]> read(String namespace, byte[] location) throws StateException {
+  /**
+   * The first {@code count} committed keys of {@code namespace} in {@code range}, for a
+   * transaction's scan on the apply thread. The arrays are the index's: read them, never change them.
+   */
+  List<byte[]> committedKeys(String namespace, ScanRange range, int count) throws StateException {
     lifecycle.readLock().lock();
     try {
       checkOpen();
-      byte[] sealed = db.get(location);
-      if (sealed == null) {
-        return Optional.empty();
-      }
-      return Optional.of(cipher.open(location, sealed));
-    } catch (RocksDBException e) {
-      throw rocksFailure("read", dir, e);
-    } catch (CryptoException e) {
-      throw notAuthentic(namespace, e);
+      ensureIndexed(namespace);
+      return keyIndex.keys(namespace, range, count, () -> null).keys();
     } finally {
       lifecycle.readLock().unlock();
     }
   }
 
-  /** Writes one entry's changes and its index in one atomic batch. */
-  void commit(Collection<RocksDbStateTransaction.Change> changes, long index) throws StateException {
+  /** The committed value of a key that {@link #committedKeys} returned; on the apply thread it cannot have gone. */
+  byte[] committedValueOfIndexedKey(String namespace, byte[] key) throws StateException {
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      return records.readIndexed(null, namespace, key);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Writes one entry's changes and its index in one atomic batch, and updates the scan indexes with it. */
+  void commit(List<RecordChange> changes, long entryIndex) throws StateException {
     synchronized (commitOrder) {
-      if (index <= appliedIndex) {
-        throw new IllegalStateException(
-            "applied index must increase: commit of entry " + index + " after entry " + appliedIndex + " in " + dir);
+      if (entryIndex <= appliedIndex) {
+        throw new IllegalStateException("applied index must increase: commit of entry " + entryIndex
+            + " after entry " + appliedIndex + " in " + dir);
       }
       lifecycle.readLock().lock();
       try (WriteBatch batch = new WriteBatch()) {
         checkOpen();
-        for (RocksDbStateTransaction.Change change : changes) {
-          if (change.value() == null) {
-            batch.delete(change.location());
+        for (RecordChange change : changes) {
+          if (change.isDelete()) {
+            records.delete(batch, change.namespace(), change.key());
           } else {
-            batch.put(change.location(), cipher.seal(change.location(), change.value()));
+            records.put(batch, change.namespace(), change.key(), change.value());
           }
         }
-        batch.put(appliedIndexLocation, cipher.seal(appliedIndexLocation, Hashes.u64(index)));
-        db.write(rocksOptions.writes(), batch);
-        appliedIndex = index;
-      } catch (RocksDBException e) {
-        throw rocksFailure("write", dir, e);
+        records.put(batch, META_NAMESPACE, SealedRecords.APPLIED_INDEX_KEY, Hashes.u64(entryIndex));
+        // Sealing happened above, outside the index lock; only the write itself holds readers back.
+        keyIndex.commit(changes, () -> {
+          records.write(batch, records.unsyncedWrites());
+          appliedIndex = entryIndex;
+        });
       } finally {
         lifecycle.readLock().unlock();
       }
     }
   }
 
-  /**
-   * Proves the storage secret opens this store before anything is served from it. A wrong secret
-   * derives another lookup key, so the canary is then simply not found: an absent canary in a
-   * store that holds records is treated exactly like one that does not authenticate.
-   */
-  private void checkCanary() throws StateException {
-    byte[] location = cipher.locate(META_NAMESPACE, CANARY_KEY);
-    try {
-      byte[] sealed = db.get(location);
-      if (sealed == null) {
-        if (!isEmpty()) {
-          throw wrongKey(null);
+  /** Called under the lifecycle read lock, which keeps the database open while the index is built. */
+  private void ensureIndexed(String namespace) throws StateException {
+    keyIndex.ensureBuilt(namespace, () -> {
+      Snapshot snapshot = records.snapshot();
+      return new OrderedKeyIndex.PinnedView() {
+        @Override
+        public NavigableSet<byte[]> keys() throws StateException {
+          return records.keysOf(snapshot, namespace);
         }
-        db.put(rocksOptions.writes(), location, cipher.seal(location, CANARY_PLAINTEXT));
-        log.info("created state store at {}", dir);
-        return;
-      }
-      if (!Arrays.equals(cipher.open(location, sealed), CANARY_PLAINTEXT)) {
-        throw wrongKey(null);
-      }
-    } catch (CryptoException e) {
-      throw wrongKey(e);
-    } catch (RocksDBException e) {
-      throw rocksFailure("read the canary of", dir, e);
-    }
-  }
 
-  private boolean isEmpty() {
-    try (RocksIterator records = db.newIterator()) {
-      records.seekToFirst();
-      return !records.isValid();
-    }
-  }
-
-  private long readAppliedIndex() throws StateException {
-    Optional<byte[]> stored = read(META_NAMESPACE, appliedIndexLocation);
-    if (stored.isEmpty()) {
-      return 0;
-    }
-    byte[] bytes = stored.get();
-    long index = bytes.length == Long.BYTES ? ByteBuffer.wrap(bytes).getLong() : -1;
-    if (index <= 0) {
-      throw new StateException("applied index record of " + dir + " is malformed (altered on disk?)");
-    }
-    return index;
+        @Override
+        public void close() {
+          records.release(snapshot);
+        }
+      };
+    });
   }
 
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("state store at " + dir + " is closed");
     }
-  }
-
-  private StateException wrongKey(CryptoException cause) {
-    return new StateException("storage key does not open " + dir + ": wrong key or files altered", cause);
-  }
-
-  private StateException notAuthentic(String namespace, CryptoException cause) {
-    return new StateException(
-        "state record in namespace '" + namespace + "' of " + dir + " does not authenticate (altered on disk?)", cause);
-  }
-
-  private static StateException rocksFailure(String operation, Path dir, RocksDBException e) {
-    return new StateException("RocksDB could not " + operation + " state store " + dir + ": " + e.getMessage(), e);
   }
 
   /** Refuses namespaces outside [a-z0-9/_-]{1,64} and the reserved {@value #META_NAMESPACE}. */

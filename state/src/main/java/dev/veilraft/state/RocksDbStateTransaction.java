@@ -1,23 +1,30 @@
 package dev.veilraft.state;
 
 import dev.veilraft.crypto.Check;
-import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The changes of one log entry, buffered in memory until {@link #commit}: nothing reaches
- * RocksDB before then, so an entry that fails half-way leaves the store untouched. Reads see
- * this transaction's own writes first, then the committed state. Used by one thread.
+ * RocksDB before then, so an entry that fails half-way leaves the store untouched. Reads and scans
+ * see this transaction's own writes first, then the committed state. Used by one thread, the
+ * store's apply thread (the committed state cannot change while the transaction reads it).
  */
 final class RocksDbStateTransaction implements StateTransaction {
-  /** A pending change at one record location; a null value deletes the record. */
-  record Change(byte[] location, byte[] value) {}
+  /** A marker in the merge of a scan: the key's value is the committed one. */
+  private static final byte[] COMMITTED = new byte[0];
+  /** Ordered like scans: an empty map of natural order would fail to compare byte arrays. */
+  private static final NavigableMap<byte[], RecordChange> NONE =
+      Collections.unmodifiableNavigableMap(new TreeMap<>(ScanRange.KEY_ORDER));
 
   private final RocksDbStateStore store;
-  /** Keyed by location so two writes of the same record keep only the last one. */
-  private final Map<ByteBuffer, Change> changes = new LinkedHashMap<>();
+  /** Pending changes by namespace, each ordered like scans, so two writes of a record keep only the last. */
+  private final Map<String, NavigableMap<byte[], RecordChange>> changes = new TreeMap<>();
   private long sizeBytes;
   private boolean committed;
 
@@ -30,12 +37,52 @@ final class RocksDbStateTransaction implements StateTransaction {
     checkActive();
     RocksDbStateStore.checkNamespace(namespace);
     RocksDbStateStore.checkKey(key);
-    byte[] location = store.locate(namespace, key);
-    Change pending = changes.get(ByteBuffer.wrap(location));
+    RecordChange pending = pending(namespace).get(key);
     if (pending != null) {
-      return pending.value() == null ? Optional.empty() : Optional.of(pending.value().clone());
+      return pending.isDelete() ? Optional.empty() : Optional.of(pending.value().clone());
     }
-    return store.read(namespace, location);
+    return store.get(namespace, key);
+  }
+
+  /**
+   * Merges the pending changes in the range with the committed keys. Each pending delete can hide
+   * at most one committed key, so the first {@code limit + deletes} committed keys of the range
+   * always hold every committed key of the first {@code limit} results.
+   */
+  @Override
+  public List<StateRecord> scan(String namespace, byte[] fromInclusive, byte[] toExclusive, int limit)
+      throws StateException {
+    checkActive();
+    RocksDbStateStore.checkNamespace(namespace);
+    ScanRange range = ScanRange.of(fromInclusive, toExclusive, limit);
+    NavigableMap<byte[], RecordChange> pending = range.of(pending(namespace));
+    long deletes = pending.values().stream().filter(RecordChange::isDelete).count();
+    int committedWanted = (int) Math.min(Integer.MAX_VALUE, limit + deletes);
+
+    NavigableMap<byte[], byte[]> merged = new TreeMap<>(ScanRange.KEY_ORDER);
+    for (byte[] key : store.committedKeys(namespace, range, committedWanted)) {
+      merged.put(key, COMMITTED);
+    }
+    for (RecordChange change : pending.values()) {
+      if (change.isDelete()) {
+        merged.remove(change.key());
+      } else {
+        merged.put(change.key(), change.value());
+      }
+    }
+
+    List<StateRecord> out = new ArrayList<>(Math.min(limit, merged.size()));
+    long sizeBytes = 0;
+    for (Map.Entry<byte[], byte[]> entry : merged.entrySet()) {
+      if (out.size() == limit) {
+        break;
+      }
+      byte[] key = entry.getKey();
+      byte[] value = entry.getValue() == COMMITTED ? store.committedValueOfIndexedKey(namespace, key) : entry.getValue().clone();
+      sizeBytes = RocksDbStateStore.checkScanSize(namespace, sizeBytes, out.size(), key, value);
+      out.add(new StateRecord(key.clone(), value));
+    }
+    return out;
   }
 
   @Override
@@ -44,7 +91,7 @@ final class RocksDbStateTransaction implements StateTransaction {
     RocksDbStateStore.checkNamespace(namespace);
     RocksDbStateStore.checkKey(key);
     RocksDbStateStore.checkValue(value);
-    record(new Change(store.locate(namespace, key), value.clone()));
+    record(new RecordChange(namespace, key.clone(), value.clone()));
   }
 
   @Override
@@ -52,24 +99,33 @@ final class RocksDbStateTransaction implements StateTransaction {
     checkActive();
     RocksDbStateStore.checkNamespace(namespace);
     RocksDbStateStore.checkKey(key);
-    record(new Change(store.locate(namespace, key), null));
+    record(new RecordChange(namespace, key.clone(), null));
   }
 
   @Override
   public void commit(long appliedIndex) throws StateException {
     checkActive();
-    store.commit(changes.values(), appliedIndex);
+    List<RecordChange> all = new ArrayList<>();
+    for (NavigableMap<byte[], RecordChange> namespaceChanges : changes.values()) {
+      all.addAll(namespaceChanges.values());
+    }
+    store.commit(all, appliedIndex);
     committed = true;
   }
 
-  private void record(Change change) {
+  private NavigableMap<byte[], RecordChange> pending(String namespace) {
+    NavigableMap<byte[], RecordChange> pending = changes.get(namespace);
+    return pending == null ? NONE : pending;
+  }
+
+  private void record(RecordChange change) {
     // Counts every write, even one that replaces an earlier write of the same record, so the
-    // bound is conservative and cheap to keep.
-    long size = change.location().length + (change.value() == null ? 0 : change.value().length);
+    // bound is conservative and cheap to keep. The location it will need is counted too.
+    long size = RecordCipher.LOCATION_BYTES + change.key().length + (change.isDelete() ? 0 : change.value().length);
     Check.argument(sizeBytes + size <= RocksDbStateStore.transactionSizeBytesMax,
         "transaction is over transactionSizeBytesMax " + RocksDbStateStore.transactionSizeBytesMax);
     sizeBytes += size;
-    changes.put(ByteBuffer.wrap(change.location()), change);
+    changes.computeIfAbsent(change.namespace(), n -> new TreeMap<>(ScanRange.KEY_ORDER)).put(change.key(), change);
   }
 
   private void checkActive() {

@@ -1,5 +1,6 @@
 package dev.veilraft.state;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -13,6 +14,20 @@ public interface StateStore extends AutoCloseable {
 
   /** Reads committed state. */
   Optional<byte[]> get(String namespace, byte[] key) throws StateException;
+
+  /**
+   * Committed records of {@code namespace} whose keys are in [{@code fromInclusive},
+   * {@code toExclusive}) in unsigned lexicographic key order, at most {@code limit} of them. A null
+   * bound is open; equal bounds give an empty range. Fewer than {@code limit} records means the
+   * range has no more: to page on, scan again from the last key followed by a 0x00 byte.
+   * Thread-safe; sees one committed state (only whole entries).
+   *
+   * @throws IllegalArgumentException when the namespace is not valid, {@code limit} is outside
+   *     1..{@code RocksDbStateStore.scanRecordsMax}, {@code fromInclusive} sorts after {@code
+   *     toExclusive}, or the records would exceed {@code RocksDbStateStore.scanSizeBytesMax}
+   * @throws StateException when a record does not authenticate or the store cannot be read
+   */
+  List<StateRecord> scan(String namespace, byte[] fromInclusive, byte[] toExclusive, int limit) throws StateException;
 
   /** Starts the changes of one log entry. Reads inside it see its own writes. Not thread-safe. */
   StateTransaction begin();

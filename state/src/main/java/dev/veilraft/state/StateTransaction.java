@@ -1,10 +1,18 @@
 package dev.veilraft.state;
 
+import java.util.List;
 import java.util.Optional;
 
 /** The changes of one log entry, committed atomically with its index. */
 public interface StateTransaction {
   Optional<byte[]> get(String namespace, byte[] key) throws StateException;
+
+  /**
+   * As {@link StateStore#scan}, with the same arguments, limits and errors, but seeing this
+   * transaction's own writes and deletes first, so an entry that writes then scans sees what it
+   * wrote and not what it deleted.
+   */
+  List<StateRecord> scan(String namespace, byte[] fromInclusive, byte[] toExclusive, int limit) throws StateException;
 
   void put(String namespace, byte[] key, byte[] value);
 

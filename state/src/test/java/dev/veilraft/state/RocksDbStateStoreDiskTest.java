@@ -7,11 +7,18 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.veilraft.crypto.AesGcmAead;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.Hkdf;
+import dev.veilraft.crypto.KeyedHash;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +26,7 @@ import org.rocksdb.CompressionType;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
 
 /** What a host with the store's files can see and change, played by a test with a raw RocksDB handle. */
 class RocksDbStateStoreDiskTest {
@@ -242,5 +250,131 @@ class RocksDbStateStoreDiskTest {
     assertThatThrownBy(() -> RocksDbStateStore.open(dir, SECRET))
         .isInstanceOf(StateException.class)
         .hasMessageContaining("RocksDB could not open state store " + dir.toAbsolutePath());
+  }
+
+  @Test
+  void noPlaintextOnDiskAfterScansExportAndImport() throws Exception {
+    // Proves the v2 format (keys sealed with values, namespace tags) writes no namespace, key or value bytes, in the store or in a store imported from it, after scans and compaction.
+    List<String> markers = List.of("ns-marker", "key-marker", "value-marker");
+    Path imported = dir.resolve("imported");
+    Path original = dir.resolve("original");
+    try (RocksDbStateStore store = RocksDbStateStore.open(original, SECRET)) {
+      for (int i = 0; i < 200; i++) {
+        StateTransaction tx = store.begin();
+        String namespace = "app/ns-marker-" + (i % 3);
+        tx.put(namespace, utf8("key-marker-" + i), utf8("value-marker-" + i));
+        if (i % 7 == 0) {
+          tx.delete(namespace, utf8("key-marker-" + (i - 3)));
+        }
+        assertThat(tx.scan(namespace, utf8("key-marker-"), null, 50)).isNotEmpty();
+        tx.commit(i + 1);
+      }
+      assertThat(store.scan("app/ns-marker-1", null, null, 1000)).hasSizeGreaterThan(50);
+      RocksDbStateStore.importRecords(imported, filled(32, 8), store.appliedIndex(), store::exportRecords).close();
+    }
+    editRaw(original, RocksDB::compactRange);
+    editRaw(imported, RocksDB::compactRange);
+    assertThat(hasFileEndingWith(original, ".sst")).isTrue();
+    assertThat(hasFileEndingWith(imported, ".sst")).isTrue();
+    assertThat(markersFound(dir, markers)).isEmpty();
+  }
+
+  @Test
+  void eachNamespaceIsOneContiguousRunOfLocations() throws Exception {
+    // Proves the on-disk layout: 40-byte locations whose first 8 bytes are the namespace's tag, so a namespace's records are adjacent and can be read alone.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      StateTransaction tx = store.begin();
+      for (int i = 0; i < 30; i++) {
+        tx.put("app/" + (char) ('a' + i % 3), utf8("k" + i), utf8("v"));
+      }
+      tx.commit(1);
+    }
+    RecordCipher cipher = RecordCipher.fromStorageSecret(SECRET);
+    Set<String> tags = new HashSet<>();
+    for (String namespace : List.of("app/a", "app/b", "app/c", RocksDbStateStore.META_NAMESPACE)) {
+      assertThat(tags.add(Hashes.hex(cipher.tag(namespace)))).isTrue();
+    }
+    List<String> runs = new ArrayList<>();
+    editRaw(dir, db -> {
+      try (RocksIterator records = db.newIterator()) {
+        for (records.seekToFirst(); records.isValid(); records.next()) {
+          assertThat(records.key()).hasSize(RecordCipher.LOCATION_BYTES);
+          String tag = Hashes.hex(Arrays.copyOf(records.key(), RecordCipher.TAG_BYTES));
+          if (runs.isEmpty() || !runs.get(runs.size() - 1).equals(tag)) {
+            runs.add(tag);
+          }
+        }
+      }
+    });
+    assertThat(runs).as("one run per namespace, the store's own records included").hasSize(4).doesNotHaveDuplicates();
+    assertThat(new HashSet<>(runs)).isEqualTo(tags);
+    assertThat(cipher.locate("app/a", utf8("k0"))).startsWith(cipher.tag("app/a"));
+  }
+
+  @Test
+  void alteredRecordFailsTheScanThatIndexesItsNamespaceEveryTime() throws Exception {
+    // Proves a record altered on disk makes the index build fail naming the namespace, leaves no half-built index, and spares other namespaces.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      StateTransaction tx = store.begin();
+      tx.put("app/x", utf8("secret-key-name"), utf8("balance=100"));
+      tx.put("app/x", utf8("other"), utf8("fine"));
+      tx.put("app/y", utf8("k"), utf8("v"));
+      tx.commit(1);
+    }
+    byte[] location = RecordCipher.fromStorageSecret(SECRET).locate("app/x", utf8("secret-key-name"));
+    editRaw(dir, db -> {
+      byte[] sealed = db.get(location);
+      sealed[sealed.length - 20] ^= 0x01;
+      db.put(location, sealed);
+    });
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      for (int attempt = 0; attempt < 2; attempt++) {
+        assertThatThrownBy(() -> store.scan("app/x", null, null, 10))
+            .isInstanceOf(StateException.class)
+            .hasMessageContaining("namespace 'app/x'")
+            .hasMessageContaining("does not authenticate (altered on disk?)")
+            .hasMessageNotContaining("secret-key-name");
+        assertThatThrownBy(() -> store.begin().scan("app/x", utf8("p"), null, 10)).isInstanceOf(StateException.class);
+      }
+      assertThat(store.scan("app/y", null, null, 10)).containsExactly(new StateRecord(utf8("k"), utf8("v")));
+      assertThatThrownBy(() -> store.exportRecords((namespace, key, value) -> { }))
+          .isInstanceOf(StateException.class).hasMessageContaining("does not authenticate");
+    }
+  }
+
+  @Test
+  void storeInRecordFormatV1IsRefusedByName() throws Exception {
+    // Proves a store written by the previous format (canary v1, 32-byte locations, bare values) is refused with the format change named, not misread.
+    byte[] lookupKey = Hkdf.sha256(SECRET, new byte[0], utf8(RecordCipher.LOOKUP_KEY_INFO), 32);
+    byte[] valueKey = Hkdf.sha256(SECRET, new byte[0], utf8(RecordCipher.VALUE_KEY_INFO), 32);
+    KeyedHash lookup = KeyedHash.fromKey(lookupKey);
+    AesGcmAead values = AesGcmAead.fromKey(valueKey);
+    editRaw(dir, true, db -> {
+      for (String[] record : new String[][] {{"_meta", "canary", "veilraft/state/canary/v1"}, {"app/kv", "k", "v"}}) {
+        byte[] name = utf8(record[0]);
+        byte[] v1Location = lookup.hash(new byte[] {0, 0, 0, (byte) name.length}, name, utf8(record[1]));
+        db.put(v1Location, values.encrypt(utf8(record[2]), v1Location));
+      }
+    });
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, SECRET))
+        .isInstanceOf(StateException.class)
+        .hasMessageContaining("state store " + dir.toAbsolutePath() + " is in record format v1")
+        .hasMessageContaining("this version reads only format v2")
+        .hasMessageContaining("restore the node's state from a snapshot or the Raft log");
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, filled(32, 8)))
+        .isInstanceOf(StateException.class).hasMessageContaining("storage key does not open");
+  }
+
+  @Test
+  void canaryOfAnotherFormatVersionIsRefusedByName() throws Exception {
+    // Proves a store marked by a later format (canary v3) is refused naming that canary, not read as v2.
+    RocksDbStateStore.open(dir, SECRET).close();
+    RecordCipher cipher = RecordCipher.fromStorageSecret(SECRET);
+    byte[] canary = cipher.locate(RocksDbStateStore.META_NAMESPACE, SealedRecords.CANARY_KEY);
+    editRaw(dir, db -> db.put(canary, cipher.seal(canary, RocksDbStateStore.META_NAMESPACE,
+        SealedRecords.CANARY_KEY, utf8("veilraft/state/canary/v3"))));
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, SECRET))
+        .isInstanceOf(StateException.class)
+        .hasMessageContaining("has canary 'veilraft/state/canary/v3'; this version reads only record format v2");
   }
 }

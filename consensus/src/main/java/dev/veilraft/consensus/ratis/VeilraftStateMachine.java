@@ -81,6 +81,13 @@ final class VeilraftStateMachine extends BaseStateMachine {
     });
   }
 
+  /** A read-only query; Ratis calls it after its read index for linearizable reads. */
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    ApplyResult result = replica.query(request.getContent().toByteArray());
+    return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();

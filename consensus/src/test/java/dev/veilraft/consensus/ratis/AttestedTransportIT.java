@@ -73,6 +73,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import dev.veilraft.state.app.AppHost;
+import dev.veilraft.state.kv.KvApp;
+import java.util.List;
 
 /**
  * A real Ratis server on loopback behind attested mutual TLS: only admitted members (here the
@@ -115,7 +118,7 @@ class AttestedTransportIT {
   private static void openReplica() throws Exception {
     store = RocksDbStateStore.open(dir.resolve("state"), Hashes.sha256(Hashes.utf8("storage secret")));
     replica = new Replica(store, genesis.clusterId(), founder.id(), founder.kem(), new AttestationVerifier(),
-        new EpochKeyring());
+        new EpochKeyring(), new AppHost(List.of(new KvApp())));
   }
 
   @AfterAll

@@ -5,9 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.veilraft.crypto.DeterministicRandom;
+import dev.veilraft.crypto.proto.Event;
+import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.state.RocksDbStateStore;
 import dev.veilraft.state.StateException;
+import dev.veilraft.state.StateRecord;
 import dev.veilraft.state.StateTransaction;
+import dev.veilraft.state.app.AppContext;
+import dev.veilraft.state.app.AppHost;
 import dev.veilraft.state.proto.KvRequest;
 import dev.veilraft.state.proto.KvResponse;
 import java.nio.file.Path;
@@ -66,35 +72,39 @@ class KvAppTest {
         .setKey(bytes(key)).setExpectAbsent(true).setNewValue(bytes(newValue))).build();
   }
 
-  /** Applies one request as one log entry, as the apply thread does. */
-  static KvResult applyEntry(RocksDbStateStore store, byte[] request) throws StateException {
+  static final AppHost HOST = new AppHost(List.of(new KvApp()));
+
+  /** Applies one request as one log entry, as the apply thread does: through the app host. */
+  static EventResult applyEntry(RocksDbStateStore store, byte[] request) throws StateException {
     StateTransaction tx = store.begin();
-    KvResult result = KvApp.apply(tx, request);
-    tx.commit(store.appliedIndex() + 1);
+    long index = store.appliedIndex() + 1;
+    EventResult result = HOST.apply(tx, Event.newBuilder().setApp(KvApp.NAME).setRequest(ByteString.copyFrom(request))
+        .build(), new AppContext(index, 1000 + index, DeterministicRandom.fromSeed(new byte[32])));
+    tx.commit(index);
     return result;
   }
 
-  private KvResponse ok(KvRequest request) throws StateException {
-    KvResult result = applyEntry(store, request.toByteArray());
-    assertThat(result.ok()).as("refused: %s", result.error()).isTrue();
-    return result.response();
+  private KvResponse ok(KvRequest request) throws Exception {
+    EventResult result = applyEntry(store, request.toByteArray());
+    assertThat(result.getStatus()).as("refused: %s", result.getError()).isEqualTo(EventResult.Status.OK);
+    return KvResponse.parseFrom(result.getResponse());
   }
 
-  private String refusal(KvRequest request) throws StateException {
+  private String refusal(KvRequest request) throws Exception {
     return refusal(request.toByteArray());
   }
 
-  private String refusal(byte[] request) throws StateException {
+  private String refusal(byte[] request) throws Exception {
     long before = store.appliedIndex();
-    KvResult result = applyEntry(store, request);
-    assertThat(result.ok()).isFalse();
-    assertThat(result.response()).isNull();
+    EventResult result = applyEntry(store, request);
+    assertThat(result.getStatus()).isEqualTo(EventResult.Status.REJECTED);
+    assertThat(result.getResponse()).isEmpty();
     assertThat(store.appliedIndex()).isEqualTo(before + 1);
-    return result.error();
+    return result.getError();
   }
 
   private Optional<String> stored(String key) throws StateException {
-    return store.get(KvApp.NAMESPACE, key.getBytes(UTF_8)).map(v -> new String(v, UTF_8));
+    return store.get(AppHost.namespace(KvApp.NAME), key.getBytes(UTF_8)).map(v -> new String(v, UTF_8));
   }
 
   @Test
@@ -185,14 +195,14 @@ class KvAppTest {
     List<KvRequest> entries = List.of(put("a", "1"), casAbsent("a", "x"), cas("a", "1", "2"), get("a"),
         delete("a"), casAbsent("a", "3"), put("", "bad"), get("a"));
     try (RocksDbStateStore other = RocksDbStateStore.open(otherDir, secret(9))) {
-      List<KvResult> here = new ArrayList<>();
-      List<KvResult> there = new ArrayList<>();
+      List<EventResult> here = new ArrayList<>();
+      List<EventResult> there = new ArrayList<>();
       for (KvRequest entry : entries) {
         here.add(applyEntry(store, entry.toByteArray()));
         there.add(applyEntry(other, entry.toByteArray()));
       }
       assertThat(here).isEqualTo(there);
-      assertThat(here.get(7).response().getValue()).isEqualTo(bytes("3"));
+      assertThat(KvResponse.parseFrom(here.get(7).getResponse()).getValue()).isEqualTo(bytes("3"));
     }
   }
 
@@ -206,6 +216,11 @@ class KvAppTest {
       }
 
       @Override
+      public List<StateRecord> scan(String namespace, byte[] from, byte[] to, int limit) {
+        return List.of();
+      }
+
+      @Override
       public void put(String namespace, byte[] key, byte[] value) {}
 
       @Override
@@ -214,7 +229,8 @@ class KvAppTest {
       @Override
       public void commit(long appliedIndex) {}
     };
-    assertThatThrownBy(() -> KvApp.apply(broken, put("k", "v").toByteArray()))
+    Event event = Event.newBuilder().setApp(KvApp.NAME).setRequest(put("k", "v").toByteString()).build();
+    assertThatThrownBy(() -> HOST.apply(broken, event, new AppContext(1, 1, DeterministicRandom.fromSeed(new byte[32]))))
         .isInstanceOf(StateException.class).hasMessageContaining("does not authenticate");
   }
 }

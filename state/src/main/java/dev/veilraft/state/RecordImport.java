@@ -1,0 +1,82 @@
+package dev.veilraft.state;
+
+import dev.veilraft.crypto.Check;
+import dev.veilraft.crypto.Hashes;
+import java.io.IOException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a stream of records into a freshly created store (see {@link
+ * RocksDbStateStore#importRecords}): an "unfinished" marker first, synced; the records in batches
+ * of about {@link RocksDbStateStore#importBatchBytesMax}; then, in one synced batch, the applied
+ * index and the removal of the marker, and a flush to table files. RocksDB recovers a prefix of
+ * its writes, so a store that holds any imported record but not the applied index still holds
+ * the marker. Single use, on the thread that runs the source.
+ */
+final class RecordImport implements RecordSink {
+  private static final Logger log = LoggerFactory.getLogger(RecordImport.class);
+  private static final byte[] UNFINISHED = Hashes.utf8("the import into this store did not finish");
+
+  private final SealedRecords records;
+  private final long appliedIndex;
+  private WriteBatch batch;
+  private long count;
+  private boolean finished;
+
+  RecordImport(SealedRecords records, long appliedIndex) {
+    this.records = records;
+    this.appliedIndex = appliedIndex;
+  }
+
+  void run(RecordSource source) throws StateException, IOException {
+    try (WriteBatch batch = new WriteBatch(); WriteOptions synced = new WriteOptions().setSync(true)) {
+      this.batch = batch;
+      records.put(batch, SealedRecords.META_NAMESPACE, SealedRecords.IMPORT_UNFINISHED_KEY, UNFINISHED);
+      records.write(batch, synced);
+      batch.clear();
+
+      source.forEach(this);
+      finished = true;
+
+      records.put(batch, SealedRecords.META_NAMESPACE, SealedRecords.APPLIED_INDEX_KEY, Hashes.u64(appliedIndex));
+      records.delete(batch, SealedRecords.META_NAMESPACE, SealedRecords.IMPORT_UNFINISHED_KEY);
+      records.write(batch, synced);
+      // The caller is about to drop the old store, and the log entries up to appliedIndex may be
+      // gone: put everything in synced table files now rather than trusting the WAL alone.
+      records.flush();
+    } finally {
+      finished = true;
+      batch = null;
+    }
+    log.info("imported {} records into state store {} at applied index {}", count, records.directory(), appliedIndex);
+  }
+
+  @Override
+  public void begin(long sourceIndex) {
+    Check.argument(sourceIndex == appliedIndex,
+        "the import source is at applied index " + sourceIndex + ", but the import was asked for " + appliedIndex);
+  }
+
+  @Override
+  public void accept(String namespace, byte[] key, byte[] value) throws StateException {
+    if (finished) {
+      throw new IllegalStateException("import into " + records.directory() + " is over; the source kept its sink");
+    }
+    count++;
+    try {
+      RocksDbStateStore.checkNamespace(namespace);
+      RocksDbStateStore.checkKey(key);
+      RocksDbStateStore.checkValue(value);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new IllegalArgumentException("import record " + count + " is refused: " + e.getMessage(), e);
+    }
+    records.put(batch, namespace, key, value);
+    if (batch.getDataSize() >= RocksDbStateStore.importBatchBytesMax) {
+      records.write(batch, records.unsyncedWrites());
+      batch.clear();
+    }
+  }
+}
