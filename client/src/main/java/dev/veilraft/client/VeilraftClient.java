@@ -29,8 +29,11 @@ import java.util.function.Supplier;
  */
 public final class VeilraftClient {
   /** Attempts per request, the first included; every retry reuses the request's sequence number. */
-  public static final int ATTEMPTS_MAX = 4;
-  /** Backoff before the first retry; it doubles for each later one. */
+  public static final int ATTEMPTS_MAX = 6;
+  /**
+   * Backoff before the first retry; it doubles for each later one (100 ms to 1.6 s, about 3 s in
+   * all), which covers a leader election after a crash.
+   */
   static final long RETRY_BACKOFF_MS = 100;
   static final int CLIENT_ID_BYTES = 16;
   /** Node answers after which a request may or may not have been applied. */

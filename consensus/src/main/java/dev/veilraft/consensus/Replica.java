@@ -29,7 +29,12 @@ import dev.veilraft.membership.proto.AdmitNode;
 import dev.veilraft.membership.proto.InitCluster;
 import dev.veilraft.membership.proto.KeyEpoch;
 import dev.veilraft.membership.proto.KeyEpochDecision;
+import dev.veilraft.state.RecordSink;
+import dev.veilraft.state.RecordSource;
 import dev.veilraft.state.StateException;
+import dev.veilraft.state.StateRecord;
+import dev.veilraft.state.StoreReplacement;
+import java.io.IOException;
 import dev.veilraft.state.StateStore;
 import dev.veilraft.state.StateTransaction;
 import dev.veilraft.state.app.AppContext;
@@ -50,8 +55,18 @@ import java.util.function.Consumer;
 public final class Replica {
   static final String SECRETS_NAMESPACE = "node/epochs";
   static final String APP_RANDOM_LABEL = "veilraft/app-random/v1";
+  /**
+   * Namespaces that belong to this node, not to the replicated state: kept out of snapshots and
+   * carried over from the old store when one is installed. Their names start with {@value
+   * SnapshotFile#NODE_LOCAL_PREFIX}.
+   */
+  static final List<String> NODE_LOCAL_NAMESPACES = List.of(SECRETS_NAMESPACE);
+  private static final int COPY_PAGE_RECORDS = 1_000;
 
-  private final StateStore store;
+  /** Replaced only by {@link #installSnapshot}, which Ratis calls while no entry is being applied. */
+  private volatile StateStore store;
+  /** Null when this replica cannot install snapshots (tests). */
+  private final StoreReplacement replacement;
   private final byte[] clusterId;
   private final String nodeId;
   private final KemKeyPair kem;
@@ -67,7 +82,14 @@ public final class Replica {
 
   public Replica(StateStore store, byte[] clusterId, String nodeId, KemKeyPair kem, EvidenceVerifier verifier,
       EpochKeyring keyring, AppHost apps) throws StateException {
+    this(store, null, clusterId, nodeId, kem, verifier, keyring, apps);
+  }
+
+  /** A replica that can replace {@code store} by a snapshot's through {@code replacement}. */
+  public Replica(StateStore store, StoreReplacement replacement, byte[] clusterId, String nodeId, KemKeyPair kem,
+      EvidenceVerifier verifier, EpochKeyring keyring, AppHost apps) throws StateException {
     this.store = store;
+    this.replacement = replacement;
     this.apps = apps;
     this.clusterId = clusterId.clone();
     this.nodeId = nodeId;
@@ -75,9 +97,71 @@ public final class Replica {
     this.verifier = verifier;
     this.keyring = keyring;
     this.view = MembershipStore.load(store);
-    for (long epoch = 1; epoch <= view.epoch(); epoch++) {
+    loadSecrets(store, view);
+  }
+
+  private void loadSecrets(StateStore from, MembershipView v) throws StateException {
+    for (long epoch = 1; epoch <= v.epoch(); epoch++) {
       long e = epoch;
-      store.get(SECRETS_NAMESPACE, Hashes.u64(e)).ifPresent(s -> keyring.put(EpochSecret.restore(e, s)));
+      from.get(SECRETS_NAMESPACE, Hashes.u64(e)).ifPresent(s -> keyring.put(EpochSecret.restore(e, s)));
+    }
+  }
+
+  /** The current store (it changes when a snapshot is installed). */
+  public StateStore store() {
+    return store;
+  }
+
+  /** Streams the replicated records of the current state to {@code sink}; returns its applied index. */
+  public long exportRecords(RecordSink sink) throws StateException, IOException {
+    return store.exportRecords(sink);
+  }
+
+  /**
+   * Replaces this replica's state by a snapshot's, at {@code index}: the records {@code snapshot}
+   * yields plus this node's own node-local records (its epoch secrets), carried over from the
+   * current store. Call only while no entry is applied (Ratis pauses the state machine). A
+   * snapshot at or below the applied index is ignored (returns false). On any failure the
+   * current state stays in place, untouched.
+   *
+   * @throws SnapshotException when the snapshot is refused (names the file and the reason)
+   */
+  public boolean installSnapshot(long index, RecordSource snapshot) throws StateException, IOException {
+    if (replacement == null) {
+      throw new IllegalStateException("this replica was built without a store replacement and installs no snapshots");
+    }
+    StateStore current = store;
+    if (index <= current.appliedIndex()) {
+      return false;
+    }
+    RecordSource withLocal = sink -> {
+      snapshot.forEach(sink);
+      for (String namespace : NODE_LOCAL_NAMESPACES) {
+        copyNamespace(current, namespace, sink);
+      }
+    };
+    StateStore next = replacement.replace(current, index, withLocal);
+    MembershipView before = view;
+    MembershipView after = MembershipStore.load(next);
+    store = next;
+    loadSecrets(next, after);
+    publish(before, after);
+    return true;
+  }
+
+  private static void copyNamespace(StateStore from, String namespace, RecordSink sink)
+      throws StateException, IOException {
+    byte[] after = null;
+    while (true) {
+      List<StateRecord> page = from.scan(namespace, after, null, COPY_PAGE_RECORDS);
+      for (StateRecord r : page) {
+        sink.accept(namespace, r.key(), r.value());
+      }
+      if (page.size() < COPY_PAGE_RECORDS) {
+        return;
+      }
+      byte[] last = page.get(page.size() - 1).key();
+      after = Arrays.copyOf(last, last.length + 1);
     }
   }
 
@@ -283,7 +367,8 @@ public final class Replica {
       return error("HALTED", "this replica halted and answers no queries");
     }
     MembershipView v = view;
-    long index = store.appliedIndex();
+    StateStore state = store;
+    long index = state.appliedIndex();
     SealedRequest query;
     try {
       query = SealedRequest.parseFrom(sealedQuery);
@@ -316,9 +401,12 @@ public final class Replica {
     }
     EventResult result;
     try {
-      result = apps.query(store, event.getApp(), event.getRequest().toByteArray());
+      result = apps.query(state, event.getApp(), event.getRequest().toByteArray());
     } catch (StateException e) {
       return error("STATE_FAILED", "this replica's state failed: " + e.getMessage());
+    } catch (IllegalStateException e) {
+      // The store was closed under this query because a snapshot replaced it.
+      return error("STATE_REPLACED", "this replica's state was replaced by a snapshot during the query; ask again");
     }
     return ApplyResult.newBuilder().setSealedResponse(
         EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, result.toByteArray())).build();

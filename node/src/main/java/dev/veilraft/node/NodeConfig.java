@@ -2,6 +2,7 @@ package dev.veilraft.node;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.veilraft.consensus.ratis.RaftConsensus;
 import java.nio.file.Path;
 
 /**
@@ -15,6 +16,7 @@ import java.nio.file.Path;
  * api:  { host: 127.0.0.1, port: 8001 }
  * platform: simulated            # or: hardware (SEV-SNP, TDX or Nitro, as 'veilraft hardware' finds)
  * simulated: { vendorDir: /var/lib/veilraft/sim-vendor }
+ * snapshotThresholdEntries: 10000   # optional: entries between snapshots (the log is purged up to each)
  * </pre>
  */
 public record NodeConfig(
@@ -25,7 +27,14 @@ public record NodeConfig(
     @JsonProperty(value = "platform", required = true) String platform,
     @JsonProperty("simulated") Simulated simulated,
     @JsonProperty("electionTimeoutMinMs") Integer electionTimeoutMinMs,
-    @JsonProperty("electionTimeoutMaxMs") Integer electionTimeoutMaxMs) {
+    @JsonProperty("electionTimeoutMaxMs") Integer electionTimeoutMaxMs,
+    @JsonProperty("snapshotThresholdEntries") Integer snapshotThresholdEntries) {
+
+  /** A configuration with the default snapshot threshold. */
+  public NodeConfig(Path dataDir, Path genesis, Endpoint raft, Endpoint api, String platform, Simulated simulated,
+      Integer electionTimeoutMinMs, Integer electionTimeoutMaxMs) {
+    this(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs, null);
+  }
 
   public static final String PLATFORM_SIMULATED = "simulated";
   /** The machine's TEE as {@code veilraft hardware} finds it (SEV-SNP, TDX, Nitro). */
@@ -50,6 +59,17 @@ public record NodeConfig(
 
   public int electionTimeoutMax() {
     return electionTimeoutMaxMs == null ? ELECTION_TIMEOUT_MAX_MS_DEFAULT : electionTimeoutMaxMs;
+  }
+
+  /** Entries applied between two snapshots (after which the Raft log is purged up to the snapshot). */
+  public long snapshotThreshold() {
+    return snapshotThresholdEntries == null ? RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_DEFAULT : snapshotThresholdEntries;
+  }
+
+  /** This configuration with another snapshot threshold (tests set it low). */
+  public NodeConfig withSnapshotThresholdEntries(int entries) {
+    return new NodeConfig(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs,
+        entries);
   }
 
   public static NodeConfig read(Path file) throws ConfigException {
@@ -78,6 +98,10 @@ public record NodeConfig(
     if (electionTimeoutMin() < 50 || electionTimeoutMax() <= electionTimeoutMin()) {
       throw new ConfigException(source + ": keys 'electionTimeoutMinMs'/'electionTimeoutMaxMs' are "
           + electionTimeoutMin() + "/" + electionTimeoutMax() + ", expected min >= 50 and max > min");
+    }
+    if (snapshotThreshold() < RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_MIN) {
+      throw new ConfigException(source + ": key 'snapshotThresholdEntries' is " + snapshotThreshold() + ", expected >= "
+          + RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_MIN);
     }
     if (raft.port() == api.port() && raft.host().equals(api.host())) {
       throw new ConfigException(source + ": keys 'raft.port' and 'api.port' are both " + api.port());

@@ -25,6 +25,7 @@ import dev.veilraft.node.api.ApiServer;
 import dev.veilraft.node.join.JoinClient;
 import dev.veilraft.node.join.JoinService;
 import dev.veilraft.state.RocksDbStateStore;
+import dev.veilraft.state.StateDirectory;
 import dev.veilraft.state.StateException;
 import java.io.IOException;
 import java.net.URI;
@@ -62,7 +63,6 @@ public final class VeilraftNode implements AutoCloseable {
   private final NodeKeys keys;
   private final GenesisDocument genesis;
   private final EvidenceVerifier verifier = new AttestationVerifier();
-  private final RocksDbStateStore store;
   private final EpochHistoryFile historyFile;
   private final Replica replica;
   private final ApiServer api;
@@ -76,11 +76,13 @@ public final class VeilraftNode implements AutoCloseable {
       this.genesis = GenesisDocument.read(config.genesis());
       this.platform = NodePlatform.open(config, attesterOverride);
       this.keys = NodeKeys.loadOrCreate(config.dataDir(), platform.sealer(), clock.instant());
-      this.store = RocksDbStateStore.open(config.dataDir().resolve("state"), keys.storageSecret());
+      StateDirectory stateDir = new StateDirectory(config.dataDir().resolve("state"), keys.storageSecret());
+      RocksDbStateStore store = stateDir.open();
       EpochKeyring keyring = new EpochKeyring();
       this.historyFile = new EpochHistoryFile(config.dataDir(), platform.sealer(), keys.nodeId());
       historyFile.load().ifPresent(h -> EpochHistoryFile.toSecrets(h).forEach(keyring::put));
-      this.replica = new Replica(store, genesis.clusterId(), keys.nodeId(), keys.kem(), verifier, keyring, APPS);
+      this.replica = new Replica(store, stateDir, genesis.clusterId(), keys.nodeId(), keys.kem(), verifier, keyring,
+          APPS);
       this.api = new ApiServer(config.api().host(), config.api().port(), keys.identity());
     } catch (GenesisException e) {
       throw new NodeException("BAD_GENESIS", e.getMessage(), e);
@@ -151,7 +153,7 @@ public final class VeilraftNode implements AutoCloseable {
     try {
       consensus = RaftConsensus.start(new RaftConsensus.Settings(config.dataDir().resolve("raft"),
           config.raft().host(), config.raft().port(), Duration.ofMillis(config.electionTimeoutMin()),
-          Duration.ofMillis(config.electionTimeoutMax())), keys.identity(), replica, bootstrapTrust, founder, clock);
+          Duration.ofMillis(config.electionTimeoutMax()), config.snapshotThreshold()), keys.identity(), replica, bootstrapTrust, founder, clock);
     } catch (IOException e) {
       throw new NodeException("RAFT_START_FAILED", "cannot start the raft server on " + config.raft().address()
           + ": " + e.getMessage(), e);
@@ -324,6 +326,7 @@ public final class VeilraftNode implements AutoCloseable {
         LOG.warn("raft server did not close cleanly: {}", e.getMessage());
       }
     }
-    store.close();
+    // A snapshot install may have replaced the store the node opened.
+    replica.store().close();
   }
 }

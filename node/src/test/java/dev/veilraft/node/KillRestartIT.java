@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Crash faults on real processes: each node is its own JVM from the packaged jar, killed with
  * SIGKILL while a client keeps writing. Every acknowledged write must survive a killed follower,
  * a killed leader, and all members killed at once; and no plaintext may reach the disks.
- * Kill timing comes from a seed, printed so a failure can be replayed with -Dveilraft.kill.seed.
+ * Which nodes are killed and when comes from a seed, printed so a failure can be replayed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -59,7 +59,8 @@ class KillRestartIT {
 
   @BeforeAll
   void startCluster() throws Exception {
-    System.out.println("KillRestartIT seed " + seed + " (replay with -Dveilraft.kill.seed=" + seed + ")");
+    System.out.println("KillRestartIT seed " + seed + " (replay: mvn -B verify -pl node -Dit.test=KillRestartIT "
+        + "-DargLine=-Dveilraft.kill.seed=" + seed + ")");
     jar = Path.of("target", "veilraft.jar").toAbsolutePath();
     assertThat(jar).as("the shaded jar is built in the package phase").exists();
     layout = LocalCluster.create(root.resolve("cluster"), NODES, CodeMeasurement.ofJar(jar, List.of()));
@@ -130,7 +131,7 @@ class KillRestartIT {
    * Writes through {@code client} from another thread while {@code fault} runs; the writer
    * records only acknowledged puts (a put that failed may or may not have been applied).
    */
-  private void writeWhile(VeilraftClient client, int writes, Fault fault) throws Exception {
+  private void writeWhile(VeilraftClient client, int writes, boolean clusterSurvives, Fault fault) throws Exception {
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch started = new CountDownLatch(1);
     int first = nextKey;
@@ -154,6 +155,10 @@ class KillRestartIT {
     writer.start();
     assertThat(started.await(60, TimeUnit.SECONDS)).as("writer made progress").isTrue();
     fault.run();
+    if (!clusterSurvives) {
+      // Nothing can be acknowledged any more; stop before the next request's retries.
+      stop.set(true);
+    }
     writer.join(TimeUnit.SECONDS.toMillis(120));
     stop.set(true);
     assertThat(writer.isAlive()).as("writer finished").isFalse();
@@ -163,10 +168,19 @@ class KillRestartIT {
     void run() throws Exception;
   }
 
-  /** Every acknowledged write is read back, linearizably, through {@code node}. */
+  /** Every acknowledged write is read back, linearizably, through {@code node}, once the cluster has a leader. */
   private void assertAllAcknowledgedThrough(int node) throws Exception {
     VeilraftClient reader = connect(node);
     assertThat(acknowledged).isNotEmpty();
+    String probe = acknowledged.keys().nextElement();
+    assertThat(Await.until(() -> {
+      try {
+        reader.query(KvApp.NAME, get(probe).toByteArray());
+        return true;
+      } catch (Exception electing) {
+        return false;
+      }
+    }, Duration.ofSeconds(60))).as("the restarted cluster answers a linearizable read (seed %d)", seed).isTrue();
     for (var entry : acknowledged.entrySet()) {
       KvResponse read = KvResponse.parseFrom(reader.query(KvApp.NAME, get(entry.getKey()).toByteArray()));
       assertThat(read.getValue().toStringUtf8()).as("key %s (seed %d)", entry.getKey(), seed).isEqualTo(entry.getValue());
@@ -180,7 +194,7 @@ class KillRestartIT {
     // acknowledged write; no re-join is needed.
     int victim = 1 + random.nextInt(NODES - 1);
     VeilraftClient client = connect(0);
-    writeWhile(client, 60, () -> kill(victim));
+    writeWhile(client, 60, true, () -> kill(victim));
     launch(victim, null);
     assertAllAcknowledgedThrough(victim);
   }
@@ -190,7 +204,7 @@ class KillRestartIT {
   void killingEveryMemberAtOnceLosesNoAcknowledgedWrite() throws Exception {
     // Proves a whole-cluster crash (all SIGKILLed during writes) comes back with every acknowledged write.
     VeilraftClient client = connect(random.nextInt(NODES));
-    writeWhile(client, 60, () -> {
+    writeWhile(client, 60, false, () -> {
       for (int i = 0; i < NODES; i++) {
         kill(i);
       }

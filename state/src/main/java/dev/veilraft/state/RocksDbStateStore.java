@@ -257,6 +257,7 @@ public final class RocksDbStateStore implements StateStore {
    * @throws StateException when a record does not authenticate or RocksDB fails
    * @throws IOException from the sink
    */
+  @Override
   public long exportRecords(RecordSink sink) throws StateException, IOException {
     Objects.requireNonNull(sink, "sink");
     lifecycle.readLock().lock();

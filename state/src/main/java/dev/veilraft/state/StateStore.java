@@ -32,6 +32,15 @@ public interface StateStore extends AutoCloseable {
   /** Starts the changes of one log entry. Reads inside it see its own writes. Not thread-safe. */
   StateTransaction begin();
 
+  /**
+   * Streams every application record of one committed state to {@code sink} (plaintext: encrypt
+   * it before it leaves the TEE) and returns that state's applied index.
+   *
+   * @throws StateException when a record does not authenticate or the store cannot be read
+   * @throws java.io.IOException from the sink
+   */
+  long exportRecords(RecordSink sink) throws StateException, java.io.IOException;
+
   @Override
   void close();
 }

@@ -39,6 +39,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +55,36 @@ public final class RaftConsensus implements AutoCloseable {
   private static final TimeDuration CLIENT_RETRY_SLEEP = TimeDuration.valueOf(250, TimeUnit.MILLISECONDS);
   private static final int CONF_CHANGE_ATTEMPTS_MAX = 10;
 
-  /** Where the node listens and stores its log. */
-  public record Settings(Path storageDir, String host, int port, Duration electionTimeoutMin, Duration electionTimeoutMax) {
+  /** Entries applied between two snapshots by default; the Raft log is purged up to each snapshot. */
+  public static final long SNAPSHOT_THRESHOLD_ENTRIES_DEFAULT = 10_000;
+  /** The lowest snapshot threshold accepted (tests use a low one). */
+  public static final long SNAPSHOT_THRESHOLD_ENTRIES_MIN = 10;
+  /** Snapshot files kept in the state machine storage; older ones are deleted. */
+  static final int SNAPSHOTS_RETAINED = 2;
+  private static final long LOG_SEGMENT_BYTES_MIN = 64L * 1024;
+  private static final long LOG_SEGMENT_BYTES_MAX = 8L * 1024 * 1024;
+  private static final long LOG_SEGMENT_BYTES_PER_THRESHOLD_ENTRY = 1024;
+  private static final long LOG_PREALLOCATED_BYTES_MAX = 4L * 1024 * 1024;
+  private static final long LOG_PURGE_GAP_MAX = 1024;
+
+  /**
+   * Where the node listens and stores its log; {@code snapshotThresholdEntries} entries pass
+   * between two snapshots.
+   */
+  public record Settings(Path storageDir, String host, int port, Duration electionTimeoutMin, Duration electionTimeoutMax,
+      long snapshotThresholdEntries) {
+    public Settings {
+      if (snapshotThresholdEntries < SNAPSHOT_THRESHOLD_ENTRIES_MIN) {
+        throw new IllegalArgumentException("snapshotThresholdEntries is " + snapshotThresholdEntries
+            + ", expected >= " + SNAPSHOT_THRESHOLD_ENTRIES_MIN);
+      }
+    }
+
+    /** Settings with the default snapshot threshold. */
+    public Settings(Path storageDir, String host, int port, Duration electionTimeoutMin, Duration electionTimeoutMax) {
+      this(storageDir, host, port, electionTimeoutMin, electionTimeoutMax, SNAPSHOT_THRESHOLD_ENTRIES_DEFAULT);
+    }
+
     public String address() {
       return host + ":" + port;
     }
@@ -69,6 +98,7 @@ public final class RaftConsensus implements AutoCloseable {
   private final RaftProperties properties;
   private final Parameters parameters;
   private final RaftServer server;
+  private final VeilraftStateMachine stateMachine;
   private final Set<String> bootstrapTrust;
   private volatile RaftClient client;
   private volatile Object clientConf;
@@ -85,6 +115,7 @@ public final class RaftConsensus implements AutoCloseable {
     this.properties = properties(settings);
     this.parameters = new Parameters();
     GrpcConfigKeys.TLS.setConf(parameters, PeerTls.config(identity, this::trustedNodeIds));
+    this.stateMachine = new VeilraftStateMachine(replica, clock);
     boolean existing = Files.isDirectory(settings.storageDir().resolve(groupId.getUuid().toString()));
     RaftGroup group = founder && !existing
         ? RaftGroup.valueOf(groupId, RaftIds.peer(identity.nodeId(), settings.address()))
@@ -92,7 +123,7 @@ public final class RaftConsensus implements AutoCloseable {
     this.server = RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(group)
-        .setStateMachine(new VeilraftStateMachine(replica, clock))
+        .setStateMachine(stateMachine)
         .setProperties(properties)
         .setParameters(parameters)
         .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
@@ -140,6 +171,20 @@ public final class RaftConsensus implements AutoCloseable {
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(settings.electionTimeoutMax().toMillis(), TimeUnit.MILLISECONDS));
     // Reads go through ReadIndex: the leader checks it still leads before a read is answered.
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    // Snapshots: encrypted files of the replicated state (SnapshotFile); the log is purged up to
+    // each one, and a follower that needs purged entries gets the snapshot instead.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, settings.snapshotThresholdEntries());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, SNAPSHOTS_RETAINED);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    // Ratis purges whole closed segments, and only once the purgeable range reaches the purge gap:
+    // both scale with the threshold so that each snapshot can free log.
+    long segmentBytes = Math.max(LOG_SEGMENT_BYTES_MIN, Math.min(LOG_SEGMENT_BYTES_MAX,
+        settings.snapshotThresholdEntries() * LOG_SEGMENT_BYTES_PER_THRESHOLD_ENTRY));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(segmentBytes));
+    RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(segmentBytes, LOG_PREALLOCATED_BYTES_MAX)));
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(settings.snapshotThresholdEntries(), LOG_PURGE_GAP_MAX));
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
     return p;
   }
 
@@ -268,6 +313,21 @@ public final class RaftConsensus implements AutoCloseable {
 
   public String address() {
     return settings.address();
+  }
+
+  /** This node's snapshots and log, for operators and tests. */
+  public record SnapshotStatus(long latestSnapshotIndex, long logStartIndex, long snapshotsTaken,
+      long snapshotsInstalled) {}
+
+  public SnapshotStatus snapshotStatus() {
+    long logStart;
+    try {
+      logStart = server.getDivision(groupId).getRaftLog().getStartIndex();
+    } catch (IOException e) {
+      logStart = -1;
+    }
+    return new SnapshotStatus(stateMachine.latestSnapshotIndex(), logStart, stateMachine.snapshotsTaken(),
+        stateMachine.snapshotsInstalled());
   }
 
   /**

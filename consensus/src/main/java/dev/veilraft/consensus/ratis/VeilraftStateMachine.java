@@ -6,7 +6,16 @@ import dev.veilraft.consensus.Replica;
 import dev.veilraft.consensus.ReplicaHaltedException;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.LogEntry;
+import dev.veilraft.consensus.SnapshotException;
+import dev.veilraft.consensus.SnapshotFile;
+import dev.veilraft.crypto.EpochSecret;
+import dev.veilraft.membership.MembershipView;
+import dev.veilraft.state.StateException;
+import java.io.File;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,7 +24,16 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.MD5FileUtil;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
@@ -33,16 +51,155 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private final Replica replica;
   private final Clock clock;
   private final AtomicLong lastStampMs = new AtomicLong();
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final AtomicLong snapshotsInstalled = new AtomicLong();
+  private final AtomicLong snapshotsTaken = new AtomicLong();
 
   VeilraftStateMachine(Replica replica, Clock clock) {
     this.replica = replica;
     this.clock = clock;
   }
 
+  /**
+   * Finds the latest snapshot in the state machine storage; when it is ahead of the store (a
+   * snapshot Ratis received before a crash, or a swap that was rolled back) installs it. A
+   * snapshot that is refused fails the start with its reason.
+   */
   @Override
-  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage) throws IOException {
-    super.initialize(server, groupId, storage);
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    if (latest != null) {
+      installIfAhead(latest);
+    }
     lastStampMs.set(replica.view().lastLeaderTimeMs());
+    getLifeCycle().transition(LifeCycle.State.STARTING);
+    getLifeCycle().transition(LifeCycle.State.RUNNING);
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  /** Ratis pauses the state machine before it publishes a snapshot received from the leader. */
+  @Override
+  public void pause() {
+    if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+      getLifeCycle().transition(LifeCycle.State.PAUSING);
+      getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  /**
+   * Installs the snapshot Ratis just received (no entry is applied meanwhile). A refused snapshot
+   * throws: Ratis then stops this server, which keeps its old state on disk rather than serve
+   * state that lacks the snapshot's entries (its log was already moved past them).
+   */
+  @Override
+  public void reinitialize() throws IOException {
+    SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+    if (latest == null) {
+      throw new IOException("asked to install a snapshot, but the state machine storage holds none");
+    }
+    installIfAhead(latest);
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+  }
+
+  private void installIfAhead(SingleFileSnapshotInfo info) throws IOException {
+    Path file = info.getFile().getPath();
+    if (info.getIndex() > replica.appliedIndex()) {
+      SnapshotFile.Header header = SnapshotFile.readHeader(file);
+      if (header.term() != info.getTerm() || header.index() != info.getIndex()) {
+        throw new SnapshotException(SnapshotException.Reason.HEADER_MISMATCH, file, "the header names term "
+            + header.term() + " index " + header.index() + ", the file name term " + info.getTerm() + " index "
+            + info.getIndex());
+      }
+      long started = System.nanoTime();
+      SnapshotFile.Stats[] stats = new SnapshotFile.Stats[1];
+      try {
+        replica.installSnapshot(info.getIndex(), sink -> stats[0] = SnapshotFile.read(file, replica.clusterId(),
+            epoch -> replica.keyring().get(epoch), sink));
+      } catch (StateException e) {
+        throw new IOException("cannot install snapshot " + file + ": " + e.getMessage(), e);
+      } catch (IOException e) {
+        LOG.error("snapshot install refused: {}", e.getMessage());
+        throw e;
+      }
+      snapshotsInstalled.incrementAndGet();
+      LOG.info("installed snapshot {} (epoch {}, {} records in {} chunks) in {} ms; applied index is now {}",
+          file.getFileName(), header.epoch(), stats[0].records(), stats[0].chunks(),
+          (System.nanoTime() - started) / 1_000_000, replica.appliedIndex());
+      lastStampMs.accumulateAndGet(replica.view().lastLeaderTimeMs(), Math::max);
+    } else {
+      LOG.info("snapshot {} is not ahead of the applied index {}; keeping the store", file.getFileName(),
+          replica.appliedIndex());
+    }
+    if (info.getTermIndex().compareTo(getLastAppliedTermIndex()) > 0) {
+      updateLastAppliedTermIndex(info.getTermIndex());
+    }
+  }
+
+  /**
+   * Writes the replicated state as an encrypted snapshot file named for its term and index, on the
+   * apply thread (so the exported state is exactly the last applied entry's). Returns the index
+   * of the latest snapshot, or -1 when none can be taken yet.
+   */
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    long latestIndex = latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
+    MembershipView view = replica.view();
+    if (last == null || last.getIndex() <= 0 || last.getIndex() <= latestIndex || view.epoch() == 0) {
+      return latestIndex;
+    }
+    if (replica.appliedIndex() != last.getIndex()) {
+      // Replaying entries the store already holds after a restart: the store's term is unknown.
+      LOG.debug("no snapshot at {}: the store is at {}", last, replica.appliedIndex());
+      return latestIndex;
+    }
+    EpochSecret secret = replica.keyring().get(view.epoch()).orElse(null);
+    if (secret == null) {
+      LOG.warn("no snapshot at {}: this node does not hold the secret of epoch {}", last, view.epoch());
+      return latestIndex;
+    }
+    File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+    Path tmp = file.toPath().resolveSibling(file.getName() + ".writing");
+    long started = System.nanoTime();
+    SnapshotFile.Stats stats;
+    try (SnapshotFile.Writer writer = SnapshotFile.create(tmp, replica.clusterId(), secret, last.getTerm(),
+        last.getIndex())) {
+      replica.exportRecords(writer);
+      stats = writer.finish();
+    } catch (StateException | IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw new IOException("cannot write snapshot " + file + ": " + e.getMessage(), e);
+    }
+    Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+    snapshotsTaken.incrementAndGet();
+    LOG.info("took snapshot {} (epoch {}, {} records, {} bytes) in {} ms", file.getName(), secret.epoch(),
+        stats.records(), stats.bytes(), (System.nanoTime() - started) / 1_000_000);
+    return last.getIndex();
+  }
+
+  long snapshotsInstalled() {
+    return snapshotsInstalled.get();
+  }
+
+  long snapshotsTaken() {
+    return snapshotsTaken.get();
+  }
+
+  long latestSnapshotIndex() {
+    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
   }
 
   @Override
@@ -103,7 +260,10 @@ final class VeilraftStateMachine extends BaseStateMachine {
       return CompletableFuture.failedFuture(e);
     }
     lastStampMs.accumulateAndGet(replica.view().lastLeaderTimeMs(), Math::max);
-    updateLastAppliedTermIndex(entry.getTerm(), index);
+    // After a snapshot that was not ahead of the store, Ratis re-feeds entries already applied.
+    if (index > getLastAppliedTermIndex().getIndex()) {
+      updateLastAppliedTermIndex(entry.getTerm(), index);
+    }
     return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
   }
 }
