@@ -28,7 +28,18 @@ public final class LocalCluster {
 
   /** What was laid out. */
   public record Layout(Path root, Path vendorDir, Path genesisFile, GenesisDocument genesis, List<NodeConfig> nodes,
-      List<Path> configFiles) {}
+      List<Path> configFiles) {
+    /** The HTTPS API of node {@code index} (0-based). */
+    public java.net.URI api(int index) {
+      return java.net.URI.create("https://" + nodes.get(index).api().address());
+    }
+
+    /** A client of node {@code index} that verifies the cluster against the genesis policy. */
+    public dev.veilraft.client.VeilraftClient connect(int index) throws dev.veilraft.client.ClientException {
+      return dev.veilraft.client.VeilraftClient.connect(api(index), genesis.policy(),
+          new dev.veilraft.crypto.attestation.AttestationVerifier(), java.time.Clock.systemUTC(), genesis.clusterId());
+    }
+  }
 
   public static Layout create(Path root, int nodes, byte[] allowedMeasurement) throws IOException {
     Files.createDirectories(root);

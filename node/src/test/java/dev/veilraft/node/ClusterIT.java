@@ -9,7 +9,6 @@ import dev.veilraft.client.NodeHttp;
 import dev.veilraft.client.VeilraftClient;
 import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
-import dev.veilraft.crypto.attestation.AttestationVerifier;
 import dev.veilraft.crypto.attestation.CodeMeasurement;
 import dev.veilraft.crypto.attestation.SimulatedSnpAttester;
 import dev.veilraft.crypto.attestation.SimulatedSnpChip;
@@ -72,12 +71,11 @@ class ClusterIT {
 
   /** API of the node started from configuration {@code node} of the layout. */
   private URI api(int node) {
-    return URI.create("https://" + layout.nodes().get(node).api().address());
+    return layout.api(node);
   }
 
   private VeilraftClient connect(int node) throws ClientException {
-    return VeilraftClient.connect(api(node), layout.genesis().policy(), new AttestationVerifier(), Clock.systemUTC(),
-        layout.genesis().clusterId());
+    return layout.connect(node);
   }
 
   @Test

@@ -1,21 +1,19 @@
 package dev.veilraft.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.veilraft.state.kv.KvRequests.get;
+import static dev.veilraft.state.kv.KvRequests.put;
 
-import com.google.protobuf.ByteString;
 import dev.veilraft.client.VeilraftClient;
-import dev.veilraft.crypto.attestation.AttestationVerifier;
 import dev.veilraft.crypto.attestation.CodeMeasurement;
 import dev.veilraft.node.demo.DiskScan;
 import dev.veilraft.state.kv.KvApp;
-import dev.veilraft.state.proto.KvRequest;
 import dev.veilraft.state.proto.KvResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,7 +78,7 @@ class KillRestartIT {
   }
 
   private URI api(int node) {
-    return URI.create("https://" + layout.nodes().get(node).api().address());
+    return layout.api(node);
   }
 
   /** Starts node {@code i}: joining through {@code peer}, or from its own disk when peer is null. */
@@ -114,17 +112,7 @@ class KillRestartIT {
   }
 
   private VeilraftClient connect(int node) throws Exception {
-    return VeilraftClient.connect(api(node), layout.genesis().policy(), new AttestationVerifier(), Clock.systemUTC(),
-        layout.genesis().clusterId());
-  }
-
-  private static KvRequest put(String key, String value) {
-    return KvRequest.newBuilder().setPut(KvRequest.Put.newBuilder().setKey(ByteString.copyFromUtf8(key))
-        .setValue(ByteString.copyFromUtf8(value))).build();
-  }
-
-  private static KvRequest get(String key) {
-    return KvRequest.newBuilder().setGet(KvRequest.Get.newBuilder().setKey(ByteString.copyFromUtf8(key))).build();
+    return layout.connect(node);
   }
 
   /**

@@ -2,6 +2,8 @@ package dev.veilraft.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.veilraft.state.kv.KvRequests.get;
+import static dev.veilraft.state.kv.KvRequests.put;
 
 import com.google.protobuf.ByteString;
 import dev.veilraft.client.ClientException;
@@ -10,13 +12,11 @@ import dev.veilraft.client.NodeHttp;
 import dev.veilraft.client.VeilraftClient;
 import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
-import dev.veilraft.crypto.attestation.AttestationVerifier;
 import dev.veilraft.crypto.attestation.CodeMeasurement;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.proto.SealedResponse;
 import dev.veilraft.state.kv.KvApp;
-import dev.veilraft.state.proto.KvRequest;
 import dev.veilraft.state.proto.KvResponse;
 import java.net.URI;
 import java.nio.file.Path;
@@ -63,21 +63,11 @@ class ReadsAndRetriesIT {
   }
 
   private URI api(int node) {
-    return URI.create("https://" + layout.nodes().get(node).api().address());
+    return layout.api(node);
   }
 
   private VeilraftClient connect(int node) throws ClientException {
-    return VeilraftClient.connect(api(node), layout.genesis().policy(), new AttestationVerifier(), Clock.systemUTC(),
-        layout.genesis().clusterId());
-  }
-
-  private static KvRequest put(String key, String value) {
-    return KvRequest.newBuilder().setPut(KvRequest.Put.newBuilder().setKey(ByteString.copyFromUtf8(key))
-        .setValue(ByteString.copyFromUtf8(value))).build();
-  }
-
-  private static KvRequest get(String key) {
-    return KvRequest.newBuilder().setGet(KvRequest.Get.newBuilder().setKey(ByteString.copyFromUtf8(key))).build();
+    return layout.connect(node);
   }
 
   @Test

@@ -1,9 +1,9 @@
 package dev.veilraft.node.demo;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.veilraft.client.VeilraftClient;
 import dev.veilraft.state.kv.KvApp;
+import dev.veilraft.state.kv.KvRequests;
 import dev.veilraft.state.proto.KvRequest;
 import dev.veilraft.state.proto.KvResponse;
 import java.nio.charset.StandardCharsets;
@@ -43,10 +43,7 @@ public final class KvWorkload {
     for (int i = 0; i < operations; i++) {
       boolean put = i < puts;
       int k = put ? i : i - puts;
-      KvRequest request = put
-          ? KvRequest.newBuilder().setPut(KvRequest.Put.newBuilder().setKey(ByteString.copyFrom(key(k)))
-              .setValue(ByteString.copyFrom(value(k)))).build()
-          : KvRequest.newBuilder().setGet(KvRequest.Get.newBuilder().setKey(ByteString.copyFrom(key(k)))).build();
+      KvRequest request = put ? KvRequests.put(key(k), value(k)) : KvRequests.get(key(k));
       if (!put && i == puts) {
         inFlight.acquire(inFlightMax); // every put acknowledged before the first get
         inFlight.release(inFlightMax);
