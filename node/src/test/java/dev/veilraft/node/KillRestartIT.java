@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Crash faults on real processes: each node is its own JVM from the packaged jar, killed with
  * SIGKILL while a client keeps writing. Every acknowledged write must survive a killed follower,
- * a killed leader, and all members killed at once; and no plaintext may reach the disks.
+ * a killed leader, and all members killed at once, with snapshots and log purges along the way;
+ * and no plaintext may reach the disks.
  * Which nodes are killed and when comes from a seed, printed so a failure can be replayed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -43,6 +44,7 @@ class KillRestartIT {
   private static final int NODES = 3;
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   private static final String MARKER = "kill-restart-secret-";
+  private static final int SNAPSHOT_THRESHOLD = 30;
 
   @TempDir static Path root;
 
@@ -62,6 +64,11 @@ class KillRestartIT {
     jar = Path.of("target", "veilraft.jar").toAbsolutePath();
     assertThat(jar).as("the shaded jar is built in the package phase").exists();
     layout = LocalCluster.create(root.resolve("cluster"), NODES, CodeMeasurement.ofJar(jar, List.of()));
+    for (int i = 0; i < NODES; i++) {
+      // Snapshots and log purges happen during the faults too, so restarts also recover from snapshots.
+      Files.writeString(layout.configFiles().get(i),
+          layout.nodes().get(i).withSnapshotThresholdEntries(SNAPSHOT_THRESHOLD).toYaml());
+    }
     launch(0, null);
     for (int i = 1; i < NODES; i++) {
       launch(i, api(0));
@@ -227,12 +234,19 @@ class KillRestartIT {
   @Test
   @Order(4)
   void noPlaintextReachesAnyDiskAfterCrashesAndRestarts() throws Exception {
-    // Proves no acknowledged value (they all carry a marker) appears in any file of any data directory.
+    // Proves no acknowledged value (they all carry a marker) appears in any file of any data directory,
+    // snapshots included.
     for (int i = 0; i < NODES; i++) {
       kill(i);
     }
     List<Path> dirs = new ArrayList<>();
     layout.nodes().forEach(n -> dirs.add(n.dataDir()));
+    for (Path dir : dirs) {
+      try (var files = Files.walk(dir.resolve("raft"))) {
+        assertThat(files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("snapshot.")))
+            .as("snapshots were taken in %s, so the scan covers them", dir).isNotEmpty();
+      }
+    }
     DiskScan.Result scan = DiskScan.scan(dirs, MARKER.getBytes(StandardCharsets.UTF_8));
     assertThat(scan.files()).isGreaterThan(10);
     assertThat(scan.hits()).isEmpty();
