@@ -84,7 +84,7 @@ public final class SnpReport {
       throw new MalformedReportException(RejectReason.MALFORMED, "SEV-SNP report must be " + BYTES
           + " bytes (0x4A0), got " + (report == null ? "none" : report.length + " bytes"));
     }
-    long version = u32(report, OFFSET_VERSION);
+    long version = LittleEndian.u32(report, OFFSET_VERSION);
     if (version < VERSION_MIN || version > VERSION_MAX) {
       throw new MalformedReportException(RejectReason.UNSUPPORTED_REPORT_VERSION, "SEV-SNP report version "
           + version + " is not supported (versions " + VERSION_MIN + " to " + VERSION_MAX + " are)");
@@ -102,16 +102,16 @@ public final class SnpReport {
   }
 
   public int version() {
-    return (int) u32(bytes, OFFSET_VERSION);
+    return (int) LittleEndian.u32(bytes, OFFSET_VERSION);
   }
 
   public long guestSvn() {
-    return u32(bytes, OFFSET_GUEST_SVN);
+    return LittleEndian.u32(bytes, OFFSET_GUEST_SVN);
   }
 
   /** The guest policy the VM was launched with (bit 19 = debug, 16 = SMT allowed, 17 = reserved 1). */
   public long policy() {
-    return u64(bytes, OFFSET_POLICY);
+    return LittleEndian.u64(bytes, OFFSET_POLICY);
   }
 
   public boolean debugAllowed() {
@@ -128,24 +128,24 @@ public final class SnpReport {
 
   /** VMPL of the request, unsigned; real firmware reports 0 to 3. */
   public long vmpl() {
-    return u32(bytes, OFFSET_VMPL);
+    return LittleEndian.u32(bytes, OFFSET_VMPL);
   }
 
   public long signatureAlgo() {
-    return u32(bytes, OFFSET_SIGNATURE_ALGO);
+    return LittleEndian.u32(bytes, OFFSET_SIGNATURE_ALGO);
   }
 
   public long currentTcb() {
-    return u64(bytes, OFFSET_CURRENT_TCB);
+    return LittleEndian.u64(bytes, OFFSET_CURRENT_TCB);
   }
 
   public long platformInfo() {
-    return u64(bytes, OFFSET_PLATFORM_INFO);
+    return LittleEndian.u64(bytes, OFFSET_PLATFORM_INFO);
   }
 
   /** The raw signer-info word at 0x48. */
   public long signerInfo() {
-    return u32(bytes, OFFSET_SIGNER_INFO);
+    return LittleEndian.u32(bytes, OFFSET_SIGNER_INFO);
   }
 
   public boolean authorKeyEnabled() {
@@ -192,7 +192,7 @@ public final class SnpReport {
 
   /** The TCB the VCEK was derived from; what the verifier compares with the VCEK's SPL extensions. */
   public long reportedTcb() {
-    return u64(bytes, OFFSET_REPORTED_TCB);
+    return LittleEndian.u64(bytes, OFFSET_REPORTED_TCB);
   }
 
   public boolean hasCpuid() {
@@ -222,7 +222,7 @@ public final class SnpReport {
   }
 
   public long committedTcb() {
-    return u64(bytes, OFFSET_COMMITTED_TCB);
+    return LittleEndian.u64(bytes, OFFSET_COMMITTED_TCB);
   }
 
   /** Current firmware version as {major, minor, build}. */
@@ -236,15 +236,15 @@ public final class SnpReport {
   }
 
   public long launchTcb() {
-    return u64(bytes, OFFSET_LAUNCH_TCB);
+    return LittleEndian.u64(bytes, OFFSET_LAUNCH_TCB);
   }
 
   public long launchMitVector() {
-    return u64(bytes, OFFSET_LAUNCH_MIT_VECTOR);
+    return LittleEndian.u64(bytes, OFFSET_LAUNCH_MIT_VECTOR);
   }
 
   public long currentMitVector() {
-    return u64(bytes, OFFSET_CURRENT_MIT_VECTOR);
+    return LittleEndian.u64(bytes, OFFSET_CURRENT_MIT_VECTOR);
   }
 
   /** The bytes the signature covers. */
@@ -316,15 +316,6 @@ public final class SnpReport {
 
   private int u8(int offset) {
     return bytes[offset] & 0xFF;
-  }
-
-  static long u32(byte[] b, int offset) {
-    return (b[offset] & 0xFFL) | (b[offset + 1] & 0xFFL) << 8 | (b[offset + 2] & 0xFFL) << 16
-        | (b[offset + 3] & 0xFFL) << 24;
-  }
-
-  static long u64(byte[] b, int offset) {
-    return u32(b, offset) | u32(b, offset + 4) << 32;
   }
 
   @Override

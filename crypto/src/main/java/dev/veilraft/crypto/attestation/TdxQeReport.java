@@ -78,7 +78,7 @@ public final class TdxQeReport {
   }
 
   private int u16(int offset) {
-    return (bytes[offset] & 0xFF) | (bytes[offset + 1] & 0xFF) << 8;
+    return LittleEndian.u16(bytes, offset);
   }
 
   private byte[] slice(int offset, int length) {

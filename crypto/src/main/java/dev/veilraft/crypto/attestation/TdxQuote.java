@@ -157,17 +157,17 @@ public final class TdxQuote {
   }
 
   private static void readHeader(byte[] quote, Layout layout) throws MalformedReportException {
-    int version = u16(quote, OFFSET_VERSION);
+    int version = LittleEndian.u16(quote, OFFSET_VERSION);
     if (version != VERSION_4 && version != VERSION_5) {
       throw new MalformedReportException(RejectReason.UNSUPPORTED_REPORT_VERSION, "TDX quote version " + version
           + " is not supported (versions 4 and 5 are)");
     }
-    int keyType = u16(quote, OFFSET_ATTESTATION_KEY_TYPE);
+    int keyType = LittleEndian.u16(quote, OFFSET_ATTESTATION_KEY_TYPE);
     if (keyType != ATTESTATION_KEY_TYPE_ECDSA_P256) {
       throw new MalformedReportException(RejectReason.UNSUPPORTED_SIGNATURE_ALGORITHM, "TDX quote attestation key "
           + "type " + keyType + " is not supported (only 2, ECDSA-256 with P-256, is)");
     }
-    long teeType = u32(quote, OFFSET_TEE_TYPE);
+    long teeType = LittleEndian.u32(quote, OFFSET_TEE_TYPE);
     if (teeType != TEE_TYPE_TDX) {
       throw malformed("quote TEE type 0x" + Long.toHexString(teeType) + " is not TDX (0x81)");
     }
@@ -186,8 +186,8 @@ public final class TdxQuote {
       layout.bodyBytes = BODY_TDX_10_BYTES;
     } else {
       require(quote, HEADER_BYTES, V5_BODY_DESCRIPTOR_BYTES, "v5 body type and size");
-      int type = u16(quote, HEADER_BYTES);
-      long size = u32(quote, HEADER_BYTES + 2);
+      int type = LittleEndian.u16(quote, HEADER_BYTES);
+      long size = LittleEndian.u32(quote, HEADER_BYTES + 2);
       long expected = type == BODY_TYPE_TDX_10 ? BODY_TDX_10_BYTES : type == BODY_TYPE_TDX_15 ? BODY_TDX_15_BYTES : -1;
       if (expected < 0) {
         throw malformed("v5 quote body type " + type + " is not a TD report (2 = TDX 1.0, 3 = TDX 1.5)");
@@ -205,7 +205,7 @@ public final class TdxQuote {
   private static void readSignatureData(byte[] quote, Layout layout) throws MalformedReportException {
     int at = layout.bodyOffset + layout.bodyBytes;
     require(quote, at, 4, "signature data length");
-    long signedDataBytes = u32(quote, at);
+    long signedDataBytes = LittleEndian.u32(quote, at);
     at += 4;
     require(quote, at, signedDataBytes, "signature data");
     int signedDataEnd = at + (int) signedDataBytes;
@@ -213,8 +213,8 @@ public final class TdxQuote {
     require(quote, at, SIGNATURE_BYTES + ATTESTATION_KEY_BYTES + CERT_DATA_HEADER_BYTES,
         "signature, attestation key and certification data header", signedDataEnd);
     at += SIGNATURE_BYTES + ATTESTATION_KEY_BYTES;
-    layout.certDataType = u16(quote, at);
-    long certDataBytes = u32(quote, at + 2);
+    layout.certDataType = LittleEndian.u16(quote, at);
+    long certDataBytes = LittleEndian.u32(quote, at + 2);
     at += CERT_DATA_HEADER_BYTES;
     if (at + certDataBytes != signedDataEnd) {
       throw malformed("certification data of " + certDataBytes + " bytes does not end where the signature data of "
@@ -235,15 +235,15 @@ public final class TdxQuote {
         "QE report, its signature and the QE auth data size", end);
     layout.qeReportOffset = at;
     at += TdxQeReport.BYTES + SIGNATURE_BYTES;
-    int authBytes = u16(quote, at);
+    int authBytes = LittleEndian.u16(quote, at);
     at += QE_AUTH_SIZE_BYTES;
     require(quote, at, authBytes, "QE auth data", end);
     layout.qeAuthOffset = at;
     layout.qeAuthBytes = authBytes;
     at += authBytes;
     require(quote, at, CERT_DATA_HEADER_BYTES, "nested certification data header", end);
-    layout.pckDataType = u16(quote, at);
-    long pckBytes = u32(quote, at + 2);
+    layout.pckDataType = LittleEndian.u16(quote, at);
+    long pckBytes = LittleEndian.u32(quote, at + 2);
     at += CERT_DATA_HEADER_BYTES;
     if (at + pckBytes != end) {
       throw malformed("nested certification data of " + pckBytes + " bytes does not end where the QE report "
@@ -285,11 +285,11 @@ public final class TdxQuote {
   }
 
   public int attestationKeyType() {
-    return u16(bytes, OFFSET_ATTESTATION_KEY_TYPE);
+    return LittleEndian.u16(bytes, OFFSET_ATTESTATION_KEY_TYPE);
   }
 
   public long teeType() {
-    return u32(bytes, OFFSET_TEE_TYPE);
+    return LittleEndian.u32(bytes, OFFSET_TEE_TYPE);
   }
 
   public byte[] qeVendorId() {
@@ -324,7 +324,7 @@ public final class TdxQuote {
   }
 
   public long seamAttributes() {
-    return u64(bytes, bodyOffset + BODY_SEAM_ATTRIBUTES);
+    return LittleEndian.u64(bytes, bodyOffset + BODY_SEAM_ATTRIBUTES);
   }
 
   /** SEAMATTRIBUTES as stored (8 bytes), compared bytewise with Intel's TDX module identity. */
@@ -333,7 +333,7 @@ public final class TdxQuote {
   }
 
   public long tdAttributes() {
-    return u64(bytes, bodyOffset + BODY_TD_ATTRIBUTES);
+    return LittleEndian.u64(bytes, bodyOffset + BODY_TD_ATTRIBUTES);
   }
 
   public boolean debug() {
@@ -342,7 +342,7 @@ public final class TdxQuote {
   }
 
   public long xfam() {
-    return u64(bytes, bodyOffset + BODY_XFAM);
+    return LittleEndian.u64(bytes, bodyOffset + BODY_XFAM);
   }
 
   public byte[] mrtd() {
@@ -485,19 +485,6 @@ public final class TdxQuote {
 
   private byte[] slice(int offset, int length) {
     return Arrays.copyOfRange(bytes, offset, offset + length);
-  }
-
-  static int u16(byte[] b, int offset) {
-    return (b[offset] & 0xFF) | (b[offset + 1] & 0xFF) << 8;
-  }
-
-  static long u32(byte[] b, int offset) {
-    return (b[offset] & 0xFFL) | (b[offset + 1] & 0xFFL) << 8 | (b[offset + 2] & 0xFFL) << 16
-        | (b[offset + 3] & 0xFFL) << 24;
-  }
-
-  static long u64(byte[] b, int offset) {
-    return u32(b, offset) | u32(b, offset + 4) << 32;
   }
 
   @Override

@@ -142,7 +142,7 @@ class SnpReportTest {
   @Test
   void tcbLayoutDependsOnTheProduct() {
     // Proves Milan/Genoa and Turin decode the same raw TCB differently and encode back to it.
-    long raw = SnpReport.u64(Hashes.unhex("0300000000000873"), 0); // virtee Milan report bytes 0x180..0x187
+    long raw = LittleEndian.u64(Hashes.unhex("0300000000000873"), 0); // virtee Milan report bytes 0x180..0x187
     TcbVersion milan = TcbVersion.newBuilder().setBootloader(3).setTee(0).setSnp(8).setMicrocode(115).build();
     TcbVersion turin = TcbVersion.newBuilder().setFmc(3).setBootloader(0).setTee(0).setSnp(0).setMicrocode(115)
         .build();

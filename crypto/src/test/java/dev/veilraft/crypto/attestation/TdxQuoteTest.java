@@ -95,13 +95,13 @@ class TdxQuoteTest {
   void garbageLengthFieldsAreMalformed() {
     // Proves lengths pointing past the end, or not ending where their container ends, are MALFORMED, not exceptions.
     byte[] quote = new TdxQuoteBuilder().build();
-    int authBytes = TdxQuote.u16(quote, QE_AUTH_SIZE);
+    int authBytes = LittleEndian.u16(quote, QE_AUTH_SIZE);
     int nestedSize = QE_AUTH_SIZE + 2 + authBytes + 2;
     List<byte[]> bent = List.of(
         withU32(quote, SIGNED_DATA_LENGTH, 0xFFFFFFFFL),
-        withU32(quote, SIGNED_DATA_LENGTH, TdxQuote.u32(quote, SIGNED_DATA_LENGTH) - 1),
+        withU32(quote, SIGNED_DATA_LENGTH, LittleEndian.u32(quote, SIGNED_DATA_LENGTH) - 1),
         withU32(quote, CERT_DATA_SIZE, 0x7FFFFFFFL),
-        withU32(quote, CERT_DATA_SIZE, TdxQuote.u32(quote, CERT_DATA_SIZE) + 1),
+        withU32(quote, CERT_DATA_SIZE, LittleEndian.u32(quote, CERT_DATA_SIZE) + 1),
         withU16(quote, QE_AUTH_SIZE, 0xFFFF),
         withU16(quote, QE_AUTH_SIZE, authBytes + 1),
         withU32(quote, nestedSize, 0xFFFFFFFFL),
