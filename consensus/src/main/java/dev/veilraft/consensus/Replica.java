@@ -257,6 +257,8 @@ public final class Replica {
       case ADMIT_NODE -> applyAdmit(tx, v, proposal.getAdmitNode(), index, leaderTime);
       case KEY_EPOCH -> applyKeyEpoch(tx, v, proposal.getKeyEpoch(), index);
       case CLIENT_EVENT -> new Applied(applyEvent(tx, v, proposal.getClientEvent(), index, leaderTime), v);
+      case BEACON, BEACON_ANSWER, REMOVE_MEMBER, GOV_PROPOSAL, GOV_BALLOT ->
+          new Applied(error("UNSUPPORTED_ENTRY", "entry kind " + proposal.getBodyCase() + " is not applied yet"), v);
       case BODY_NOT_SET -> new Applied(error("MALFORMED_ENTRY", "proposal has no body"), v);
     };
   }
