@@ -87,6 +87,27 @@ public final class MembershipView {
     return snapshot.getLastLeaderTimeMs();
   }
 
+  /** The policy in force: the genesis policy until governance replaces it. */
+  public dev.veilraft.crypto.proto.Policy policy() {
+    return snapshot.hasPolicy() ? snapshot.getPolicy() : genesis().policy();
+  }
+
+  /** The operators in force: the genesis operators until governance replaces them. */
+  public List<dev.veilraft.membership.proto.Operator> operators() {
+    return snapshot.getOperatorsCount() > 0 ? snapshot.getOperatorsList() : genesis().genesis().getOperatorsList();
+  }
+
+  /** How many distinct operators must approve a governance proposal. */
+  public int governanceThreshold() {
+    return snapshot.getGovernanceThreshold() > 0 ? snapshot.getGovernanceThreshold()
+        : genesis().genesis().getGovernanceThreshold();
+  }
+
+  /** Members with the voting role, sorted by node id. */
+  public List<MemberRecord> voters() {
+    return members.values().stream().filter(m -> m.getRole() == dev.veilraft.membership.proto.MemberRole.VOTER).toList();
+  }
+
   public MembershipSnapshot toSnapshot() {
     return snapshot;
   }
