@@ -13,8 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * The verifier every module uses: dispatches on the evidence's platform to the platform layer,
  * then applies {@link PolicyChecks}. Real SEV-SNP, TDX and Nitro evidence must chain to the
  * vendor's pinned root (AMD ARKs, Intel SGX Root CA, AWS Nitro root G1);
- * simulated evidence is refused unless the policy allows simulation, and then must chain to the
- * simulated root the policy names. Deterministic for given inputs (no clock, no randomness), so
+ * simulated evidence (SIMULATED_SNP, SIMULATED_TDX) is refused unless the policy allows
+ * simulation, and then must chain to the simulated root the policy names for its format
+ * ({@code simulated_root_sha256}, {@code simulated_tdx_root_sha256}), through the same checks as
+ * the real platform. Deterministic for given inputs (no clock, no randomness), so
  * replicas that verify the same evidence at the same leader time agree. Never throws on bad
  * evidence. Thread-safe; keeps a small cache of verified chains.
  */
@@ -26,7 +28,8 @@ public final class AttestationVerifier implements EvidenceVerifier {
   private final SnpEvidenceVerifier amd = SnpEvidenceVerifier.forAmd();
   private final TdxEvidenceVerifier intel = TdxEvidenceVerifier.forIntel();
   private final NitroEvidenceVerifier aws = NitroEvidenceVerifier.forAws();
-  private final Map<String, SnpEvidenceVerifier> simulated = new ConcurrentHashMap<>();
+  /** Verifiers of simulated evidence by platform and root: "SIMULATED_SNP/<sha256 hex>". */
+  private final Map<String, PlatformLayer> simulated = new ConcurrentHashMap<>();
 
   public AttestationVerifier() {}
 
@@ -61,9 +64,9 @@ public final class AttestationVerifier implements EvidenceVerifier {
   public AttestationResult verifyPlatform(Evidence evidence, Instant at) {
     Objects.requireNonNull(at, "at");
     try {
-      if (evidence != null && evidence.getPlatform() == Platform.SIMULATED_SNP) {
+      if (evidence != null && PlatformFormat.isSimulated(evidence.getPlatform())) {
         throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "simulated evidence can only be verified against a "
-            + "policy that names the simulated root (simulated_root_sha256)");
+            + "policy that names the simulated root (" + rootField(evidence.getPlatform()) + ")");
       }
       return AttestationResult.accept(platformChecks(evidence, Policy.getDefaultInstance(), at));
     } catch (Rejection rejection) {
@@ -81,7 +84,8 @@ public final class AttestationVerifier implements EvidenceVerifier {
       case SEV_SNP:
         return amd.check(evidence, at);
       case SIMULATED_SNP:
-        return simulatedVerifier(policy).check(evidence, at);
+      case SIMULATED_TDX:
+        return simulatedVerifier(evidence.getPlatform(), policy).check(evidence, at);
       case TDX:
         return intel.check(evidence, at);
       case NITRO:
@@ -92,21 +96,31 @@ public final class AttestationVerifier implements EvidenceVerifier {
     }
   }
 
-  private SnpEvidenceVerifier simulatedVerifier(Policy policy) throws Rejection {
-    byte[] root = policy.getSimulatedRootSha256().toByteArray();
+  private PlatformLayer simulatedVerifier(Platform platform, Policy policy) throws Rejection {
+    byte[] root = (platform == Platform.SIMULATED_TDX ? policy.getSimulatedTdxRootSha256()
+        : policy.getSimulatedRootSha256()).toByteArray();
     if (root.length != SIMULATED_ROOT_BYTES) {
       throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "policy '" + policy.getName() + "' allows simulated "
-          + "TEEs but names no simulated root (simulated_root_sha256 is " + root.length + " bytes, need "
-          + SIMULATED_ROOT_BYTES + ")");
+          + "TEEs but names no simulated root for " + platform + " evidence (" + rootField(platform) + " is "
+          + root.length + " bytes, need " + SIMULATED_ROOT_BYTES + ")");
     }
-    String key = Hashes.hex(root);
-    SnpEvidenceVerifier verifier = simulated.get(key);
+    if (platform == Platform.SIMULATED_TDX && PinnedRoot.intelSgxRoot().pins(root)) {
+      throw new Rejection(RejectReason.CHAIN_UNTRUSTED, "policy '" + policy.getName() + "' names Intel's SGX Root "
+          + "CA as its simulated TDX root; simulated evidence is never verified against a vendor root");
+    }
+    String key = platform + "/" + Hashes.hex(root);
+    PlatformLayer verifier = simulated.get(key);
     if (verifier == null) {
       if (simulated.size() >= SIMULATED_ROOTS_MAX) {
         simulated.clear();
       }
-      verifier = simulated.computeIfAbsent(key, k -> SnpEvidenceVerifier.forSimulated(root));
+      verifier = simulated.computeIfAbsent(key, k -> platform == Platform.SIMULATED_TDX
+          ? TdxEvidenceVerifier.forSimulated(root) : SnpEvidenceVerifier.forSimulated(root));
     }
     return verifier;
+  }
+
+  private static String rootField(Platform platform) {
+    return platform == Platform.SIMULATED_TDX ? "simulated_tdx_root_sha256" : "simulated_root_sha256";
   }
 }

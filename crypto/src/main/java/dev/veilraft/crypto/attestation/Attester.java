@@ -10,6 +10,9 @@ public interface Attester {
   /** Evidence whose report_data field equals {@code reportData} (64 bytes). */
   Evidence attest(byte[] reportData) throws AttestationException;
 
-  /** The launch measurement this attester reports (48 bytes for SNP-format reports). */
+  /**
+   * The launch measurement this attester reports, as policies list it: 48 bytes for SNP-format
+   * reports, 240 (MRTD || RTMR0..3) for TDX-format quotes, 144 (PCR0..2) for Nitro.
+   */
   byte[] measurement();
 }

@@ -1,7 +1,9 @@
 package dev.veilraft.crypto.attestation;
 
+import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.Platform;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -37,6 +39,37 @@ public record Claims(
     Objects.requireNonNull(details, "details");
   }
 
+  /**
+   * Which physical TEE produced the evidence, so a group can refuse two members on one machine (a
+   * host that runs several members defeats the point of replicating across TEEs). Never empty:
+   * <ul>
+   *   <li>SEV_SNP, SIMULATED_SNP: the report's 64-byte CHIP_ID, which the verifier has matched
+   *       against the VCEK's hwID (Turin: 8 significant bytes, then zeros). A guest that masks its
+   *       chip id (MASK_CHIP_ID, or VLEK signing) reports zeros, so all such guests share one id;
+   *       refusing duplicates then refuses them, which fails safe.</li>
+   *   <li>TDX, SIMULATED_TDX: SHA-256 of the PCK leaf certificate's SubjectPublicKeyInfo (32
+   *       bytes). Intel issues one PCK key per platform and TCB level, so every TD on a machine
+   *       quotes under the same PCK; the id changes when the platform's TCB is recovered.</li>
+   *   <li>NITRO: the UTF-8 of module_id ("i-…-enc…"), which names the enclave's parent instance
+   *       and enclave.</li>
+   * </ul>
+   * A fresh copy each call.
+   */
+  public byte[] platformInstanceId() {
+    byte[] id;
+    if (details instanceof SnpClaims snp) {
+      id = snp.chipId().clone();
+    } else if (details instanceof TdxClaims tdx) {
+      id = tdx.pckKeySha256().clone();
+    } else if (details instanceof NitroClaims nitro) {
+      id = nitro.moduleId().getBytes(StandardCharsets.UTF_8);
+    } else {
+      throw new IllegalStateException("claims of unknown kind " + details.getClass().getName());
+    }
+    Check.invariant(id.length > 0, platform + " claims have an empty platform instance id");
+    return id;
+  }
+
   /** The claims as ordered name → printable value (hex for bytes), for people and the CLI. */
   public Map<String, String> describe() {
     Map<String, String> out = new LinkedHashMap<>();
@@ -49,6 +82,7 @@ public record Claims(
       out.put("host_data", Hashes.hex(hostData));
     }
     out.put("debug", Boolean.toString(debug));
+    out.put("platform_instance_id", Hashes.hex(platformInstanceId()));
     out.putAll(details.describe());
     return out;
   }

@@ -44,6 +44,18 @@ public final class PinnedRoot {
     return new PinnedRoot(name, Hashes.sha256(rootDer));
   }
 
+  /**
+   * INSECURE: the simulated "Intel SGX Root CA" of a {@link SimulatedTdxVendor}, pinned by the
+   * SHA-256 a cluster's policy names ({@code simulated_tdx_root_sha256}). Only the verifier of
+   * SIMULATED_TDX evidence uses it; Intel's own root is refused here, so real TDX quotes can never
+   * pass as simulated ones (they are labelled TDX and judged under Intel's root).
+   */
+  static PinnedRoot simulatedTdxRoot(byte[] rootSha256) {
+    Check.length(rootSha256, SHA256_BYTES, "simulated TDX root SHA-256");
+    Check.argument(!INTEL.pins(rootSha256), "the simulated TDX root must not be Intel's SGX Root CA");
+    return new PinnedRoot("simulated TDX root (INSECURE)", rootSha256.clone());
+  }
+
   /** Intel's SGX Root CA, which roots every PCK chain and the TCB signing chain. */
   public static PinnedRoot intelSgxRoot() {
     return INTEL;

@@ -13,8 +13,10 @@ import java.util.Objects;
 /**
  * The policy layer: given claims the platform layer has verified, does this evidence meet the
  * cluster's reference values? Checks run in a fixed order (platform, debug, SNP guest policy and
- * VMPL, measurement, host data, TCB floor and status, report-data binding) so every replica reports the same first reason. Pure function
- * of its inputs; thread-safe.
+ * VMPL, measurement, host data, TCB floor and status, report-data binding) so every replica
+ * reports the same first reason. Measurement, host data and TCB are judged against the
+ * {@link ReferenceValues} for the evidence's platform: the policy's {@code platform_values}
+ * entry for it, else the top-level fields. Pure function of its inputs; thread-safe.
  */
 public final class PolicyChecks {
   private PolicyChecks() {}
@@ -59,14 +61,15 @@ public final class PolicyChecks {
 
   private static List<Step> steps(Claims claims, Policy policy, byte[] expectedReportData, boolean binding) {
     List<Step> steps = new ArrayList<>();
+    ReferenceValues values = ReferenceValues.of(policy, claims.platform());
     steps.add(() -> checkPlatform(claims.platform(), policy));
     steps.add(() -> checkDebug(claims, policy));
     if (claims.details() instanceof SnpClaims snp) {
       steps.add(() -> checkSnpGuest(snp, policy));
     }
-    steps.add(() -> checkMeasurement(claims, policy));
-    steps.add(() -> checkHostData(claims, policy));
-    steps.add(() -> checkTcb(claims, policy));
+    steps.add(() -> checkMeasurement(claims, values));
+    steps.add(() -> checkHostData(claims, values));
+    steps.add(() -> checkTcb(claims, values));
     if (binding) {
       steps.add(() -> checkBinding(claims, expectedReportData));
     }
@@ -78,10 +81,18 @@ public final class PolicyChecks {
    * policy spends no work on evidence it refuses anyway.
    */
   static void checkPlatform(Platform platform, Policy policy) throws Rejection {
-    if (platform == Platform.SIMULATED_SNP) {
+    if (PlatformFormat.isSimulated(platform)) {
       if (!policy.getAllowSimulated()) {
-        throw new Rejection(RejectReason.SIMULATED_NOT_ALLOWED, "evidence comes from a simulated TEE, which is "
-            + "insecure (the host holds every key) and refused by policy '" + policy.getName() + "'");
+        throw new Rejection(RejectReason.SIMULATED_NOT_ALLOWED, "evidence comes from a simulated TEE (" + platform
+            + "), which is insecure (the host holds every key) and refused by policy '" + policy.getName() + "'");
+      }
+      // Listing one simulated platform restricts simulation to the listed ones; otherwise
+      // allow_simulated admits every simulated platform, as it did before there were two.
+      boolean restricted = policy.getAllowedPlatformsList().stream().anyMatch(PlatformFormat::isSimulated);
+      if (restricted && !policy.getAllowedPlatformsList().contains(platform)) {
+        throw new Rejection(RejectReason.PLATFORM_NOT_ALLOWED, platform + " evidence is not allowed by policy '"
+            + policy.getName() + "', which lists the simulated platforms it allows (allowed: "
+            + policy.getAllowedPlatformsList() + ")");
       }
       return;
     }
@@ -99,10 +110,10 @@ public final class PolicyChecks {
   }
 
   private static String debugDescription(Platform platform) {
-    return switch (platform) {
+    return switch (PlatformFormat.of(platform).orElse(PlatformFormat.SNP)) {
       case TDX -> "TD was launched with the DEBUG attribute (TDATTRIBUTES bit 0)";
       case NITRO -> "enclave runs in debug mode (PCR0..2 are zero)";
-      default -> "guest was launched with the debug policy bit (19) set";
+      case SNP -> "guest was launched with the debug policy bit (19) set";
     };
   }
 
@@ -133,30 +144,26 @@ public final class PolicyChecks {
         + Long.toHexString(snp.guestPolicy()) + " " + what + "; policy '" + policy.getName() + "' refuses that");
   }
 
-  private static void checkMeasurement(Claims claims, Policy policy) throws Rejection {
-    if (containsEqual(policy.getAllowedMeasurementsList(), claims.measurement())) {
+  private static void checkMeasurement(Claims claims, ReferenceValues values) throws Rejection {
+    if (containsEqual(values.allowedMeasurements(), claims.measurement())) {
       return;
     }
-    throw new Rejection(RejectReason.MEASUREMENT_NOT_ALLOWED, measurementName(claims.platform()) + " "
-        + Hashes.shortHex(claims.measurement(), 8) + " is not in policy '" + policy.getName() + "' ("
-        + policy.getAllowedMeasurementsCount() + " allowed)");
+    throw new Rejection(RejectReason.MEASUREMENT_NOT_ALLOWED, format(claims).measurementName() + " "
+        + Hashes.shortHex(claims.measurement(), 8) + " is not in " + values.source() + " ("
+        + values.allowedMeasurements().size() + " allowed)");
   }
 
-  private static String measurementName(Platform platform) {
-    return switch (platform) {
-      case TDX -> "MRTD||RTMR0..3";
-      case NITRO -> "PCR0||PCR1||PCR2";
-      default -> "measurement";
-    };
+  private static PlatformFormat format(Claims claims) {
+    return PlatformFormat.of(claims.platform()).orElse(PlatformFormat.SNP);
   }
 
-  private static void checkHostData(Claims claims, Policy policy) throws Rejection {
-    if (policy.getAllowedHostDataCount() == 0 || containsEqual(policy.getAllowedHostDataList(), claims.hostData())) {
+  private static void checkHostData(Claims claims, ReferenceValues values) throws Rejection {
+    if (values.allowedHostData().isEmpty() || containsEqual(values.allowedHostData(), claims.hostData())) {
       return;
     }
-    String name = claims.platform() == Platform.TDX ? "MRCONFIGID" : "host_data";
-    throw new Rejection(RejectReason.HOST_DATA_NOT_ALLOWED, name + " " + Hashes.shortHex(claims.hostData(), 8)
-        + " is not in policy '" + policy.getName() + "' (" + policy.getAllowedHostDataCount() + " allowed)");
+    throw new Rejection(RejectReason.HOST_DATA_NOT_ALLOWED, format(claims).hostDataName() + " "
+        + Hashes.shortHex(claims.hostData(), 8) + " is not in " + values.source() + " ("
+        + values.allowedHostData().size() + " allowed)");
   }
 
   private static boolean containsEqual(List<ByteString> allowed, byte[] value) {
@@ -168,19 +175,19 @@ public final class PolicyChecks {
     return false;
   }
 
-  private static void checkTcb(Claims claims, Policy policy) throws Rejection {
+  private static void checkTcb(Claims claims, ReferenceValues values) throws Rejection {
     if (claims.details() instanceof SnpClaims snp) {
-      checkSnpTcb(snp, policy);
+      checkSnpTcb(snp, values);
     } else if (claims.details() instanceof TdxClaims tdx) {
-      checkTdxTcb(tdx, policy);
+      checkTdxTcb(tdx, values);
     }
   }
 
-  private static void checkSnpTcb(SnpClaims snp, Policy policy) throws Rejection {
-    if (!policy.hasMinTcb()) {
+  private static void checkSnpTcb(SnpClaims snp, ReferenceValues values) throws Rejection {
+    if (values.minTcb().isEmpty()) {
       return;
     }
-    TcbVersion min = policy.getMinTcb();
+    TcbVersion min = values.minTcb().get();
     TcbVersion got = snp.reportedTcb();
     String low = below("bl", got.getBootloader(), min.getBootloader());
     low = low != null ? low : below("tee", got.getTee(), min.getTee());
@@ -189,32 +196,31 @@ public final class PolicyChecks {
     low = low != null ? low : below("fmc", got.getFmc(), min.getFmc());
     if (low != null) {
       throw new Rejection(RejectReason.TCB_BELOW_MINIMUM, "reported TCB " + SnpProduct.describeTcb(got)
-          + " is below the minimum " + SnpProduct.describeTcb(min) + " of policy '" + policy.getName() + "' ("
-          + low + ")");
+          + " is below the minimum " + SnpProduct.describeTcb(min) + " of " + values.source() + " (" + low + ")");
     }
   }
 
-  private static void checkTdxTcb(TdxClaims tdx, Policy policy) throws Rejection {
-    byte[] min = policy.getMinTdxTeeTcbSvn().toByteArray();
+  private static void checkTdxTcb(TdxClaims tdx, ReferenceValues values) throws Rejection {
+    byte[] min = values.minTdxTeeTcbSvn().toByteArray();
     for (int i = 0; i < min.length; i++) {
       int got = i < tdx.teeTcbSvn().length ? Byte.toUnsignedInt(tdx.teeTcbSvn()[i]) : 0;
       String low = below("TEE_TCB_SVN[" + i + "]", got, Byte.toUnsignedInt(min[i]));
       if (low != null) {
         throw new Rejection(RejectReason.TCB_BELOW_MINIMUM, "TEE_TCB_SVN " + Hashes.hex(tdx.teeTcbSvn())
-            + " is below the minimum " + Hashes.hex(min) + " of policy '" + policy.getName() + "' (" + low + ")");
+            + " is below the minimum " + Hashes.hex(min) + " of " + values.source() + " (" + low + ")");
       }
     }
-    if (policy.getAcceptedTcbStatusesCount() == 0) {
+    if (values.acceptedTcbStatuses().isEmpty()) {
       return;
     }
     if (tdx.tcbStatus().isEmpty()) {
-      throw new Rejection(RejectReason.TCB_STATUS_NOT_ALLOWED, "policy '" + policy.getName() + "' requires a TCB "
+      throw new Rejection(RejectReason.TCB_STATUS_NOT_ALLOWED, values.source() + " requires a TCB "
           + "status from Intel's TCB info, but the evidence carries no TCB info collateral");
     }
     String status = tdx.tcbStatus().get();
-    if (!policy.getAcceptedTcbStatusesList().contains(status)) {
+    if (!values.acceptedTcbStatuses().contains(status)) {
       throw new Rejection(RejectReason.TCB_STATUS_NOT_ALLOWED, "TCB status " + status + " is not accepted by "
-          + "policy '" + policy.getName() + "' (accepted: " + policy.getAcceptedTcbStatusesList() + ")"
+          + values.source() + " (accepted: " + values.acceptedTcbStatuses() + ")"
           + (tdx.advisoryIds().isEmpty() ? "" : "; advisories " + String.join(",", tdx.advisoryIds())));
     }
   }

@@ -4,6 +4,7 @@ import dev.veilraft.crypto.Hashes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -15,6 +16,11 @@ import java.util.Optional;
  * @param teeTcbSvn2 TEE_TCB_SVN2 of a TDX 1.5 body; empty for TDX 1.0
  * @param mrServiceTd MRSERVICETD of a TDX 1.5 body; empty for TDX 1.0
  * @param fmspc FMSPC from the PCK certificate, 6 bytes
+ * @param pckKeySha256 SHA-256 of the PCK leaf certificate's SubjectPublicKeyInfo (32 bytes). Intel
+ *     issues PCK keys per platform (derived from the platform's provisioning secrets and its TCB
+ *     level), so every TD on one machine quotes under the same PCK key: this is the platform
+ *     instance id ({@link Claims#platformInstanceId()}). It changes when the platform's TCB is
+ *     recovered (a new PCK for the new CPUSVN/PCESVN).
  * @param tcbStatus status from Intel's TCB info when that collateral was supplied and verified, spelled as
  *     Intel does ({@link TdxTcbStatus#jsonName()}: "UpToDate", "OutOfDate", "TDRelaunchAdvised", ...)
  * @param advisoryIds Intel security advisories for that TCB level (empty without TCB info)
@@ -34,12 +40,14 @@ public record TdxClaims(
     byte[] teeTcbSvn2,
     byte[] mrServiceTd,
     byte[] fmspc,
+    byte[] pckKeySha256,
     Optional<String> tcbStatus,
     List<String> advisoryIds) implements PlatformClaims {
 
   public static final long TD_ATTRIBUTES_DEBUG_BIT = 1L;
 
   public TdxClaims {
+    Objects.requireNonNull(pckKeySha256, "pckKeySha256");
     rtmrs = List.copyOf(rtmrs);
     advisoryIds = List.copyOf(advisoryIds);
   }
@@ -65,6 +73,7 @@ public record TdxClaims(
       out.put("mr_service_td", Hashes.hex(mrServiceTd));
     }
     out.put("fmspc", Hashes.hex(fmspc));
+    out.put("pck_key_sha256", Hashes.hex(pckKeySha256));
     out.put("tcb_status", tcbStatus.orElse("not evaluated (no TCB info supplied)"));
     if (!advisoryIds.isEmpty()) {
       out.put("advisory_ids", String.join(",", advisoryIds));

@@ -1,6 +1,8 @@
 package dev.veilraft.crypto.attestation;
 
 import com.google.protobuf.ByteString;
+import dev.veilraft.crypto.Certificates;
+import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.crypto.proto.Platform;
@@ -29,7 +31,11 @@ import java.util.Optional;
  *       ({@code COLLATERAL_INVALID}), evaluated by {@link TdxTcbEvaluator}.</li>
  * </ol>
  * It says nothing about whether the quote is acceptable (measurement, debug, TCB floor, binding):
- * that is {@link PolicyChecks}. Deterministic (no clock, no randomness); thread-safe.
+ * that is {@link PolicyChecks}. The same checks run for real TDX evidence (Intel's pinned root)
+ * and for INSECURE SIMULATED_TDX evidence ({@link SimulatedTdxAttester}, under the cluster's
+ * simulated root), so the simulation exercises the real code path; a verifier checks one platform
+ * under one root, so neither kind can pass for the other. Deterministic (no clock, no
+ * randomness); thread-safe.
  */
 public final class TdxEvidenceVerifier extends PlatformLayer {
   static final String SIGNER = "PCK";
@@ -46,7 +52,13 @@ public final class TdxEvidenceVerifier extends PlatformLayer {
   private final TdxCollateralVerifier collateral;
 
   TdxEvidenceVerifier(PinnedRoot anchor) {
-    super(Platform.TDX);
+    this(Platform.TDX, anchor);
+  }
+
+  private TdxEvidenceVerifier(Platform platform, PinnedRoot anchor) {
+    super(platform);
+    Check.argument(platform == Platform.TDX || platform == Platform.SIMULATED_TDX,
+        "TDX-format evidence is TDX or SIMULATED_TDX, not " + platform);
     this.anchor = Objects.requireNonNull(anchor);
     this.chains = new TdxPckChainVerifier(anchor);
     this.collateral = new TdxCollateralVerifier(anchor);
@@ -55,6 +67,14 @@ public final class TdxEvidenceVerifier extends PlatformLayer {
   /** TDX evidence trusting Intel's pinned SGX Root CA. */
   public static TdxEvidenceVerifier forIntel() {
     return new TdxEvidenceVerifier(PinnedRoot.intelSgxRoot());
+  }
+
+  /**
+   * INSECURE simulated TDX evidence, trusting only the simulated root whose DER has this SHA-256
+   * (a {@link SimulatedTdxVendor}'s {@code rootSha256()}); Intel's root is refused.
+   */
+  public static TdxEvidenceVerifier forSimulated(byte[] simulatedRootSha256) {
+    return new TdxEvidenceVerifier(Platform.SIMULATED_TDX, PinnedRoot.simulatedTdxRoot(simulatedRootSha256));
   }
 
   public PinnedRoot anchor() {
@@ -89,7 +109,7 @@ public final class TdxEvidenceVerifier extends PlatformLayer {
     TdxCollateralVerifier.Verified verified = collateral.verify(evidence.getCollateral(), crls, at);
     TdxTcbEvaluator.Verdict tcb = TdxTcbEvaluator.evaluate(quote, chain.extensions(), verified.tcbInfo(),
         verified.qeIdentity());
-    return claims(quote, chain.extensions(), tcb);
+    return claims(quote, chain, tcb);
   }
 
   /**
@@ -150,12 +170,13 @@ public final class TdxEvidenceVerifier extends PlatformLayer {
     return ders;
   }
 
-  private static Claims claims(TdxQuote quote, TdxPckExtensions pck, TdxTcbEvaluator.Verdict tcb) {
+  private Claims claims(TdxQuote quote, TdxPckChainVerifier.VerifiedChain chain, TdxTcbEvaluator.Verdict tcb) {
     TdxClaims details = new TdxClaims(quote.teeTcbSvn(), quote.mrSeam(), quote.mrSignerSeam(),
         quote.seamAttributes(), quote.tdAttributes(), quote.xfam(), quote.mrtd(), quote.mrConfigId(),
         quote.mrOwner(), quote.mrOwnerConfig(), quote.rtmrs(), quote.teeTcbSvn2(), quote.mrServiceTd(),
-        pck.fmspc(), tcb.status().map(TdxTcbStatus::jsonName), tcb.advisoryIds());
-    return new Claims(Platform.TDX, quote.version(), SIGNER, quote.measurement(), quote.reportData(),
+        chain.extensions().fmspc(), Certificates.spkiSha256(chain.leaf()), tcb.status().map(TdxTcbStatus::jsonName),
+        tcb.advisoryIds());
+    return new Claims(platform(), quote.version(), SIGNER, quote.measurement(), quote.reportData(),
         quote.mrConfigId(), quote.debug(), details);
   }
 }

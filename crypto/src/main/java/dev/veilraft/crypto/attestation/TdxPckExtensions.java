@@ -6,11 +6,15 @@ import java.math.BigInteger;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1Enumerated;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERSequence;
 
 /**
  * The Intel SGX extension of a PCK certificate (OID 1.2.840.113741.1.13.1): which platform the PCK
@@ -29,6 +33,7 @@ public record TdxPckExtensions(byte[] fmspc, byte[] pceId, int[] sgxTcbComponent
   static final int PCE_ID_BYTES = 2;
   static final int CPU_SVN_BYTES = 16;
   static final int SGX_TCB_COMPONENTS = 16;
+  static final int PPID_BYTES = 16;
   /** Bound on the extension's DER; Intel's is about 560 bytes. */
   static final int EXTENSION_BYTES_MAX = 4 * 1024;
   private static final int SVN_MAX = 255;
@@ -140,6 +145,39 @@ public record TdxPckExtensions(byte[] fmspc, byte[] pceId, int[] sgxTcbComponent
       throw malformed("lacks PCESVN in its SGX extension");
     }
     return new TdxPckExtensions(fmspc, pceId, components, pceSvn, cpuSvn == null ? new byte[CPU_SVN_BYTES] : cpuSvn);
+  }
+
+  /**
+   * This TCB as the value of a PCK certificate's SGX extension, laid out as Intel issues it: PPID,
+   * TCB (16 SGX components, PCESVN, CPUSVN), PCE-ID, FMSPC, SGX type 0 (standard). Only the
+   * simulated vendor writes PCK certificates; {@link #of} reads what it writes like any other.
+   */
+  ASN1Encodable encode(byte[] ppid) {
+    if (ppid.length != PPID_BYTES) {
+      throw new IllegalArgumentException("a PPID is " + PPID_BYTES + " bytes, got " + ppid.length);
+    }
+    ASN1EncodableVector tcb = new ASN1EncodableVector();
+    for (int i = 0; i < SGX_TCB_COMPONENTS; i++) {
+      tcb.add(pair(TCB.branch(Integer.toString(i + 1)), new ASN1Integer(sgxTcbComponents[i])));
+    }
+    tcb.add(pair(TCB.branch(Integer.toString(TCB_PCE_SVN_ARC)), new ASN1Integer(pceSvn)));
+    tcb.add(pair(TCB.branch(Integer.toString(TCB_CPU_SVN_ARC)), new DEROctetString(cpuSvn)));
+    ASN1EncodableVector all = new ASN1EncodableVector();
+    all.add(pair(SGX.branch("1"), new DEROctetString(ppid)));
+    all.add(pair(TCB, new DERSequence(tcb)));
+    all.add(pair(PCE_ID, new DEROctetString(pceId)));
+    all.add(pair(FMSPC, new DEROctetString(fmspc)));
+    all.add(pair(SGX.branch("5"), new ASN1Enumerated(0)));
+    return new DERSequence(all);
+  }
+
+  /** The OID of the SGX extension, for certificate builders. */
+  static ASN1ObjectIdentifier extensionOid() {
+    return SGX;
+  }
+
+  private static DERSequence pair(ASN1ObjectIdentifier oid, ASN1Encodable value) {
+    return new DERSequence(new ASN1Encodable[] {oid, value});
   }
 
   private static int lastArc(ASN1ObjectIdentifier oid) {

@@ -127,6 +127,15 @@ class NitroRealVectorsTest {
     assertThat(claims.signer()).isEqualTo("AWS Nitro");
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("validVectors")
+  void thePlatformInstanceIdIsTheModuleId(Vector vector) throws Exception {
+    // Proves a Nitro document's platform instance id is the UTF-8 of its module_id (the MANIFEST's value).
+    Claims claims = verifier.verifyPlatform(vector.evidence(), vector.timestamp()).claims();
+
+    assertThat(new String(claims.platformInstanceId(), StandardCharsets.UTF_8)).isEqualTo(vector.moduleId());
+  }
+
   @Test
   void decodesTheOptionalFieldsAsListed() throws Exception {
     // Proves public_key, user_data and nonce decode as the MANIFEST lists them, null ones as empty.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.Platform;
+import dev.veilraft.crypto.proto.PlatformValues;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.TcbVersion;
 import java.util.List;
@@ -31,7 +32,7 @@ class PolicyChecksTest {
   static Claims tdxClaims(byte[] teeTcbSvn, Optional<String> tcbStatus) {
     byte[] mr = new byte[48];
     TdxClaims tdx = new TdxClaims(teeTcbSvn, mr, mr, 0, 0, 0, mr, mr, mr, mr, List.of(mr, mr, mr, mr), new byte[0],
-        new byte[0], new byte[6], tcbStatus, tcbStatus.isPresent() ? List.of("INTEL-SA-00837") : List.of());
+        new byte[0], new byte[6], Hashes.sha256(Hashes.utf8("pck spki")), tcbStatus, tcbStatus.isPresent() ? List.of("INTEL-SA-00837") : List.of());
     return new Claims(Platform.TDX, 4, "PCK", TDX_MEASUREMENT, REPORT_DATA, new byte[48], false, tdx);
   }
 
@@ -168,5 +169,41 @@ class PolicyChecksTest {
     assertThat(PolicyChecks.check(tdxClaims(svn, Optional.of("OutOfDate")), upToDate, REPORT_DATA).detail())
         .contains("OutOfDate").contains("INTEL-SA-00837");
     assertThat(PolicyChecks.check(tdxClaims(svn, Optional.of("UpToDate")), upToDate, REPORT_DATA).accepted()).isTrue();
+  }
+
+  @Test
+  void simulatedTdxClaimsNeedAllowSimulatedAndUseTheirPlatformEntry() {
+    // Proves SIMULATED_TDX is refused as simulated, and once allowed is judged by its entry (not real TDX's statuses).
+    Claims tdx = tdxClaims(new byte[16], Optional.empty());
+    Claims simulated = new Claims(Platform.SIMULATED_TDX, 4, "PCK", TDX_MEASUREMENT, REPORT_DATA, new byte[48], false,
+        tdx.details());
+    Policy.Builder realNeedsStatus = Policy.newBuilder().setName("mixed")
+        .addPlatformValues(PlatformValues.newBuilder().setPlatform(Platform.TDX)
+            .addAllowedMeasurements(ByteString.copyFrom(TDX_MEASUREMENT)).addAcceptedTcbStatuses("UpToDate"))
+        .addPlatformValues(PlatformValues.newBuilder().setPlatform(Platform.SIMULATED_TDX)
+            .addAllowedMeasurements(ByteString.copyFrom(TDX_MEASUREMENT)));
+
+    AttestationResult refused = PolicyChecks.check(simulated, realNeedsStatus.build(), REPORT_DATA);
+    AttestationResult allowed = PolicyChecks.check(simulated, realNeedsStatus.setAllowSimulated(true).build(),
+        REPORT_DATA);
+    AttestationResult real = PolicyChecks.check(tdx, realNeedsStatus.build(), REPORT_DATA);
+
+    assertThat(refused.reason()).isEqualTo(RejectReason.SIMULATED_NOT_ALLOWED);
+    assertThat(refused.detail()).contains("SIMULATED_TDX");
+    assertThat(allowed.accepted()).as(allowed.toString()).isTrue();
+    assertThat(real.reason()).isEqualTo(RejectReason.TCB_STATUS_NOT_ALLOWED);
+    assertThat(real.detail()).contains("platform_values for TDX");
+  }
+
+  @Test
+  void failuresListEveryEntryCheckThatFails() {
+    // Proves the every-failure view also reads the platform entry: measurement and host data from the entry both fail.
+    Claims snp = claims(Platform.SEV_SNP, MEASUREMENT, false, 0);
+    Policy policy = policy().addPlatformValues(PlatformValues.newBuilder().setPlatform(Platform.SEV_SNP)
+        .addAllowedMeasurements(ByteString.copyFrom(new byte[48]))
+        .addAllowedHostData(ByteString.copyFrom(new byte[] {1}))).build();
+
+    assertThat(PolicyChecks.failures(snp, policy, REPORT_DATA)).extracting(AttestationResult::reason)
+        .containsExactly(RejectReason.MEASUREMENT_NOT_ALLOWED, RejectReason.HOST_DATA_NOT_ALLOWED);
   }
 }

@@ -121,6 +121,21 @@ class SnpRealVectorsTest {
   }
 
   @Test
+  void thePlatformInstanceIdIsTheChipIdAndZeroWhenMasked() throws Exception {
+    // Proves SEV-SNP claims name the chip by its 64-byte CHIP_ID (MANIFEST prefixes), and a VLEK report's masked all-zero id is reported as is.
+    Claims go = verify(GO_SEV_GUEST, GO_SEV_GUEST.evidence(), IN_2026).claims();
+    Claims virtee = verify(VIRTEE, VIRTEE.evidence(), IN_2026).claims();
+    Vector vlek = validVectors().filter(v -> v.name().startsWith("trustee vlek")).findFirst().orElseThrow();
+    Claims masked = verify(vlek, vlek.evidence(), IN_2025).claims();
+
+    assertThat(go.platformInstanceId()).hasSize(64).isEqualTo(((SnpClaims) go.details()).chipId());
+    assertThat(Hashes.hex(go.platformInstanceId())).startsWith("3ac3fe21e13fb0990eb28a802e3fb6a2");
+    assertThat(Hashes.hex(virtee.platformInstanceId())).startsWith("d49554ec717f4e5b0fe6b143bcf0405b");
+    assertThat(masked.platformInstanceId()).hasSize(64).containsOnly(0);
+    assertThat(go.describe()).containsEntry("platform_instance_id", Hashes.hex(go.platformInstanceId()));
+  }
+
+  @Test
   void flippingByte21InvalidatesTheSignature() throws Exception {
     // Proves the corruption virtee's milan_report_invalid test uses (byte 21 ^ 0x80) is SIGNATURE_INVALID.
     for (Vector vector : List.of(GO_SEV_GUEST, VIRTEE)) {

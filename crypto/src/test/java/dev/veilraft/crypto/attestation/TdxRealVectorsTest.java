@@ -138,6 +138,42 @@ class TdxRealVectorsTest {
   }
 
   @Test
+  void thePlatformInstanceIdIsTheSha256OfThePckLeafPublicKeyInfo() throws Exception {
+    // Proves a real quote's platform instance id is SHA-256 of its PCK leaf's SubjectPublicKeyInfo, read here with Bouncy Castle straight from the DER.
+    for (String file : List.of(SPR_E4, TRUSTEE_6, V5_SAMPLE)) {
+      byte[] quote = SharedVectors.read(file);
+      byte[] leafDer = TdxQuote.parse(quote).pckChainDer().orElseThrow().get(0);
+      byte[] spki = org.bouncycastle.asn1.x509.Certificate.getInstance(leafDer).getSubjectPublicKeyInfo().getEncoded();
+
+      Claims claims = verify(quote, IN_2026).claims();
+
+      assertThat(claims.platformInstanceId()).as(file).hasSize(32).isEqualTo(Hashes.sha256(spki));
+      assertThat(((TdxClaims) claims.details()).pckKeySha256()).isEqualTo(Hashes.sha256(spki));
+    }
+  }
+
+  @Test
+  void realQuotesLabelledSimulatedAreNeverJudgedUnderIntelsRoot() throws Exception {
+    // Proves a genuine Intel quote relabelled SIMULATED_TDX fails the simulated root's chain check, and a policy naming Intel's root as the simulated one is refused.
+    byte[] quote = SharedVectors.read(TRUSTEE_6);
+    Evidence relabelled = evidence(quote).toBuilder().setPlatform(Platform.SIMULATED_TDX).build();
+    Policy simulated = admitting(TdxQuote.parse(quote), true).toBuilder().setAllowSimulated(true)
+        .setSimulatedTdxRootSha256(ByteString.copyFrom(Hashes.sha256(Hashes.utf8("some simulated root")))).build();
+    Policy intelAsSimulated = simulated.toBuilder()
+        .setSimulatedTdxRootSha256(ByteString.copyFrom(Hashes.unhex(PinnedRoot.INTEL_SGX_ROOT_SHA256))).build();
+
+    AttestationResult underSimulatedRoot = verifier.verify(relabelled, simulated, TdxQuote.parse(quote).reportData(),
+        IN_2026);
+    AttestationResult underIntelRoot = verifier.verify(relabelled, intelAsSimulated,
+        TdxQuote.parse(quote).reportData(), IN_2026);
+
+    assertThat(underSimulatedRoot.reason()).as(underSimulatedRoot.toString()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
+    assertThat(underIntelRoot.reason()).as(underIntelRoot.toString()).isEqualTo(RejectReason.CHAIN_UNTRUSTED);
+    assertThat(underIntelRoot.detail()).contains("Intel's SGX Root CA");
+    assertThat(Policies.problem(intelAsSimulated)).get().asString().contains("simulated_tdx_root_sha256");
+  }
+
+  @Test
   void trailingBytesAfterTheSignatureDataAreIgnored() throws Exception {
     // Proves padding after the signature data (SPR_E4's trailing text, and more appended) neither breaks nor changes verification.
     byte[] quote = SharedVectors.read(SPR_E4);
