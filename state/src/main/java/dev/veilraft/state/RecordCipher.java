@@ -8,6 +8,7 @@ import dev.veilraft.crypto.Hkdf;
 import dev.veilraft.crypto.KeyedHash;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Turns a (namespace, key, value) record into the bytes RocksDB stores (record format v2), so the
@@ -25,6 +26,10 @@ import java.util.Arrays;
  * namespace and key travel inside the ciphertext so ordered indexes can be rebuilt from disk and
  * a snapshot can export plaintext records; the associated data makes a value the host copies or
  * moves to another location fail to authenticate. Thread-safe: both primitives are.
+ *
+ * <p>A fourth key, also derived from the storage secret, keys the record hashes of the
+ * store-wide digest ({@link #newHasher}); a fifth seals the file that mirrors the node-local
+ * records ({@link #nodeLocalFile}). All node-local namespaces share one tag ({@link #tag}).
  */
 final class RecordCipher {
   static final int STORAGE_SECRET_BYTES = 32;
@@ -32,6 +37,10 @@ final class RecordCipher {
   static final String LOOKUP_KEY_INFO = "veilraft/state/lookup/v1";
   static final String NAMESPACE_TAG_KEY_INFO = "veilraft/state/namespace-tag/v1";
   static final String VALUE_KEY_INFO = "veilraft/state/value/v1";
+  /** Keys the record hashes of the store-wide digest ({@link RecordHasher}, {@link StateDigest}). */
+  static final String DIGEST_KEY_INFO = "veilraft/state/digest/v1";
+  /** Seals the file that mirrors the node-local records ({@link NodeLocalMirror}). */
+  static final String NODE_LOCAL_FILE_KEY_INFO = "veilraft/state/node-local-file/v1";
   static final int TAG_BYTES = 8;
   static final int LOCATION_BYTES = TAG_BYTES + KeyedHash.OUTPUT_BYTES;
   /** The first plaintext byte of every sealed record. */
@@ -50,11 +59,17 @@ final class RecordCipher {
   private final KeyedHash lookup;
   private final KeyedHash namespaceTags;
   private final AesGcmAead values;
+  /** A key handle (the JCA copies the bytes), from which each scan or commit builds its own {@link RecordHasher}. */
+  private final SecretKeySpec digestKey;
+  private final AesGcmAead nodeLocalFile;
 
-  private RecordCipher(KeyedHash lookup, KeyedHash namespaceTags, AesGcmAead values) {
+  private RecordCipher(KeyedHash lookup, KeyedHash namespaceTags, AesGcmAead values, SecretKeySpec digestKey,
+      AesGcmAead nodeLocalFile) {
     this.lookup = lookup;
     this.namespaceTags = namespaceTags;
     this.values = values;
+    this.digestKey = digestKey;
+    this.nodeLocalFile = nodeLocalFile;
   }
 
   /**
@@ -67,14 +82,29 @@ final class RecordCipher {
     byte[] lookupKey = derive(storageSecret, LOOKUP_KEY_INFO);
     byte[] tagKey = derive(storageSecret, NAMESPACE_TAG_KEY_INFO);
     byte[] valueKey = derive(storageSecret, VALUE_KEY_INFO);
+    byte[] digestKey = derive(storageSecret, DIGEST_KEY_INFO);
+    byte[] fileKey = derive(storageSecret, NODE_LOCAL_FILE_KEY_INFO);
     try {
-      return new RecordCipher(KeyedHash.fromKey(lookupKey), KeyedHash.fromKey(tagKey), AesGcmAead.fromKey(valueKey));
+      return new RecordCipher(KeyedHash.fromKey(lookupKey), KeyedHash.fromKey(tagKey), AesGcmAead.fromKey(valueKey),
+          new SecretKeySpec(digestKey, "HmacSHA256"), AesGcmAead.fromKey(fileKey));
     } finally {
       // The primitives copied the keys; wiping ours keeps fewer copies in the heap.
       Arrays.fill(lookupKey, (byte) 0);
       Arrays.fill(tagKey, (byte) 0);
       Arrays.fill(valueKey, (byte) 0);
+      Arrays.fill(digestKey, (byte) 0);
+      Arrays.fill(fileKey, (byte) 0);
     }
+  }
+
+  /** The AEAD of the node-local mirror file. */
+  AesGcmAead nodeLocalFile() {
+    return nodeLocalFile;
+  }
+
+  /** A hasher for the records of the store-wide digest; one per thread. */
+  RecordHasher newHasher() {
+    return new RecordHasher(digestKey);
   }
 
   private static byte[] derive(byte[] storageSecret, String info) {
@@ -83,8 +113,15 @@ final class RecordCipher {
 
   /** The first {@value #TAG_BYTES} bytes of every location in {@code namespace}. */
   byte[] tag(String namespace) {
-    byte[] name = ascii(namespace);
+    // Every node-local namespace shares the tag of the prefix, so that this node's own records
+    // (its epoch secrets) are one small contiguous run that open can read whole (NodeLocalMirror).
+    byte[] name = ascii(namespace.startsWith(StateStore.NODE_LOCAL_PREFIX) ? StateStore.NODE_LOCAL_PREFIX : namespace);
     return Arrays.copyOf(namespaceTags.hash(u32(name.length), name), TAG_BYTES);
+  }
+
+  /** The tag shared by every node-local namespace ({@value StateStore#NODE_LOCAL_PREFIX}…). */
+  byte[] nodeLocalTag() {
+    return tag(StateStore.NODE_LOCAL_PREFIX);
   }
 
   /** The RocksDB key of a record. The namespace is ASCII (checked by the caller). */

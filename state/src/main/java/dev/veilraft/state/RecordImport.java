@@ -3,7 +3,6 @@ package dev.veilraft.state;
 import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.Hashes;
 import java.io.IOException;
-import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,39 +10,44 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes a stream of records into a freshly created store (see {@link
  * RocksDbStateStore#importRecords}): an "unfinished" marker first, synced; the records in batches
- * of about {@link RocksDbStateStore#importBatchBytesMax}; then, in one synced batch, the applied
- * index and the removal of the marker, and a flush to table files. RocksDB recovers a prefix of
- * its writes, so a store that holds any imported record but not the applied index still holds
- * the marker. Single use, on the thread that runs the source.
+ * of about {@link RocksDbStateStore#importBatchBytesMax}; then, in one synced batch, the removal of
+ * the marker and the state root for the applied index, and a flush to table files. RocksDB
+ * recovers a prefix of its writes, so a store that holds any imported record but not the new root
+ * still holds the marker. The root's digest is built as the records are written (a repeated
+ * record replaces the earlier one in the digest too), so the import needs no second pass.
+ * Single use, on the thread that runs the source.
  */
 final class RecordImport implements RecordSink {
   private static final Logger log = LoggerFactory.getLogger(RecordImport.class);
   private static final byte[] UNFINISHED = Hashes.utf8("the import into this store did not finish");
 
   private final SealedRecords records;
+  private final StateRoot start;
   private final long appliedIndex;
-  private WriteBatch batch;
+  private RootedBatch batch;
   private long count;
   private boolean finished;
 
-  RecordImport(SealedRecords records, long appliedIndex) {
+  RecordImport(SealedRecords records, StateRoot start, long appliedIndex) {
     this.records = records;
+    this.start = start;
     this.appliedIndex = appliedIndex;
   }
 
-  void run(RecordSource source) throws StateException, IOException {
-    try (WriteBatch batch = new WriteBatch(); WriteOptions synced = new WriteOptions().setSync(true)) {
+  /** Runs the import and returns the store's new root. */
+  StateRoot run(RecordSource source) throws StateException, IOException {
+    StateRoot root;
+    try (RootedBatch batch = new RootedBatch(records, start); WriteOptions synced = new WriteOptions().setSync(true)) {
       this.batch = batch;
-      records.put(batch, SealedRecords.META_NAMESPACE, SealedRecords.IMPORT_UNFINISHED_KEY, UNFINISHED);
-      records.write(batch, synced);
-      batch.clear();
+      batch.put(SealedRecords.META_NAMESPACE, SealedRecords.IMPORT_UNFINISHED_KEY, UNFINISHED);
+      batch.writePart(synced);
 
       source.forEach(this);
       finished = true;
 
-      records.put(batch, SealedRecords.META_NAMESPACE, SealedRecords.APPLIED_INDEX_KEY, Hashes.u64(appliedIndex));
-      records.delete(batch, SealedRecords.META_NAMESPACE, SealedRecords.IMPORT_UNFINISHED_KEY);
-      records.write(batch, synced);
+      batch.delete(SealedRecords.META_NAMESPACE, SealedRecords.IMPORT_UNFINISHED_KEY);
+      root = batch.seal(appliedIndex);
+      batch.write(synced);
       // The caller is about to drop the old store, and the log entries up to appliedIndex may be
       // gone: put everything in synced table files now rather than trusting the WAL alone.
       records.flush();
@@ -52,6 +56,7 @@ final class RecordImport implements RecordSink {
       batch = null;
     }
     log.info("imported {} records into state store {} at applied index {}", count, records.directory(), appliedIndex);
+    return root;
   }
 
   @Override
@@ -73,10 +78,9 @@ final class RecordImport implements RecordSink {
     } catch (IllegalArgumentException | NullPointerException e) {
       throw new IllegalArgumentException("import record " + count + " is refused: " + e.getMessage(), e);
     }
-    records.put(batch, namespace, key, value);
-    if (batch.getDataSize() >= RocksDbStateStore.importBatchBytesMax) {
-      records.write(batch, records.unsyncedWrites());
-      batch.clear();
+    batch.put(namespace, key, value);
+    if (batch.partSizeBytes() >= RocksDbStateStore.importBatchBytesMax) {
+      batch.writePart(records.unsyncedWrites());
     }
   }
 }

@@ -1,12 +1,12 @@
 package dev.veilraft.state;
 
 import dev.veilraft.crypto.Check;
-import dev.veilraft.crypto.Hashes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,7 +17,6 @@ import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.Snapshot;
-import org.rocksdb.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,8 +24,20 @@ import org.slf4j.LoggerFactory;
  * A {@link StateStore} in a local RocksDB whose files hold nothing readable: each record is
  * stored at a location made of its namespace's tag and a keyed hash of (namespace, key), and its
  * value is AEAD ciphertext of (namespace, key, value) bound to that location (record format v2,
- * see {@link RecordCipher}). The applied index is a record of the reserved namespace {@value
- * #META_NAMESPACE}, written in the same batch as the entry's changes.
+ * see {@link RecordCipher}). The applied index is part of the state root, a record of the reserved
+ * namespace {@value #META_NAMESPACE} written in the same batch as the entry's changes.
+ *
+ * <p>The state root ({@link StateRoot}) also holds a keyed multiset hash of every other record as
+ * stored ({@link StateDigest}), updated by every commit (the hash of each new record added, of each
+ * replaced or deleted one subtracted) and recomputed over the whole store at {@link #open}: a
+ * record rolled back to an older ciphertext, deleted, put back after its deletion, or added from
+ * elsewhere makes open fail. What it cannot see: the whole store, root included, rolled back to an
+ * older committed state (Raft replays the entries after it), and changes made while the store is
+ * open (seen at the next open; reads meanwhile check only each record's own authenticity).
+ *
+ * <p>Node-local records ({@value StateStore#NODE_LOCAL_PREFIX}…, a node's own secrets) share one
+ * tag and are also kept in a sealed file beside RocksDB's ({@link NodeLocalMirror}), so that a
+ * damaged table file does not take them with it ({@link StoreSalvage}).
  *
  * <p>Ordered scans use an in-memory index of each scanned namespace's keys ({@link
  * OrderedKeyIndex}), built on the first scan by reading that namespace's records and kept up to
@@ -36,8 +47,7 @@ import org.slf4j.LoggerFactory;
  * <p>What the host can still see: which records belong to the same namespace (their shared
  * 8-byte tag), so how many namespaces there are and how many records each holds; the length of
  * each record's key plus value (the ciphertext length); which records change together; and, from
- * disk reads, which namespace an index build reads whole. What it can still do undetected: delete
- * a record, or put back an older value of the same record (a per-record rollback).
+ * disk reads, which namespace an index build reads whole.
  *
  * <p>Thread-safety: {@link #get}, {@link #scan}, {@link #appliedIndex} and {@link #exportRecords}
  * from any thread; {@link #begin} and commit from the single apply thread.
@@ -58,7 +68,7 @@ public final class RocksDbStateStore implements StateStore {
   public static final long scanSizeBytesMax = 64L * 1024 * 1024;
   /** An import writes a WriteBatch each time its records reach this size. */
   static final long importBatchBytesMax = 4L * 1024 * 1024;
-  /** Holds the canary and the applied index; applications may not use it. */
+  /** Holds the canary, the state root and the import marker; applications may not use it. */
   public static final String META_NAMESPACE = SealedRecords.META_NAMESPACE;
 
   private static final Logger log = LoggerFactory.getLogger(RocksDbStateStore.class);
@@ -78,6 +88,11 @@ public final class RocksDbStateStore implements StateStore {
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private final Object commitOrder = new Object();
   private volatile long appliedIndex;
+  /** The root on disk; guarded by {@link #commitOrder} once the store is open. */
+  private StateRoot root;
+  private final NodeLocalMirror mirror;
+  /** The node-local records as committed, which {@link #mirror} holds too; guarded by {@link #commitOrder}. */
+  private NavigableMap<String, NavigableMap<byte[], byte[]>> nodeLocal = NodeLocalMirror.emptyRecords();
   private boolean closed;
 
   private RocksDbStateStore(Path dir, RocksDB db, SmallNodeRocksOptions rocksOptions, RecordCipher cipher) {
@@ -85,15 +100,20 @@ public final class RocksDbStateStore implements StateStore {
     this.db = db;
     this.rocksOptions = rocksOptions;
     this.records = new SealedRecords(dir, db, cipher, rocksOptions.writes());
+    this.mirror = new NodeLocalMirror(dir, cipher);
   }
 
   /**
    * Opens or creates the store in {@code dir} under the node's 32-byte storage secret (which the
    * caller unsealed; this class keeps only keys derived from it).
    *
+   * <p>Reads every record once to check the state digest (about the time of reading the store's
+   * files; see DESIGN.md "State and storage" for measurements).
+   *
    * @throws StateException when RocksDB cannot open the directory (damaged files, a lock held by
    *     another process), when the secret does not open this store, when the store is in record
-   *     format v1, or when it is an import that did not finish
+   *     format v1, when it is an import that did not finish, when it has no state root, or when
+   *     its records do not match the root ("state digest mismatch")
    */
   public static RocksDbStateStore open(Path dir, byte[] storageSecret) throws StateException {
     Objects.requireNonNull(dir, "dir");
@@ -119,13 +139,41 @@ public final class RocksDbStateStore implements StateStore {
         throw new StateException("state store " + absolute + " is an import that did not finish: delete the "
             + "directory and import the snapshot again");
       }
-      store.appliedIndex = store.records.readAppliedIndex(null);
+      store.root = store.verifiedRoot();
+      store.appliedIndex = store.root.appliedIndex();
+      store.syncNodeLocalMirror();
     } catch (StateException | RuntimeException e) {
       store.close();
       throw e;
     }
-    log.info("opened state store at {} with applied index {}", absolute, store.appliedIndex);
+    log.info("opened state store at {} with applied index {} ({} records, digest verified)", absolute,
+        store.appliedIndex, store.root.recordCount());
     return store;
+  }
+
+  /** Loads the node-local records from RocksDB and makes the mirror file match them. Holding commitOrder or before publication. */
+  private void syncNodeLocalMirror() throws StateException {
+    nodeLocal = records.nodeLocalRecords();
+    mirror.sync(nodeLocal);
+  }
+
+  /** Reads the stored root and recomputes it from every record; they must agree. */
+  private StateRoot verifiedRoot() throws StateException {
+    StateRoot stored = records.readRoot(null);
+    long started = System.nanoTime();
+    StateRoot found = records.measureRoot(stored.appliedIndex());
+    if (!found.matches(stored)) {
+      String counts = found.recordCount() == stored.recordCount()
+          ? "it holds the " + stored.recordCount() + " records the root names, but not the same ones or not the same "
+              + "versions of them"
+          : "the root names " + stored.recordCount() + " records, the files hold " + found.recordCount();
+      throw new StateException("state digest mismatch: the store was modified outside veilraft (record rolled back, "
+          + "deleted or replayed) in state store " + dir + " at applied index " + stored.appliedIndex() + ": " + counts
+          + ". Move it aside and rebuild it from the cluster (veilraft node recover)");
+    }
+    log.debug("verified the state digest of {} records of {} in {} ms", found.recordCount(), dir,
+        (System.nanoTime() - started) / 1_000_000);
+    return stored;
   }
 
   /**
@@ -162,7 +210,10 @@ public final class RocksDbStateStore implements StateStore {
     }
     RocksDbStateStore store = open(absolute, storageSecret);
     try {
-      new RecordImport(store.records, appliedIndex).run(source);
+      synchronized (store.commitOrder) {
+        store.root = new RecordImport(store.records, store.root, appliedIndex).run(source);
+        store.syncNodeLocalMirror();
+      }
       store.appliedIndex = appliedIndex;
     } catch (StateException | IOException | RuntimeException e) {
       store.close();
@@ -298,6 +349,18 @@ public final class RocksDbStateStore implements StateStore {
     }
   }
 
+  /** The current root, for tests. */
+  StateRoot root() {
+    synchronized (commitOrder) {
+      return root;
+    }
+  }
+
+  /** The sealed records, for tests that recompute the root. */
+  SealedRecords records() {
+    return records;
+  }
+
   /** The directory of the store, for messages. */
   public Path directory() {
     return dir;
@@ -329,32 +392,72 @@ public final class RocksDbStateStore implements StateStore {
     }
   }
 
-  /** Writes one entry's changes and its index in one atomic batch, and updates the scan indexes with it. */
+  /**
+   * Writes one entry's changes and the new state root (its index and the updated digest) in one
+   * atomic batch, and updates the scan indexes with it.
+   */
   void commit(List<RecordChange> changes, long entryIndex) throws StateException {
     synchronized (commitOrder) {
       if (entryIndex <= appliedIndex) {
         throw new IllegalStateException("applied index must increase: commit of entry " + entryIndex
             + " after entry " + appliedIndex + " in " + dir);
       }
-      lifecycle.readLock().lock();
-      try (WriteBatch batch = new WriteBatch()) {
-        checkOpen();
-        for (RecordChange change : changes) {
-          if (change.isDelete()) {
-            records.delete(batch, change.namespace(), change.key());
-          } else {
-            records.put(batch, change.namespace(), change.key(), change.value());
-          }
+      write(changes, entryIndex);
+    }
+  }
+
+  /**
+   * Writes node-local changes (namespaces under {@value StateStore#NODE_LOCAL_PREFIX}) in one
+   * atomic batch without touching the applied index: they belong to no log entry. The state root
+   * is rewritten with them (same index, new digest).
+   */
+  void commitNodeLocal(List<RecordChange> changes) throws StateException {
+    for (RecordChange change : changes) {
+      Check.argument(change.namespace().startsWith(NODE_LOCAL_PREFIX), "namespace " + change.namespace()
+          + " is replicated: its changes are committed with the entry that made them, not as node-local");
+    }
+    synchronized (commitOrder) {
+      write(changes, NO_INDEX);
+    }
+  }
+
+  private static final long NO_INDEX = -1;
+
+  /**
+   * Called holding commitOrder. Writes the changes and the new state root in one batch: the root
+   * records {@code entryIndex}, or keeps the applied index when it is {@link #NO_INDEX}. Each
+   * change reads the record it replaces, to take that record's hash out of the digest.
+   */
+  private void write(List<RecordChange> changes, long entryIndex) throws StateException {
+    lifecycle.readLock().lock();
+    try (RootedBatch batch = new RootedBatch(records, root)) {
+      checkOpen();
+      for (RecordChange change : changes) {
+        if (change.isDelete()) {
+          batch.delete(change.namespace(), change.key());
+        } else {
+          batch.put(change.namespace(), change.key(), change.value());
         }
-        records.put(batch, META_NAMESPACE, SealedRecords.APPLIED_INDEX_KEY, Hashes.u64(entryIndex));
-        // Sealing happened above, outside the index lock; only the write itself holds readers back.
-        keyIndex.commit(changes, () -> {
-          records.write(batch, records.unsyncedWrites());
-          appliedIndex = entryIndex;
-        });
-      } finally {
-        lifecycle.readLock().unlock();
       }
+      StateRoot next = batch.seal(entryIndex != NO_INDEX ? entryIndex : root.appliedIndex());
+      NavigableMap<String, NavigableMap<byte[], byte[]>> nextNodeLocal = nodeLocal;
+      if (NodeLocalMirror.touchesNodeLocal(changes)) {
+        // Before RocksDB: the mirror is never behind a committed node-local change (open repairs it if ahead).
+        nextNodeLocal = NodeLocalMirror.apply(nodeLocal, changes);
+        mirror.write(nextNodeLocal);
+      }
+      NavigableMap<String, NavigableMap<byte[], byte[]>> committedNodeLocal = nextNodeLocal;
+      // Sealing happened above, outside the index lock; only the write itself holds readers back.
+      keyIndex.commit(changes, () -> {
+        batch.write(records.unsyncedWrites());
+        root = next;
+        nodeLocal = committedNodeLocal;
+        if (entryIndex != NO_INDEX) {
+          appliedIndex = entryIndex;
+        }
+      });
+    } finally {
+      lifecycle.readLock().unlock();
     }
   }
 

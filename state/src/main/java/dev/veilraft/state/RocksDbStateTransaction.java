@@ -113,6 +113,17 @@ final class RocksDbStateTransaction implements StateTransaction {
     committed = true;
   }
 
+  @Override
+  public void commitNodeLocal() throws StateException {
+    checkActive();
+    List<RecordChange> all = new ArrayList<>();
+    for (NavigableMap<byte[], RecordChange> namespaceChanges : changes.values()) {
+      all.addAll(namespaceChanges.values());
+    }
+    store.commitNodeLocal(all);
+    committed = true;
+  }
+
   private NavigableMap<byte[], RecordChange> pending(String namespace) {
     NavigableMap<byte[], RecordChange> pending = changes.get(namespace);
     return pending == null ? NONE : pending;

@@ -4,18 +4,20 @@ import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
+import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -24,20 +26,26 @@ import org.slf4j.LoggerFactory;
 /**
  * The store's records as RocksDB holds them (record format v2, see {@link RecordCipher}):
  * sealing into a batch, opening and checking on every read, iterating one namespace or all of
- * them, and the canary that proves key and format. Every failure is a {@link StateException}
+ * them, the canary that proves key and format, and the root record with the digest check of
+ * every record. Every failure is a {@link StateException}
  * naming the directory. No locking: {@link RocksDbStateStore} holds its lifecycle lock around
  * every call, so the database is open throughout.
  */
 final class SealedRecords {
-  /** Holds the canary, the applied index and the import marker; applications may not use it. */
+  /** Holds the canary, the state root and the import marker; applications may not use it. */
   static final String META_NAMESPACE = "_meta";
   static final byte[] CANARY_KEY = Hashes.utf8("canary");
   static final byte[] CANARY_PLAINTEXT = Hashes.utf8("veilraft/state/canary/v2");
   static final byte[] CANARY_V1_PLAINTEXT = Hashes.utf8("veilraft/state/canary/v1");
   private static final String CANARY_PREFIX = "veilraft/state/canary/";
-  static final byte[] APPLIED_INDEX_KEY = Hashes.utf8("applied-index");
+  /** The {@link StateRoot}: applied index, record count and digest of every other record. */
+  static final byte[] ROOT_KEY = Hashes.utf8("state-root");
+  /** Where stores before the state root kept their applied index; only recognised, to refuse such a store by name. */
+  static final byte[] LEGACY_APPLIED_INDEX_KEY = Hashes.utf8("applied-index");
   /** Present while an import runs; a store that still has it is refused at open. */
   static final byte[] IMPORT_UNFINISHED_KEY = Hashes.utf8("import-unfinished");
+  /** Read-ahead of the scan that checks the digest at open: it reads every table file front to back. */
+  static final long verifyReadaheadBytes = 2L * 1024 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(SealedRecords.class);
 
@@ -104,37 +112,79 @@ final class SealedRecords {
     return value.get();
   }
 
-  long readAppliedIndex(ReadOptions reads) throws StateException {
-    Optional<byte[]> stored = read(reads, META_NAMESPACE, APPLIED_INDEX_KEY);
+  /**
+   * The root record, in {@code reads}'s snapshot when not null. Every store this version opens
+   * has one (it is written with the canary), so a missing root is an error.
+   */
+  StateRoot readRoot(ReadOptions reads) throws StateException {
+    Optional<byte[]> stored = read(reads, META_NAMESPACE, ROOT_KEY);
     if (stored.isEmpty()) {
-      return 0;
+      boolean legacy = read(reads, META_NAMESPACE, LEGACY_APPLIED_INDEX_KEY).isPresent();
+      throw new StateException("state store " + dir + " has no state root record"
+          + (legacy ? ": it was written by a version of veilraft before the store-wide digest"
+              : " (deleted outside veilraft?)")
+          + ", so nothing proves its records are the committed ones. Move it aside and rebuild it from the "
+          + "cluster (veilraft node recover)");
     }
-    byte[] bytes = stored.get();
-    long index = bytes.length == Long.BYTES ? ByteBuffer.wrap(bytes).getLong() : -1;
-    if (index <= 0) {
-      throw new StateException("applied index record of " + dir + " is malformed (altered on disk?)");
+    try {
+      return StateRoot.decode(stored.get());
+    } catch (IllegalArgumentException e) {
+      throw new StateException("state root record of " + dir + " is malformed: " + e.getMessage(), e);
     }
-    return index;
+  }
+
+  /**
+   * Recomputes the root over every record on disk but the root's own: one pass over all table
+   * files (the block checksums are verified on the way, so a damaged file fails here too). The
+   * records are hashed as stored, not decrypted. No snapshot: called at open, before any write.
+   */
+  StateRoot measureRoot(long appliedIndex) throws StateException {
+    byte[] rootLocation = cipher.locate(META_NAMESPACE, ROOT_KEY);
+    RecordHasher hasher = cipher.newHasher();
+    StateDigest digest = StateDigest.empty();
+    long count = 0;
+    try (ReadOptions reads = new ReadOptions().setFillCache(false).setVerifyChecksums(true)
+            .setReadaheadSize(verifyReadaheadBytes);
+        RocksIterator stored = db.newIterator(reads)) {
+      for (stored.seekToFirst(); stored.isValid(); stored.next()) {
+        byte[] location = stored.key();
+        if (Arrays.equals(location, rootLocation)) {
+          continue;
+        }
+        digest.add(hasher.hash(location, stored.value()));
+        count++;
+      }
+      stored.status();
+    } catch (RocksDBException e) {
+      throw new StateException("state store " + dir + " is damaged: RocksDB reports " + e.getMessage()
+          + " while reading every record to check the state digest. Move it aside and rebuild it from the cluster "
+          + "(veilraft node recover)", e);
+    }
+    return new StateRoot(appliedIndex, count, digest);
   }
 
   boolean importUnfinished() throws StateException {
     return read(null, META_NAMESPACE, IMPORT_UNFINISHED_KEY).isPresent();
   }
 
-  void put(WriteBatch batch, String namespace, byte[] key, byte[] value) throws StateException {
-    byte[] location = cipher.locate(namespace, key);
-    try {
-      batch.put(location, cipher.seal(location, namespace, key, value));
-    } catch (RocksDBException e) {
-      throw rocksFailure("batch a write for", e);
-    }
+  byte[] locate(String namespace, byte[] key) {
+    return cipher.locate(namespace, key);
   }
 
-  void delete(WriteBatch batch, String namespace, byte[] key) throws StateException {
+  byte[] seal(byte[] location, String namespace, byte[] key, byte[] value) {
+    return cipher.seal(location, namespace, key, value);
+  }
+
+  RecordHasher newHasher() {
+    return cipher.newHasher();
+  }
+
+  /** The stored bytes at {@code location} as they are, or null: for taking a replaced record out of the digest. */
+  byte[] readSealed(byte[] location) throws StateException {
     try {
-      batch.delete(cipher.locate(namespace, key));
+      return db.get(location);
     } catch (RocksDBException e) {
-      throw rocksFailure("batch a delete for", e);
+      throw rocksFailure("read", e);
     }
   }
 
@@ -184,13 +234,39 @@ final class SealedRecords {
   }
 
   /**
+   * Every node-local record ({@value StateStore#NODE_LOCAL_PREFIX}… namespaces, which share one
+   * tag), read and decrypted from one contiguous run of locations. No snapshot: called at open.
+   */
+  NavigableMap<String, NavigableMap<byte[], byte[]>> nodeLocalRecords() throws StateException {
+    byte[] tag = cipher.nodeLocalTag();
+    NavigableMap<String, NavigableMap<byte[], byte[]>> found = NodeLocalMirror.emptyRecords();
+    try (ReadOptions reads = new ReadOptions().setFillCache(false); RocksIterator stored = db.newIterator(reads)) {
+      for (stored.seek(tag); stored.isValid(); stored.next()) {
+        byte[] location = stored.key();
+        if (!Arrays.equals(location, 0, Math.min(location.length, tag.length), tag, 0, tag.length)) {
+          break;
+        }
+        RecordCipher.Opened record = openStored(location, stored.value(), StateStore.NODE_LOCAL_PREFIX + "…");
+        // Another namespace may share the 8-byte tag (about 2^-64 per pair): skip its records.
+        if (NodeLocalMirror.isNodeLocal(record.namespace())) {
+          found.computeIfAbsent(record.namespace(), n -> new TreeMap<>(ScanRange.KEY_ORDER)).put(record.key(), record.value());
+        }
+      }
+      stored.status();
+    } catch (RocksDBException e) {
+      throw rocksFailure("read the node-local records of", e);
+    }
+    return found;
+  }
+
+  /**
    * Passes every application record in {@code snapshot} to {@code sink}, after {@link
    * RecordSink#begin} with the snapshot's applied index, which it returns.
    */
   long export(Snapshot snapshot, RecordSink sink) throws StateException, IOException {
     try (ReadOptions reads = new ReadOptions().setSnapshot(snapshot).setFillCache(false);
         RocksIterator records = db.newIterator(reads)) {
-      long index = readAppliedIndex(reads);
+      long index = readRoot(reads).appliedIndex();
       sink.begin(index);
       long count = 0;
       for (records.seekToFirst(); records.isValid(); records.next()) {
@@ -244,9 +320,11 @@ final class SealedRecords {
       byte[] sealed = db.get(location);
       if (sealed == null) {
         if (isEmpty()) {
-          try (WriteBatch batch = new WriteBatch()) {
-            put(batch, META_NAMESPACE, CANARY_KEY, CANARY_PLAINTEXT);
-            write(batch, unsyncedWrites);
+          // The canary and the first root in one batch: no store of this version is without a root.
+          try (RootedBatch batch = new RootedBatch(this, StateRoot.empty())) {
+            batch.put(META_NAMESPACE, CANARY_KEY, CANARY_PLAINTEXT);
+            batch.seal(0);
+            batch.write(unsyncedWrites);
           }
           log.info("created state store at {}", dir);
           return;
@@ -318,6 +396,12 @@ final class SealedRecords {
   }
 
   static StateException rocksFailure(String operation, Path dir, RocksDBException e) {
-    return new StateException("RocksDB could not " + operation + " state store " + dir + ": " + e.getMessage(), e);
+    return new StateException("RocksDB could not " + operation + " state store " + dir + ": " + e.getMessage()
+        + (isCorruption(e) ? ". The store is damaged: move it aside and rebuild it from the cluster (veilraft node "
+            + "recover)" : ""), e);
+  }
+
+  private static boolean isCorruption(RocksDBException e) {
+    return e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption;
   }
 }

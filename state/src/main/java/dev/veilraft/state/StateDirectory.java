@@ -9,6 +9,8 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,6 +102,30 @@ public final class StateDirectory implements StoreReplacement {
     RocksDbStateStore opened = RocksDbStateStore.open(dir, storageSecret);
     log.info("state store {} replaced by a snapshot at index {}", dir, appliedIndex);
     return opened;
+  }
+
+  /**
+   * Moves this node's store, and any half-finished swap beside it ({@code <dir>.new}, {@code
+   * <dir>.old}), into {@code quarantine}, which must be on the same file system; deletes nothing.
+   * The next {@link #open} creates an empty store. The store must be closed. The half-finished
+   * swap goes first, so that a crash part-way leaves at worst a store without its swap debris.
+   *
+   * @return the directories moved, at their new places
+   */
+  public List<Path> quarantineInto(Path quarantine) throws IOException {
+    Files.createDirectories(quarantine);
+    List<Path> moved = new ArrayList<>();
+    for (Path from : List.of(newDir, oldDir, dir)) {
+      if (Files.exists(from)) {
+        Path to = quarantine.resolve(from.getFileName());
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        moved.add(to);
+        log.warn("moved state directory {} to quarantine as {}", from, to);
+      }
+    }
+    syncDirectory(quarantine);
+    syncDirectory(dir.getParent());
+    return moved;
   }
 
   /** Makes the renames in {@code directory} durable. */

@@ -9,6 +9,13 @@ import java.util.Optional;
  * entry and never applies an entry twice. Implementations keep nothing readable on disk.
  */
 public interface StateStore extends AutoCloseable {
+  /**
+   * Namespaces that start with this prefix belong to one node, not to the replicated state (e.g.
+   * its epoch secrets): a transaction that touches only them may be committed without a log entry
+   * ({@link StateTransaction#commitNodeLocal}).
+   */
+  String NODE_LOCAL_PREFIX = "node/";
+
   /** Index of the last log entry whose effects are in the store; 0 when nothing was applied. */
   long appliedIndex();
 

@@ -23,4 +23,15 @@ public interface StateTransaction {
    * than the store's current applied index.
    */
   void commit(long appliedIndex) throws StateException;
+
+  /**
+   * Writes every change atomically without recording an index: for records of node-local
+   * namespaces ({@value StateStore#NODE_LOCAL_PREFIX}…) that belong to no log entry, such as an
+   * epoch secret this node erases once a snapshot covers its entries. May run between entries,
+   * never concurrently with an entry's commit on the same thread.
+   *
+   * @throws IllegalArgumentException when a change touches a replicated namespace (those are
+   *     committed with the entry that made them)
+   */
+  void commitNodeLocal() throws StateException;
 }

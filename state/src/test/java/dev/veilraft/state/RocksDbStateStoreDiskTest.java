@@ -74,6 +74,38 @@ class RocksDbStateStoreDiskTest {
     }
   }
 
+  /**
+   * Rewrites the state root so that it matches the records on disk, as only someone holding the
+   * storage secret could: the digest check at open then passes, which lets a test reach the second
+   * line of defence, each record's own authentication on every read.
+   */
+  static void forgeRoot(Path dir) throws Exception {
+    RecordCipher cipher = RecordCipher.fromStorageSecret(SECRET);
+    byte[] rootLocation = cipher.locate(RocksDbStateStore.META_NAMESPACE, SealedRecords.ROOT_KEY);
+    editRaw(dir, db -> {
+      StateRoot old;
+      try {
+        old = StateRoot.decode(cipher.open(rootLocation, db.get(rootLocation)).value());
+      } catch (dev.veilraft.crypto.CryptoException e) {
+        throw new AssertionError(e);
+      }
+      RecordHasher hasher = cipher.newHasher();
+      StateDigest digest = StateDigest.empty();
+      long count = 0;
+      try (RocksIterator records = db.newIterator()) {
+        for (records.seekToFirst(); records.isValid(); records.next()) {
+          if (!Arrays.equals(records.key(), rootLocation)) {
+            digest.add(hasher.hash(records.key(), records.value()));
+            count++;
+          }
+        }
+      }
+      StateRoot forged = new StateRoot(old.appliedIndex(), count, digest);
+      db.put(rootLocation, cipher.seal(rootLocation, RocksDbStateStore.META_NAMESPACE, SealedRecords.ROOT_KEY,
+          forged.encode()));
+    });
+  }
+
   static void writeMarkers(RocksDbStateStore store, int count) throws StateException {
     for (int i = 0; i < count; i++) {
       StateTransaction tx = store.begin();
@@ -138,7 +170,7 @@ class RocksDbStateStoreDiskTest {
 
   @Test
   void flippedValueByteFailsToAuthenticate() throws Exception {
-    // Proves a value altered on disk makes get fail naming the namespace, never returning altered data or the key.
+    // Proves a value altered on disk stops open (state digest), and, were the root forged to match, makes get fail naming the namespace, never returning altered data or the key.
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
       StateTransaction tx = store.begin();
       tx.put("app/x", utf8("secret-key-name"), utf8("balance=100"));
@@ -151,6 +183,9 @@ class RocksDbStateStoreDiskTest {
       sealed[sealed.length - 20] ^= 0x01;
       db.put(location, sealed);
     });
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, SECRET))
+        .isInstanceOf(StateException.class).hasMessageContaining("state digest mismatch");
+    forgeRoot(dir);
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
       assertThatThrownBy(() -> store.get("app/x", utf8("secret-key-name")))
           .isInstanceOf(StateException.class)
@@ -165,7 +200,7 @@ class RocksDbStateStoreDiskTest {
 
   @Test
   void valueMovedToAnotherKeyFailsToAuthenticate() throws Exception {
-    // Proves the host cannot swap records: a valid ciphertext copied under another key's location does not open.
+    // Proves the host cannot swap records: a valid ciphertext copied under another key's location stops open (state digest), and, were the root forged to match, does not open on read.
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
       StateTransaction tx = store.begin();
       tx.put("app/x", utf8("alice"), utf8("balance=100"));
@@ -176,6 +211,9 @@ class RocksDbStateStoreDiskTest {
     byte[] alice = cipher.locate("app/x", utf8("alice"));
     byte[] bob = cipher.locate("app/x", utf8("bob"));
     editRaw(dir, db -> db.put(bob, db.get(alice)));
+    assertThatThrownBy(() -> RocksDbStateStore.open(dir, SECRET))
+        .isInstanceOf(StateException.class).hasMessageContaining("state digest mismatch");
+    forgeRoot(dir);
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
       assertThatThrownBy(() -> store.get("app/x", utf8("bob")))
           .isInstanceOf(StateException.class).hasMessageContaining("does not authenticate");
@@ -184,14 +222,14 @@ class RocksDbStateStoreDiskTest {
   }
 
   @Test
-  void alteredCanaryOrAppliedIndexIsRefusedAtOpen() throws Exception {
-    // Proves the store's own records are checked too: an altered canary or applied index stops open.
+  void alteredCanaryOrStateRootIsRefusedAtOpen() throws Exception {
+    // Proves the store's own records are checked too: an altered canary or state root (which holds the applied index) stops open.
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
       writeMarkers(store, 2);
     }
     RecordCipher cipher = RecordCipher.fromStorageSecret(SECRET);
     byte[] canary = cipher.locate(RocksDbStateStore.META_NAMESPACE, utf8("canary"));
-    byte[] index = cipher.locate(RocksDbStateStore.META_NAMESPACE, utf8("applied-index"));
+    byte[] index = cipher.locate(RocksDbStateStore.META_NAMESPACE, utf8("state-root"));
     byte[][] original = new byte[1][];
     editRaw(dir, db -> {
       original[0] = db.get(canary);
@@ -313,7 +351,7 @@ class RocksDbStateStoreDiskTest {
 
   @Test
   void alteredRecordFailsTheScanThatIndexesItsNamespaceEveryTime() throws Exception {
-    // Proves a record altered on disk makes the index build fail naming the namespace, leaves no half-built index, and spares other namespaces.
+    // Proves a record altered on disk (with a root forged to match, so open passes) makes the index build fail naming the namespace, leaves no half-built index, and spares other namespaces.
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
       StateTransaction tx = store.begin();
       tx.put("app/x", utf8("secret-key-name"), utf8("balance=100"));
@@ -327,6 +365,7 @@ class RocksDbStateStoreDiskTest {
       sealed[sealed.length - 20] ^= 0x01;
       db.put(location, sealed);
     });
+    forgeRoot(dir);
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
       for (int attempt = 0; attempt < 2; attempt++) {
         assertThatThrownBy(() -> store.scan("app/x", null, null, 10))

@@ -228,6 +228,9 @@ class KvAppTest {
 
       @Override
       public void commit(long appliedIndex) {}
+
+      @Override
+      public void commitNodeLocal() {}
     };
     Event event = Event.newBuilder().setApp(KvApp.NAME).setRequest(put("k", "v").toByteString()).build();
     assertThatThrownBy(() -> HOST.apply(broken, event, new AppContext(1, 1, DeterministicRandom.fromSeed(new byte[32]))))
