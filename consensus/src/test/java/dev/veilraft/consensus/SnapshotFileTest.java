@@ -3,7 +3,10 @@ package dev.veilraft.consensus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.ByteString;
 import dev.veilraft.consensus.SnapshotException.Reason;
+import dev.veilraft.crypto.proto.HpkeWrap;
+import dev.veilraft.membership.proto.EpochLink;
 import dev.veilraft.crypto.EpochSecret;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.KemKeyPair;
@@ -82,7 +85,7 @@ class SnapshotFileTest {
   private static TreeMap<String, byte[]> readAll(Path file, byte[] cluster, EpochSecret secret) throws Exception {
     TreeMap<String, byte[]> records = new TreeMap<>();
     long[] begun = {-1};
-    SnapshotFile.read(file, cluster, e -> e == secret.epoch() ? Optional.of(secret) : Optional.empty(),
+    SnapshotFile.read(file, cluster, h -> h.epoch() == secret.epoch() ? Optional.of(secret) : Optional.empty(),
         new dev.veilraft.state.RecordSink() {
           @Override
           public void begin(long index) {
@@ -98,10 +101,16 @@ class SnapshotFileTest {
     return records;
   }
 
+  /** The header's length: its fixed part and the epoch chain it announces. */
+  static int headerBytes(byte[] file) {
+    return SnapshotFile.HEADER_FIXED_BYTES
+        + java.nio.ByteBuffer.wrap(file, SnapshotFile.HEADER_FIXED_BYTES - 4, 4).getInt();
+  }
+
   /** The frames after the header: each type byte, length and ciphertext. */
-  private static List<byte[]> frames(byte[] file) {
+  static List<byte[]> frames(byte[] file) {
     List<byte[]> frames = new ArrayList<>();
-    int at = SnapshotFile.HEADER_BYTES;
+    int at = headerBytes(file);
     while (at < file.length) {
       int length = java.nio.ByteBuffer.wrap(file, at + 1, 4).getInt();
       frames.add(Arrays.copyOfRange(file, at, at + 5 + length));
@@ -112,7 +121,7 @@ class SnapshotFileTest {
 
   private static byte[] assemble(byte[] file, List<byte[]> frames) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(file, 0, SnapshotFile.HEADER_BYTES);
+    out.write(file, 0, headerBytes(file));
     frames.forEach(out::writeBytes);
     return out.toByteArray();
   }
@@ -149,7 +158,7 @@ class SnapshotFileTest {
     Path bad = dir.resolve("snapshot.2_7.bad");
 
     byte[] flipped = good.clone();
-    flipped[SnapshotFile.HEADER_BYTES + 5 + 100] ^= 1;
+    flipped[headerBytes(good) + 5 + 100] ^= 1;
     Files.write(bad, flipped);
     assertRefused(bad, Reason.CHUNK_NOT_AUTHENTIC);
 
@@ -198,6 +207,112 @@ class SnapshotFileTest {
         .satisfies(e -> assertThat(((SnapshotException) e).reason()).isEqualTo(Reason.NO_EPOCH_SECRET));
   }
 
+  /** A made-up link: only the snapshot's own epoch link must match the secret for the writer. */
+  private static EpochLink link(long epoch, EpochSecret secret) {
+    return EpochLink.newBuilder().setEpoch(epoch)
+        .setMembersHash(ByteString.copyFrom(Hashes.sha256(Hashes.utf8("members " + epoch))))
+        .setPolicyHash(ByteString.copyFrom(Hashes.sha256(Hashes.utf8("policy"))))
+        .setKeyId(ByteString.copyFrom(secret.keyId())).setGroupPublicKey(ByteString.copyFrom(secret.groupPublicKey()))
+        .addWraps(HpkeWrap.newBuilder().setNodeId("n1").setEncapsulatedKey(ByteString.copyFrom(new byte[32]))
+            .setCiphertext(ByteString.copyFrom(new byte[48])))
+        .build();
+  }
+
+  private static final List<EpochLink> CHAIN = List.of(
+      link(2, EpochSecret.restore(2, Hashes.sha256(Hashes.utf8("epoch 2")))), link(3, EPOCH_3));
+
+  /** {@code file} with its chain section replaced by {@code chain} (the length field follows). */
+  private static byte[] withChainBytes(byte[] file, byte[] chain) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] fixed = Arrays.copyOf(file, SnapshotFile.HEADER_FIXED_BYTES);
+    java.nio.ByteBuffer.wrap(fixed).putInt(SnapshotFile.HEADER_FIXED_BYTES - 4, chain.length);
+    out.writeBytes(fixed);
+    out.writeBytes(chain);
+    frames(file).forEach(out::writeBytes);
+    return out.toByteArray();
+  }
+
+  private static byte[] lengthPrefixed(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(part.length).array());
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void theHeaderCarriesTheEpochChainInTheClearAndEveryFrameBindsIt() throws Exception {
+    // Proves the chain round-trips through the header readable before decryption, and a chain
+    // altered after writing makes every frame fail to authenticate.
+    Path file = dir.resolve("snapshot.2_7");
+    try (SnapshotFile.Writer writer = SnapshotFile.create(file, CLUSTER, EPOCH_3, 2, 7, CHAIN)) {
+      sourceStore("src").exportRecords(writer);
+      assertThat(writer.finish().header().chain()).isEqualTo(CHAIN);
+    }
+    assertThat(SnapshotFile.readHeader(file)).isEqualTo(new SnapshotFile.Header(3, 2, 7, CHAIN));
+    assertThat(readAll(file, EPOCH_3)).hasSize(12);
+
+    byte[] good = Files.readAllBytes(file);
+    byte[] altered = withChainBytes(good, lengthPrefixed(CHAIN.get(0).toBuilder()
+        .setMembersHash(ByteString.copyFrom(new byte[32])).build().toByteArray(), CHAIN.get(1).toByteArray()));
+    Path bad = dir.resolve("snapshot.2_7.bad");
+    Files.write(bad, altered);
+    assertThat(SnapshotFile.readHeader(bad).chain().get(0).getMembersHash().toByteArray()).containsOnly(0);
+    assertRefused(bad, Reason.CHUNK_NOT_AUTHENTIC);
+  }
+
+  @Test
+  void theWriterRefusesAChainThatDoesNotEndAtItsEpoch() {
+    // Proves a writer never produces a header whose chain a reader would refuse as a gap or mismatch.
+    Path file = dir.resolve("snapshot.9_9");
+    assertThatThrownBy(() -> SnapshotFile.create(file, CLUSTER, EPOCH_3, 2, 7, CHAIN.subList(0, 1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must end at the snapshot's epoch 3");
+    assertThatThrownBy(() -> SnapshotFile.create(file, CLUSTER, EPOCH_3, 2, 7, List.of(link(3, OTHER_3))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SnapshotFile.create(file, CLUSTER, EPOCH_3, 2, 7, List.of(CHAIN.get(1), CHAIN.get(1))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("consecutive");
+  }
+
+  @Test
+  void versionOneAndGarbledChainsAreRefusedWithTheirReasons() throws Exception {
+    // Proves a v1 file, a chain over its bound, cut short, with a bad link length or a link that
+    // is not a protobuf are each refused with a specific reason before any decryption.
+    Path file = dir.resolve("snapshot.2_7");
+    try (SnapshotFile.Writer writer = SnapshotFile.create(file, CLUSTER, EPOCH_3, 2, 7, CHAIN)) {
+      sourceStore("src").exportRecords(writer);
+      writer.finish();
+    }
+    byte[] good = Files.readAllBytes(file);
+    Path bad = dir.resolve("snapshot.2_7.bad");
+
+    byte[] v1 = good.clone();
+    System.arraycopy(Hashes.utf8("veilraft-snapshot/v1"), 0, v1, 0, SnapshotFile.MAGIC.length());
+    Files.write(bad, v1);
+    assertRefused(bad, Reason.UNSUPPORTED_VERSION);
+    assertThatThrownBy(() -> SnapshotFile.readHeader(bad)).hasMessageContaining("veilraft-snapshot/v1")
+        .hasMessageContaining("reads only veilraft-snapshot/v2");
+
+    byte[] huge = good.clone();
+    java.nio.ByteBuffer.wrap(huge).putInt(SnapshotFile.HEADER_FIXED_BYTES - 4, SnapshotFile.chainBytesMax + 1);
+    Files.write(bad, huge);
+    assertRefused(bad, Reason.CHAIN_MALFORMED);
+
+    Files.write(bad, Arrays.copyOf(good, SnapshotFile.HEADER_FIXED_BYTES + 10));
+    assertRefused(bad, Reason.TRUNCATED);
+
+    Files.write(bad, withChainBytes(good, lengthPrefixed(new byte[0])));
+    assertRefused(bad, Reason.CHAIN_MALFORMED);
+    Files.write(bad, withChainBytes(good, new byte[] {0, 0, 1}));
+    assertRefused(bad, Reason.CHAIN_MALFORMED);
+    byte[] overlong = lengthPrefixed(CHAIN.get(0).toByteArray());
+    java.nio.ByteBuffer.wrap(overlong).putInt(0, overlong.length);
+    Files.write(bad, withChainBytes(good, overlong));
+    assertRefused(bad, Reason.CHAIN_MALFORMED);
+    Files.write(bad, withChainBytes(good, lengthPrefixed(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff})));
+    assertRefused(bad, Reason.CHAIN_MALFORMED);
+  }
+
   private Replica receiver(Path stateDir, String name) throws Exception {
     StateDirectory directory = new StateDirectory(stateDir, secret(name));
     RocksDbStateStore store = directory.open();
@@ -212,7 +327,8 @@ class SnapshotFileTest {
   }
 
   private static boolean install(Replica replica, Path file) throws Exception {
-    return replica.installSnapshot(7, sink -> SnapshotFile.read(file, CLUSTER, e -> replica.keyring().get(e), sink));
+    return replica.installSnapshot(7, sink -> SnapshotFile.read(file, CLUSTER, h -> replica.keyring().get(h.epoch()),
+        sink));
   }
 
   @Test

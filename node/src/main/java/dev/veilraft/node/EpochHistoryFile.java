@@ -18,9 +18,11 @@ import java.util.List;
  * The epoch secrets a joiner received from the member that admitted it, and the members it was
  * told to trust, sealed to this node (AAD = node id). The secrets let it decrypt the log it
  * replays from before its admission; the file's presence means it was admitted, so a restart
- * resumes the join instead of starting it again.
+ * resumes the join instead of starting it again. Secrets of epochs that snapshots cover are
+ * erased from it as from the keyring ({@link #retentionListener}).
  */
 public final class EpochHistoryFile {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EpochHistoryFile.class);
   static final String FILE_NAME = "epoch-history.sealed";
   private final Path file;
   private final Sealer sealer;
@@ -50,6 +52,47 @@ public final class EpochHistoryFile {
     Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
     Files.write(tmp, sealer.seal(history.toByteArray(), aad));
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Erases the secrets of epochs before {@code epoch} from the file (rewritten through a
+   * temporary file and an atomic rename; the member ids and the file itself stay, since its
+   * presence records the admission). Does nothing when the file is absent or holds no older
+   * secret. The old file's blocks are released, not overwritten: the sealed bytes may remain on
+   * the disk until reused, still encrypted under this node's sealing key.
+   *
+   * @return how many secrets were erased
+   */
+  public int retainFrom(long epoch) throws IOException, CryptoException {
+    java.util.Optional<EpochHistory> stored = load();
+    if (stored.isEmpty()) {
+      return 0;
+    }
+    EpochHistory history = stored.get();
+    List<EpochSecretEntry> kept = history.getSecretsList().stream().filter(s -> s.getEpoch() >= epoch).toList();
+    int erased = history.getSecretsCount() - kept.size();
+    if (erased > 0) {
+      save(history.toBuilder().clearSecrets().addAllSecrets(kept).build());
+    }
+    return erased;
+  }
+
+  /**
+   * A listener for {@link dev.veilraft.membership.EpochKeyring#addRetentionListener}: keeps this
+   * file's secrets in step with the keyring's erasure. A failure is logged and the next erasure
+   * (after the next snapshot) tries again.
+   */
+  public java.util.function.LongConsumer retentionListener() {
+    return epoch -> {
+      try {
+        int erased = retainFrom(epoch);
+        if (erased > 0) {
+          LOG.info("erased {} epoch secrets before epoch {} from {}", erased, epoch, file.getFileName());
+        }
+      } catch (IOException | CryptoException e) {
+        LOG.warn("cannot erase epoch secrets before epoch {} from {}: {}", epoch, file, e.getMessage());
+      }
+    };
   }
 
   public static List<EpochSecret> toSecrets(EpochHistory history) {

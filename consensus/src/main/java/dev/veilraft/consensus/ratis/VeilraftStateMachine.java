@@ -9,14 +9,21 @@ import dev.veilraft.consensus.proto.LogEntry;
 import dev.veilraft.consensus.SnapshotException;
 import dev.veilraft.consensus.SnapshotFile;
 import dev.veilraft.crypto.EpochSecret;
+import dev.veilraft.membership.EpochChain;
 import dev.veilraft.membership.MembershipView;
+import dev.veilraft.membership.proto.EpochLink;
 import dev.veilraft.state.StateException;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -72,6 +79,8 @@ final class VeilraftStateMachine extends BaseStateMachine {
     SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
     if (latest != null) {
       installIfAhead(latest);
+      // A crash may have come between a snapshot and the erasure it allowed.
+      eraseCoveredSecrets();
     }
     lastStampMs.set(replica.view().lastLeaderTimeMs());
     getLifeCycle().transition(LifeCycle.State.STARTING);
@@ -120,10 +129,10 @@ final class VeilraftStateMachine extends BaseStateMachine {
             + info.getIndex());
       }
       long started = System.nanoTime();
-      SnapshotFile.Stats[] stats = new SnapshotFile.Stats[1];
+      long retainFrom = Math.min(header.epoch(), retainedSnapshotsEpochFloor().orElse(1));
+      SnapshotFile.Stats stats;
       try {
-        replica.installSnapshot(info.getIndex(), sink -> stats[0] = SnapshotFile.read(file, replica.clusterId(),
-            epoch -> replica.keyring().get(epoch), sink));
+        stats = replica.installSnapshotFile(info.getIndex(), file, retainFrom);
       } catch (StateException e) {
         throw new IOException("cannot install snapshot " + file + ": " + e.getMessage(), e);
       } catch (IOException e) {
@@ -131,9 +140,10 @@ final class VeilraftStateMachine extends BaseStateMachine {
         throw e;
       }
       snapshotsInstalled.incrementAndGet();
-      LOG.info("installed snapshot {} (epoch {}, {} records in {} chunks) in {} ms; applied index is now {}",
-          file.getFileName(), header.epoch(), stats[0].records(), stats[0].chunks(),
-          (System.nanoTime() - started) / 1_000_000, replica.appliedIndex());
+      LOG.info("installed snapshot {} (epoch {}, chain of {} links, {} records in {} chunks) in {} ms; applied index"
+          + " is now {}; epoch secrets kept from epoch {}", file.getFileName(), header.epoch(), header.chain().size(),
+          stats.records(), stats.chunks(), (System.nanoTime() - started) / 1_000_000, replica.appliedIndex(),
+          retainFrom);
       lastStampMs.accumulateAndGet(replica.view().lastLeaderTimeMs(), Math::max);
     } else {
       LOG.info("snapshot {} is not ahead of the applied index {}; keeping the store", file.getFileName(),
@@ -172,8 +182,15 @@ final class VeilraftStateMachine extends BaseStateMachine {
     Path tmp = file.toPath().resolveSibling(file.getName() + ".writing");
     long started = System.nanoTime();
     SnapshotFile.Stats stats;
+    List<EpochLink> chain;
+    try {
+      // On the apply thread: the store holds exactly the state of the last applied entry, as the export will.
+      chain = EpochChain.chainEndingAt(replica.store(), secret.epoch(), SnapshotFile.chainLinksMax);
+    } catch (StateException e) {
+      throw new IOException("cannot read the epoch chain for snapshot " + file + ": " + e.getMessage(), e);
+    }
     try (SnapshotFile.Writer writer = SnapshotFile.create(tmp, replica.clusterId(), secret, last.getTerm(),
-        last.getIndex())) {
+        last.getIndex(), chain)) {
       replica.exportRecords(writer);
       stats = writer.finish();
     } catch (StateException | IOException | RuntimeException e) {
@@ -184,9 +201,69 @@ final class VeilraftStateMachine extends BaseStateMachine {
     MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
     snapshotsTaken.incrementAndGet();
-    LOG.info("took snapshot {} (epoch {}, {} records, {} bytes) in {} ms", file.getName(), secret.epoch(),
-        stats.records(), stats.bytes(), (System.nanoTime() - started) / 1_000_000);
+    LOG.info("took snapshot {} (epoch {}, chain of {} links, {} records, {} bytes) in {} ms", file.getName(),
+        secret.epoch(), stats.header().chain().size(), stats.records(), stats.bytes(),
+        (System.nanoTime() - started) / 1_000_000);
+    eraseCoveredSecrets();
     return last.getIndex();
+  }
+
+  /**
+   * Erases the secrets of epochs before {@link #retainedSnapshotsEpochFloor}: every entry sealed
+   * under them is covered by the snapshots this node keeps, so neither this node nor a member it
+   * sends a snapshot or history to needs them. Best effort: a failure is logged and retried after
+   * the next snapshot.
+   */
+  private void eraseCoveredSecrets() {
+    OptionalLong floor = retainedSnapshotsEpochFloor();
+    long current = replica.view().epoch();
+    if (floor.isEmpty() || floor.getAsLong() <= 1 || current < 1) {
+      return;
+    }
+    long epoch = Math.min(floor.getAsLong(), current);
+    try {
+      List<Long> erased = replica.eraseSecretsBefore(epoch);
+      if (!erased.isEmpty()) {
+        LOG.info("erased this node's secrets of epochs {} (every entry sealed under them is in a snapshot);"
+            + " secrets kept from epoch {}", erased, epoch);
+      }
+    } catch (StateException | RuntimeException e) {
+      LOG.warn("cannot erase epoch secrets before epoch {}: {}", epoch, e.getMessage());
+    }
+  }
+
+  /**
+   * The epoch of the oldest of the {@link RaftConsensus#SNAPSHOTS_RETAINED} newest snapshot files:
+   * secrets are kept from there on, not only from the latest snapshot's epoch. The extra
+   * snapshot of margin is for other members: a joiner gets this node's secrets as history but the
+   * leader's latest snapshot, which may be one threshold older than this node's. Empty when there
+   * is no snapshot or a header cannot be read (then nothing is erased).
+   */
+  private OptionalLong retainedSnapshotsEpochFloor() {
+    Path dir = storage.getSnapshotFile(0, 0).toPath().getParent();
+    List<File> files = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        if (SimpleStateMachineStorage.SNAPSHOT_REGEX.matcher(p.getFileName().toString()).matches()) {
+          files.add(p.toFile());
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot list the snapshots in {}: {}", dir, e.getMessage());
+      return OptionalLong.empty();
+    }
+    files.sort(Comparator.comparingLong(
+        (File f) -> SimpleStateMachineStorage.getTermIndexFromSnapshotFile(f).getIndex()).reversed());
+    long floor = Long.MAX_VALUE;
+    for (File f : files.subList(0, Math.min(files.size(), RaftConsensus.SNAPSHOTS_RETAINED))) {
+      try {
+        floor = Math.min(floor, SnapshotFile.readHeader(f.toPath()).epoch());
+      } catch (IOException e) {
+        LOG.warn("cannot read the header of snapshot {}, so no epoch secret is erased: {}", f, e.getMessage());
+        return OptionalLong.empty();
+      }
+    }
+    return floor == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(floor);
   }
 
   long snapshotsInstalled() {
