@@ -11,20 +11,38 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.io.InterruptedIOException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -32,13 +50,16 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -54,6 +75,20 @@ public final class RaftConsensus implements AutoCloseable {
   private static final int CLIENT_ATTEMPTS_MAX = 40;
   private static final TimeDuration CLIENT_RETRY_SLEEP = TimeDuration.valueOf(250, TimeUnit.MILLISECONDS);
   private static final int CONF_CHANGE_ATTEMPTS_MAX = 10;
+  /** Configuration changes one {@link #reconcile} call may make (each step is one Ratis change). */
+  private static final int RECONCILE_STEPS_MAX = 32;
+  /** How long one configuration change may take, staging (a new member catching up) included. */
+  private static final Duration CONF_CHANGE_TIMEOUT = Duration.ofSeconds(60);
+  /** How long {@link #reconcile} waits for a configuration change in progress to finish. */
+  private static final Duration STABLE_CONF_WAIT = Duration.ofSeconds(10);
+  /** How long a new member has to answer the probe made before it is added. */
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
+  /** The least time between two restarts of this node's Raft server by the role watchdog. */
+  private static final Duration WATCHDOG_RESTART_INTERVAL_MIN = Duration.ofSeconds(10);
+  /** How often the role watchdog restarts a division that closed itself (see {@link #checkListenerRole}). */
+  static final int CLOSED_RESTARTS_MAX = 3;
+  private static final long WATCHDOG_PERIOD_MS_MIN = 50;
+  private static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
 
   /** Entries applied between two snapshots by default; the Raft log is purged up to each snapshot. */
   public static final long SNAPSHOT_THRESHOLD_ENTRIES_DEFAULT = 10_000;
@@ -93,55 +128,126 @@ public final class RaftConsensus implements AutoCloseable {
   private final Settings settings;
   private final NodeIdentity identity;
   private final Replica replica;
+  private final Clock clock;
   private final RaftGroupId groupId;
   private final RaftPeerId selfId;
   private final RaftProperties properties;
   private final Parameters parameters;
-  private final RaftServer server;
-  private final VeilraftStateMachine stateMachine;
+  /** Replaced only when the role watchdog restarts the server (see {@link #checkListenerRole}). */
+  private volatile RaftServer server;
+  private volatile VeilraftStateMachine stateMachine;
   private final Set<String> bootstrapTrust;
   private volatile RaftClient client;
   private volatile Object clientConf;
   private final List<RaftClient> retiredClients = new ArrayList<>();
+  private final ClientId adminClientId = ClientId.randomId();
+  private final AtomicLong adminCallIds = new AtomicLong();
+  private final Object reconcileLock = new Object();
+  private final ScheduledExecutorService watchdog;
+  private volatile boolean closed;
+  private long lastRestartNanos;
+  private int closedRestartsLeft = CLOSED_RESTARTS_MAX;
+  private final AtomicLong serverRestarts = new AtomicLong();
+  private final AtomicLong snapshotsTakenBefore = new AtomicLong();
+  private final AtomicLong snapshotsInstalledBefore = new AtomicLong();
+
+  /**
+   * How a node's Raft server starts when it has no configuration of its own yet (a node with one,
+   * from its log, starts in the role that configuration gives it, whatever is passed here).
+   */
+  public enum StartRole {
+    /** Founds the group: a fresh founder starts as the only voter. */
+    FOUNDER,
+    /**
+     * Joins as a voter: starts with an empty group, in Ratis' "initializing" state (STARTING, no
+     * election timer), until the leader has staged it as a new voter; then it runs as a follower.
+     * A server started so and added as a listener never leaves STARTING in Ratis 3.3 (the leader
+     * never marks a listener caught up): it applies the log but answers no request and would
+     * never vote if promoted, so {@link #reconcile} does not add it as a listener.
+     */
+    VOTER,
+    /**
+     * Joins as a listener: starts as a listener of a configuration naming only itself, so its
+     * server runs at once; it never campaigns. Once the leader adds it (as a listener) it applies
+     * the log and answers reads. Promoted later, it becomes a follower when the new configuration
+     * reaches it; until then it refuses votes, so it must not be the voter a new configuration
+     * cannot do without: {@link #reconcile} does not promote it while the group has a single voter.
+     */
+    LISTENER
+  }
 
   private RaftConsensus(Settings settings, NodeIdentity identity, Replica replica, Set<String> bootstrapTrust,
-      boolean founder, Clock clock) throws IOException {
+      StartRole role, Clock clock) throws IOException {
     this.settings = settings;
     this.identity = identity;
     this.replica = replica;
+    this.clock = clock;
     this.groupId = RaftIds.groupId(replica.clusterId());
     this.selfId = RaftPeerId.valueOf(identity.nodeId());
     this.bootstrapTrust = Set.copyOf(bootstrapTrust);
     this.properties = properties(settings);
     this.parameters = new Parameters();
     GrpcConfigKeys.TLS.setConf(parameters, PeerTls.config(identity, this::trustedNodeIds));
-    this.stateMachine = new VeilraftStateMachine(replica, clock);
     boolean existing = Files.isDirectory(settings.storageDir().resolve(groupId.getUuid().toString()));
-    RaftGroup group = founder && !existing
-        ? RaftGroup.valueOf(groupId, RaftIds.peer(identity.nodeId(), settings.address()))
-        : RaftGroup.valueOf(groupId);
-    this.server = RaftServer.newBuilder()
+    RaftGroup group = switch (role) {
+      case FOUNDER -> existing ? RaftGroup.valueOf(groupId)
+          : RaftGroup.valueOf(groupId, RaftIds.peer(identity.nodeId(), settings.address()));
+      case VOTER -> RaftGroup.valueOf(groupId);
+      case LISTENER -> listenerStartGroup();
+    };
+    this.stateMachine = new VeilraftStateMachine(replica, clock);
+    this.server = newServer(group, stateMachine,
+        existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT);
+    this.watchdog = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "raft-role-watchdog-" + identity.nodeId());
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  /** A configuration naming only this node, as a listener (see {@link StartRole#LISTENER}). */
+  private RaftGroup listenerStartGroup() {
+    return RaftGroup.valueOf(groupId, RaftPeer.newBuilder().setId(selfId).setAddress(settings.address())
+        .setStartupRole(RaftPeerRole.LISTENER).build());
+  }
+
+  private RaftServer newServer(RaftGroup group, VeilraftStateMachine machine, RaftStorage.StartupOption option)
+      throws IOException {
+    return RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(group)
-        .setStateMachine(stateMachine)
+        .setStateMachine(machine)
         .setProperties(properties)
         .setParameters(parameters)
-        .setOption(existing ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
+        .setOption(option)
         .build();
   }
 
   /**
-   * Starts the Raft server. A founder with empty storage starts a one-member group; every other
-   * node starts with an empty group (or recovers its own) and is added by the leader.
-   * {@code bootstrapTrust} names nodes trusted before this node has applied their admission.
+   * Starts the Raft server as {@link StartRole#FOUNDER} or {@link StartRole#VOTER}. See
+   * {@link #start(Settings, NodeIdentity, Replica, Set, StartRole, Clock)}.
    */
   public static RaftConsensus start(Settings settings, NodeIdentity identity, Replica replica,
       Set<String> bootstrapTrust, boolean founder, Clock clock) throws IOException {
+    return start(settings, identity, replica, bootstrapTrust, founder ? StartRole.FOUNDER : StartRole.VOTER, clock);
+  }
+
+  /**
+   * Starts the Raft server. A founder with empty storage starts a one-member group; every other
+   * node starts in no configuration (or recovers its own) and is added by the leader, in the role
+   * it started for ({@link StartRole}). {@code bootstrapTrust} names nodes trusted until this node
+   * has applied its own admission (from then on its replicated view names every member).
+   */
+  public static RaftConsensus start(Settings settings, NodeIdentity identity, Replica replica,
+      Set<String> bootstrapTrust, StartRole role, Clock clock) throws IOException {
     Files.createDirectories(settings.storageDir());
     checkPortFree(settings);
-    RaftConsensus consensus = new RaftConsensus(settings, identity, replica, bootstrapTrust, founder, clock);
+    RaftConsensus consensus = new RaftConsensus(settings, identity, replica, bootstrapTrust, role, clock);
     consensus.server.start();
-    LOG.info("raft server {} listening on {} for group {}", identity.nodeId(), settings.address(), consensus.groupId);
+    long period = Math.max(WATCHDOG_PERIOD_MS_MIN, settings.electionTimeoutMin().toMillis() / 2);
+    consensus.watchdog.scheduleWithFixedDelay(consensus::checkListenerRole, period, period, TimeUnit.MILLISECONDS);
+    LOG.info("raft server {} listening on {} for group {} ({})", identity.nodeId(), settings.address(),
+        consensus.groupId, role);
     return consensus;
   }
 
@@ -171,6 +277,11 @@ public final class RaftConsensus implements AutoCloseable {
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(settings.electionTimeoutMax().toMillis(), TimeUnit.MILLISECONDS));
     // Reads go through ReadIndex: the leader checks it still leads before a read is answered.
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    // Pre-vote (the Ratis 3.3 default, set so that it stays on): a server that lost touch with the
+    // leader first asks whether it could win, and bumps no term unless a majority would vote for it.
+    // A server removed from the configuration gets no vote at all: every member refuses a candidate
+    // that is not in its configuration, and one that holds the removal shuts its division down.
+    RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
     // Snapshots: encrypted files of the replicated state (SnapshotFile); the log is purged up to
     // each one, and a follower that needs purged entries gets the snapshot instead.
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
@@ -188,11 +299,18 @@ public final class RaftConsensus implements AutoCloseable {
     return p;
   }
 
-  /** Admitted members (from the replicated view), this node, and the bootstrap set. */
+  /**
+   * Admitted members (from the replicated view), this node, and the bootstrap set until this node
+   * has applied its own admission: from then on the view names every member, and a member removed
+   * later is no longer trusted for new connections (connections already open stay open).
+   */
   private Set<String> trustedNodeIds() {
-    Set<String> ids = new HashSet<>(replica.view().members().keySet());
+    var members = replica.view().members();
+    Set<String> ids = new HashSet<>(members.keySet());
     ids.add(identity.nodeId());
-    ids.addAll(bootstrapTrust);
+    if (!members.containsKey(identity.nodeId())) {
+      ids.addAll(bootstrapTrust);
+    }
     return ids;
   }
 
@@ -244,14 +362,15 @@ public final class RaftConsensus implements AutoCloseable {
   }
 
   /**
-   * Adds an admitted member to the Raft configuration as a voter. The leader stages it (replicates
-   * until it caught up) before the new configuration takes effect, so a lagging joiner never
-   * counts toward a quorum. Compare-and-set against the configuration this node sees, so two
-   * members adding different joiners at once cannot overwrite each other.
-   *
-   * <p>It is added directly, not as a listener first: Ratis 3.3 marks a peer "caught up" at the
-   * end of staging only if it entered as a voter, and a listener later promoted stays flagged as
-   * initializing, so its server never leaves STARTING and never votes.
+   * Adds an admitted member to the Raft configuration as a voter, from any member (the request
+   * goes to the leader through this node's client). The leader stages it (replicates until it
+   * caught up) before the new configuration takes effect, so a lagging joiner never counts toward
+   * a quorum. Compare-and-set against the configuration this node sees, so two members adding
+   * different joiners at once cannot overwrite each other. The joiner should have started as
+   * {@link StartRole#VOTER} (the default): a server started as a listener refuses votes until the
+   * new configuration reaches it, which a single-voter group cannot afford. The leader's
+   * {@link #reconcile} does the same and more (listeners, promotions, demotions, removals, with
+   * those checks) but runs only on the leader.
    */
   public void addMember(MemberRecord member) throws IOException {
     RaftPeer peer = RaftIds.peer(member.getNodeId(), member.getRaftAddress());
@@ -292,6 +411,637 @@ public final class RaftConsensus implements AutoCloseable {
     throw last;
   }
 
+  /**
+   * Thrown by {@link #reconcile} on a node that does not lead the group, or that stopped leading
+   * it during the call (it hands leadership over when the target drops it from the voters, or to
+   * restart replication, see {@link #reconcile}). Call reconcile again on the leader.
+   */
+  public static final class NotLeaderException extends IOException {
+    private static final long serialVersionUID = 1L;
+    private final String leaderId;
+
+    NotLeaderException(String message, String leaderId) {
+      super(message);
+      this.leaderId = leaderId;
+    }
+
+    /** The leader (or the member leadership was handed to) this node knew of, if any. */
+    public Optional<String> leaderId() {
+      return Optional.ofNullable(leaderId);
+    }
+  }
+
+  /**
+   * What one {@link #reconcile} call did: {@code changes} Ratis configuration changes, and the
+   * members it could not (yet) put in their target role, each with the reason (a joiner whose
+   * Raft server is not up, a voter to demote that is not caught up, ...). These stay as they
+   * were; a later call retries them. When {@code pending} is empty the configuration equals the
+   * target.
+   */
+  public record Reconciliation(int changes, Map<String, String> pending) {
+    public Reconciliation {
+      pending = Collections.unmodifiableMap(new TreeMap<>(pending));
+    }
+
+    public boolean complete() {
+      return pending.isEmpty();
+    }
+  }
+
+  /**
+   * Makes the Raft configuration exactly {@code voters} and {@code listeners}: adds, promotes,
+   * demotes and removes, in as many Ratis configuration changes as needed. Runs only on the
+   * leader: on any other node it throws {@link NotLeaderException} and changes nothing, so a
+   * caller may run it on every node (e.g. on each membership change and periodically) and ignore
+   * that exception. Idempotent: when the configuration already matches it changes nothing
+   * ({@code changes() == 0}). Node ids decide membership; the raft address of a member already in
+   * the configuration is not changed.
+   *
+   * <p>Each change is a compare-and-set against the configuration read just before it, made once
+   * no other change is in progress and the leader is ready; a refused or failed change is retried
+   * (at most 10 failures per call, then the last failure is thrown). Order: missing voters first
+   * (listeners to promote before new servers; Ratis refuses a change that adds as many voters as
+   * it keeps, so a group of n voters grows by at most n - 1 per change, which also keeps the new
+   * voters out of every majority), then removals and demotions together with the listener
+   * changes that need no staging, last the new listeners. New voters and listeners are staged by
+   * the leader (they count for nothing until they caught up).
+   *
+   * <p>Members left in their current role, listed in {@link Reconciliation#pending()}: a new
+   * member whose Raft server does not answer a probe (so a joiner whose server is not up yet
+   * neither blocks other changes nor fails a staging); a new listener whose server was not started
+   * as a listener ({@link StartRole}); a server running as a listener that would become the
+   * second voter of a single-voter group (it refuses votes until the new configuration reaches
+   * it, and the leader cannot win without it); a voter to demote that is not caught up after a
+   * short wait (it could campaign before it learns of the demotion, and the leader would tell it
+   * to shut its Raft server down).
+   *
+   * <p>When the target does not keep this node as a voter it hands leadership to a target voter
+   * after the additions and throws {@link NotLeaderException} naming it: call reconcile there to
+   * finish. It also hands leadership over (to a voter, or steps down if it is the only one) when
+   * a configured member has no log sender on this leader: Ratis 3.3 drops the senders of members
+   * it never marked caught up (listeners it added, and members it promoted) when a later staging
+   * fails, and only a new leader restarts them.
+   *
+   * <p>A demoted voter keeps running as a follower in Ratis 3.3 (which never turns a running
+   * server into a listener) and, missing the leader for an election timeout, would shut its Raft
+   * server down as "not in the configuration"; its own node restarts its Raft server as a
+   * listener as soon as it has committed the demotion (the role watchdog). A removed member's
+   * server is no longer sent entries; with pre-vote no member grants it a vote (it is not in their
+   * configuration) and it shuts its own Raft server down once it holds the removal or when the
+   * leader answers its pre-vote.
+   *
+   * @throws IllegalArgumentException when {@code voters} is empty (a group without voters can
+   *     commit nothing), a node is listed twice or in both lists, or a record has no node id or
+   *     raft address
+   * @throws NotLeaderException when this node is not (or no longer) the leader
+   * @throws IOException when a change keeps failing, or no target voter can be a voter
+   */
+  public Reconciliation reconcile(List<MemberRecord> voters, List<MemberRecord> listeners) throws IOException {
+    Map<String, RaftPeer> targetVoters = targetPeers(voters, "voter", Map.of());
+    Map<String, RaftPeer> targetListeners = targetPeers(listeners, "listener", targetVoters);
+    if (targetVoters.isEmpty()) {
+      throw new IllegalArgumentException("the target configuration has no voter: a group without voters commits"
+          + " nothing, so keep at least one voter");
+    }
+    synchronized (reconcileLock) {
+      return reconcilePeers(targetVoters, targetListeners);
+    }
+  }
+
+  private static Map<String, RaftPeer> targetPeers(List<MemberRecord> records, String role,
+      Map<String, RaftPeer> otherRole) {
+    Map<String, RaftPeer> peers = new TreeMap<>();
+    for (MemberRecord m : records) {
+      String id = m.getNodeId();
+      if (id.isEmpty()) {
+        throw new IllegalArgumentException("a " + role + " record has no node id");
+      }
+      if (m.getRaftAddress().isEmpty()) {
+        throw new IllegalArgumentException(role + " " + id + " has no raft address");
+      }
+      if (otherRole.containsKey(id)) {
+        throw new IllegalArgumentException("node " + id + " is listed both as a voter and as a listener");
+      }
+      if (peers.put(id, RaftIds.peer(id, m.getRaftAddress())) != null) {
+        throw new IllegalArgumentException(role + " " + id + " is listed twice");
+      }
+    }
+    return peers;
+  }
+
+  private Reconciliation reconcilePeers(Map<String, RaftPeer> targetVoters, Map<String, RaftPeer> targetListeners)
+      throws IOException {
+    int changes = 0;
+    int failures = 0;
+    IOException lastFailure = null;
+    Map<String, Optional<RaftPeerRole>> probed = new HashMap<>();
+    for (int step = 0; step < RECONCILE_STEPS_MAX; step++) {
+      RaftServer.Division division = leaderDivision();
+      RaftConfiguration conf = awaitSettledConfiguration(division);
+      if (conf == null) {
+        lastFailure = new IOException("the configuration change in progress did not finish within " + STABLE_CONF_WAIT);
+        if (++failures >= CONF_CHANGE_ATTEMPTS_MAX) {
+          throw lastFailure;
+        }
+        continue;
+      }
+      Map<String, RaftPeer> voters = byId(conf.getCurrentPeers());
+      Map<String, RaftPeer> listeners = byId(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+      restartOrphanedSenders(division, voters, listeners, targetVoters.keySet());
+      Map<String, RaftPeer> known = new HashMap<>();
+      known.putAll(targetListeners);
+      known.putAll(targetVoters);
+      known.putAll(listeners);
+      known.putAll(voters);
+
+      Set<String> wantedVoters = new TreeSet<>(targetVoters.keySet());
+      Set<String> wantedListeners = new TreeSet<>(targetListeners.keySet());
+      Map<String, String> pending = new TreeMap<>();
+      // New members: only servers that answer, and a new listener only if its server runs as one.
+      Set<String> fresh = new TreeSet<>(wantedVoters);
+      fresh.addAll(wantedListeners);
+      fresh.removeIf(id -> voters.containsKey(id) || listeners.containsKey(id));
+      for (String id : fresh) {
+        Optional<RaftPeerRole> role = probed.computeIfAbsent(id, i -> probeRole(known.get(i)));
+        if (role.isEmpty()) {
+          pending.put(id, "its raft server does not answer");
+        } else if (wantedListeners.contains(id) && role.get() != RaftPeerRole.LISTENER) {
+          pending.put(id, "its raft server was not started as a listener (it runs as " + role.get()
+              + "); Ratis would leave it initializing for good");
+        }
+      }
+      // A single voter: the next voter cannot be a server that runs as a listener.
+      if (voters.size() == 1) {
+        for (String id : wantedVoters) {
+          if (!voters.containsKey(id) && !pending.containsKey(id)) {
+            Optional<RaftPeerRole> role = probed.computeIfAbsent(id, i -> probeRole(known.get(i)));
+            if (role.isEmpty() || role.get() == RaftPeerRole.LISTENER) {
+              pending.put(id, "its raft server runs as a listener (or does not answer), and the group has a single"
+                  + " voter: promoted, it would refuse votes until the new configuration reaches it, while no leader"
+                  + " can be elected without it; add another voter first");
+            }
+          }
+        }
+      }
+      // Demotions: only a voter that is caught up (it learns of its demotion before it could campaign).
+      for (String id : targetListeners.keySet()) {
+        if (voters.containsKey(id) && !id.equals(selfId.toString()) && !pending.containsKey(id)
+            && !awaitCaughtUp(division, voters.get(id))) {
+          pending.put(id, "it is not caught up with the leader, so it stays a voter for now: demoted while behind,"
+              + " it could campaign before it learns of the demotion and be told to shut its raft server down");
+        }
+      }
+      for (String id : pending.keySet()) {
+        wantedVoters.remove(id);
+        wantedListeners.remove(id);
+        if (voters.containsKey(id)) {
+          wantedVoters.add(id);
+        } else if (listeners.containsKey(id)) {
+          wantedListeners.add(id);
+        }
+      }
+      if (wantedVoters.isEmpty()) {
+        throw new IOException("no target voter can be a voter now: " + pending);
+      }
+      Step next = plan(selfId.toString(), voters.keySet(), listeners.keySet(), wantedVoters, wantedListeners);
+      if (next == null) {
+        if (changes > 0 || !pending.isEmpty()) {
+          LOG.info("raft configuration reconciled in {} changes: voters {}, listeners {}{}", changes, voters.keySet(),
+              listeners.keySet(), pending.isEmpty() ? "" : "; pending: " + pending);
+        }
+        return new Reconciliation(changes, pending);
+      }
+      if (next.transferCandidates() != null) {
+        String successor = handOverLeadership(division, next.transferCandidates(),
+            "the target configuration does not keep " + selfId + " as a voter");
+        throw new NotLeaderException("handed raft leadership to " + successor + " because the target configuration"
+            + " does not keep " + selfId + " as a voter; call reconcile there to finish", successor);
+      }
+      try {
+        setConfiguration(voters.values(), listeners.values(), next.voters().stream().map(known::get).toList(),
+            next.listeners().stream().map(known::get).toList());
+        changes++;
+        LOG.info("raft configuration change {}: voters {} -> {}, listeners {} -> {}", changes, voters.keySet(),
+            next.voters(), listeners.keySet(), next.listeners());
+      } catch (NotLeaderException e) {
+        throw e;
+      } catch (IOException e) {
+        lastFailure = e;
+        LOG.info("raft configuration change (failure {}) refused: {}", failures + 1, e.getMessage());
+        if (++failures >= CONF_CHANGE_ATTEMPTS_MAX) {
+          throw e;
+        }
+        probed.clear();
+        pause(settings.electionTimeoutMax());
+      }
+    }
+    throw new IOException("the raft configuration did not reach the target within " + RECONCILE_STEPS_MAX
+        + " changes" + (lastFailure == null ? "" : "; last failure: " + lastFailure.getMessage()), lastFailure);
+  }
+
+  /**
+   * One step toward a target configuration: set the voters and listeners, or (when
+   * {@code transferCandidates} is not null) hand leadership to one of those voters first.
+   */
+  record Step(Set<String> voters, Set<String> listeners, Set<String> transferCandidates) {}
+
+  /**
+   * The next Ratis configuration change from ({@code voters}, {@code listeners}) toward
+   * ({@code targetVoters}, {@code targetListeners}), made by leader {@code self}; null when they
+   * are equal. See {@link #reconcile} for the order.
+   */
+  static Step plan(String self, Set<String> voters, Set<String> listeners, Set<String> targetVoters,
+      Set<String> targetListeners) {
+    List<String> adds = targetVoters.stream().filter(id -> !voters.contains(id))
+        .sorted(Comparator.comparing((String id) -> !listeners.contains(id)).thenComparing(Comparator.naturalOrder()))
+        .toList();
+    if (!adds.isEmpty()) {
+      // Ratis refuses a change whose new voters are as many as the voters it keeps, except one to two.
+      int allowed = voters.size() <= 1 ? 1 : voters.size() - 1;
+      List<String> chosen = adds.subList(0, Math.min(allowed, adds.size()));
+      Set<String> nextVoters = new TreeSet<>(voters);
+      nextVoters.addAll(chosen);
+      Set<String> nextListeners = new TreeSet<>(listeners);
+      chosen.forEach(nextListeners::remove);
+      return new Step(nextVoters, nextListeners, null);
+    }
+    if (!targetVoters.contains(self)) {
+      return new Step(voters, listeners, new TreeSet<>(targetVoters));
+    }
+    Set<String> keptListeners = new TreeSet<>(targetListeners);
+    keptListeners.removeIf(id -> !voters.contains(id) && !listeners.contains(id));
+    if (!voters.equals(targetVoters) || !listeners.equals(keptListeners)) {
+      return new Step(new TreeSet<>(targetVoters), keptListeners, null);
+    }
+    if (!listeners.equals(targetListeners)) {
+      return new Step(new TreeSet<>(targetVoters), new TreeSet<>(targetListeners), null);
+    }
+    return null;
+  }
+
+  private static Map<String, RaftPeer> byId(Collection<RaftPeer> peers) {
+    Map<String, RaftPeer> map = new TreeMap<>();
+    peers.forEach(p -> map.put(p.getId().toString(), p));
+    return map;
+  }
+
+  private RaftServer.Division leaderDivision() throws IOException {
+    RaftServer.Division division = server.getDivision(groupId);
+    if (!division.getInfo().isLeader()) {
+      RaftPeerId leader = division.getInfo().getLeaderId();
+      throw new NotLeaderException("node " + selfId + " is not the raft leader"
+          + (leader == null ? "" : "; the leader is " + leader), leader == null ? null : leader.toString());
+    }
+    return division;
+  }
+
+  /**
+   * The leader's configuration once it is stable (not joint) and committed and the leader is ready
+   * (has committed an entry of its term), or null when that takes longer than {@link #STABLE_CONF_WAIT}.
+   */
+  private RaftConfiguration awaitSettledConfiguration(RaftServer.Division division) throws IOException {
+    long deadline = System.nanoTime() + STABLE_CONF_WAIT.toNanos();
+    while (true) {
+      if (!division.getInfo().isLeader()) {
+        leaderDivision();
+      }
+      RaftConfiguration conf = division.getRaftConf();
+      if (division.getInfo().isLeaderReady()
+          && conf.getPreviousPeers().isEmpty() && conf.getPreviousPeers(RaftPeerRole.LISTENER).isEmpty()
+          && division.getRaftLog().getLastCommittedIndex() >= conf.getLogEntryIndex()) {
+        return conf;
+      }
+      if (System.nanoTime() > deadline) {
+        return null;
+      }
+      pause(Duration.ofMillis(20));
+    }
+  }
+
+  /** Members of the configuration (but this node) that this leader sends nothing to. */
+  private Set<String> membersWithoutSender(RaftServer.Division division, Map<String, RaftPeer> voters,
+      Map<String, RaftPeer> listeners) {
+    Set<String> withSender = division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList().stream()
+        .map(f -> RaftPeerId.valueOf(f.getId().getId()).toString()).collect(Collectors.toSet());
+    Set<String> missing = new TreeSet<>(voters.keySet());
+    missing.addAll(listeners.keySet());
+    missing.remove(selfId.toString());
+    missing.removeAll(withSender);
+    return missing;
+  }
+
+  /**
+   * Ratis 3.3 stops the log senders of every member it has not marked caught up when a staging
+   * fails (a new member that never answered): the listeners this leader added and the listeners
+   * it promoted. They then get nothing until the next leader, which starts a sender for every
+   * member. Seeing such members (twice, a sender being restarted is briefly missing), this
+   * leader hands leadership to another voter (a target voter first), or steps down when it is
+   * the only voter, and throws {@link NotLeaderException}.
+   */
+  private void restartOrphanedSenders(RaftServer.Division division, Map<String, RaftPeer> voters,
+      Map<String, RaftPeer> listeners, Set<String> targetVoters) throws IOException {
+    Set<String> orphans = membersWithoutSender(division, voters, listeners);
+    if (orphans.isEmpty()) {
+      return;
+    }
+    pause(Duration.ofMillis(Math.max(50, settings.electionTimeoutMin().toMillis())));
+    leaderDivision();
+    orphans.retainAll(membersWithoutSender(division, voters, listeners));
+    if (orphans.isEmpty()) {
+      return;
+    }
+    Set<String> candidates = new TreeSet<>(voters.keySet());
+    candidates.remove(selfId.toString());
+    candidates.removeAll(orphans);
+    Set<String> preferred = new TreeSet<>(candidates);
+    preferred.retainAll(targetVoters);
+    String why = "members " + orphans + " get no log entries from this leader (their senders stopped after a failed"
+        + " staging)";
+    String successor = handOverLeadership(division, preferred.isEmpty() ? candidates : preferred, why);
+    throw new NotLeaderException((successor == null ? "stepped down" : "handed raft leadership to " + successor)
+        + " because " + why + "; a new leader sends to every member", successor);
+  }
+
+  /**
+   * Transfers leadership to the candidate that answered this leader last, or steps down when
+   * there is no candidate. Returns the new leader's id, or null after stepping down.
+   */
+  private String handOverLeadership(RaftServer.Division division, Set<String> candidates, String why)
+      throws IOException {
+    Map<String, Long> elapsed = new TreeMap<>();
+    division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList().forEach(f ->
+        elapsed.put(RaftPeerId.valueOf(f.getId().getId()).toString(), f.getLastRpcElapsedTimeMs()));
+    String successor = candidates.stream()
+        .min(Comparator.comparing((String id) -> elapsed.getOrDefault(id, Long.MAX_VALUE)).thenComparing(id -> id))
+        .orElse(null);
+    long timeoutMs = Math.max(3_000, 10 * settings.electionTimeoutMax().toMillis());
+    LOG.warn("{}: {}; {}", selfId, why, successor == null ? "stepping down" : "handing leadership to " + successor);
+    TransferLeadershipRequest request = new TransferLeadershipRequest(adminClientId, selfId, groupId,
+        adminCallIds.incrementAndGet(), successor == null ? null : RaftPeerId.valueOf(successor), timeoutMs);
+    RaftClientReply reply = awaitReply(server.transferLeadershipAsync(request), Duration.ofMillis(2 * timeoutMs),
+        "transfer leadership");
+    if (!reply.isSuccess()) {
+      throw new IOException("could not " + (successor == null ? "step down" : "hand leadership to " + successor)
+          + ": " + reply.getException());
+    }
+    return successor;
+  }
+
+  /** Compare-and-set of the configuration on this (leader) server, waiting for the change to finish. */
+  private void setConfiguration(Collection<RaftPeer> voters, Collection<RaftPeer> listeners,
+      List<RaftPeer> newVoters, List<RaftPeer> newListeners) throws IOException {
+    SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
+        .setServersInCurrentConf(new ArrayList<>(voters)).setListenersInCurrentConf(new ArrayList<>(listeners))
+        .setServersInNewConf(newVoters).setListenersInNewConf(newListeners)
+        .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET).build();
+    SetConfigurationRequest request = new SetConfigurationRequest(adminClientId, selfId, groupId,
+        adminCallIds.incrementAndGet(), args);
+    RaftClientReply reply;
+    try {
+      reply = awaitReply(server.setConfigurationAsync(request), CONF_CHANGE_TIMEOUT, "setConfiguration");
+    } catch (org.apache.ratis.protocol.exceptions.NotLeaderException e) {
+      throw new NotLeaderException("node " + selfId + " lost raft leadership: " + e.getMessage(), null);
+    }
+    if (!reply.isSuccess()) {
+      if (reply.getNotLeaderException() != null) {
+        RaftPeer leader = reply.getNotLeaderException().getSuggestedLeader();
+        throw new NotLeaderException("node " + selfId + " lost raft leadership during a configuration change",
+            leader == null ? null : leader.getId().toString());
+      }
+      throw new IOException("setConfiguration refused: " + reply.getException(), reply.getException());
+    }
+  }
+
+  private static RaftClientReply awaitReply(CompletableFuture<RaftClientReply> future, Duration timeout, String what)
+      throws IOException {
+    try {
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException(what + " interrupted");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof IOException io ? io : new IOException(what + " failed: " + cause, cause);
+    } catch (TimeoutException e) {
+      throw new IOException(what + " did not finish within " + timeout, e);
+    }
+  }
+
+  /**
+   * The role {@code peer}'s Raft server runs in for this group (from a group info request), or
+   * empty when it does not answer.
+   */
+  private Optional<RaftPeerRole> probeRole(RaftPeer peer) {
+    return probe(peer).map(reply -> reply.getRoleInfoProto().getRole());
+  }
+
+  /** {@code peer}'s answer to a group info request for this group, empty when it does not answer. */
+  private Optional<GroupInfoReply> probe(RaftPeer peer) {
+    RaftProperties probeProperties = new RaftProperties(properties);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(probeProperties,
+        TimeDuration.valueOf(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+    try (RaftClient probe = RaftClient.newBuilder()
+        .setClientId(ClientId.randomId())
+        .setRaftGroup(RaftGroup.valueOf(groupId, peer))
+        .setProperties(probeProperties)
+        .setParameters(parameters)
+        .setRetryPolicy(RetryPolicies.noRetry())
+        .build()) {
+      GroupInfoReply reply = probe.getGroupManagementApi(peer.getId()).info(groupId);
+      return reply.isSuccess() ? Optional.of(reply) : Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      LOG.info("{} at {} does not answer ({})", peer.getId(), peer.getAddress(), e.toString());
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Whether voter {@code peer}, asked directly, has been a follower of this leader for two maximum
+   * election timeouts (it did not campaign), heard from it within the minimum election timeout,
+   * and has committed up to this leader's commit index; waits up to ten maximum election timeouts
+   * for that. (The leader's own bookkeeping is not enough: a follower that restarted keeps its old
+   * commit index there while the leader's sender recovers, which can take seconds, and meanwhile
+   * the follower campaigns; each failed campaign resets its "last heard" clock.)
+   */
+  private boolean awaitCaughtUp(RaftServer.Division division, RaftPeer peer) throws IOException {
+    long target = division.getRaftLog().getLastCommittedIndex();
+    long settleMs = 2 * settings.electionTimeoutMax().toMillis();
+    long deadline = System.nanoTime() + settings.electionTimeoutMax().multipliedBy(10).toNanos();
+    while (true) {
+      Optional<GroupInfoReply> info = probe(peer);
+      if (info.isPresent()) {
+        var role = info.get().getRoleInfoProto();
+        var leader = role.getFollowerInfo().getLeaderInfo();
+        if (role.getRole() == RaftPeerRole.FOLLOWER
+            && role.getRoleElapsedTimeMs() >= settleMs
+            && RaftPeerId.valueOf(leader.getId().getId()).equals(selfId)
+            && leader.getLastRpcElapsedTimeMs() <= settings.electionTimeoutMin().toMillis()
+            && info.get().getLogInfoProto().getCommitted().getIndex() >= target) {
+          return true;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      pause(Duration.ofMillis(50));
+      leaderDivision();
+    }
+  }
+
+  private static void pause(Duration duration) throws InterruptedIOException {
+    try {
+      TimeUnit.MILLISECONDS.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted");
+    }
+  }
+
+  /**
+   * The role of every member in the Raft configuration this node sees: node id to "VOTER" or
+   * "LISTENER", sorted by id. During a change, the new configuration's. Empty when this node's
+   * Raft server is not available.
+   */
+  public Map<String, String> configurationRoles() {
+    try {
+      RaftConfiguration conf = server.getDivision(groupId).getRaftConf();
+      Map<String, String> roles = new TreeMap<>();
+      conf.getCurrentPeers(RaftPeerRole.LISTENER).forEach(p -> roles.put(p.getId().toString(), "LISTENER"));
+      conf.getCurrentPeers().forEach(p -> roles.put(p.getId().toString(), "VOTER"));
+      return Collections.unmodifiableMap(roles);
+    } catch (IOException e) {
+      return Map.of();
+    }
+  }
+
+  /**
+   * This node's own Raft state: LEADER, FOLLOWER, CANDIDATE or LISTENER while its server runs,
+   * otherwise the server's life-cycle state (STARTING, CLOSED, ...).
+   */
+  public String localRole() {
+    try {
+      var info = server.getDivision(groupId).getInfo();
+      LifeCycle.State state = info.getLifeCycleState();
+      return state == LifeCycle.State.RUNNING ? info.getCurrentRole().name() : state.name();
+    } catch (IOException e) {
+      return LifeCycle.State.CLOSED.name();
+    }
+  }
+
+  /** The leader this node knows of, if any. */
+  public Optional<String> leaderId() {
+    try {
+      RaftPeerId leader = server.getDivision(groupId).getInfo().getLeaderId();
+      return leader == null ? Optional.empty() : Optional.of(leader.toString());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** This node's current Raft term (tests), -1 when its server is not available. */
+  long currentTerm() {
+    try {
+      return server.getDivision(groupId).getInfo().getCurrentTerm();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** How often the role watchdog restarted this node's Raft server (tests). */
+  long serverRestarts() {
+    return serverRestarts.get();
+  }
+
+  /**
+   * The role watchdog, every half minimum election timeout. Ratis 3.3 never turns a running
+   * server into a listener: a voter demoted to listener keeps running as a follower, and when it
+   * then misses the leader for an election timeout it becomes a candidate, finds itself "not in
+   * the configuration" (or the leader answers its pre-vote so) and closes its division for good.
+   * A server started as a listener (which a restart does, the stored configuration naming it a
+   * listener) never campaigns. So the watchdog restarts the Raft server over the same storage and
+   * replica (at most once per {@link #WATCHDOG_RESTART_INTERVAL_MIN}) when the committed
+   * configuration names this node a listener but its server runs in another role; and when its
+   * division closed itself as a candidate while this node is still a member of the replicated
+   * view or a listener of the configuration it knows (a member demoted while it lagged), at most
+   * {@value #CLOSED_RESTARTS_MAX} times. A division that closed for any other reason (or of a
+   * node no longer a member) is left closed: fail-stop.
+   */
+  private void checkListenerRole() {
+    try {
+      if (closed) {
+        return;
+      }
+      RaftServer.Division division = server.getDivision(groupId);
+      RaftConfiguration conf = division.getRaftConf();
+      boolean listenerInConf = conf.getPeer(selfId, RaftPeerRole.LISTENER) != null && conf.getPreviousPeers().isEmpty();
+      LifeCycle.State state = division.getInfo().getLifeCycleState();
+      RaftPeerRole role = division.getInfo().getCurrentRole();
+      String reason;
+      boolean closedDivision = false;
+      if (state.isClosingOrClosed()) {
+        boolean member = replica.view().member(identity.nodeId()).isPresent();
+        if (role != RaftPeerRole.CANDIDATE || !(member || listenerInConf) || closedRestartsLeft <= 0) {
+          return;
+        }
+        reason = "its division closed itself as a candidate (not in the configuration it knows, or told so by the"
+            + " leader) while this node is a member";
+        closedDivision = true;
+      } else if (listenerInConf && state == LifeCycle.State.RUNNING && role != RaftPeerRole.LISTENER
+          && division.getRaftLog().getLastCommittedIndex() >= conf.getLogEntryIndex()) {
+        reason = "the committed configuration names it a listener but its server runs as " + role;
+      } else {
+        return;
+      }
+      synchronized (this) {
+        long now = System.nanoTime();
+        if (closed || (lastRestartNanos != 0 && now - lastRestartNanos < WATCHDOG_RESTART_INTERVAL_MIN.toNanos())) {
+          return;
+        }
+        lastRestartNanos = now;
+        if (closedDivision) {
+          closedRestartsLeft--;
+        }
+        restartServer(reason);
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("{}: raft role check failed: {}", selfId, e.toString());
+    }
+  }
+
+  /** Closes this node's Raft server and starts a new one over the same storage and replica. */
+  private void restartServer(String reason) throws IOException {
+    LOG.warn("{}: restarting the raft server: {}", selfId, reason);
+    RaftServer old = server;
+    VeilraftStateMachine oldMachine = stateMachine;
+    old.close();
+    long deadline = System.nanoTime() + PORT_RELEASE_WAIT.toNanos();
+    while (true) {
+      try {
+        checkPortFree(settings);
+        break;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        pause(Duration.ofMillis(50));
+      }
+    }
+    VeilraftStateMachine machine = new VeilraftStateMachine(replica, clock);
+    RaftServer fresh = newServer(listenerStartGroup(), machine, RaftStorage.StartupOption.RECOVER);
+    try {
+      fresh.start();
+    } catch (IOException | RuntimeException e) {
+      fresh.close();
+      throw e;
+    }
+    snapshotsTakenBefore.addAndGet(oldMachine.snapshotsTaken());
+    snapshotsInstalledBefore.addAndGet(oldMachine.snapshotsInstalled());
+    stateMachine = machine;
+    server = fresh;
+    serverRestarts.incrementAndGet();
+    LOG.warn("{}: raft server restarted; it runs as {}", selfId, localRole());
+  }
+
   public boolean isLeader() {
     try {
       return server.getDivision(groupId).getInfo().isLeader();
@@ -326,8 +1076,9 @@ public final class RaftConsensus implements AutoCloseable {
     } catch (IOException e) {
       logStart = -1;
     }
-    return new SnapshotStatus(stateMachine.latestSnapshotIndex(), logStart, stateMachine.snapshotsTaken(),
-        stateMachine.snapshotsInstalled());
+    VeilraftStateMachine machine = stateMachine;
+    return new SnapshotStatus(machine.latestSnapshotIndex(), logStart,
+        snapshotsTakenBefore.get() + machine.snapshotsTaken(), snapshotsInstalledBefore.get() + machine.snapshotsInstalled());
   }
 
   /**
@@ -342,10 +1093,11 @@ public final class RaftConsensus implements AutoCloseable {
     }
     synchronized (this) {
       if (client == null || conf != clientConf) {
-        Set<RaftPeer> peers = new HashSet<>(server.getDivision(groupId).getRaftConf().getCurrentPeers());
-        if (peers.isEmpty()) {
-          peers = Set.of(RaftIds.peer(identity.nodeId(), settings.address()));
-        }
+        // The voters (writes go to the leader among them) and this node itself, which answers this
+        // node's reads even when it is a listener or in no configuration yet.
+        Map<RaftPeerId, RaftPeer> peers = new LinkedHashMap<>();
+        server.getDivision(groupId).getRaftConf().getCurrentPeers().forEach(p -> peers.put(p.getId(), p));
+        peers.putIfAbsent(selfId, RaftIds.peer(identity.nodeId(), settings.address()));
         if (client != null) {
           // Requests may still be in flight on it; it is closed with this node.
           retiredClients.add(client);
@@ -353,7 +1105,7 @@ public final class RaftConsensus implements AutoCloseable {
         RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(CLIENT_ATTEMPTS_MAX, CLIENT_RETRY_SLEEP);
         client = RaftClient.newBuilder()
             .setClientId(ClientId.randomId())
-            .setRaftGroup(RaftGroup.valueOf(groupId, peers))
+            .setRaftGroup(RaftGroup.valueOf(groupId, peers.values()))
             .setProperties(properties)
             .setParameters(parameters)
             .setRetryPolicy(retry)
@@ -365,15 +1117,27 @@ public final class RaftConsensus implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() throws IOException {
-    if (client != null) {
-      retiredClients.add(client);
-      client = null;
+  public void close() throws IOException {
+    closed = true;
+    watchdog.shutdown();
+    try {
+      if (!watchdog.awaitTermination(3 * PORT_RELEASE_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+        watchdog.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      watchdog.shutdownNow();
     }
-    for (RaftClient retired : retiredClients) {
-      retired.close();
+    synchronized (this) {
+      if (client != null) {
+        retiredClients.add(client);
+        client = null;
+      }
+      for (RaftClient retired : retiredClients) {
+        retired.close();
+      }
+      retiredClients.clear();
+      server.close();
     }
-    retiredClients.clear();
-    server.close();
   }
 }
