@@ -20,6 +20,8 @@ class GenesisDocumentTest {
   /** Stands in for a simulated ARK: genesis validation hashes the certificate, it does not parse it. */
   private static final byte[] ROOT_CERT = Hashes.utf8("simulated ARK certificate bytes");
   private static final byte[] MEASUREMENT = Hashes.sha384(Hashes.utf8("approved code"));
+  private static final OperatorKey ALICE = OperatorKey.generate();
+  private static final OperatorKey BOB = OperatorKey.generate();
 
   private static Genesis.Builder valid() {
     return Genesis.newBuilder()
@@ -27,12 +29,17 @@ class GenesisDocumentTest {
         .setPolicy(Policy.newBuilder().setName("prod-2026-11").setAllowSimulated(true)
             .setSimulatedRootSha256(ByteString.copyFrom(Hashes.sha256(ROOT_CERT)))
             .addAllowedMeasurements(ByteString.copyFrom(MEASUREMENT)))
-        .addOperators(Operator.newBuilder().setName("alice").setNodesMax(2))
-        .addOperators(Operator.newBuilder().setName("bob").setNodesMax(2))
+        .addOperators(operator("alice", ALICE))
+        .addOperators(operator("bob", BOB))
         .setGovernanceThreshold(2)
         .setJoinWindowMs(60_000)
         .setMembersMax(5)
         .setSimulatedRootCert(ByteString.copyFrom(ROOT_CERT));
+  }
+
+  static Operator operator(String name, OperatorKey key) {
+    return Operator.newBuilder().setName(name).setNodesMax(2).setPublicKeySpki(ByteString.copyFrom(key.publicKeySpki()))
+        .build();
   }
 
   private static byte[] fileOf(byte[] genesisBytes) {
@@ -241,6 +248,89 @@ class GenesisDocumentTest {
       Throwable thrown = catchThrowable(() -> GenesisDocument.parseFile(junk, "r.bin"));
       assertThat(thrown).as("seed %d, random iteration %d", seed, i).satisfiesAnyOf(
           t -> assertThat(t).isNull(), t -> assertThat(t).isInstanceOf(GenesisException.class));
+    }
+  }
+
+  @Test
+  void aGenesisWithoutOperatorsIsRefused() {
+    // Governance and endorsements need at least one operator; an empty operator set is refused naming the field.
+    assertThatThrownBy(() -> GenesisDocument.create(valid().clearOperators().setGovernanceThreshold(0).build()))
+        .isInstanceOf(GenesisException.class).hasMessageContaining("field operators is empty");
+  }
+
+  @Test
+  void operatorKeysMustBeP256AndDistinct() {
+    // A key that is not a P-256 SPKI, or one key listed for two operators, is refused naming the operator's field.
+    assertThatThrownBy(() -> GenesisDocument.create(valid().setOperators(1, operator("bob", BOB).toBuilder()
+        .setPublicKeySpki(ByteString.copyFrom(new byte[] {0x30, 0x03, 0x02, 0x01, 0x01}))).build()))
+        .isInstanceOf(GenesisException.class).hasMessageContaining("field operators[1].public_key_spki");
+    assertThatThrownBy(() -> GenesisDocument.create(valid().setOperators(1, operator("bob", ALICE)).build()))
+        .isInstanceOf(GenesisException.class).hasMessageContaining("operators[1].public_key_spki is the key of operators[0]");
+    assertThatThrownBy(() -> GenesisDocument.create(valid().setOperators(1, operator("bob", BOB).toBuilder()
+        .clearPublicKeySpki()).build()))
+        .isInstanceOf(GenesisException.class).hasMessageContaining("operators[1].public_key_spki");
+  }
+
+  @Test
+  void operatorNamesFollowThePatternAndNodesMaxIsAtLeastOne() {
+    // Names with spaces or slashes (they become file names) and nodes_max 0 are refused naming the field.
+    for (String name : new String[] {"has space", "a/b", "-lead", "x".repeat(65)}) {
+      assertThatThrownBy(() -> GenesisDocument.create(valid().setOperators(1, operator(name, BOB)).build()))
+          .isInstanceOf(GenesisException.class).hasMessageContaining("field operators[1].name");
+    }
+    assertThatThrownBy(() -> GenesisDocument.create(valid().setOperators(1, operator("bob", BOB).toBuilder()
+        .setNodesMax(0)).build()))
+        .isInstanceOf(GenesisException.class).hasMessageContaining("field operators[1].nodes_max (operator 'bob') is 0");
+  }
+
+  @Test
+  void thresholdZeroIsRefused() {
+    // A threshold of 0 would let a proposal apply with no approval at all.
+    assertThatThrownBy(() -> GenesisDocument.create(valid().setGovernanceThreshold(0).build()))
+        .isInstanceOf(GenesisException.class).hasMessageContaining("field governance_threshold is 0");
+  }
+
+  @Test
+  void zeroRulesAndLimitsReadAsTheDocumentedDefaults() throws Exception {
+    // Unset rules and limits are the documented defaults; the grace period defaults to two intervals.
+    GenesisDocument doc = GenesisDocument.create(valid().build());
+    assertThat(doc.reattestIntervalMs()).isEqualTo(600_000);
+    assertThat(doc.reattestGraceMs()).isEqualTo(1_200_000);
+    assertThat(doc.policyGraceMs()).isEqualTo(86_400_000);
+    assertThat(doc.rotationIntervalMs()).isEqualTo(86_400_000);
+    assertThat(doc.proposalTtlMsMax()).isEqualTo(7 * 86_400_000L);
+    assertThat(doc.eventBytesMax()).isEqualTo(64 << 10);
+    assertThat(doc.pendingPerClientMax()).isEqualTo(128);
+    assertThat(doc.batchEventsMax()).isEqualTo(64);
+    assertThat(doc.diversity()).isEqualTo(dev.veilraft.membership.proto.DiversityAction.DIVERSITY_LISTENER);
+
+    GenesisDocument set = GenesisDocument.create(valid().setRules(dev.veilraft.membership.proto.MembershipRules
+        .newBuilder().setReattestIntervalMs(5_000)).build());
+    assertThat(set.reattestIntervalMs()).isEqualTo(5_000);
+    assertThat(set.reattestGraceMs()).as("default grace follows the interval").isEqualTo(10_000);
+  }
+
+  @Test
+  void rulesAndLimitsOutOfRangeAreRefusedNamingTheField() {
+    // Each non-zero rule or limit outside its documented range is refused with the field's name.
+    var rules = dev.veilraft.membership.proto.MembershipRules.newBuilder();
+    var limits = dev.veilraft.membership.proto.RequestLimits.newBuilder();
+    record Case(String field, Genesis genesis) {}
+    Case[] cases = {
+        new Case("rules.reattest_interval_ms", valid().setRules(rules.clone().setReattestIntervalMs(999)).build()),
+        new Case("rules.reattest_interval_ms", valid().setRules(rules.clone().setReattestIntervalMs(-1)).build()),
+        new Case("rules.reattest_grace_ms", valid().setRules(rules.clone().setReattestGraceMs(31L * 86_400_000)).build()),
+        new Case("rules.policy_grace_ms", valid().setRules(rules.clone().setPolicyGraceMs(10)).build()),
+        new Case("rules.rotation_interval_ms", valid().setRules(rules.clone().setRotationIntervalMs(999)).build()),
+        new Case("rules.proposal_ttl_ms_max", valid().setRules(rules.clone().setProposalTtlMsMax(1_000)).build()),
+        new Case("rules.diversity", valid().setRules(rules.clone().setDiversityValue(7)).build()),
+        new Case("limits.event_bytes_max", valid().setLimits(limits.clone().setEventBytesMax(17 << 20)).build()),
+        new Case("limits.pending_per_client_max", valid().setLimits(limits.clone().setPendingPerClientMax(-1)).build()),
+        new Case("limits.batch_events_max", valid().setLimits(limits.clone().setBatchEventsMax(4_097)).build()),
+    };
+    for (Case c : cases) {
+      assertThatThrownBy(() -> GenesisDocument.create(c.genesis())).as(c.field())
+          .isInstanceOf(GenesisException.class).hasMessageContaining("field " + c.field());
     }
   }
 }
