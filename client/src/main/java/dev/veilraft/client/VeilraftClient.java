@@ -8,12 +8,14 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.attestation.EvidenceVerifier;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
+
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.SealedResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -107,6 +109,63 @@ public final class VeilraftClient {
         .whenComplete((response, error) -> outstanding.remove(sequence));
   }
 
+  /** Sends several requests to an app in one sealed request and one log entry; see {@link #callBatchAsync}. */
+  public List<EventResult> callBatch(String app, List<byte[]> requests) throws ClientException {
+    try {
+      return callBatchAsync(app, requests).join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof ClientException ce) {
+        throw ce;
+      }
+      throw new ClientException("FAILED", String.valueOf(e.getCause()), e.getCause());
+    }
+  }
+
+  /**
+   * Sends several requests in one batch: one sealing, one log entry, applied in order. Each
+   * request keeps its own sequence number, so a retried batch is applied at most once per
+   * request, and gets its own result (OK with the response, or REJECTED with the reason). The
+   * cluster bounds the batch (limits.batch_events_max) and its size (limits.event_bytes_max).
+   */
+  public CompletableFuture<List<EventResult>> callBatchAsync(String app, List<byte[]> requests) {
+    if (requests.isEmpty()) {
+      return CompletableFuture.completedFuture(List.of());
+    }
+    long first = nextSequence.getAndAdd(requests.size());
+    for (int i = 0; i < requests.size(); i++) {
+      outstanding.add(first + i);
+    }
+    return attempts(() -> sendBatch(app, requests, first), 1).thenApply(result -> {
+      if (result.getBatchResultsCount() != requests.size()) {
+        throw new CompletionException(new ClientException("BAD_RESPONSE", "batch of " + requests.size()
+            + " requests answered with " + result.getBatchResultsCount() + " results"));
+      }
+      return result.getBatchResultsList();
+    }).whenComplete((r, error) -> {
+      for (int i = 0; i < requests.size(); i++) {
+        outstanding.remove(first + i);
+      }
+    });
+  }
+
+  private CompletableFuture<EventResult> sendBatch(String app, List<byte[]> requests, long first) {
+    ClusterDescriptions.Verified c = cluster;
+    EventSealing.ClientSealed sealed;
+    try {
+      long acknowledged = Math.min(outstanding.first(), first);
+      Event.Builder batch = Event.newBuilder();
+      for (int i = 0; i < requests.size(); i++) {
+        batch.addBatch(Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(requests.get(i)))
+            .setClientId(ByteString.copyFrom(clientId)).setSequence(first + i).setAcknowledged(acknowledged));
+      }
+      sealed = EventSealing.sealRequest(c.body().getGroupPublicKey().toByteArray(), c.clusterId(), c.body().getEpoch(),
+          batch.build().toByteArray());
+    } catch (CryptoException e) {
+      return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
+    }
+    return exchangeResult("/v1/events", sealed);
+  }
+
   /** A linearizable read: reflects every write acknowledged before it. Sends no log entry. */
   public byte[] query(String app, byte[] request) throws ClientException {
     return join(queryAsync(app, request, false));
@@ -131,20 +190,20 @@ public final class VeilraftClient {
     }
   }
 
-  private CompletableFuture<byte[]> attempts(Supplier<CompletableFuture<byte[]>> send, int attempt) {
+  private <T> CompletableFuture<T> attempts(Supplier<CompletableFuture<T>> send, int attempt) {
     return send.get().handle((response, error) -> {
       if (error == null) {
         return CompletableFuture.completedFuture(response);
       }
       Throwable cause = error instanceof CompletionException ? error.getCause() : error;
       if (attempt >= ATTEMPTS_MAX || !retryable(cause)) {
-        return CompletableFuture.<byte[]>failedFuture(cause);
+        return CompletableFuture.<T>failedFuture(cause);
       }
       if (cause instanceof ClientException ce && ce.code().equals("UNKNOWN_EPOCH")) {
         try {
           refresh();
         } catch (ClientException refreshFailed) {
-          return CompletableFuture.<byte[]>failedFuture(refreshFailed);
+          return CompletableFuture.<T>failedFuture(refreshFailed);
         }
       }
       Executor later = CompletableFuture.delayedExecutor(RETRY_BACKOFF_MS << (attempt - 1), TimeUnit.MILLISECONDS);
@@ -190,6 +249,10 @@ public final class VeilraftClient {
 
   /** Posts a sealed request and opens the sealed result; a refusal fails with REJECTED. */
   private CompletableFuture<byte[]> exchange(String path, EventSealing.ClientSealed sealed) {
+    return exchangeResult(path, sealed).thenApply(result -> result.getResponse().toByteArray());
+  }
+
+  private CompletableFuture<EventResult> exchangeResult(String path, EventSealing.ClientSealed sealed) {
     return http.postAsync(baseUri.resolve(path), sealed.request().toByteArray()).thenApply(body -> {
       try {
         SealedResponse sealedResponse = SealedResponse.parseFrom(body);
@@ -197,7 +260,7 @@ public final class VeilraftClient {
         if (result.getStatus() != EventResult.Status.OK) {
           throw new CompletionException(new ClientException("REJECTED", result.getError()));
         }
-        return result.getResponse().toByteArray();
+        return result;
       } catch (InvalidProtocolBufferException | CryptoException e) {
         throw new CompletionException(new ClientException("BAD_RESPONSE", "response does not open: " + e.getMessage(), e));
       }

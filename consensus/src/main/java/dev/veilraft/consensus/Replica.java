@@ -24,7 +24,15 @@ import dev.veilraft.membership.Bootstrap;
 import dev.veilraft.membership.EpochKeyring;
 import dev.veilraft.membership.KeyEpochs;
 import dev.veilraft.membership.MembershipStore;
+import dev.veilraft.membership.GenesisDocument;
 import dev.veilraft.membership.MembershipView;
+import dev.veilraft.membership.Governance;
+import dev.veilraft.membership.GovernanceActions;
+import dev.veilraft.membership.GovernanceStore;
+import dev.veilraft.membership.Reattestation;
+import dev.veilraft.membership.Removals;
+import dev.veilraft.membership.proto.RemoveMember;
+import dev.veilraft.crypto.Check;
 import dev.veilraft.membership.proto.AdmitNode;
 import dev.veilraft.membership.proto.InitCluster;
 import dev.veilraft.membership.proto.KeyEpoch;
@@ -100,10 +108,25 @@ public final class Replica {
     loadSecrets(store, view);
   }
 
+  /**
+   * Puts every secret {@code from} persists into the keyring: those of erased epochs are gone from
+   * the store, and those of epochs after {@code v}'s (history received before replay, or secrets
+   * carried into an installed snapshot) are loaded too.
+   */
   private void loadSecrets(StateStore from, MembershipView v) throws StateException {
-    for (long epoch = 1; epoch <= v.epoch(); epoch++) {
-      long e = epoch;
-      from.get(SECRETS_NAMESPACE, Hashes.u64(e)).ifPresent(s -> keyring.put(EpochSecret.restore(e, s)));
+    byte[] after = null;
+    while (true) {
+      List<StateRecord> page = from.scan(SECRETS_NAMESPACE, after, null, COPY_PAGE_RECORDS);
+      for (StateRecord r : page) {
+        dev.veilraft.crypto.Check.invariant(r.key().length == 8, "node secret key is " + r.key().length
+            + " bytes, expected a u64 epoch");
+        keyring.put(EpochSecret.restore(java.nio.ByteBuffer.wrap(r.key()).getLong(), r.value()));
+      }
+      if (page.size() < COPY_PAGE_RECORDS) {
+        return;
+      }
+      byte[] last = page.get(page.size() - 1).key();
+      after = Arrays.copyOf(last, last.length + 1);
     }
   }
 
@@ -119,34 +142,16 @@ public final class Replica {
 
   /**
    * Replaces this replica's state by a snapshot's, at {@code index}: the records {@code snapshot}
-   * yields plus this node's own node-local records (its epoch secrets), carried over from the
-   * current store. Call only while no entry is applied (Ratis pauses the state machine). A
-   * snapshot at or below the applied index is ignored (returns false). On any failure the
-   * current state stays in place, untouched.
+   * yields plus this node's own node-local records (its epoch secrets, all of those it holds),
+   * carried over from the current store and keyring. Call only while no entry is applied (Ratis
+   * pauses the state machine). A snapshot at or below the applied index is ignored (returns
+   * false). On any failure the current state stays in place, untouched. Snapshot files go through
+   * {@link #installSnapshotFile}, which also derives the snapshot's epoch secret through its chain.
    *
    * @throws SnapshotException when the snapshot is refused (names the file and the reason)
    */
   public boolean installSnapshot(long index, RecordSource snapshot) throws StateException, IOException {
-    if (replacement == null) {
-      throw new IllegalStateException("this replica was built without a store replacement and installs no snapshots");
-    }
-    StateStore current = store;
-    if (index <= current.appliedIndex()) {
-      return false;
-    }
-    RecordSource withLocal = sink -> {
-      snapshot.forEach(sink);
-      for (String namespace : NODE_LOCAL_NAMESPACES) {
-        copyNamespace(current, namespace, sink);
-      }
-    };
-    StateStore next = replacement.replace(current, index, withLocal);
-    MembershipView before = view;
-    MembershipView after = MembershipStore.load(next);
-    store = next;
-    loadSecrets(next, after);
-    publish(before, after);
-    return true;
+    return install(index, snapshot, List.of(), 1);
   }
 
   private static void copyNamespace(StateStore from, String namespace, RecordSink sink)
@@ -257,10 +262,37 @@ public final class Replica {
       case ADMIT_NODE -> applyAdmit(tx, v, proposal.getAdmitNode(), index, leaderTime);
       case KEY_EPOCH -> applyKeyEpoch(tx, v, proposal.getKeyEpoch(), index);
       case CLIENT_EVENT -> new Applied(applyEvent(tx, v, proposal.getClientEvent(), index, leaderTime), v);
-      case BEACON, BEACON_ANSWER, REMOVE_MEMBER, GOV_PROPOSAL, GOV_BALLOT ->
-          new Applied(error("UNSUPPORTED_ENTRY", "entry kind " + proposal.getBodyCase() + " is not applied yet"), v);
+      case BEACON -> membership(Reattestation.beacon(v, proposal.getBeacon(), leaderTime));
+      case BEACON_ANSWER -> membership(Reattestation.answer(v, proposal.getBeaconAnswer(), leaderTime, verifier));
+      case REMOVE_MEMBER -> applyRemove(tx, v, proposal.getRemoveMember(), index);
+      case GOV_PROPOSAL -> applyGovernance(v, Governance.propose(v, proposal.getGovProposal(), index, leaderTime,
+          new GovernanceStore(tx)), leaderTime);
+      case GOV_BALLOT -> applyGovernance(v, Governance.vote(v, proposal.getGovBallot(), index, leaderTime,
+          new GovernanceStore(tx)), leaderTime);
       case BODY_NOT_SET -> new Applied(error("MALFORMED_ENTRY", "proposal has no body"), v);
     };
+  }
+
+  private static Applied membership(Reattestation.Outcome outcome) {
+    return new Applied(ApplyResult.newBuilder().setMembership(outcome.result()).build(), outcome.view());
+  }
+
+  /** A recorded proposal or ballot; a proposal that reached its threshold takes effect in this entry. */
+  private Applied applyGovernance(MembershipView v, Governance.Outcome outcome, long leaderTime) {
+    MembershipView next = outcome.approved().map(p -> GovernanceActions.execute(v, p, leaderTime, verifier)).orElse(v);
+    return new Applied(ApplyResult.newBuilder().setMembership(outcome.result()).build(), next);
+  }
+
+  /** Removes a pending-removal member and starts the next epoch for the others, in one entry. */
+  private Applied applyRemove(StateTransaction tx, MembershipView v, RemoveMember entry, long index) {
+    Removals.Outcome outcome = Removals.check(v, entry);
+    ApplyResult result = ApplyResult.newBuilder().setMembership(outcome.result()).build();
+    if (!outcome.result().getAccepted()) {
+      return new Applied(result, v);
+    }
+    Applied epoch = applyKeyEpoch(tx, outcome.withoutMember(), entry.getNextEpoch(), index);
+    Check.invariant(epoch.result().getKeyEpoch().getAccepted(), "Removals.check accepted the next epoch");
+    return new Applied(result, epoch.view());
   }
 
   private Applied applyInit(MembershipView v, InitCluster init, long index, long leaderTime) {
@@ -279,7 +311,7 @@ public final class Replica {
     if (outcome.usedNonce() != null) {
       MembershipStore.markNonceUsed(tx, outcome.usedNonce());
     }
-    MembershipView next = outcome.member() == null ? v : v.withMember(outcome.member());
+    MembershipView next = outcome.view() == null ? v : outcome.view();
     return new Applied(ApplyResult.newBuilder().setAdmit(outcome.decision()).build(), next);
   }
 
@@ -294,6 +326,7 @@ public final class Replica {
       keyring.put(secret);
       tx.put(SECRETS_NAMESPACE, Hashes.u64(entry.getEpoch()), secret.secretBytes());
     }
+    recordEpoch(tx, v, entry);
     return new Applied(result, v.withEpoch(entry.getEpoch(), entry.getGroupPublicKey().toByteArray(),
         entry.getKeyId().toByteArray(), index));
   }
@@ -343,19 +376,28 @@ public final class Replica {
       return error("UNKNOWN_EPOCH", "request is sealed to epoch " + request.getEpoch() + ", the current epoch is "
           + v.epoch() + "; fetch /v1/cluster and seal again");
     }
-    if (request.getCiphertext().size() > Limits.SEALED_REQUEST_BYTES_MAX) {
+    int sealedMax = Limits.sealedRequestBytesMax(v.genesis().eventBytesMax());
+    if (request.getCiphertext().size() > sealedMax) {
       return error("EVENT_TOO_LARGE", "sealed request is " + request.getCiphertext().size() + " bytes, more than "
-          + Limits.SEALED_REQUEST_BYTES_MAX);
+          + sealedMax + " (limits.event_bytes_max " + v.genesis().eventBytesMax() + " plus sealing overhead)");
     }
-    EpochSecret secret = keyring.get(v.epoch()).orElseThrow(() -> new ReplicaHaltedException(
-        "node " + nodeId + " does not hold the secret of the current epoch " + v.epoch()));
+    EpochSecret secret = keyring.get(v.epoch()).orElse(null);
+    if (secret == null) {
+      if (v.member(nodeId).isEmpty()) {
+        // Removed (or never admitted): this node follows the log without the key, by design.
+        return error("NOT_A_MEMBER", "node " + nodeId + " is not a member of epoch " + v.epoch()
+            + " and cannot open its events");
+      }
+      throw new ReplicaHaltedException("node " + nodeId + " does not hold the secret of the current epoch " + v.epoch());
+    }
     EventSealing.Opened opened;
     try {
       opened = EventSealing.openRequest(secret, clusterId, request);
     } catch (CryptoException e) {
       return error("UNDECRYPTABLE_EVENT", "request does not open with the epoch " + v.epoch() + " group key");
     }
-    EventResult eventResult = dispatch(tx, opened.event(), new AppContext(index, leaderTime, random(secret, index)));
+    EventResult eventResult = dispatch(tx, v.genesis(), opened.event(),
+        new AppContext(index, leaderTime, random(secret, index)));
     return ApplyResult.newBuilder().setSealedResponse(
         EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, eventResult.toByteArray())).build();
   }
@@ -414,17 +456,38 @@ public final class Replica {
         EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, result.toByteArray())).build();
   }
 
-  private EventResult dispatch(StateTransaction tx, byte[] eventBytes, AppContext context) throws StateException {
+  /**
+   * Applies an opened event, or each event of a batch in order, within the cluster's request
+   * limits (the genesis' limits: event size, batch length, pending requests per client).
+   */
+  private EventResult dispatch(StateTransaction tx, GenesisDocument genesis, byte[] eventBytes, AppContext context)
+      throws StateException {
+    if (eventBytes.length > genesis.eventBytesMax()) {
+      return rejected("EVENT_TOO_LARGE: event is " + eventBytes.length + " bytes, more than limits.event_bytes_max "
+          + genesis.eventBytesMax());
+    }
     Event event;
     try {
       event = Event.parseFrom(eventBytes);
     } catch (InvalidProtocolBufferException e) {
       return rejected("event is not an Event protobuf: " + e.getMessage());
     }
-    if (event.getRequest().size() > Limits.EVENT_BYTES_MAX) {
-      return rejected("event request is " + event.getRequest().size() + " bytes, more than " + Limits.EVENT_BYTES_MAX);
+    if (event.getBatchCount() == 0) {
+      return apps.apply(tx, event, context, genesis.pendingPerClientMax());
     }
-    return apps.apply(tx, event, context);
+    if (!event.getApp().isEmpty() || !event.getRequest().isEmpty() || !event.getClientId().isEmpty()) {
+      return rejected("MALFORMED_BATCH: a batch event carries only its batch, not an app, request or client id");
+    }
+    if (event.getBatchCount() > genesis.batchEventsMax()) {
+      return rejected("BATCH_TOO_LARGE: batch of " + event.getBatchCount() + " events, more than "
+          + "limits.batch_events_max " + genesis.batchEventsMax());
+    }
+    EventResult.Builder results = EventResult.newBuilder().setStatus(EventResult.Status.OK);
+    for (Event item : event.getBatchList()) {
+      results.addBatchResults(item.getBatchCount() > 0 ? rejected("MALFORMED_BATCH: batches do not nest")
+          : apps.apply(tx, item, context, genesis.pendingPerClientMax()));
+    }
+    return results.build();
   }
 
   /**
@@ -443,5 +506,139 @@ public final class Replica {
 
   static ApplyResult error(String code, String message) {
     return ApplyResult.newBuilder().setError(EntryError.newBuilder().setCode(code).setMessage(message)).build();
+  }
+
+  // Epoch chain, snapshot install through it, and erasure of old epoch secrets. Appended here so
+  // that other apply paths (RemoveMember) call the same recordEpoch.
+
+  /**
+   * Records the epoch chain link of an accepted KeyEpoch in the entry's transaction. Every path
+   * that accepts a KeyEpoch calls it once; {@code v} is the view whose members and policy went
+   * into S_e (the view {@link KeyEpochs#derive} used). Deterministic: same records on every replica.
+   */
+  private void recordEpoch(StateTransaction tx, MembershipView v, KeyEpoch entry) {
+    dev.veilraft.membership.EpochChain.record(tx, v, entry);
+  }
+
+  /**
+   * Installs the snapshot file {@code file} at {@code index}. The secret of its epoch is this
+   * node's own, or derived through the header's epoch chain from the newest secret this node
+   * holds ({@link dev.veilraft.membership.EpochChain#walk}: a forged, reordered or incomplete
+   * chain is refused before anything is decrypted). The new store carries this node's secrets of
+   * epochs from {@code retainFromEpoch} on, those derived on the way included; older ones are
+   * erased from the keyring and never reach the new store. Returns null when the snapshot is not
+   * ahead of the applied index (nothing changes).
+   *
+   * @param retainFromEpoch at most the snapshot's epoch (checked before anything is imported)
+   * @throws SnapshotException when the snapshot is refused (names the file and the reason)
+   */
+  public SnapshotFile.Stats installSnapshotFile(long index, java.nio.file.Path file, long retainFromEpoch)
+      throws StateException, IOException {
+    List<EpochSecret> derived = new java.util.ArrayList<>();
+    SnapshotFile.Stats[] stats = new SnapshotFile.Stats[1];
+    RecordSource source = sink -> stats[0] = SnapshotFile.read(file, clusterId, header -> {
+      dev.veilraft.crypto.Check.argument(retainFromEpoch >= 1 && retainFromEpoch <= header.epoch(),
+          "secrets are kept from epoch " + retainFromEpoch + ", which must lie in 1.." + header.epoch());
+      dev.veilraft.membership.EpochChain.Walk walk = dev.veilraft.membership.EpochChain.walk(header.chain(),
+          header.epoch(), keyring, clusterId, nodeId, kem);
+      derived.addAll(walk.derived());
+      return java.util.Optional.of(walk.target());
+    }, sink);
+    return install(index, source, derived, retainFromEpoch) ? stats[0] : null;
+  }
+
+  /**
+   * The install itself: the snapshot's records, the other node-local namespaces copied from the
+   * current store, and the secrets of epochs from {@code retainFromEpoch} on (the keyring's and
+   * {@code derived}, which {@code snapshot} fills while it runs).
+   */
+  private boolean install(long index, RecordSource snapshot, List<EpochSecret> derived, long retainFromEpoch)
+      throws StateException, IOException {
+    if (replacement == null) {
+      throw new IllegalStateException("this replica was built without a store replacement and installs no snapshots");
+    }
+    StateStore current = store;
+    if (index <= current.appliedIndex()) {
+      return false;
+    }
+    RecordSource withLocal = sink -> {
+      snapshot.forEach(sink);
+      for (String namespace : NODE_LOCAL_NAMESPACES) {
+        if (!namespace.equals(SECRETS_NAMESPACE)) {
+          copyNamespace(current, namespace, sink);
+        }
+      }
+      for (EpochSecret secret : secretsFrom(derived, retainFromEpoch)) {
+        sink.accept(SECRETS_NAMESPACE, Hashes.u64(secret.epoch()), secret.secretBytes());
+      }
+    };
+    StateStore next = replacement.replace(current, index, withLocal);
+    MembershipView before = view;
+    MembershipView after = MembershipStore.load(next);
+    store = next;
+    derived.forEach(keyring::put);
+    forgetSecretsBefore(retainFromEpoch);
+    loadSecrets(next, after);
+    publish(before, after);
+    return true;
+  }
+
+  /** The keyring's secrets and {@code derived}, of epochs from {@code epoch} on, by epoch. */
+  private java.util.Collection<EpochSecret> secretsFrom(List<EpochSecret> derived, long epoch) {
+    java.util.TreeMap<Long, EpochSecret> kept = new java.util.TreeMap<>();
+    for (EpochSecret secret : keyring.all()) {
+      if (secret.epoch() >= epoch) {
+        kept.put(secret.epoch(), secret);
+      }
+    }
+    for (EpochSecret secret : derived) {
+      if (secret.epoch() >= epoch) {
+        kept.putIfAbsent(secret.epoch(), secret);
+      }
+    }
+    return kept.values();
+  }
+
+  /**
+   * Erases this node's secrets of epochs before {@code epoch}, once a snapshot covers every entry
+   * sealed under them: from the keyring (and, through its retention listeners, the joiner's
+   * history file), the per-epoch keys derived from them, and the store's node-local records (a
+   * RocksDB delete: see DESIGN.md for what that does and does not erase). Call between entries
+   * (Ratis takes snapshots on the apply thread). The current epoch's secret and every newer one
+   * are kept: {@code epoch} may not exceed the current epoch.
+   *
+   * @return the epochs whose records were deleted from the store, oldest first
+   */
+  public List<Long> eraseSecretsBefore(long epoch) throws StateException {
+    long current = view.epoch();
+    dev.veilraft.crypto.Check.argument(epoch >= 1 && epoch <= current, "secrets are erased before epoch " + epoch
+        + ", which must lie in 1.." + current + " (the current epoch's secret and newer ones are kept)");
+    forgetSecretsBefore(epoch);
+    StateStore from = store;
+    StateTransaction tx = from.begin();
+    List<Long> erased = new java.util.ArrayList<>();
+    byte[] after = null;
+    while (true) {
+      List<StateRecord> page = from.scan(SECRETS_NAMESPACE, after, Hashes.u64(epoch), COPY_PAGE_RECORDS);
+      for (StateRecord r : page) {
+        tx.delete(SECRETS_NAMESPACE, r.key());
+        erased.add(java.nio.ByteBuffer.wrap(r.key()).getLong());
+      }
+      if (page.size() < COPY_PAGE_RECORDS) {
+        break;
+      }
+      byte[] last = page.get(page.size() - 1).key();
+      after = Arrays.copyOf(last, last.length + 1);
+    }
+    if (!erased.isEmpty()) {
+      tx.commitNodeLocal();
+    }
+    return erased;
+  }
+
+  /** Drops the secrets before {@code epoch} from memory: the keyring (and its listeners' copies) and derived keys. */
+  private void forgetSecretsBefore(long epoch) {
+    keyring.retainFrom(epoch);
+    randomKeys.keySet().removeIf(e -> e < epoch);
   }
 }

@@ -21,6 +21,7 @@ import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.KemKeyPair;
 import dev.veilraft.crypto.attestation.AttestationVerifier;
+import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.proto.HpkeWrap;
 import dev.veilraft.crypto.proto.SealedRequest;
@@ -32,6 +33,7 @@ import dev.veilraft.membership.proto.AdmitNode;
 import dev.veilraft.membership.proto.JoinRequest;
 import dev.veilraft.membership.proto.KeyEpoch;
 import dev.veilraft.state.RocksDbStateStore;
+import dev.veilraft.state.proto.KvRequest;
 import dev.veilraft.state.proto.KvResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -359,21 +361,64 @@ class ReplicaTest {
   }
 
   @Test
-  void oversizedEventsAreRefused() throws Exception {
-    // A ciphertext over SEALED_REQUEST_BYTES_MAX is EVENT_TOO_LARGE; a sealed event request over EVENT_BYTES_MAX is REJECTED.
+  void oversizedEventsAreRefusedByTheGenesisLimit() throws Exception {
+    // A ciphertext over limits.event_bytes_max plus sealing overhead is EVENT_TOO_LARGE; an event over
+    // limits.event_bytes_max that still fits is REJECTED inside its sealed result, naming the limit.
     Host f = host("founder", founder);
     long index = bootstrap(f);
+    int eventMax = genesis.eventBytesMax();
+    int sealedMax = Limits.sealedRequestBytesMax(eventMax);
     SealedRequest huge = sealKv(f.view(), clusterId, put("x", "y")).request().toBuilder()
-        .setCiphertext(ByteString.copyFrom(new byte[Limits.SEALED_REQUEST_BYTES_MAX + 1])).build();
+        .setCiphertext(ByteString.copyFrom(new byte[sealedMax + 1])).build();
     ApplyResult result = f.apply(index++, entry(T0 + 5, Proposal.newBuilder().setClientEvent(huge).build()));
     assertError(result, "EVENT_TOO_LARGE");
-    assertThat(result.getError().getMessage()).contains(String.valueOf(Limits.SEALED_REQUEST_BYTES_MAX));
+    assertThat(result.getError().getMessage()).contains(String.valueOf(sealedMax), "limits.event_bytes_max");
 
-    EventSealing.ClientSealed big = seal(f.view(), clusterId, "kv", new byte[Limits.EVENT_BYTES_MAX + 1]);
-    assertThat(big.request().getCiphertext().size()).isLessThanOrEqualTo(Limits.SEALED_REQUEST_BYTES_MAX);
+    EventSealing.ClientSealed big = seal(f.view(), clusterId, "kv", new byte[eventMax + 1]);
+    assertThat(big.request().getCiphertext().size()).isLessThanOrEqualTo(sealedMax);
     EventResult rejected = open(f.apply(index, entry(T0 + 6, event(big))), big);
     assertThat(rejected.getStatus()).isEqualTo(EventResult.Status.REJECTED);
-    assertThat(rejected.getError()).contains(String.valueOf(Limits.EVENT_BYTES_MAX));
+    assertThat(rejected.getError()).contains("EVENT_TOO_LARGE", String.valueOf(eventMax));
+  }
+
+  @Test
+  void batchAppliesEachEventInOrderWithItsOwnResultWithinTheLimit() throws Exception {
+    // A batch is applied in order, each event with its own result; over limits.batch_events_max it is
+    // refused whole; nested batches and batches that also carry a request are refused.
+    Host f = host("founder", founder);
+    long index = bootstrap(f);
+    Event.Builder batch = Event.newBuilder();
+    batch.addBatch(kvEvent(put("a", "1"))).addBatch(kvEvent(get("a"))).addBatch(Event.newBuilder().setApp("nope"))
+        .addBatch(Event.newBuilder().addBatch(kvEvent(get("a"))));
+    EventSealing.ClientSealed sealed = sealEvent(f.view(), batch.build());
+    EventResult results = open(f.apply(index++, entry(T0 + 5, event(sealed))), sealed);
+    assertThat(results.getStatus()).isEqualTo(EventResult.Status.OK);
+    assertThat(results.getBatchResultsList()).extracting(EventResult::getStatus).containsExactly(
+        EventResult.Status.OK, EventResult.Status.OK, EventResult.Status.REJECTED, EventResult.Status.REJECTED);
+    assertThat(KvResponse.parseFrom(results.getBatchResults(1).getResponse()).getValue().toStringUtf8())
+        .isEqualTo("1");
+    assertThat(results.getBatchResults(3).getError()).contains("MALFORMED_BATCH");
+
+    Event.Builder tooMany = Event.newBuilder();
+    for (int i = 0; i <= genesis.batchEventsMax(); i++) {
+      tooMany.addBatch(kvEvent(put("k" + i, "v")));
+    }
+    EventSealing.ClientSealed over = sealEvent(f.view(), tooMany.build());
+    EventResult refused = open(f.apply(index++, entry(T0 + 6, event(over))), over);
+    assertThat(refused.getStatus()).isEqualTo(EventResult.Status.REJECTED);
+    assertThat(refused.getError()).contains("BATCH_TOO_LARGE", String.valueOf(genesis.batchEventsMax()));
+
+    EventSealing.ClientSealed mixed = sealEvent(f.view(), Event.newBuilder().setApp("kv")
+        .addBatch(kvEvent(get("a"))).build());
+    assertThat(open(f.apply(index, entry(T0 + 7, event(mixed))), mixed).getError()).contains("MALFORMED_BATCH");
+  }
+
+  private static Event.Builder kvEvent(KvRequest request) {
+    return Event.newBuilder().setApp("kv").setRequest(request.toByteString());
+  }
+
+  private static EventSealing.ClientSealed sealEvent(MembershipView view, Event event) throws Exception {
+    return EventSealing.sealRequest(view.groupPublicKey(), clusterId, view.epoch(), event.toByteArray());
   }
 
   @Test

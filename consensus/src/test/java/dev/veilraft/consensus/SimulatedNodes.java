@@ -19,7 +19,13 @@ import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.membership.Challenges;
+import dev.veilraft.membership.Endorsements;
 import dev.veilraft.membership.GenesisDocument;
+import dev.veilraft.membership.OperatorKey;
+import dev.veilraft.membership.proto.DiversityAction;
+import dev.veilraft.membership.proto.MembershipRules;
+import dev.veilraft.membership.proto.Operator;
+import dev.veilraft.membership.proto.OperatorEndorsement;
 import dev.veilraft.membership.GenesisException;
 import dev.veilraft.membership.MembershipView;
 import dev.veilraft.membership.proto.Challenge;
@@ -46,18 +52,34 @@ public final class SimulatedNodes {
   public static final long T0 = Instant.parse("2030-01-01T00:00:00Z").toEpochMilli();
   static final Instant CERTS_NOT_BEFORE = Instant.parse("2029-01-01T00:00:00Z");
 
+  /** The one operator of test clusters; its key is generated once per test JVM, never derived from a seed. */
+  public static final String OPERATOR = "test-operator";
+  public static final OperatorKey OPERATOR_KEY = OperatorKey.generate();
+
   public final SimulatedSnpVendor vendor;
   public final SimulatedSnpChip chip;
+  private final Path dir;
+  private final java.util.concurrent.atomic.AtomicInteger chips = new java.util.concurrent.atomic.AtomicInteger();
 
-  private SimulatedNodes(SimulatedSnpVendor vendor, SimulatedSnpChip chip) {
+  private SimulatedNodes(SimulatedSnpVendor vendor, SimulatedSnpChip chip, Path dir) {
     this.vendor = vendor;
     this.chip = chip;
+    this.dir = dir;
   }
 
   /** Creates the vendor (RSA-4096 keys, about a second) and one chip under {@code dir}. */
   public static SimulatedNodes create(Path dir) throws IOException {
     SimulatedSnpVendor vendor = SimulatedSnpVendor.openOrCreate(dir.resolve("vendor"));
-    return new SimulatedNodes(vendor, SimulatedSnpChip.openOrCreate(dir.resolve("chip"), vendor));
+    return new SimulatedNodes(vendor, SimulatedSnpChip.openOrCreate(dir.resolve("chip"), vendor), dir);
+  }
+
+  /** A further chip of this vendor: every node runs on its own (the rules refuse two members on one chip). */
+  public SimulatedSnpChip newChip() {
+    try {
+      return SimulatedSnpChip.openOrCreate(dir.resolve("chip-" + chips.incrementAndGet()), vendor);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   public GenesisDocument genesis(UnaryOperator<Genesis.Builder> change) {
@@ -66,9 +88,14 @@ public final class SimulatedNodes {
         .addAllowedMeasurements(ByteString.copyFrom(MEASUREMENT)).build();
     Genesis.Builder genesis = Genesis.newBuilder().setClusterName("test-cluster").setPolicy(policy)
         .setJoinWindowMs(JOIN_WINDOW_MS).setMembersMax(9)
+        .addOperators(Operator.newBuilder().setName(OPERATOR).setNodesMax(9)
+            .setPublicKeySpki(ByteString.copyFrom(OPERATOR_KEY.publicKeySpki())))
+        .setGovernanceThreshold(1)
+        // One operator runs every member: the diversity rule is off.
+        .setRules(MembershipRules.newBuilder().setDiversity(DiversityAction.DIVERSITY_OFF))
         .setSimulatedRootCert(ByteString.copyFrom(vendor.arkDer()));
     try {
-      return GenesisDocument.create(change.apply(genesis).build());
+      return GenesisDocument.create(change.apply(genesis).build()).sign(OPERATOR, OPERATOR_KEY);
     } catch (GenesisException e) {
       throw new IllegalStateException("test genesis is invalid: " + e.getMessage(), e);
     }
@@ -80,7 +107,8 @@ public final class SimulatedNodes {
 
   /** A node whose identity certificate starts at {@code notBefore} (TLS tests pass the real time). */
   public Node node(Instant notBefore) {
-    return new Node(NodeIdentity.generate(notBefore), KemKeyPair.generate(), SimulatedSnpAttester.create(chip, MEASUREMENT));
+    return new Node(NodeIdentity.generate(notBefore), KemKeyPair.generate(),
+        SimulatedSnpAttester.create(newChip(), MEASUREMENT));
   }
 
   /** A node: identity key, KEM key and a simulated TEE. */
@@ -103,8 +131,15 @@ public final class SimulatedNodes {
           .setIdentityCert(ByteString.copyFrom(identity.certificateDer()))
           .setKemPublicKey(ByteString.copyFrom(kem.publicKey()))
           .setEvidence(evidence(genesis.clusterId()))
-          .setRaftAddress(raftAddress).setApiAddress("127.0.0.1:8000").build();
-      return InitCluster.newBuilder().setGenesis(ByteString.copyFrom(genesis.genesisBytes())).setFounder(founder).build();
+          .setRaftAddress(raftAddress).setApiAddress("127.0.0.1:8000")
+          .setEndorsement(endorsement(genesis.clusterId())).build();
+      return InitCluster.newBuilder().setGenesis(ByteString.copyFrom(genesis.genesisBytes()))
+          .addAllGenesisSignatures(genesis.signatures()).setFounder(founder).build();
+    }
+
+    /** {@link #OPERATOR}'s endorsement of this node. */
+    public OperatorEndorsement endorsement(byte[] clusterId) {
+      return Endorsements.sign(OPERATOR_KEY, OPERATOR, clusterId, identity.spki());
     }
 
     /** Joins through {@code member}: hello, the member's challenge, and evidence bound to the member's nonce. */
@@ -117,6 +152,7 @@ public final class SimulatedNodes {
       Challenge challenge = Challenges.create(member.identity(), member.kem().publicKey(), member.evidence(joinerNonce),
           clusterId, memberNonce, issuedAtMs, hello, identity.spki());
       return JoinRequest.newBuilder().setHello(hello).setChallenge(challenge).setEvidence(evidence(memberNonce))
+          .setEndorsement(endorsement(clusterId))
           .setRaftAddress("127.0.0.1:7001").setApiAddress("127.0.0.1:8001").build();
     }
   }

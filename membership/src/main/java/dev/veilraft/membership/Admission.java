@@ -12,7 +12,9 @@ import dev.veilraft.membership.proto.AdmitDecision;
 import dev.veilraft.membership.proto.AdmitNode;
 import dev.veilraft.membership.proto.ChallengeBody;
 import dev.veilraft.membership.proto.JoinRequest;
+import dev.veilraft.membership.proto.DiversityAction;
 import dev.veilraft.membership.proto.MemberRecord;
+import dev.veilraft.membership.proto.MemberRole;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -32,8 +34,13 @@ public final class Admission {
 
   private Admission() {}
 
-  /** The decision, the member to record when admitted, and the member nonce to mark used (if any). */
-  public record Outcome(AdmitDecision decision, MemberRecord member, byte[] usedNonce) {
+  /** The decision, the view after it (null when refused), and the member nonce to mark used (if any). */
+  public record Outcome(AdmitDecision decision, MembershipView view, byte[] usedNonce) {
+    /** The admitted member's record, or null when refused. */
+    public MemberRecord member() {
+      return view == null ? null : view.member(decision.getNodeId()).orElseThrow();
+    }
+
     static Outcome reject(String code, String reason, String nodeId, byte[] usedNonce) {
       return new Outcome(AdmitDecision.newBuilder().setAdmitted(false).setReasonCode(code).setReason(reason)
           .setNodeId(nodeId).build(), null, usedNonce);
@@ -57,7 +64,7 @@ public final class Admission {
     try {
       joinerCert = Challenges.checkHello(request.getHello(), view.genesis().clusterId());
       body = Challenges.parseBody(request.getChallenge());
-      checkAddresses(request);
+      checkAddresses(request.getRaftAddress(), request.getApiAddress());
     } catch (JoinException e) {
       return Outcome.reject(e.code(), e.getMessage(), "", null);
     }
@@ -78,16 +85,45 @@ public final class Admission {
       return Outcome.reject(JoinReason.ALREADY_MEMBER.name(), "node " + joinerId + " is already a member",
           joinerId, memberNonce);
     }
+    if (view.wasRemoved(joinerId)) {
+      return Outcome.reject(JoinReason.REMOVED_NODE.name(), "node " + joinerId + " was removed from this cluster and "
+          + "is never admitted again; a replacement needs new keys and a new endorsement", joinerId, memberNonce);
+    }
+    String operator = request.getEndorsement().getOperator();
+    try {
+      Endorsements.verify(view.operators(), view.genesis().clusterId(), joinerCert.getPublicKey().getEncoded(),
+          request.getEndorsement());
+    } catch (JoinException e) {
+      return Outcome.reject(e.code(), e.getMessage(), joinerId, memberNonce);
+    }
+    int nodesMax = view.operators().stream().filter(o -> o.getName().equals(operator)).findFirst()
+        .map(o -> o.getNodesMax()).orElse(0);
+    long operatorNodes = view.members().values().stream().filter(m -> m.getOperator().equals(operator)).count();
+    if (operatorNodes >= nodesMax) {
+      return Outcome.reject(JoinReason.OPERATOR_NODE_LIMIT.name(), "operator " + operator + " already runs "
+          + operatorNodes + " members, its limit is " + nodesMax, joinerId, memberNonce);
+    }
     if (view.members().size() >= view.genesis().genesis().getMembersMax()) {
       return Outcome.reject(JoinReason.CLUSTER_FULL.name(), "cluster has " + view.members().size()
           + " members, the genesis allows " + view.genesis().genesis().getMembersMax(), joinerId, memberNonce);
     }
     byte[] kem = request.getHello().getKemPublicKey().toByteArray();
     byte[] expected = ReportData.bind(memberNonce, joinerCert.getPublicKey().getEncoded(), kem);
-    AttestationResult result = verifier.verify(request.getEvidence(), view.genesis().policy(), expected,
+    AttestationResult result = verifier.verify(request.getEvidence(), view.policy(), expected,
         Instant.ofEpochMilli(leaderTimeMs));
     if (!result.accepted()) {
       return Outcome.reject(result.reason().name(), result.detail(), joinerId, memberNonce);
+    }
+    byte[] instance = result.claims().platformInstanceId();
+    if (!view.genesis().genesis().getRules().getAllowSharedPlatformInstance()) {
+      var sharing = view.members().values().stream()
+          .filter(m -> MessageDigest.isEqual(m.getPlatformInstanceId().toByteArray(), instance)).findFirst();
+      if (sharing.isPresent()) {
+        return Outcome.reject(JoinReason.SHARED_PLATFORM_INSTANCE.name(), "node " + joinerId
+            + " runs on the same platform instance (" + result.claims().platform() + " "
+            + Hashes.shortHex(instance, 8) + ") as member " + sharing.get().getNodeId()
+            + "; the rules do not allow two members on one chip", joinerId, memberNonce);
+      }
     }
     MemberRecord member = MemberRecord.newBuilder()
         .setNodeId(joinerId)
@@ -101,10 +137,24 @@ public final class Admission {
         .setAdmittedAtMs(leaderTimeMs)
         .setMeasurement(ByteString.copyFrom(result.claims().measurement()))
         .setPlatform(result.claims().platform())
+        .setOperator(operator)
+        .setEndorsement(request.getEndorsement())
+        .setPlatformInstanceId(ByteString.copyFrom(instance))
+        .setAttestedAtMs(leaderTimeMs)
         .build();
+    MembershipView after = Roles.rebalance(view.withMember(member));
+    MemberRole role = after.member(joinerId).orElseThrow().getRole();
+    if (role == MemberRole.LISTENER
+        && view.genesis().genesis().getRules().getDiversity() == DiversityAction.DIVERSITY_REFUSE) {
+      return Outcome.reject(JoinReason.OPERATOR_MAJORITY.name(), "admitting node " + joinerId + " as a voter would let "
+          + "operator " + operator + " hold a Raft majority alone, and the rules refuse such joins", joinerId, memberNonce);
+    }
+    String how = role == MemberRole.LISTENER
+        ? " as a non-voting listener (diversity: operator " + operator + " would otherwise hold a majority alone)"
+        : " as a voter";
     AdmitDecision decision = AdmitDecision.newBuilder().setAdmitted(true).setReasonCode("ADMITTED")
-        .setReason("admitted at index " + index).setNodeId(joinerId).build();
-    return new Outcome(decision, member, memberNonce);
+        .setReason("admitted at index " + index + how).setNodeId(joinerId).build();
+    return new Outcome(decision, after, memberNonce);
   }
 
   private static void checkChallenge(MembershipView view, JoinRequest request, ChallengeBody body,
@@ -145,14 +195,15 @@ public final class Admission {
     }
   }
 
-  private static void checkAddresses(JoinRequest request) throws JoinException {
-    if (!HOST_PORT.matcher(request.getRaftAddress()).matches()) {
+  /** A member's advertised addresses must be host:port (they end up in peers' Raft and TLS configuration). */
+  static void checkAddresses(String raftAddress, String apiAddress) throws JoinException {
+    if (!HOST_PORT.matcher(raftAddress).matches()) {
       throw new JoinException(JoinReason.MALFORMED_REQUEST.name(),
-          "raft_address '" + Check.printable(request.getRaftAddress()) + "' is not host:port");
+          "raft_address '" + Check.printable(raftAddress) + "' is not host:port");
     }
-    if (!HOST_PORT.matcher(request.getApiAddress()).matches()) {
+    if (!HOST_PORT.matcher(apiAddress).matches()) {
       throw new JoinException(JoinReason.MALFORMED_REQUEST.name(),
-          "api_address '" + Check.printable(request.getApiAddress()) + "' is not host:port");
+          "api_address '" + Check.printable(apiAddress) + "' is not host:port");
     }
   }
 

@@ -36,6 +36,11 @@ public final class Bootstrap {
     if (!Arrays.equals(genesis.clusterId(), expectedClusterId)) {
       return new Outcome(null, "genesis hashes to cluster " + genesis.clusterIdHex() + ", not to this group's cluster");
     }
+    try {
+      genesis.withSignatures(init.getGenesisSignaturesList()).requireFullySigned();
+    } catch (GenesisException e) {
+      return new Outcome(null, "genesis is not signed by every operator: " + e.getMessage());
+    }
     MemberRecord founder = init.getFounder();
     X509Certificate cert;
     try {
@@ -48,6 +53,17 @@ public final class Bootstrap {
     }
     byte[] expected = ReportData.bind(genesis.clusterId(), cert.getPublicKey().getEncoded(),
         founder.getKemPublicKey().toByteArray());
+    try {
+      Admission.checkAddresses(founder.getRaftAddress(), founder.getApiAddress());
+    } catch (JoinException e) {
+      return new Outcome(null, "founder " + e.getMessage());
+    }
+    try {
+      Endorsements.verify(genesis.genesis().getOperatorsList(), genesis.clusterId(), cert.getPublicKey().getEncoded(),
+          founder.getEndorsement());
+    } catch (JoinException e) {
+      return new Outcome(null, "founder endorsement refused: " + e.code() + ": " + e.getMessage());
+    }
     AttestationResult result = verifier.verify(founder.getEvidence(), genesis.policy(), expected,
         Instant.ofEpochMilli(leaderTimeMs));
     if (!result.accepted()) {
@@ -60,6 +76,10 @@ public final class Bootstrap {
         .setAdmittedAtMs(leaderTimeMs)
         .setMeasurement(ByteString.copyFrom(result.claims().measurement()))
         .setPlatform(result.claims().platform())
+        .setOperator(founder.getEndorsement().getOperator())
+        .setPlatformInstanceId(ByteString.copyFrom(result.claims().platformInstanceId()))
+        .setRole(dev.veilraft.membership.proto.MemberRole.VOTER)
+        .setAttestedAtMs(leaderTimeMs)
         .build();
     return new Outcome(view.withGenesis(genesis).withMember(recorded), null);
   }

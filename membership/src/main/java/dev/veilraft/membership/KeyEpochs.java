@@ -33,7 +33,7 @@ public final class KeyEpochs {
 
   /** Derives S_e for {@code view}'s members from S_{e-1} (null for epoch 1) and fresh_e. */
   public static EpochSecret derive(MembershipView view, EpochSecret previous, long epoch, byte[] fresh) {
-    return EpochSecret.derive(previous, epoch, fresh, view.membersHash(), view.genesis().policyHash());
+    return EpochSecret.derive(previous, epoch, fresh, view.membersHash(), view.policyHash());
   }
 
   /** Proposer side (outside apply): builds the next epoch for the current members. */

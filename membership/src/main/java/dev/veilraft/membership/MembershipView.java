@@ -2,7 +2,9 @@ package dev.veilraft.membership;
 
 import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.Hashes;
+import dev.veilraft.membership.proto.BeaconState;
 import dev.veilraft.membership.proto.MemberRecord;
+import dev.veilraft.membership.proto.PendingRemoval;
 import dev.veilraft.membership.proto.MembershipSnapshot;
 import java.util.Collections;
 import java.util.List;
@@ -103,6 +105,40 @@ public final class MembershipView {
         : genesis().genesis().getGovernanceThreshold();
   }
 
+  /** SHA-256 of the serialized policy in force, an input of every epoch secret. */
+  public byte[] policyHash() {
+    return Hashes.sha256(policy().toByteArray());
+  }
+
+  public BeaconState beacon() {
+    return snapshot.getBeacon();
+  }
+
+  public List<PendingRemoval> pendingRemovals() {
+    return snapshot.getPendingRemovalsList();
+  }
+
+  public Optional<PendingRemoval> pendingRemoval(String nodeId) {
+    return snapshot.getPendingRemovalsList().stream().filter(p -> p.getNodeId().equals(nodeId)).findFirst();
+  }
+
+  public boolean wasRemoved(String nodeId) {
+    return snapshot.getRemovedNodeIdsList().contains(nodeId);
+  }
+
+  public boolean rotationRequested() {
+    return snapshot.getRotationRequested();
+  }
+
+  /** Leader time of the entry that created the current epoch. */
+  public long epochCreatedMs() {
+    return snapshot.getEpochCreatedMs();
+  }
+
+  public long policyChangedMs() {
+    return snapshot.getPolicyChangedMs();
+  }
+
   /** Members with the voting role, sorted by node id. */
   public List<MemberRecord> voters() {
     return members.values().stream().filter(m -> m.getRole() == dev.veilraft.membership.proto.MemberRole.VOTER).toList();
@@ -140,9 +176,66 @@ public final class MembershipView {
     return snapshot.getEpochIndex();
   }
 
+  /** The next epoch, created by the entry at {@code index}; clears a governance rotation request. */
   public MembershipView withEpoch(long epoch, byte[] groupPublicKey, byte[] keyId, long index) {
     return new MembershipView(snapshot.toBuilder().setEpoch(epoch).setEpochIndex(index)
-        .setGroupPublicKey(ByteString.copyFrom(groupPublicKey)).setKeyId(ByteString.copyFrom(keyId)).build(), genesis);
+        .setEpochCreatedMs(snapshot.getLastLeaderTimeMs()).setRotationRequested(false)
+        .setGroupPublicKey(ByteString.copyFrom(groupPublicKey)).setKeyId(ByteString.copyFrom(keyId)).build(),
+        genesis, members);
+  }
+
+  /** Replaces every member record at once (roles, attestation status); ids must stay the same set or shrink. */
+  public MembershipView withMembers(java.util.Collection<MemberRecord> records) {
+    TreeMap<String, MemberRecord> map = new TreeMap<>();
+    for (MemberRecord m : records) {
+      map.put(m.getNodeId(), m);
+    }
+    return new MembershipView(snapshot.toBuilder().clearMembers().addAllMembers(map.values()).build(), genesis);
+  }
+
+  /** Removes a member for good: its id is remembered so it is never admitted again. */
+  public MembershipView withoutMember(String nodeId) {
+    TreeMap<String, MemberRecord> map = new TreeMap<>(members);
+    map.remove(nodeId);
+    MembershipSnapshot.Builder b = snapshot.toBuilder().clearMembers().addAllMembers(map.values());
+    List<PendingRemoval> pending = b.getPendingRemovalsList().stream().filter(p -> !p.getNodeId().equals(nodeId)).toList();
+    b.clearPendingRemovals().addAllPendingRemovals(pending);
+    if (!b.getRemovedNodeIdsList().contains(nodeId)) {
+      b.addRemovedNodeIds(nodeId);
+    }
+    return new MembershipView(b.build(), genesis);
+  }
+
+  /** Adds a pending removal unless one is already pending for that node. */
+  public MembershipView withPendingRemoval(PendingRemoval removal) {
+    if (pendingRemoval(removal.getNodeId()).isPresent()) {
+      return this;
+    }
+    TreeMap<String, PendingRemoval> sorted = new TreeMap<>();
+    for (PendingRemoval p : snapshot.getPendingRemovalsList()) {
+      sorted.put(p.getNodeId(), p);
+    }
+    sorted.put(removal.getNodeId(), removal);
+    return new MembershipView(snapshot.toBuilder().clearPendingRemovals().addAllPendingRemovals(sorted.values()).build(),
+        genesis, members);
+  }
+
+  public MembershipView withBeacon(BeaconState beacon) {
+    return new MembershipView(snapshot.toBuilder().setBeacon(beacon).build(), genesis, members);
+  }
+
+  public MembershipView withPolicy(dev.veilraft.crypto.proto.Policy policy) {
+    return new MembershipView(snapshot.toBuilder().setPolicy(policy).setPolicyChangedMs(snapshot.getLastLeaderTimeMs())
+        .build(), genesis, members);
+  }
+
+  public MembershipView withOperators(List<dev.veilraft.membership.proto.Operator> operators, int threshold) {
+    return new MembershipView(snapshot.toBuilder().clearOperators().addAllOperators(operators)
+        .setGovernanceThreshold(threshold).build(), genesis, members);
+  }
+
+  public MembershipView withRotationRequested() {
+    return new MembershipView(snapshot.toBuilder().setRotationRequested(true).build(), genesis, members);
   }
 
   /** Runs for every applied entry, so it keeps the member index instead of rebuilding it. */

@@ -33,7 +33,10 @@ class KeyEpochsTest {
   static void setUp() throws Exception {
     genesis = GenesisDocument.create(Genesis.newBuilder().setClusterName("epochs").setJoinWindowMs(60_000)
         .setMembersMax(9).setPolicy(Policy.newBuilder().setName("p")
-            .addAllowedMeasurements(ByteString.copyFrom(new byte[48]))).build());
+            .addAllowedMeasurements(ByteString.copyFrom(new byte[48])))
+        .addOperators(dev.veilraft.membership.proto.Operator.newBuilder().setName("op").setNodesMax(9)
+            .setPublicKeySpki(ByteString.copyFrom(OperatorKey.generate().publicKeySpki())))
+        .setGovernanceThreshold(1).build());
     for (String id : new String[] {"cc000000000000000000000000000003", "aa000000000000000000000000000001",
         "bb000000000000000000000000000002"}) {
       KEMS.put(id, KemKeyPair.generate());

@@ -17,6 +17,8 @@ import dev.veilraft.membership.proto.InitCluster;
 import dev.veilraft.membership.proto.JoinHello;
 import dev.veilraft.membership.proto.JoinRequest;
 import dev.veilraft.membership.proto.MemberRecord;
+import dev.veilraft.membership.proto.Operator;
+import dev.veilraft.membership.proto.OperatorEndorsement;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -34,19 +36,26 @@ final class SimulatedMembers {
   /** Leader time of the founding entry; every certificate in play is valid then. */
   static final long T0 = Instant.parse("2030-01-01T00:00:00Z").toEpochMilli();
   static final Instant CERTS_NOT_BEFORE = Instant.parse("2029-01-01T00:00:00Z");
+  /** The one operator of the fixture genesis; it may run every member (nodes_max 9), threshold 1, diversity off. */
+  static final String OPERATOR = "test-operator";
+  /** Generated once per test JVM: operator keys are never derived from a seed, even in tests. */
+  static final OperatorKey OPERATOR_KEY = OperatorKey.generate();
 
   final SimulatedSnpVendor vendor;
   final SimulatedSnpChip chip;
+  private final Path dir;
+  private int chips;
 
-  private SimulatedMembers(SimulatedSnpVendor vendor, SimulatedSnpChip chip) {
+  private SimulatedMembers(SimulatedSnpVendor vendor, SimulatedSnpChip chip, Path dir) {
     this.vendor = vendor;
     this.chip = chip;
+    this.dir = dir;
   }
 
   /** Creates the vendor (RSA-4096 keys, about a second) and one chip under {@code dir}. */
   static SimulatedMembers create(Path dir) throws IOException {
     SimulatedSnpVendor vendor = SimulatedSnpVendor.openOrCreate(dir.resolve("vendor"));
-    return new SimulatedMembers(vendor, SimulatedSnpChip.openOrCreate(dir.resolve("chip"), vendor));
+    return new SimulatedMembers(vendor, SimulatedSnpChip.openOrCreate(dir.resolve("chip"), vendor), dir);
   }
 
   /** The genesis LocalCluster builds: simulated allowed under this vendor's root, {@link #MEASUREMENT} allowed. */
@@ -56,7 +65,18 @@ final class SimulatedMembers {
         .addAllowedMeasurements(ByteString.copyFrom(MEASUREMENT)).build();
     return Genesis.newBuilder().setClusterName("test-cluster").setPolicy(policy)
         .setJoinWindowMs(JOIN_WINDOW_MS).setMembersMax(9)
+        .addOperators(Operator.newBuilder().setName(OPERATOR).setNodesMax(9)
+            .setPublicKeySpki(ByteString.copyFrom(OPERATOR_KEY.publicKeySpki())))
+        .setGovernanceThreshold(1)
+        // One operator runs every member, as in LocalCluster: the diversity rule is off.
+        .setRules(dev.veilraft.membership.proto.MembershipRules.newBuilder()
+            .setDiversity(dev.veilraft.membership.proto.DiversityAction.DIVERSITY_OFF))
         .setSimulatedRootCert(ByteString.copyFrom(vendor.arkDer()));
+  }
+
+  /** {@link #OPERATOR}'s endorsement of {@code node} in cluster {@code clusterId}. */
+  static OperatorEndorsement endorsement(Node node, byte[] clusterId) {
+    return Endorsements.sign(OPERATOR_KEY, OPERATOR, clusterId, node.identity().spki());
   }
 
   GenesisDocument genesis(UnaryOperator<Genesis.Builder> change) {
@@ -67,8 +87,18 @@ final class SimulatedMembers {
     }
   }
 
+  /** A node on a chip of its own: the rules refuse two members on one platform instance. */
   Node node() {
-    return node(SimulatedSnpAttester.create(chip, MEASUREMENT));
+    return node(SimulatedSnpAttester.create(newChip(), MEASUREMENT));
+  }
+
+  /** A further simulated chip of this vendor (its own chip id). */
+  SimulatedSnpChip newChip() {
+    try {
+      return SimulatedSnpChip.openOrCreate(dir.resolve("chip-" + (++chips)), vendor);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   Node node(SimulatedSnpAttester attester) {
@@ -106,25 +136,36 @@ final class SimulatedMembers {
           memberNonce, issuedAtMs, hello, joinerSpki);
     }
 
-    /** The founder's InitCluster entry: evidence bound to the cluster id. */
+    /** The founder's InitCluster entry: evidence bound to the cluster id, endorsed by {@link #OPERATOR}. */
     InitCluster init(GenesisDocument genesis) {
       MemberRecord founder = MemberRecord.newBuilder()
           .setIdentityCert(ByteString.copyFrom(identity.certificateDer()))
           .setKemPublicKey(ByteString.copyFrom(kem.publicKey()))
           .setEvidence(evidence(genesis.clusterId()))
-          .setRaftAddress("127.0.0.1:7000").setApiAddress("127.0.0.1:8000").build();
-      return InitCluster.newBuilder().setGenesis(ByteString.copyFrom(genesis.genesisBytes())).setFounder(founder).build();
+          .setRaftAddress("127.0.0.1:7000").setApiAddress("127.0.0.1:8000")
+          .setEndorsement(endorsement(this, genesis.clusterId())).build();
+      GenesisDocument signed = genesis;
+      if (genesis.signatures().isEmpty()) {
+        try {
+          signed = genesis.sign(OPERATOR, OPERATOR_KEY);
+        } catch (GenesisException e) {
+          throw new IllegalStateException("cannot sign the test genesis: " + e.getMessage(), e);
+        }
+      }
+      return InitCluster.newBuilder().setGenesis(ByteString.copyFrom(genesis.genesisBytes()))
+          .addAllGenesisSignatures(signed.signatures()).setFounder(founder).build();
     }
   }
 
-  /** A complete, valid join request from {@code joiner} through {@code member}. */
+  /** A complete, valid join request from {@code joiner} through {@code member}, endorsed by {@link #OPERATOR}. */
   static JoinRequest joinRequest(Node joiner, Node member, byte[] clusterId, byte[] joinerNonce, byte[] memberNonce,
       long issuedAtMs) {
     JoinHello hello = joiner.hello(clusterId, joinerNonce);
     Challenge challenge = member.challenge(clusterId, memberNonce, issuedAtMs, hello, joiner.identity().spki());
     return JoinRequest.newBuilder().setHello(hello).setChallenge(challenge)
         .setEvidence(joiner.evidence(memberNonce))
-        .setRaftAddress("127.0.0.1:7001").setApiAddress("localhost:8001").build();
+        .setRaftAddress("127.0.0.1:7001").setApiAddress("localhost:8001")
+        .setEndorsement(endorsement(joiner, clusterId)).build();
   }
 
   /** 32 bytes that differ for every {@code seed}: nonces without randomness, so failures replay. */

@@ -32,6 +32,7 @@ final class ClusterApi {
   void register(ApiServer api) {
     api.route("GET", "/healthz", (body, query) -> Hashes.utf8("ok\n"));
     api.route("GET", "/v1/cluster", (body, query) -> describe(query));
+    api.route("GET", "/v1/status", (body, query) -> status());
     api.routeAsync("POST", "/v1/events", (body, query) -> event(body));
     api.routeAsync("POST", "/v1/queries", (body, query) -> query(body, query));
   }
@@ -61,6 +62,68 @@ final class ClusterApi {
       throw new ApiException(503, e.code(), e.getMessage());
     }
     return ClusterDescriptions.sign(body.build(), node.keys().identity()).toByteArray();
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /**
+   * What this node knows of the cluster, as JSON: epoch, beacon, every member with its role,
+   * operator, platform, measurement and attestation status, pending and blocked removals, and
+   * whether the diversity rule holds. Public information only; nothing here is secret.
+   */
+  private byte[] status() throws ApiException {
+    MembershipView view = node.replica().view();
+    var root = JSON.createObjectNode();
+    root.put("node_id", node.nodeId());
+    root.put("applied_index", node.replica().appliedIndex());
+    if (!view.initialized()) {
+      root.put("initialized", false);
+      return bytes(root);
+    }
+    root.put("initialized", true);
+    root.put("cluster_id", node.genesis().clusterIdHex());
+    root.put("cluster_name", node.genesis().genesis().getClusterName());
+    root.put("epoch", view.epoch());
+    root.put("policy", view.policy().getName());
+    root.put("leader", node.consensus() != null && node.consensus().isLeader());
+    root.put("beacon_sequence", view.beacon().getSequence());
+    root.put("beacon_issued_at_ms", view.beacon().getIssuedAtMs());
+    root.put("diversity_satisfied", dev.veilraft.membership.Roles.satisfied(view));
+    var members = root.putArray("members");
+    for (MemberRecord m : view.members().values()) {
+      var o = members.addObject();
+      o.put("node_id", m.getNodeId());
+      o.put("operator", m.getOperator());
+      o.put("role", m.getRole().name());
+      o.put("platform", m.getPlatform().name());
+      o.put("measurement", Hashes.hex(m.getMeasurement().toByteArray()));
+      o.put("api_address", m.getApiAddress());
+      o.put("admitted_index", m.getAdmittedIndex());
+      o.put("attested_beacon", m.getAttestedBeacon());
+      o.put("attested_at_ms", m.getAttestedAtMs());
+      if (m.getEvictAfterMs() != 0) {
+        o.put("evict_after_ms", m.getEvictAfterMs());
+      }
+      if (!m.getFailureCode().isEmpty()) {
+        o.put("failure", m.getFailureCode() + ": " + m.getFailure());
+      }
+    }
+    var pending = root.putArray("pending_removals");
+    for (var p : view.pendingRemovals()) {
+      pending.addObject().put("node_id", p.getNodeId()).put("reason", p.getReason().name()).put("detail", p.getDetail())
+          .put("since_ms", p.getSinceMs()).put("blocked", dev.veilraft.membership.Removals.blocked(view, p));
+    }
+    var blocked = root.putArray("blocked_evictions");
+    node.blockedEvictions().forEach(blocked::add);
+    return bytes(root);
+  }
+
+  private static byte[] bytes(com.fasterxml.jackson.databind.JsonNode node) throws ApiException {
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new ApiException(500, "STATUS_FAILED", e.getMessage());
+    }
   }
 
   private static byte[] nonce(String query) throws ApiException {
@@ -105,9 +168,10 @@ final class ClusterApi {
   }
 
   private SealedRequest sealedRequest(byte[] body) throws ApiException {
-    if (body.length > Limits.SEALED_REQUEST_BYTES_MAX + 256) {
+    int max = Limits.sealedRequestBytesMax(node.genesis().eventBytesMax());
+    if (body.length > max + 256) {
       throw new ApiException(413, "EVENT_TOO_LARGE", "sealed request is " + body.length + " bytes, more than "
-          + Limits.SEALED_REQUEST_BYTES_MAX);
+          + max + " (limits.event_bytes_max " + node.genesis().eventBytesMax() + " plus sealing overhead)");
     }
     SealedRequest request;
     try {

@@ -1,28 +1,50 @@
 package dev.veilraft.node;
 
 import com.google.protobuf.ByteString;
+import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.attestation.SimulatedSnpVendor;
 import dev.veilraft.crypto.proto.Policy;
+import dev.veilraft.membership.Endorsements;
 import dev.veilraft.membership.GenesisDocument;
 import dev.veilraft.membership.GenesisException;
+import dev.veilraft.membership.OperatorKey;
+import dev.veilraft.membership.proto.DiversityAction;
 import dev.veilraft.membership.proto.Genesis;
+import dev.veilraft.membership.proto.MembershipRules;
+import dev.veilraft.membership.proto.Operator;
+import dev.veilraft.membership.proto.OperatorEndorsement;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Lays out a local cluster on loopback under one directory: a simulated TEE vendor, a genesis
  * whose policy allows the given measurement, and one configuration file per node. Used by the
  * demo and by the cluster tests.
+ *
+ * <p>Operators: {@link #create(Path, int, byte[])} lays out one operator, {@value #LOCAL_OPERATOR},
+ * whose key pair is created under {@code root/operators} (reused when present, so the same root
+ * keeps the same cluster id) and signs the genesis; it may run every member and its diversity rule
+ * is off (one operator runs the whole local cluster). The overload with operator names creates one
+ * key pair per operator there and has every one sign. The {@code genesis(...)} helpers without a
+ * directory sign with a throwaway {@value #LOCAL_OPERATOR} key that is discarded at once: such a
+ * cluster is valid but can never be governed.
  */
 public final class LocalCluster {
   public static final String CLUSTER_NAME = "demo";
   public static final String POLICY_NAME = "demo";
   public static final long JOIN_WINDOW_MS = 60_000;
+  public static final int MEMBERS_MAX = 9;
+  /** The operator of a single-operator local cluster. */
+  public static final String LOCAL_OPERATOR = "local";
+  public static final String OPERATORS_DIR = "operators";
 
   private LocalCluster() {}
 
@@ -39,13 +61,46 @@ public final class LocalCluster {
       return dev.veilraft.client.VeilraftClient.connect(api(index), genesis.policy(),
           new dev.veilraft.crypto.attestation.AttestationVerifier(), java.time.Clock.systemUTC(), genesis.clusterId());
     }
+
+    /** The private key file (PKCS#8 PEM) of operator {@code name}, e.g. {@value LocalCluster#LOCAL_OPERATOR}. */
+    public Path operatorKey(String name) {
+      return root.resolve(OPERATORS_DIR).resolve(name + ".key");
+    }
+
+    /** Operator {@code name}'s endorsement of the node whose identity key is {@code nodeIdentitySpki}. */
+    public OperatorEndorsement endorse(String name, byte[] nodeIdentitySpki) throws IOException {
+      try {
+        return Endorsements.sign(OperatorKey.load(operatorKey(name)), name, genesis.clusterId(), nodeIdentitySpki);
+      } catch (CryptoException e) {
+        throw new IOException(e.getMessage(), e);
+      }
+    }
   }
 
   public static Layout create(Path root, int nodes, byte[] allowedMeasurement) throws IOException {
+    return create(root, nodes, allowedMeasurement, List.of(LOCAL_OPERATOR), 1,
+        g -> g.setRules(g.getRules().toBuilder().setDiversity(DiversityAction.DIVERSITY_OFF)));
+  }
+
+  /**
+   * A local cluster run by {@code operators} (one key pair each under {@code root/operators},
+   * reused when present), governed by {@code threshold} of them, each allowed every member;
+   * {@code customize} may change the genesis (rules, limits, node limits) before all operators
+   * sign it.
+   */
+  public static Layout create(Path root, int nodes, byte[] allowedMeasurement, List<String> operators, int threshold,
+      UnaryOperator<Genesis.Builder> customize) throws IOException {
     Files.createDirectories(root);
     Path vendorDir = root.resolve("sim-vendor");
     SimulatedSnpVendor vendor = SimulatedSnpVendor.openOrCreate(vendorDir);
-    GenesisDocument genesis = genesis(CLUSTER_NAME, POLICY_NAME, vendor, List.of(allowedMeasurement));
+    Map<String, OperatorKey> keys = new LinkedHashMap<>();
+    for (String name : operators) {
+      keys.put(name, operatorKey(root.resolve(OPERATORS_DIR), name));
+    }
+    Genesis.Builder builder = simulatedGenesisBuilder(CLUSTER_NAME, POLICY_NAME, vendor, List.of(allowedMeasurement));
+    keys.forEach((name, key) -> builder.addOperators(operator(name, key, MEMBERS_MAX)));
+    builder.setGovernanceThreshold(threshold);
+    GenesisDocument genesis = signedGenesis(customize.apply(builder).build(), keys);
     Path genesisFile = root.resolve("genesis.bin");
     genesis.write(genesisFile);
     List<NodeConfig> configs = new ArrayList<>();
@@ -58,35 +113,107 @@ public final class LocalCluster {
       Files.writeString(file, config.toYaml());
       configs.add(config);
       files.add(file);
+      String operator = operators.get((i - 1) % operators.size());
+      endorse(config, genesis, operator, keys.get(operator));
     }
     return new Layout(root, vendorDir, genesisFile, genesis, configs, files);
   }
 
-  /** A genesis for a cluster of simulated members whose policy allows {@code measurements}. */
-  public static GenesisDocument genesis(String clusterName, String policyName, SimulatedSnpVendor vendor,
-      List<byte[]> measurements) throws IOException {
-    Policy.Builder policy = Policy.newBuilder().setName(policyName).setAllowSimulated(true)
-        .setSimulatedRootSha256(ByteString.copyFrom(vendor.arkSha256()));
-    measurements.forEach(m -> policy.addAllowedMeasurements(ByteString.copyFrom(m)));
-    Genesis genesis = Genesis.newBuilder().setClusterName(clusterName).setPolicy(policy)
-        .setJoinWindowMs(JOIN_WINDOW_MS).setMembersMax(9)
-        .setSimulatedRootCert(ByteString.copyFrom(vendor.arkDer())).build();
+  /**
+   * Creates the node's sealed keys (as {@code veilraft node init} does) and writes {@code operator}'s
+   * endorsement of it where the node looks for it (as {@code veilraft operator endorse} does).
+   */
+  public static void endorse(NodeConfig config, GenesisDocument genesis, String operator, OperatorKey key)
+      throws IOException {
     try {
-      return GenesisDocument.create(genesis);
-    } catch (GenesisException e) {
-      throw new IOException("generated genesis is invalid: " + e.getMessage(), e);
+      var nodeKeys = VeilraftNode.init(config, java.time.Clock.systemUTC());
+      Files.write(config.endorsementFile(), dev.veilraft.membership.Endorsements.sign(key, operator,
+          genesis.clusterId(), nodeKeys.identity().spki()).toByteArray());
+    } catch (NodeException e) {
+      throw new IOException("cannot prepare " + config.dataDir() + ": " + e.getMessage(), e);
     }
   }
 
-  /** A genesis for a cluster of real-TEE members judged by {@code policy}. */
+  /**
+   * A genesis for a cluster of simulated members whose policy allows {@code measurements}, signed
+   * by a throwaway operator (see the class comment: it cannot be governed).
+   */
+  public static GenesisDocument genesis(String clusterName, String policyName, SimulatedSnpVendor vendor,
+      List<byte[]> measurements) throws IOException {
+    return throwawayOperatorGenesis(simulatedGenesisBuilder(clusterName, policyName, vendor, measurements));
+  }
+
+  /**
+   * A genesis for a cluster of real-TEE members judged by {@code policy}, signed by a throwaway
+   * operator (see the class comment: it cannot be governed).
+   */
   public static GenesisDocument genesis(String clusterName, Policy policy) throws IOException {
-    Genesis genesis = Genesis.newBuilder().setClusterName(clusterName).setPolicy(policy)
-        .setJoinWindowMs(JOIN_WINDOW_MS).setMembersMax(9).build();
+    return throwawayOperatorGenesis(hardwareGenesisBuilder(clusterName, policy));
+  }
+
+  /** A simulated cluster's genesis without operators: add them, then {@link GenesisDocument#create}. */
+  public static Genesis.Builder simulatedGenesisBuilder(String clusterName, String policyName, SimulatedSnpVendor vendor,
+      List<byte[]> measurements) {
+    Policy.Builder policy = Policy.newBuilder().setName(policyName).setAllowSimulated(true)
+        .setSimulatedRootSha256(ByteString.copyFrom(vendor.arkSha256()));
+    measurements.forEach(m -> policy.addAllowedMeasurements(ByteString.copyFrom(m)));
+    return Genesis.newBuilder().setClusterName(clusterName).setPolicy(policy)
+        .setJoinWindowMs(JOIN_WINDOW_MS).setMembersMax(MEMBERS_MAX)
+        .setSimulatedRootCert(ByteString.copyFrom(vendor.arkDer()));
+  }
+
+  /** A hardware cluster's genesis without operators: add them, then {@link GenesisDocument#create}. */
+  public static Genesis.Builder hardwareGenesisBuilder(String clusterName, Policy policy) {
+    return Genesis.newBuilder().setClusterName(clusterName).setPolicy(policy)
+        .setJoinWindowMs(JOIN_WINDOW_MS).setMembersMax(MEMBERS_MAX);
+  }
+
+  /** An operator entry for a genesis or a set_operators proposal. */
+  public static Operator operator(String name, OperatorKey key, int nodesMax) {
+    return Operator.newBuilder().setName(name).setPublicKeySpki(ByteString.copyFrom(key.publicKeySpki()))
+        .setNodesMax(nodesMax).build();
+  }
+
+  /**
+   * Operator {@code name}'s key pair in {@code dir} ({@code name.key}, 0600, and {@code name.pub}):
+   * loaded when the private key file exists, generated otherwise.
+   */
+  public static OperatorKey operatorKey(Path dir, String name) throws IOException {
+    Path privateFile = dir.resolve(name + ".key");
     try {
-      return GenesisDocument.create(genesis);
+      if (Files.exists(privateFile)) {
+        return OperatorKey.load(privateFile);
+      }
+    } catch (CryptoException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    Files.createDirectories(dir);
+    OperatorKey key = OperatorKey.generate();
+    key.writePrivateKey(privateFile);
+    Files.deleteIfExists(dir.resolve(name + ".pub"));
+    key.writePublicKey(dir.resolve(name + ".pub"));
+    return key;
+  }
+
+  /** Validates {@code genesis} and signs it with every key of {@code keys} (operator name to key). */
+  public static GenesisDocument signedGenesis(Genesis genesis, Map<String, OperatorKey> keys) throws IOException {
+    try {
+      GenesisDocument doc = GenesisDocument.create(genesis);
+      for (Map.Entry<String, OperatorKey> e : keys.entrySet()) {
+        doc = doc.sign(e.getKey(), e.getValue());
+      }
+      doc.requireFullySigned();
+      return doc;
     } catch (GenesisException e) {
       throw new IOException("genesis is invalid: " + e.getMessage(), e);
     }
+  }
+
+  private static GenesisDocument throwawayOperatorGenesis(Genesis.Builder builder) throws IOException {
+    OperatorKey throwaway = OperatorKey.generate();
+    builder.addOperators(operator(LOCAL_OPERATOR, throwaway, builder.getMembersMax())).setGovernanceThreshold(1)
+        .setRules(MembershipRules.newBuilder().setDiversity(DiversityAction.DIVERSITY_OFF));
+    return signedGenesis(builder.build(), Map.of(LOCAL_OPERATOR, throwaway));
   }
 
   /** Local listening ports are picked below the kernel's ephemeral range (32768.. on Linux). */

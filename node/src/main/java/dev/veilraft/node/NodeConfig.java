@@ -15,8 +15,9 @@ import java.nio.file.Path;
  * raft: { host: 127.0.0.1, port: 7001 }
  * api:  { host: 127.0.0.1, port: 8001 }
  * platform: simulated            # or: hardware (SEV-SNP, TDX or Nitro, as 'veilraft hardware' finds)
- * simulated: { vendorDir: /var/lib/veilraft/sim-vendor }
+ * simulated: { vendorDir: /var/lib/veilraft/sim-vendor, format: snp }   # format: snp (default) or tdx
  * snapshotThresholdEntries: 10000   # optional: entries between snapshots (the log is purged up to each)
+ * endorsement: /var/lib/veilraft/node1/endorsement.bin  # optional, this default: the operator's endorsement
  * </pre>
  */
 public record NodeConfig(
@@ -28,12 +29,21 @@ public record NodeConfig(
     @JsonProperty("simulated") Simulated simulated,
     @JsonProperty("electionTimeoutMinMs") Integer electionTimeoutMinMs,
     @JsonProperty("electionTimeoutMaxMs") Integer electionTimeoutMaxMs,
-    @JsonProperty("snapshotThresholdEntries") Integer snapshotThresholdEntries) {
+    @JsonProperty("snapshotThresholdEntries") Integer snapshotThresholdEntries,
+    @JsonProperty("endorsement") Path endorsement) {
 
-  /** A configuration with the default snapshot threshold. */
+  /** The file name of the operator's endorsement in the data directory, when the key 'endorsement' is absent. */
+  public static final String ENDORSEMENT_FILE = "endorsement.bin";
+
+  /** A configuration with the default snapshot threshold and endorsement file. */
   public NodeConfig(Path dataDir, Path genesis, Endpoint raft, Endpoint api, String platform, Simulated simulated,
       Integer electionTimeoutMinMs, Integer electionTimeoutMaxMs) {
-    this(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs, null);
+    this(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs, null, null);
+  }
+
+  /** The operator's endorsement of this node (OperatorEndorsement protobuf, from 'veilraft operator endorse'). */
+  public Path endorsementFile() {
+    return endorsement != null ? endorsement : dataDir.resolve(ENDORSEMENT_FILE);
   }
 
   public static final String PLATFORM_SIMULATED = "simulated";
@@ -50,8 +60,23 @@ public record NodeConfig(
     }
   }
 
-  /** Settings of the simulated TEE (INSECURE: for development and tests). */
-  public record Simulated(@JsonProperty(value = "vendorDir", required = true) Path vendorDir) {}
+  /**
+   * Settings of the simulated TEE (INSECURE: for development and tests): the vendor directory and
+   * the evidence format, {@code snp} (an SEV-SNP report, the default) or {@code tdx} (a TDX quote).
+   */
+  public record Simulated(@JsonProperty(value = "vendorDir", required = true) Path vendorDir,
+      @JsonProperty("format") String format) {
+    public static final String FORMAT_SNP = "snp";
+    public static final String FORMAT_TDX = "tdx";
+
+    public Simulated(Path vendorDir) {
+      this(vendorDir, null);
+    }
+
+    public String formatOrDefault() {
+      return format == null ? FORMAT_SNP : format;
+    }
+  }
 
   public int electionTimeoutMin() {
     return electionTimeoutMinMs == null ? ELECTION_TIMEOUT_MIN_MS_DEFAULT : electionTimeoutMinMs;
@@ -69,7 +94,7 @@ public record NodeConfig(
   /** This configuration with another snapshot threshold (tests set it low). */
   public NodeConfig withSnapshotThresholdEntries(int entries) {
     return new NodeConfig(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs,
-        entries);
+        entries, endorsement);
   }
 
   public static NodeConfig read(Path file) throws ConfigException {
@@ -94,6 +119,11 @@ public record NodeConfig(
     }
     if (PLATFORM_SIMULATED.equals(platform) && simulated == null) {
       throw new ConfigException(source + ": key 'simulated' is required when platform is 'simulated'");
+    }
+    if (simulated != null && !Simulated.FORMAT_SNP.equals(simulated.formatOrDefault())
+        && !Simulated.FORMAT_TDX.equals(simulated.formatOrDefault())) {
+      throw new ConfigException(source + ": key 'simulated.format' is '" + simulated.format()
+          + "', expected 'snp' (a simulated SEV-SNP report) or 'tdx' (a simulated TDX quote)");
     }
     if (electionTimeoutMin() < 50 || electionTimeoutMax() <= electionTimeoutMin()) {
       throw new ConfigException(source + ": keys 'electionTimeoutMinMs'/'electionTimeoutMaxMs' are "

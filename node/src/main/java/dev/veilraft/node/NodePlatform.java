@@ -6,6 +6,9 @@ import dev.veilraft.crypto.attestation.Attester;
 import dev.veilraft.crypto.attestation.CodeMeasurement;
 import dev.veilraft.crypto.attestation.SimulatedSnpAttester;
 import dev.veilraft.crypto.attestation.SimulatedSnpChip;
+import dev.veilraft.crypto.attestation.SimulatedTdxAttester;
+import dev.veilraft.crypto.attestation.SimulatedTdxMachine;
+import dev.veilraft.crypto.attestation.SimulatedTdxVendor;
 import dev.veilraft.crypto.attestation.SimulatedSnpVendor;
 import dev.veilraft.crypto.seal.Sealer;
 import dev.veilraft.crypto.seal.SimulatedFileSealer;
@@ -69,11 +72,20 @@ record NodePlatform(Sealer sealer, Attester attester, String describe) {
       throw new IOException("simulated.vendorDir " + config.simulated().vendorDir()
           + " does not exist: create it with 'veilraft genesis create --sim-vendor DIR'");
     }
+    Sealer sealer = SimulatedFileSealer.openOrCreate(config.dataDir().resolve("simulated-seal.key"));
+    byte[] code = CodeMeasurement.ofRunningCode(VeilraftNode.class);
+    if (NodeConfig.Simulated.FORMAT_TDX.equals(config.simulated().formatOrDefault())) {
+      SimulatedTdxVendor vendor = SimulatedTdxVendor.openOrCreate(config.simulated().vendorDir());
+      SimulatedTdxMachine machine = SimulatedTdxMachine.openOrCreate(config.dataDir().resolve("simulated-tdx"), vendor);
+      Attester attester = attesterOverride != null ? attesterOverride
+          : SimulatedTdxAttester.create(machine, SimulatedTdxAttester.measurementOfCode(code));
+      LOG.warn("SIMULATED TEE (INSECURE): TDX quotes are signed by a simulated Intel chain whose keys the host holds; "
+          + "measurement {}", Hashes.hex(attester.measurement()));
+      return new NodePlatform(sealer, attester, "simulated TDX (INSECURE)");
+    }
     SimulatedSnpVendor vendor = SimulatedSnpVendor.openOrCreate(config.simulated().vendorDir());
     SimulatedSnpChip chip = SimulatedSnpChip.openOrCreate(config.dataDir().resolve("simulated-chip"), vendor);
-    Sealer sealer = SimulatedFileSealer.openOrCreate(config.dataDir().resolve("simulated-seal.key"));
-    Attester attester = attesterOverride != null ? attesterOverride
-        : SimulatedSnpAttester.create(chip, CodeMeasurement.ofRunningCode(VeilraftNode.class));
+    Attester attester = attesterOverride != null ? attesterOverride : SimulatedSnpAttester.create(chip, code);
     LOG.warn("SIMULATED TEE (INSECURE): evidence is signed by a simulated AMD chain whose keys the host holds; "
         + "measurement {}", Hashes.hex(attester.measurement()));
     return new NodePlatform(sealer, attester, "simulated SEV-SNP (INSECURE)");

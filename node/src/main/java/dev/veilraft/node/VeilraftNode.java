@@ -68,12 +68,14 @@ public final class VeilraftNode implements AutoCloseable {
   private final ApiServer api;
   private final Object rotationLock = new Object();
   private volatile RaftConsensus consensus;
+  private volatile MembershipDuties duties;
 
   private VeilraftNode(NodeConfig config, Clock clock, Attester attesterOverride) throws NodeException {
     this.config = config;
     this.clock = clock;
     try {
       this.genesis = GenesisDocument.read(config.genesis());
+      genesis.requireFullySigned();
       this.platform = NodePlatform.open(config, attesterOverride);
       this.keys = NodeKeys.loadOrCreate(config.dataDir(), platform.sealer(), clock.instant());
       StateDirectory stateDir = new StateDirectory(config.dataDir().resolve("state"), keys.storageSecret());
@@ -81,6 +83,7 @@ public final class VeilraftNode implements AutoCloseable {
       EpochKeyring keyring = new EpochKeyring();
       this.historyFile = new EpochHistoryFile(config.dataDir(), platform.sealer(), keys.nodeId());
       historyFile.load().ifPresent(h -> EpochHistoryFile.toSecrets(h).forEach(keyring::put));
+      keyring.addRetentionListener(historyFile.retentionListener());
       this.replica = new Replica(store, stateDir, genesis.clusterId(), keys.nodeId(), keys.kem(), verifier, keyring,
           APPS);
       this.api = new ApiServer(config.api().host(), config.api().port(), keys.identity());
@@ -93,6 +96,7 @@ public final class VeilraftNode implements AutoCloseable {
     }
     new JoinService(this).register(api);
     new ClusterApi(this).register(api);
+    new dev.veilraft.node.api.GovernanceApi(this).register(api);
     try {
       api.start();
     } catch (IOException e) {
@@ -112,7 +116,8 @@ public final class VeilraftNode implements AutoCloseable {
       throws NodeException, InterruptedException {
     VeilraftNode node = new VeilraftNode(config, clock, attesterOverride);
     try {
-      boolean restart = node.replica.appliedIndex() > 0;
+      // Recovery hook: a member whose damaged state was quarantined (Recovery) restarts with an empty store.
+      boolean restart = node.replica.appliedIndex() > 0 || Recovery.isRecoveredMember(config.dataDir());
       node.startConsensus(Set.of(), !restart);
       if (!restart) {
         node.bootstrap();
@@ -130,7 +135,8 @@ public final class VeilraftNode implements AutoCloseable {
     VeilraftNode node = new VeilraftNode(config, clock, attesterOverride);
     try {
       var admitted = node.historyFile.load();
-      if (node.replica.appliedIndex() > 0) {
+      // Recovery hook: a member whose damaged state was quarantined (Recovery) restarts with an empty store.
+      if (node.replica.appliedIndex() > 0 || Recovery.isRecoveredMember(config.dataDir())) {
         node.startConsensus(Set.of(), false);
       } else if (admitted.isPresent()) {
         // Admitted before a crash, but nothing applied yet: resume at "start Raft, ready".
@@ -150,10 +156,16 @@ public final class VeilraftNode implements AutoCloseable {
 
   /** Starts the Raft server; {@code bootstrapTrust} names members trusted before their admission is applied here. */
   public void startConsensus(Set<String> bootstrapTrust, boolean founder) throws NodeException {
+    startConsensus(bootstrapTrust, founder ? RaftConsensus.StartRole.FOUNDER : RaftConsensus.StartRole.VOTER);
+  }
+
+  /** Starts the Raft server in {@code role} (a joiner starts as the role its admission gave it). */
+  public void startConsensus(Set<String> bootstrapTrust, RaftConsensus.StartRole role) throws NodeException {
     try {
       consensus = RaftConsensus.start(new RaftConsensus.Settings(config.dataDir().resolve("raft"),
           config.raft().host(), config.raft().port(), Duration.ofMillis(config.electionTimeoutMin()),
-          Duration.ofMillis(config.electionTimeoutMax()), config.snapshotThreshold()), keys.identity(), replica, bootstrapTrust, founder, clock);
+          Duration.ofMillis(config.electionTimeoutMax()), config.snapshotThreshold()), keys.identity(), replica, bootstrapTrust, role, clock);
+      duties = new MembershipDuties(this, MembershipDuties.tickFor(genesis.reattestIntervalMs()));
     } catch (IOException e) {
       throw new NodeException("RAFT_START_FAILED", "cannot start the raft server on " + config.raft().address()
           + ": " + e.getMessage(), e);
@@ -172,16 +184,58 @@ public final class VeilraftNode implements AutoCloseable {
         .setEvidence(evidence)
         .setRaftAddress(config.raft().address())
         .setApiAddress(config.api().address())
+        .setEndorsement(endorsement())
         .build();
     ApplyResult result = submit(Proposal.newBuilder().setInitCluster(
         dev.veilraft.membership.proto.InitCluster.newBuilder()
             .setGenesis(com.google.protobuf.ByteString.copyFrom(genesis.genesisBytes()))
+            .addAllGenesisSignatures(genesis.signatures())
             .setFounder(founder)).build());
     if (!result.getInit().getAccepted()) {
       throw new NodeException("BOOTSTRAP_REFUSED", "cluster initialization refused: " + result.getInit().getReason());
     }
     rotateKey();
     LOG.info("cluster {} initialized by {}: epoch {}", genesis.genesis().getClusterName(), keys.nodeId(), replica.view().epoch());
+  }
+
+  /**
+   * Creates (or loads) this node's sealed keys without starting it, and writes its identity
+   * certificate to {@code <dataDir>/identity.pem} for its operator to endorse. Returns the keys.
+   */
+  public static NodeKeys init(NodeConfig config, Clock clock) throws NodeException {
+    try {
+      NodePlatform platform = NodePlatform.open(config, null);
+      NodeKeys keys = NodeKeys.loadOrCreate(config.dataDir(), platform.sealer(), clock.instant());
+      java.nio.file.Files.writeString(config.dataDir().resolve(IDENTITY_FILE),
+          "-----BEGIN CERTIFICATE-----\n"
+              + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(keys.identity().certificateDer())
+              + "\n-----END CERTIFICATE-----\n");
+      return keys;
+    } catch (CryptoException | IOException e) {
+      throw new NodeException("INIT_FAILED", e.getMessage(), e);
+    }
+  }
+
+  /** Where {@link #init} writes the node's identity certificate (PEM, public). */
+  public static final String IDENTITY_FILE = "identity.pem";
+
+  /** This node's operator endorsement, read from the configured file. */
+  public dev.veilraft.membership.proto.OperatorEndorsement endorsement() throws NodeException {
+    Path file = config.endorsementFile();
+    try {
+      byte[] bytes = java.nio.file.Files.readAllBytes(file);
+      if (bytes.length > 4096) {
+        throw new NodeException("BAD_ENDORSEMENT", file + ": endorsement is " + bytes.length + " bytes, at most 4096");
+      }
+      return dev.veilraft.membership.proto.OperatorEndorsement.parseFrom(bytes);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new NodeException("MISSING_ENDORSEMENT", file + " does not exist: run 'veilraft node init' and have the "
+          + "node's operator sign " + config.dataDir().resolve(IDENTITY_FILE) + " with 'veilraft operator endorse'");
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new NodeException("BAD_ENDORSEMENT", file + ": not an OperatorEndorsement protobuf: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new NodeException("BAD_ENDORSEMENT", file + ": cannot read: " + e.getMessage(), e);
+    }
   }
 
   /** Evidence from this node's TEE bound to {@code nonce} and this node's identity and KEM keys. */
@@ -315,8 +369,18 @@ public final class VeilraftNode implements AutoCloseable {
     return config.dataDir();
   }
 
+  /** Pending evictions this node (as leader) will not execute because they would break quorum. */
+  public List<String> blockedEvictions() {
+    MembershipDuties d = duties;
+    return d == null ? List.of() : d.blockedEvictions();
+  }
+
   @Override
   public void close() {
+    MembershipDuties d = duties;
+    if (d != null) {
+      d.close();
+    }
     api.close();
     RaftConsensus c = consensus;
     if (c != null) {

@@ -14,8 +14,38 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Runs one node in this process until it is stopped (SIGTERM or Ctrl-C). */
-@Command(name = "node", description = "Run a node.", subcommands = {NodeCommand.Start.class, NodeCommand.Join.class})
+@Command(name = "node", description = "Run a node.", subcommands = {NodeCommand.Init.class, NodeCommand.Start.class, NodeCommand.Join.class, RecoverCommand.class})
 final class NodeCommand {
+
+  @Command(name = "init", description = {"Create and seal this node's keys without starting it.",
+      "Prints the node id and writes <dataDir>/identity.pem for the operator to endorse with",
+      "'veilraft operator endorse'; the endorsement goes to <dataDir>/endorsement.bin (or the key 'endorsement')."})
+  static final class Init implements Callable<Integer> {
+    @Option(names = "--config", required = true, description = "Node configuration file (YAML).")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+      NodeConfig nodeConfig;
+      try {
+        nodeConfig = NodeConfig.read(config);
+      } catch (ConfigException e) {
+        System.err.println("config error: " + e.getMessage());
+        return 1;
+      }
+      try {
+        var keys = VeilraftNode.init(nodeConfig, Clock.systemUTC());
+        System.out.println("node id " + keys.nodeId());
+        System.out.println("identity certificate " + nodeConfig.dataDir().resolve(VeilraftNode.IDENTITY_FILE));
+        System.out.println("identity spki sha256 " + Hashes.hex(Hashes.sha256(keys.identity().spki())));
+        System.out.println("kem public key " + Hashes.hex(keys.kem().publicKey()));
+        return 0;
+      } catch (NodeException e) {
+        System.err.println("FAILED " + e.code() + " " + e.getMessage());
+        return 1;
+      }
+    }
+  }
 
   @Command(name = "start", description = "Start a new cluster as its founder, or restart a node from its data directory.")
   static final class Start implements Callable<Integer> {

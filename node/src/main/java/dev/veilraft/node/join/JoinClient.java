@@ -22,6 +22,7 @@ import dev.veilraft.membership.proto.JoinResponse;
 import dev.veilraft.membership.proto.MemberRecord;
 import dev.veilraft.node.EpochHistoryFile;
 import dev.veilraft.node.NodeException;
+import dev.veilraft.consensus.ratis.RaftConsensus;
 import dev.veilraft.node.VeilraftNode;
 import java.io.IOException;
 import java.net.URI;
@@ -80,12 +81,15 @@ public final class JoinClient {
     }
     Evidence evidence = node.attest(body.getMemberNonce().toByteArray());
     JoinRequest request = JoinRequest.newBuilder().setHello(hello).setChallenge(challenge).setEvidence(evidence)
+        .setEndorsement(node.endorsement())
         .setRaftAddress(node.config().raft().address()).setApiAddress(node.config().api().address()).build();
     JoinResponse response = parse(post("/v1/join/request", request.toByteArray()).body(), JoinResponse.parser(), "JoinResponse");
     Set<String> members = response.getMembersList().stream().map(MemberRecord::getNodeId).collect(Collectors.toSet());
     installHistory(response, clusterId, members);
     LOG.info("admitted through {} at index {}", memberId, response.getAdmittedIndex());
-    activate(members);
+    boolean listener = response.getMembersList().stream().anyMatch(m -> m.getNodeId().equals(node.nodeId())
+        && m.getRole() == dev.veilraft.membership.proto.MemberRole.LISTENER);
+    activate(members, listener ? RaftConsensus.StartRole.LISTENER : RaftConsensus.StartRole.VOTER);
   }
 
   /**
@@ -94,8 +98,16 @@ public final class JoinClient {
    * that includes it. Also the resume point after a crash between admission and first apply.
    */
   public void activate(Set<String> members) throws NodeException, InterruptedException {
+    activate(members, RaftConsensus.StartRole.VOTER);
+  }
+
+  /**
+   * As {@link #activate(Set)}, starting the Raft server in the role the admission gave this node:
+   * a listener's server must start as a listener for the leader to add it (Ratis 3.3).
+   */
+  public void activate(Set<String> members, RaftConsensus.StartRole role) throws NodeException, InterruptedException {
     byte[] clusterId = node.genesis().clusterId();
-    node.startConsensus(members, false);
+    node.startConsensus(members, role);
     JoinReady ready = JoinReady.newBuilder().setClusterId(ByteString.copyFrom(clusterId)).setNodeId(node.nodeId()).build();
     JoinReadyResponse active = parse(post("/v1/join/ready", ready.toByteArray()).body(), JoinReadyResponse.parser(), "JoinReadyResponse");
     node.awaitEpoch(active.getEpoch());

@@ -32,6 +32,7 @@ import dev.veilraft.membership.proto.JoinRequest;
 import dev.veilraft.membership.proto.JoinResponse;
 import dev.veilraft.membership.proto.MemberRecord;
 import dev.veilraft.node.Await;
+import dev.veilraft.node.MembershipDuties;
 import dev.veilraft.node.NodeException;
 import dev.veilraft.node.VeilraftNode;
 import dev.veilraft.node.api.ApiException;
@@ -163,7 +164,8 @@ public final class JoinService {
   }
 
   /**
-   * The joiner's Raft server is up: add it as a listener, then as a voter, then rotate the key so
+   * The joiner's Raft server is up: add it to the Raft group in the role the diversity rule gave
+   * it (voter or listener), then rotate the key so
    * the new epoch includes it. Idempotent: a member already in an epoch created after its
    * admission causes no rotation, so replaying this request achieves nothing.
    */
@@ -176,7 +178,13 @@ public final class JoinService {
         "NOT_A_MEMBER", "node " + Check.printable(ready.getNodeId())
             + " is not an admitted member"));
     try {
-      node.consensus().addMember(member);
+      if (node.consensus().isLeader()) {
+        MembershipDuties.reconfigure(node.consensus(), node.replica().view());
+      }
+      // On a follower (or if the leader changed), the leader's membership duties add it.
+      String joiner = member.getNodeId();
+      awaitApplied(() -> node.consensus().configurationRoles().containsKey(joiner),
+          "adding " + joiner + " to the raft configuration");
       long epoch = node.replica().view().epochIndex() > member.getAdmittedIndex()
           ? node.replica().view().epoch() : node.rotateKey();
       AUDIT.info("member active node={} epoch={}", member.getNodeId(), epoch);

@@ -49,6 +49,17 @@ public final class AppHost {
    * @throws StateException the store failed: local corruption, the replica must halt
    */
   public EventResult apply(StateTransaction tx, Event event, AppContext context) throws StateException {
+    return apply(tx, event, context, ClientSessions.PENDING_PER_CLIENT_MAX);
+  }
+
+  /**
+   * Applies one opened event; a client may have at most {@code pendingPerClientMax} applied but
+   * unacknowledged requests (the cluster's limits.pending_per_client_max).
+   *
+   * @throws StateException the store failed: local corruption, the replica must halt
+   */
+  public EventResult apply(StateTransaction tx, Event event, AppContext context, int pendingPerClientMax)
+      throws StateException {
     App app = apps.get(event.getApp());
     if (app == null) {
       return rejected("unknown app '" + Check.printable(event.getApp()) + "'; this cluster runs: " + names());
@@ -58,7 +69,7 @@ public final class AppHost {
     }
     byte[] clientId = event.getClientId().toByteArray();
     ClientSessions.Decision decision = ClientSessions.admit(tx, clientId, event.getSequence(),
-        event.getAcknowledged(), context.leaderTimeMs());
+        event.getAcknowledged(), context.leaderTimeMs(), pendingPerClientMax);
     if (decision instanceof ClientSessions.Replay replay) {
       return replay.result();
     }

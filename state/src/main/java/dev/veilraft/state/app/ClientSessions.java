@@ -16,7 +16,7 @@ import java.util.Optional;
  * result of every request is kept until the client acknowledges it, so a retried request —
  * after a timeout, a leader change, a lost response — returns the recorded result instead of
  * being applied again. A client may have several requests in flight (up to
- * {@link #PENDING_PER_CLIENT_MAX} unacknowledged), committed in any order. Sessions idle for
+ * the cluster's pending-per-client bound unacknowledged), committed in any order. Sessions idle for
  * {@link #SESSION_IDLE_MS_MAX} of leader time are dropped, a few per entry, so expiry is part of
  * the deterministic apply: every replica drops the same sessions at the same index.
  *
@@ -29,8 +29,13 @@ final class ClientSessions {
   static final String EXPIRY = "sys/session-expiry";
   public static final int CLIENT_ID_BYTES_MIN = 16;
   public static final int CLIENT_ID_BYTES_MAX = 32;
-  /** Unacknowledged results kept per client: the bound on a client's requests in flight. */
+  /**
+   * Unacknowledged results kept per client by default: the bound on a client's requests in
+   * flight. A cluster sets its own in the genesis (limits.pending_per_client_max).
+   */
   public static final int PENDING_PER_CLIENT_MAX = 128;
+  /** The largest per-client bound a genesis may set: one entry scans at most this many results. */
+  public static final int PENDING_PER_CLIENT_LIMIT = 4_096;
   /** A session unused for this long (leader time) is forgotten with its results. */
   public static final long SESSION_IDLE_MS_MAX = 60L * 60 * 1000;
   /** Sessions expired per entry at most, so one entry's work stays bounded. */
@@ -53,8 +58,12 @@ final class ClientSessions {
   private ClientSessions() {}
 
   /** Checks the client's numbers and says whether the request is new, a retry or refused. */
-  static Decision admit(StateTransaction tx, byte[] clientId, long sequence, long acknowledged, long leaderTimeMs)
-      throws StateException {
+  static Decision admit(StateTransaction tx, byte[] clientId, long sequence, long acknowledged, long leaderTimeMs,
+      int pendingMax) throws StateException {
+    if (pendingMax < 1 || pendingMax > PENDING_PER_CLIENT_LIMIT) {
+      throw new IllegalArgumentException("pending-per-client bound " + pendingMax + " is outside 1.."
+          + PENDING_PER_CLIENT_LIMIT);
+    }
     expireIdle(tx, leaderTimeMs);
     if (clientId.length < CLIENT_ID_BYTES_MIN || clientId.length > CLIENT_ID_BYTES_MAX) {
       return new Refuse("client id is " + clientId.length + " bytes; expected " + CLIENT_ID_BYTES_MIN + " to "
@@ -76,9 +85,10 @@ final class ClientSessions {
     if (recorded.isPresent()) {
       return new Replay(parseResult(recorded.get()));
     }
-    if (session.getPending() >= PENDING_PER_CLIENT_MAX) {
-      return new Refuse("client has " + session.getPending() + " unacknowledged requests, the most allowed "
-          + "(PENDING_PER_CLIENT_MAX); acknowledge received responses first");
+    if (session.getPending() >= pendingMax) {
+      return new Refuse("PENDING_LIMIT: client has " + session.getPending() + " unacknowledged requests, the most "
+          + "this cluster allows (limits.pending_per_client_max = " + pendingMax + "); acknowledge received "
+          + "responses first");
     }
     return new Apply(session);
   }
@@ -100,7 +110,7 @@ final class ClientSessions {
       long acknowledged) throws StateException {
     int forgotten = 0;
     for (StateRecord result : tx.scan(RESULTS, resultKey(clientId, session.getAcknowledged()),
-        resultKey(clientId, acknowledged), PENDING_PER_CLIENT_MAX)) {
+        resultKey(clientId, acknowledged), PENDING_PER_CLIENT_LIMIT)) {
       tx.delete(RESULTS, result.key());
       forgotten++;
     }
@@ -118,7 +128,7 @@ final class ClientSessions {
     for (StateRecord idle : tx.scan(EXPIRY, null, Hashes.u64(cutoff), EXPIRIES_PER_ENTRY_MAX)) {
       byte[] clientId = Arrays.copyOfRange(idle.key(), Long.BYTES + 1, idle.key().length);
       for (StateRecord result : tx.scan(RESULTS, resultKey(clientId, 0), resultKey(clientId, SEQUENCE_END),
-          PENDING_PER_CLIENT_MAX)) {
+          PENDING_PER_CLIENT_LIMIT)) {
         tx.delete(RESULTS, result.key());
       }
       tx.delete(SESSIONS, clientId);

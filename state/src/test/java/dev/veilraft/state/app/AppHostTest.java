@@ -81,10 +81,14 @@ class AppHostTest {
   }
 
   EventResult apply(Event event) throws StateException {
+    return apply(event, ClientSessions.PENDING_PER_CLIENT_MAX);
+  }
+
+  EventResult apply(Event event, int pendingPerClientMax) throws StateException {
     StateTransaction tx = store.begin();
     long index = store.appliedIndex() + 1;
     EventResult result = host.apply(tx, event, new AppContext(index, leaderTime,
-        DeterministicRandom.fromSeed(Hashes.sha256(Hashes.u64(index)))));
+        DeterministicRandom.fromSeed(Hashes.sha256(Hashes.u64(index)))), pendingPerClientMax);
     tx.commit(index);
     return result;
   }
@@ -139,12 +143,23 @@ class AppHostTest {
       assertThat(apply(event("inc", CLIENT, seq, 1)).getStatus()).isEqualTo(EventResult.Status.OK);
     }
     EventResult over = apply(event("inc", CLIENT, ClientSessions.PENDING_PER_CLIENT_MAX + 1, 1));
-    assertThat(over.getError()).contains("PENDING_PER_CLIENT_MAX");
+    assertThat(over.getError()).contains("PENDING_LIMIT", "limits.pending_per_client_max = "
+        + ClientSessions.PENDING_PER_CLIENT_MAX);
     assertThat(apply(event("inc", OTHER_CLIENT, 1, 1)).getStatus()).as("other clients are unaffected")
         .isEqualTo(EventResult.Status.OK);
 
     long next = ClientSessions.PENDING_PER_CLIENT_MAX + 1;
     assertThat(apply(event("inc", CLIENT, next, next)).getStatus()).isEqualTo(EventResult.Status.OK);
+  }
+
+  @Test
+  void theClusterSetsThePendingBound() throws Exception {
+    // Proves the bound is the cluster's (genesis limits.pending_per_client_max), not a constant.
+    for (long seq = 1; seq <= 3; seq++) {
+      assertThat(apply(event("inc", CLIENT, seq, 1), 3).getStatus()).isEqualTo(EventResult.Status.OK);
+    }
+    assertThat(apply(event("inc", CLIENT, 4, 1), 3).getError()).contains("limits.pending_per_client_max = 3");
+    assertThat(apply(event("inc", CLIENT, 4, 4), 3).getStatus()).isEqualTo(EventResult.Status.OK);
   }
 
   @Test
