@@ -115,7 +115,7 @@ public final class Admission {
       return Outcome.reject(result.reason().name(), result.detail(), joinerId, memberNonce);
     }
     byte[] instance = result.claims().platformInstanceId();
-    if (!view.genesis().genesis().getRules().getAllowSharedPlatformInstance()) {
+    if (!view.genesis().allowSharedPlatformInstance()) {
       var sharing = view.members().values().stream()
           .filter(m -> MessageDigest.isEqual(m.getPlatformInstanceId().toByteArray(), instance)).findFirst();
       if (sharing.isPresent()) {
@@ -145,7 +145,7 @@ public final class Admission {
     MembershipView after = Roles.rebalance(view.withMember(member));
     MemberRole role = after.member(joinerId).orElseThrow().getRole();
     if (role == MemberRole.LISTENER
-        && view.genesis().genesis().getRules().getDiversity() == DiversityAction.DIVERSITY_REFUSE) {
+        && view.genesis().diversity() == DiversityAction.DIVERSITY_REFUSE) {
       return Outcome.reject(JoinReason.OPERATOR_MAJORITY.name(), "admitting node " + joinerId + " as a voter would let "
           + "operator " + operator + " hold a Raft majority alone, and the rules refuse such joins", joinerId, memberNonce);
     }

@@ -23,7 +23,7 @@ public final class Roles {
 
   /** Whether the rule applies to this cluster at all. */
   public static boolean enforced(MembershipView view) {
-    return view.genesis().genesis().getRules().getDiversity() != DiversityAction.DIVERSITY_OFF
+    return view.genesis().diversity() != DiversityAction.DIVERSITY_OFF
         && view.operators().size() > 1;
   }
 

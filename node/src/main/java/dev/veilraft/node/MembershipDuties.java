@@ -53,6 +53,8 @@ public final class MembershipDuties implements AutoCloseable {
   /** Pending removals already reported as blocked, so the warning is logged once per removal. */
   private final Set<String> reportedBlocked = new HashSet<>();
   private volatile List<String> blockedEvictions = List.of();
+  /** The view the last tick audited (duty thread only). */
+  private MembershipView lastAudited;
 
   MembershipDuties(VeilraftNode node, Duration tick) {
     this.node = node;
@@ -81,6 +83,7 @@ public final class MembershipDuties implements AutoCloseable {
       if (consensus == null || !view.initialized() || view.epoch() == 0) {
         return;
       }
+      audit(view);
       answerBeacon(view);
       if (!consensus.isLeader()) {
         return;
@@ -101,6 +104,33 @@ public final class MembershipDuties implements AutoCloseable {
     }
   }
 
+  /** Audit lines for what the replicated view says changed since the last tick (every node logs its own). */
+  private void audit(MembershipView view) {
+    MembershipView before = lastAudited;
+    lastAudited = view;
+    if (before == null) {
+      return;
+    }
+    if (!before.policy().equals(view.policy())) {
+      AUDIT.warn("policy changed name={} measurements={}", view.policy().getName(),
+          view.policy().getAllowedMeasurementsCount());
+    }
+    if (!before.operators().equals(view.operators()) || before.governanceThreshold() != view.governanceThreshold()) {
+      AUDIT.warn("operators changed operators={} threshold={}",
+          view.operators().stream().map(dev.veilraft.membership.proto.Operator::getName).toList(),
+          view.governanceThreshold());
+    }
+    for (PendingRemoval p : view.pendingRemovals()) {
+      if (before.pendingRemoval(p.getNodeId()).isEmpty()) {
+        AUDIT.warn("removal pending node={} reason={} detail={}", p.getNodeId(), p.getReason(), p.getDetail());
+      }
+    }
+    for (MemberRecord m : view.members().values()) {
+      before.member(m.getNodeId()).filter(b -> b.getRole() != m.getRole()).ifPresent(b ->
+          AUDIT.info("role changed node={} {} -> {}", m.getNodeId(), b.getRole(), m.getRole()));
+    }
+  }
+
   private void answerBeacon(MembershipView view) throws NodeException, InterruptedException {
     MemberRecord self = view.member(node.nodeId()).orElse(null);
     long sequence = view.beacon().getSequence();
@@ -108,13 +138,20 @@ public final class MembershipDuties implements AutoCloseable {
       return;
     }
     answering = sequence;
-    Evidence evidence = node.attest(view.beacon().getNonce().toByteArray());
-    ApplyResult result = node.submit(Proposal.newBuilder().setBeaconAnswer(BeaconAnswer.newBuilder()
-        .setNodeId(node.nodeId()).setSequence(sequence).setEvidence(evidence)).build());
-    MembershipResult answer = result.getMembership();
-    if (!answer.getAccepted() && !"STALE_BEACON".equals(answer.getCode())) {
-      answering = sequence - 1;
-      LOG.warn("answer to beacon {} refused: {}: {}", sequence, answer.getCode(), answer.getReason());
+    boolean settled = false;
+    try {
+      Evidence evidence = node.attest(view.beacon().getNonce().toByteArray());
+      ApplyResult result = node.submit(Proposal.newBuilder().setBeaconAnswer(BeaconAnswer.newBuilder()
+          .setNodeId(node.nodeId()).setSequence(sequence).setEvidence(evidence)).build());
+      MembershipResult answer = result.getMembership();
+      settled = answer.getAccepted() || "STALE_BEACON".equals(answer.getCode());
+      if (!settled) {
+        LOG.warn("answer to beacon {} refused: {}: {}", sequence, answer.getCode(), answer.getReason());
+      }
+    } finally {
+      if (!settled) {
+        answering = sequence - 1; // not committed: answer again at the next tick
+      }
     }
   }
 
@@ -124,7 +161,7 @@ public final class MembershipDuties implements AutoCloseable {
     ApplyResult result = node.submit(Proposal.newBuilder().setBeacon(Beacon.newBuilder()
         .setSequence(view.beacon().getSequence() + 1).setNonce(ByteString.copyFrom(nonce))).build());
     if (result.getMembership().getAccepted()) {
-      AUDIT.info("beacon issued sequence={}", view.beacon().getSequence() + 1);
+      LOG.debug("beacon {} issued", view.beacon().getSequence() + 1);
     }
   }
 

@@ -153,35 +153,6 @@ class AttestedTransportIT {
     return condition.getAsBoolean();
   }
 
-  /**
-   * Trusts any server: the test plays an attacker that does not care whom it talks to. Extended,
-   * so neither JSSE nor Netty adds a hostname check (a plain X509TrustManager gets one, and the
-   * client would then fail on its own side, proving nothing about the server).
-   */
-  private static final X509ExtendedTrustManager TRUST_ANY = new X509ExtendedTrustManager() {
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
-  };
 
   private static KvResponse kv(ApplyResult result, EventSealing.ClientSealed sealed) throws Exception {
     EventResult eventResult = open(result, sealed);
@@ -236,7 +207,7 @@ class AttestedTransportIT {
     RaftProperties properties = new RaftProperties();
     RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
     Parameters parameters = new Parameters();
-    GrpcConfigKeys.TLS.setConf(parameters, new GrpcTlsConfig(identity.keyManager(), TRUST_ANY, true));
+    GrpcConfigKeys.TLS.setConf(parameters, new GrpcTlsConfig(identity.keyManager(), RaftTestCluster.TRUST_ANY, true));
     return RaftClient.newBuilder()
         .setClientId(ClientId.randomId())
         .setRaftGroup(RaftGroup.valueOf(RaftIds.groupId(genesis.clusterId()),
@@ -295,7 +266,7 @@ class AttestedTransportIT {
    */
   private static boolean speaksHttp2(NodeIdentity identity) throws Exception {
     SSLContext context = SSLContext.getInstance("TLS");
-    context.init(new KeyManager[] {identity.keyManager()}, new TrustManager[] {TRUST_ANY}, null);
+    context.init(new KeyManager[] {identity.keyManager()}, new TrustManager[] {RaftTestCluster.TRUST_ANY}, null);
     try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
       socket.setSoTimeout((int) TimeUnit.SECONDS.toMillis(10));
       SSLParameters parameters = socket.getSSLParameters();

@@ -333,8 +333,12 @@ final class RaftTestCluster implements AutoCloseable {
         .build();
   }
 
-  /** Trusts any server (extended, so no hostname check is added): the servers check the client. */
-  private static final X509ExtendedTrustManager TRUST_ANY = new X509ExtendedTrustManager() {
+  /**
+   * Trusts any server: the servers check the client, and attacker tests do not care whom they
+   * talk to. Extended, so neither JSSE nor Netty adds a hostname check (a plain X509TrustManager
+   * gets one, and the client would then fail on its own side, proving nothing about the server).
+   */
+  static final X509ExtendedTrustManager TRUST_ANY = new X509ExtendedTrustManager() {
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType) {}
 
