@@ -32,7 +32,10 @@ final class ClusterApi {
   void register(ApiServer api) {
     api.route("GET", "/healthz", (body, query) -> Hashes.utf8("ok\n"));
     api.route("GET", "/v1/cluster", (body, query) -> describe(query));
-    api.route("GET", "/v1/status", (body, query) -> status());
+    api.route("GET", "/v1/status", "application/json", (body, query) -> status());
+    NodeMetrics metrics = new NodeMetrics(node);
+    api.route("GET", "/metrics", "text/plain; version=0.0.4; charset=utf-8",
+        (body, query) -> Hashes.utf8(metrics.scrape()));
     api.routeAsync("POST", "/v1/events", (body, query) -> event(body));
     api.routeAsync("POST", "/v1/queries", (body, query) -> query(body, query));
   }

@@ -221,6 +221,9 @@ class MembershipIT {
         || nodes.get(1).blockedEvictions().contains(bolt), WAIT)).isTrue();
     assertThat(founderView().member(bolt)).as("held, not evicted").isPresent();
     assertThat(kvPut("still-serving")).isTrue();
+    // ... and says so in its metrics, for alerting.
+    assertThat(new NodeMetrics(nodes.get(0)).scrape()).contains("veilraft_blocked_evictions 1.0",
+        "veilraft_pending_removals 1.0", "veilraft_voters 2.0");
   }
 
   /** The founder's view: it stays a member throughout, and every replica applies the same entries. */

@@ -56,6 +56,7 @@ public final class ApiServer implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
   private final Map<String, AsyncHandler> routes = new ConcurrentHashMap<>();
+  private final Map<String, String> contentTypes = new ConcurrentHashMap<>();
 
   public ApiServer(String host, int port, NodeIdentity identity) {
     QueuedThreadPool threads = new QueuedThreadPool(THREADS_MAX, 4);
@@ -88,9 +89,15 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  /** Registers {@code METHOD /path}. */
+  /** Registers {@code METHOD /path}; answers are protobuf unless the route says otherwise. */
   public void route(String method, String path, Handler handler) {
     routes.put(method + " " + path, (body, query) -> CompletableFuture.completedFuture(handler.handle(body, query)));
+  }
+
+  /** Registers {@code METHOD /path} whose successful answers have {@code contentType} (JSON, Prometheus text). */
+  public void route(String method, String path, String contentType, Handler handler) {
+    route(method, path, handler);
+    contentTypes.put(method + " " + path, contentType);
   }
 
   public void routeAsync(String method, String path, AsyncHandler handler) {
@@ -133,15 +140,16 @@ public final class ApiServer implements AutoCloseable {
       }
       answer.whenComplete((bytes, error) -> {
         if (error == null) {
-          send(response, 200, bytes, callback);
+          send(response, 200, contentTypes.getOrDefault(method + " " + path, NodeHttp.PROTOBUF), bytes, callback);
           return;
         }
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof ApiException api) {
-          send(response, api.status(), errorBody(api.code(), api.getMessage()), callback);
+          send(response, api.status(), NodeHttp.PROTOBUF, errorBody(api.code(), api.getMessage()), callback);
         } else {
           LOG.warn("internal error on {}: {}", path, cause.toString());
-          send(response, 500, errorBody("INTERNAL", "internal error: " + cause.getClass().getSimpleName()), callback);
+          send(response, 500, NodeHttp.PROTOBUF, errorBody("INTERNAL", "internal error: " + cause.getClass().getSimpleName()),
+              callback);
         }
       });
       return true;
@@ -164,9 +172,9 @@ public final class ApiServer implements AutoCloseable {
     return ApiError.newBuilder().setCode(code).setMessage(message).build().toByteArray();
   }
 
-  private static void send(Response response, int status, byte[] body, Callback callback) {
+  private static void send(Response response, int status, String contentType, byte[] body, Callback callback) {
     response.setStatus(status);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, NodeHttp.PROTOBUF);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
     response.write(true, ByteBuffer.wrap(body), callback);
   }
