@@ -81,7 +81,8 @@ public final class Governance {
     if (!view.initialized()) {
       return Outcome.refused(GovernanceReason.NOT_INITIALIZED, "cluster has no genesis yet", null);
     }
-    int open = expireAndCountOpen(ledger, index, leaderTimeMs);
+    List<ProposalRecord> stillOpen = expireAndListOpen(ledger, index, leaderTimeMs);
+    int open = stillOpen.size();
     byte[] id = Hashes.sha256(signed.getBody().toByteArray());
     GovProposal proposal;
     try {
@@ -93,6 +94,13 @@ public final class Governance {
       checkExpiry(view, proposal.getExpiresAtMs(), leaderTimeMs);
       if (open >= OPEN_PROPOSALS_MAX) {
         throw new Refusal(GovernanceReason.TOO_MANY_OPEN, open + " proposals are open, at most " + OPEN_PROPOSALS_MAX
+            + "; vote on or let some expire first");
+      }
+      int quota = proposerQuota(view);
+      long mine = stillOpen.stream().filter(r -> r.getProposer().equals(proposal.getProposer())).count();
+      if (mine >= quota) {
+        throw new Refusal(GovernanceReason.PROPOSER_QUOTA, "operator '" + proposal.getProposer() + "' has " + mine
+            + " open proposals, its share of the " + OPEN_PROPOSALS_MAX + " is " + quota
             + "; vote on or let some expire first");
       }
       checkAction(view, proposal);
@@ -167,10 +175,23 @@ public final class Governance {
     return expire(ledger.open(), ledger, index, leaderTimeMs);
   }
 
-  /** Expires what is due and returns how many proposals stay open (one read of the open records). */
-  private static int expireAndCountOpen(GovernanceLedger ledger, long index, long leaderTimeMs) throws StateException {
+  /** Expires what is due and returns the proposals that stay open (one read of the open records). */
+  private static List<ProposalRecord> expireAndListOpen(GovernanceLedger ledger, long index, long leaderTimeMs)
+      throws StateException {
     List<ProposalRecord> open = ledger.open();
-    return open.size() - expire(open, ledger, index, leaderTimeMs).size();
+    List<ProposalRecord> expired = expire(open, ledger, index, leaderTimeMs);
+    List<ProposalRecord> still = new ArrayList<>();
+    for (ProposalRecord r : open) {
+      if (expired.stream().noneMatch(e -> e.getProposalId().equals(r.getProposalId()))) {
+        still.add(r);
+      }
+    }
+    return still;
+  }
+
+  /** Each operator may hold an equal share of the open proposals (at least one). */
+  static int proposerQuota(MembershipView view) {
+    return Math.max(1, OPEN_PROPOSALS_MAX / Math.max(1, view.operators().size()));
   }
 
   private static List<ProposalRecord> expire(List<ProposalRecord> open, GovernanceLedger ledger, long index,
@@ -322,6 +343,15 @@ public final class Governance {
             "set_operators.threshold");
         if (problem.isPresent()) {
           throw new Refusal(GovernanceReason.INVALID_OPERATORS, problem.get());
+        }
+        // A new operator set can demote voters (the diversity rule counts per operator): refuse a
+        // set that would leave fewer voters than a quorum of the current ones.
+        int voters = view.voters().size();
+        int after = Roles.rebalance(view.withOperators(set.getOperatorsList(), set.getThreshold())).voters().size();
+        if (after < Roles.quorum(voters)) {
+          throw new Refusal(GovernanceReason.WOULD_BREAK_QUORUM, "with these operators the diversity rule leaves "
+              + after + " of " + voters + " voters, fewer than the quorum of " + Roles.quorum(voters)
+              + "; add the new operators' nodes first");
         }
       }
       case ROTATE_KEY -> { }

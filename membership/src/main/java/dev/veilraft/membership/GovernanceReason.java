@@ -18,6 +18,8 @@ public enum GovernanceReason {
   REPLAYED,
   /** Governance.OPEN_PROPOSALS_MAX proposals are open already. */
   TOO_MANY_OPEN,
+  /** The proposer has its share of the open proposals already (so one operator cannot lock the others out). */
+  PROPOSER_QUOTA,
   UNKNOWN_PROPOSAL,
   /** The ballot is for a proposal that is no longer open (applied, rejected, expired or failed). */
   PROPOSAL_CLOSED,

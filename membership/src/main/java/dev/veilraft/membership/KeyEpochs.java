@@ -43,7 +43,9 @@ public final class KeyEpochs {
     byte[] info = wrapInfo(view.genesis().clusterId(), epoch);
     KeyEpoch.Builder entry = KeyEpoch.newBuilder().setEpoch(epoch)
         .setGroupPublicKey(ByteString.copyFrom(next.groupPublicKey()))
-        .setKeyId(ByteString.copyFrom(next.keyId()));
+        .setKeyId(ByteString.copyFrom(next.keyId()))
+        .setMembersHash(ByteString.copyFrom(view.membersHash()))
+        .setPolicyHash(ByteString.copyFrom(view.policyHash()));
     for (MemberRecord m : view.members().values()) {
       entry.addMemberIds(m.getNodeId());
       entry.addWraps(EventSealing.wrap(m.getNodeId(), m.getKemPublicKey().toByteArray(), info, fresh));
@@ -72,6 +74,11 @@ public final class KeyEpochs {
     }
     if (!wrapped.equals(new HashSet<>(members))) {
       return reject(entry, "wraps do not cover exactly the members");
+    }
+    if (!java.util.Arrays.equals(entry.getMembersHash().toByteArray(), view.membersHash())
+        || !java.util.Arrays.equals(entry.getPolicyHash().toByteArray(), view.policyHash())) {
+      return reject(entry, "entry was derived for other members' keys or another policy than the current ones "
+          + "(stale rotation: the policy or a member changed after it was proposed)");
     }
     if (entry.getGroupPublicKey().size() != 32 || entry.getKeyId().size() != 16) {
       return reject(entry, "group_public_key must be 32 bytes and key_id 16 bytes");

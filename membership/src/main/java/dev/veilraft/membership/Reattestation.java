@@ -61,9 +61,13 @@ public final class Reattestation {
     }
     // Silence is counted from the first beacon a member leaves unanswered, so a gap between
     // beacons (a leader outage) never counts against members.
+    // After a gap longer than interval + grace (the leader or a quorum was down), nobody could
+    // answer: every member's clock restarts at this beacon.
+    boolean outage = current.getSequence() != 0
+        && leaderTimeMs - current.getIssuedAtMs() > view.genesis().reattestIntervalMs() + view.genesis().reattestGraceMs();
     List<MemberRecord> asked = new ArrayList<>();
     for (MemberRecord m : view.members().values()) {
-      asked.add(m.getAskedSinceMs() != 0 ? m : m.toBuilder().setAskedSinceMs(leaderTimeMs).build());
+      asked.add(m.getAskedSinceMs() != 0 && !outage ? m : m.toBuilder().setAskedSinceMs(leaderTimeMs).build());
     }
     MembershipView next = view.withMembers(asked).withBeacon(BeaconState.newBuilder().setSequence(beacon.getSequence())
         .setNonce(beacon.getNonce()).setIssuedAtMs(leaderTimeMs).build());
@@ -104,7 +108,7 @@ public final class Reattestation {
           .setEvictAfterMs(0).clearFailureCode().clearFailure();
       MembershipView next = view.withMember(updated.build());
       return new Outcome(accept("node " + member.getNodeId() + " re-attested for beacon " + current.getSequence(),
-          member.getNodeId()), sweep(next, leaderTimeMs));
+          member.getNodeId()), sweep(next, leaderTimeMs, false));
     }
     String code = checked.code();
     String detail = checked.detail();
@@ -118,7 +122,7 @@ public final class Reattestation {
     }
     return new Outcome(MembershipResult.newBuilder().setAccepted(true).setCode("ATTESTATION_FAILED")
         .setReason("node " + member.getNodeId() + " failed re-attestation: " + code + ": " + detail)
-        .setNodeId(member.getNodeId()).build(), sweep(next, leaderTimeMs));
+        .setNodeId(member.getNodeId()).build(), sweep(next, leaderTimeMs, false));
   }
 
   /** The verification result; {@code code} is null when the evidence passes. */
@@ -184,6 +188,15 @@ public final class Reattestation {
    * longer than the grace period, or past the end of their policy grace period.
    */
   public static MembershipView sweep(MembershipView view, long leaderTimeMs) {
+    return sweep(view, leaderTimeMs, true);
+  }
+
+  /**
+   * As {@link #sweep(MembershipView, long)}; silence is judged only at beacons ({@code silence}),
+   * never at an answer: the first answer after a stall (a quorum was down) must not find every
+   * other member silent before it could answer.
+   */
+  static MembershipView sweep(MembershipView view, long leaderTimeMs, boolean silence) {
     if (!view.initialized() || view.beacon().getSequence() == 0) {
       return view;
     }
@@ -193,7 +206,7 @@ public final class Reattestation {
       if (next.pendingRemoval(m.getNodeId()).isPresent()) {
         continue;
       }
-      if (m.getAskedSinceMs() != 0 && leaderTimeMs - m.getAskedSinceMs() > graceMs) {
+      if (silence && m.getAskedSinceMs() != 0 && leaderTimeMs - m.getAskedSinceMs() > graceMs) {
         next = next.withPendingRemoval(PendingRemoval.newBuilder().setNodeId(m.getNodeId()).setReason(RemovalReason.SILENT)
             .setDetail("beacon unanswered since leader time " + m.getAskedSinceMs() + " ms, longer than the grace "
                 + "period of " + graceMs + " ms").setSinceMs(leaderTimeMs).build());

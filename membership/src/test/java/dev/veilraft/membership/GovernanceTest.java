@@ -328,13 +328,28 @@ class GovernanceTest {
   @Test
   void openProposalsAreBounded() throws Exception {
     // At most OPEN_PROPOSALS_MAX proposals are open; the next is TOO_MANY_OPEN until one closes.
+    List<String> names = List.of("alice", "bob", "carol", "dave");
+    view = view(operators("alice", "bob", "carol", "dave"), 2, voters(3));
     for (int i = 0; i < Governance.OPEN_PROPOSALS_MAX; i++) {
-      assertThat(propose(signed(proposal("alice"))).result().getAccepted()).isTrue();
+      assertThat(propose(signed(proposal(names.get(i % names.size())))).result().getAccepted()).isTrue();
     }
     assertRefused(propose(signed(proposal("alice"))), GovernanceReason.TOO_MANY_OPEN);
     ProposalRecord first = ledger.open().get(0);
-    vote("bob", first.getProposal(), true);
-    assertThat(propose(signed(proposal("alice"))).result().getAccepted()).isTrue();
+    String voter = names.stream().filter(n -> !first.getApprovalsList().contains(n)).findFirst().orElseThrow();
+    vote(voter, first.getProposal(), true);
+    String proposer = first.getProposer();
+    assertThat(propose(signed(proposal(proposer))).result().getAccepted()).isTrue();
+  }
+
+  @Test
+  void oneOperatorCannotTakeEveryOpenSlot() throws Exception {
+    // Each operator holds at most its share of the open proposals (PROPOSER_QUOTA); the others can still propose.
+    int quota = Governance.proposerQuota(view);
+    for (int i = 0; i < quota; i++) {
+      assertThat(propose(signed(proposal("alice"))).result().getAccepted()).isTrue();
+    }
+    assertRefused(propose(signed(proposal("alice"))), GovernanceReason.PROPOSER_QUOTA);
+    assertThat(propose(signed(proposal("bob"))).result().getAccepted()).isTrue();
   }
 
   @Test

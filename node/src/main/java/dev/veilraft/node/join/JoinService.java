@@ -111,7 +111,8 @@ public final class JoinService {
     // Fast reject: the same verification every replica repeats at apply, without using the log.
     byte[] expected = ReportData.bind(body.getMemberNonce().toByteArray(), joiner.getPublicKey().getEncoded(),
         request.getHello().getKemPublicKey().toByteArray());
-    AttestationResult result = node.verifier().verify(request.getEvidence(), node.genesis().policy(), expected,
+    // The policy in force (governance may have changed it since genesis), as apply will use.
+    AttestationResult result = node.verifier().verify(request.getEvidence(), node.replica().view().policy(), expected,
         node.clock().instant());
     if (!result.accepted()) {
       AUDIT.info("join rejected node={} reason={} detail={}", joinerId, result.reason(), result.detail());
