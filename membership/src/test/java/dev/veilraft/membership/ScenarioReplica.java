@@ -12,21 +12,18 @@ import dev.veilraft.membership.proto.KeyEpoch;
 import dev.veilraft.membership.proto.KeyEpochDecision;
 import dev.veilraft.membership.proto.MembershipResult;
 import dev.veilraft.membership.proto.ProposalRecord;
-import dev.veilraft.membership.proto.ProposalStatus;
 import dev.veilraft.membership.proto.RemoveMember;
 import dev.veilraft.membership.proto.SignedGov;
 import dev.veilraft.state.StateException;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * The membership half of consensus' {@code Replica.applyProposal}, over in-memory state: the same
  * calls in the same order (leader time made monotonic with {@code withLeaderTime}, the admission
  * nonce marked used whatever the decision, a removal and its next epoch in one entry, an approved
- * proposal executed in the entry that approved it), with a map for the governance ledger and a set
+ * proposal executed in the entry that approved it), with an in-memory governance ledger and a set
  * for used join nonces instead of the state transaction. Keep it in step with Replica.
  */
 final class ScenarioReplica {
@@ -48,7 +45,7 @@ final class ScenarioReplica {
 
   private final byte[] clusterId;
   private final EvidenceVerifier verifier;
-  private final MapLedger ledger = new MapLedger();
+  private final InMemoryGovernanceLedger ledger = new InMemoryGovernanceLedger();
   private final Set<String> usedNonces = new HashSet<>();
   private MembershipView view = MembershipView.empty();
 
@@ -151,25 +148,5 @@ final class ScenarioReplica {
 
   private static Result of(Kind kind, MembershipResult r) {
     return new Result(kind, r.getAccepted(), r.getCode(), r.getReason(), r.getNodeId(), r.getProposalId());
-  }
-
-  /** The governance ledger as a map keyed by hex id (hex order is unsigned byte order, as the store sorts). */
-  private static final class MapLedger implements GovernanceLedger {
-    final TreeMap<String, ProposalRecord> records = new TreeMap<>();
-
-    @Override
-    public Optional<ProposalRecord> get(byte[] proposalId) {
-      return Optional.ofNullable(records.get(Hashes.hex(proposalId)));
-    }
-
-    @Override
-    public void put(ProposalRecord record) {
-      records.put(Hashes.hex(record.getProposalId().toByteArray()), record);
-    }
-
-    @Override
-    public List<ProposalRecord> open() {
-      return records.values().stream().filter(r -> r.getStatus() == ProposalStatus.OPEN).toList();
-    }
   }
 }
