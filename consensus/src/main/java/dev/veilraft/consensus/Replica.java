@@ -84,6 +84,12 @@ public final class Replica {
   /** Per epoch, the key that seeds each entry's deterministic random source (derived from S_e). */
   private final Map<Long, KeyedHash> randomKeys = new ConcurrentHashMap<>();
   private final List<Consumer<MembershipView>> listeners = new CopyOnWriteArrayList<>();
+  private final List<AppEventListener> appListeners = new CopyOnWriteArrayList<>();
+  /**
+   * Events the entry being applied ran successfully, told to {@link #appListeners} once the entry
+   * is committed to the store (never for an entry whose commit failed). Apply thread only.
+   */
+  private final List<AppEventListener.Committed> committedEvents = new java.util.ArrayList<>();
   private volatile MembershipView view;
   /** Why this replica halted; null while it is healthy. Once set, it applies nothing more. */
   private volatile String haltedBecause;
@@ -192,6 +198,15 @@ public final class Replica {
   }
 
   /**
+   * Called on the apply thread, after each entry is committed to the store, for every client
+   * event of the entry that its app ran successfully (status OK), in log order. Plaintext: the
+   * listener runs inside the TEE and must neither log nor persist what it is told.
+   */
+  public void addAppEventListener(AppEventListener listener) {
+    appListeners.add(listener);
+  }
+
+  /**
    * Applies the entry at {@code index}; entries at or below the stored applied index are skipped (restart replay).
    * A halt is final: Ratis counts a failed entry as applied and hands over the next one, which must
    * not be applied on a state that lacks the failed entry's effects.
@@ -214,6 +229,7 @@ public final class Replica {
       return error("ALREADY_APPLIED", "entry " + index + " was applied before this restart");
     }
     MembershipView before = view;
+    committedEvents.clear();
     StateTransaction tx = store.begin();
     ApplyResult result;
     MembershipView timed = before;
@@ -237,7 +253,26 @@ public final class Replica {
       throw new ReplicaHaltedException("cannot commit index " + index + ": " + e.getMessage(), e);
     }
     publish(before, after);
+    tellAppListeners();
     return result;
+  }
+
+  private void tellAppListeners() {
+    if (committedEvents.isEmpty()) {
+      return;
+    }
+    for (AppEventListener.Committed event : committedEvents) {
+      for (AppEventListener listener : appListeners) {
+        try {
+          listener.committed(event);
+        } catch (RuntimeException e) {
+          // A listener is node-local (fan-out to subscribers); its failure must not stop apply.
+          org.slf4j.LoggerFactory.getLogger(Replica.class).warn("app event listener failed on index {}: {}",
+              event.index(), e.getClass().getName());
+        }
+      }
+    }
+    committedEvents.clear();
   }
 
   private void publish(MembershipView before, MembershipView after) {
@@ -473,7 +508,7 @@ public final class Replica {
       return rejected("event is not an Event protobuf: " + e.getMessage());
     }
     if (event.getBatchCount() == 0) {
-      return apps.apply(tx, event, context, genesis.pendingPerClientMax());
+      return noted(context.index(), event, apps.apply(tx, event, context, genesis.pendingPerClientMax()));
     }
     if (!event.getApp().isEmpty() || !event.getRequest().isEmpty() || !event.getClientId().isEmpty()) {
       return rejected("MALFORMED_BATCH: a batch event carries only its batch, not an app, request or client id");
@@ -485,9 +520,18 @@ public final class Replica {
     EventResult.Builder results = EventResult.newBuilder().setStatus(EventResult.Status.OK);
     for (Event item : event.getBatchList()) {
       results.addBatchResults(item.getBatchCount() > 0 ? rejected("MALFORMED_BATCH: batches do not nest")
-          : apps.apply(tx, item, context, genesis.pendingPerClientMax()));
+          : noted(context.index(), item, apps.apply(tx, item, context, genesis.pendingPerClientMax())));
     }
     return results.build();
+  }
+
+  /** Remembers a successful event for the app listeners (told after the entry commits). */
+  private EventResult noted(long index, Event event, EventResult result) {
+    if (!appListeners.isEmpty() && result.getStatus() == EventResult.Status.OK) {
+      committedEvents.add(new AppEventListener.Committed(index, event.getApp(), event.getRequest().toByteArray(),
+          result.getResponse().toByteArray()));
+    }
+    return result;
   }
 
   /**

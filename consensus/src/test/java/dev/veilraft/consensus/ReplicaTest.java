@@ -413,6 +413,34 @@ class ReplicaTest {
     assertThat(open(f.apply(index, entry(T0 + 7, event(mixed))), mixed).getError()).contains("MALFORMED_BATCH");
   }
 
+  @Test
+  void appListenersHearEverySuccessfulEventOnceCommittedInLogOrder() throws Exception {
+    // Listeners hear each OK event of an entry (batch items included) with its request and response, after the
+    // commit and in order; refused events and other entries are not told, and a throwing listener does not stop apply.
+    Host f = host("founder", founder);
+    long index = bootstrap(f);
+    List<AppEventListener.Committed> heard = new ArrayList<>();
+    f.replica.addAppEventListener(event -> {
+      assertThat(f.replica.appliedIndex()).isEqualTo(event.index());
+      heard.add(event);
+    });
+    f.replica.addAppEventListener(event -> {
+      throw new IllegalStateException("a broken listener");
+    });
+    EventSealing.ClientSealed single = sealEvent(f.view(), kvEvent(put("a", "1")).build());
+    long first = index++;
+    assertThat(open(f.apply(first, entry(T0 + 5, event(single))), single).getStatus()).isEqualTo(EventResult.Status.OK);
+    Event.Builder batch = Event.newBuilder().addBatch(kvEvent(get("a"))).addBatch(Event.newBuilder().setApp("nope"))
+        .addBatch(kvEvent(put("b", "2")));
+    EventSealing.ClientSealed sealed = sealEvent(f.view(), batch.build());
+    long second = index++;
+    open(f.apply(second, entry(T0 + 6, event(sealed))), sealed);
+    assertThat(heard).extracting(AppEventListener.Committed::index).containsExactly(first, second, second);
+    assertThat(heard).extracting(AppEventListener.Committed::app).containsOnly("kv");
+    assertThat(KvRequest.parseFrom(heard.get(2).request()).getPut().getKey().toStringUtf8()).isEqualTo("b");
+    assertThat(KvResponse.parseFrom(heard.get(1).response()).getValue().toStringUtf8()).isEqualTo("1");
+  }
+
   private static Event.Builder kvEvent(KvRequest request) {
     return Event.newBuilder().setApp("kv").setRequest(request.toByteString());
   }

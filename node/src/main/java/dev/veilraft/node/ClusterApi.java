@@ -33,6 +33,7 @@ final class ClusterApi {
     api.route("GET", "/healthz", (body, query) -> Hashes.utf8("ok\n"));
     api.route("GET", "/v1/cluster", (body, query) -> describe(query));
     api.route("GET", "/v1/status", "application/json", (body, query) -> status());
+    api.route("GET", "/v1/attestation", "application/json", (body, query) -> attestation(query));
     NodeMetrics metrics = new NodeMetrics(node);
     api.route("GET", "/metrics", "text/plain; version=0.0.4; charset=utf-8",
         (body, query) -> Hashes.utf8(metrics.scrape()));
@@ -65,6 +66,36 @@ final class ClusterApi {
       throw new ApiException(503, e.code(), e.getMessage());
     }
     return ClusterDescriptions.sign(body.build(), node.keys().identity()).toByteArray();
+  }
+
+  /**
+   * This node's evidence, fresh for the client's nonce, with the keys it binds, as JSON: the
+   * identity certificate (the TLS key veilraft clients pin), the KEM key and, when the node
+   * serves a CA-issued web certificate, that certificate's key. {@code binding} names the report
+   * data formula: {@code veilraft/attest/v1} = ReportData.bind(nonce, identity, kem),
+   * {@code veilraft/attest-web-tls/v1} = ReportData.bindWebTls(nonce, identity, kem, web key).
+   */
+  private byte[] attestation(String query) throws ApiException {
+    byte[] nonce = nonce(query);
+    var root = JSON.createObjectNode();
+    root.put("node_id", node.nodeId());
+    root.put("cluster_id", node.genesis().clusterIdHex());
+    root.put("nonce", Hashes.hex(nonce));
+    java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+    try {
+      var evidence = node.attestForClient(nonce);
+      root.put("platform", evidence.getPlatform().name());
+      root.put("evidence", b64.encodeToString(evidence.toByteArray()));
+    } catch (NodeException e) {
+      throw new ApiException(503, e.code(), e.getMessage());
+    }
+    root.put("identity_certificate", b64.encodeToString(node.keys().identity().certificateDer()));
+    root.put("kem_public_key", b64.encodeToString(node.keys().kem().publicKey()));
+    node.webTlsSpki().ifPresentOrElse(spki -> {
+      root.put("web_tls_public_key", b64.encodeToString(spki));
+      root.put("binding", "veilraft/attest-web-tls/v1");
+    }, () -> root.put("binding", "veilraft/attest/v1"));
+    return bytes(root);
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();

@@ -108,7 +108,8 @@ public final class LocalCluster {
     for (int i = 1; i <= nodes; i++) {
       NodeConfig config = new NodeConfig(root.resolve("node" + i), genesisFile,
           new NodeConfig.Endpoint("127.0.0.1", freePort()), new NodeConfig.Endpoint("127.0.0.1", freePort()),
-          NodeConfig.PLATFORM_SIMULATED, new NodeConfig.Simulated(vendorDir), null, null);
+          NodeConfig.PLATFORM_SIMULATED, new NodeConfig.Simulated(vendorDir), null, null)
+          .withInsecurePlainHttp(new NodeConfig.Endpoint("127.0.0.1", freePort()));
       Path file = root.resolve("node" + i + ".yaml");
       Files.writeString(file, config.toYaml());
       configs.add(config);

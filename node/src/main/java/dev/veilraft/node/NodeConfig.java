@@ -18,6 +18,11 @@ import java.nio.file.Path;
  * simulated: { vendorDir: /var/lib/veilraft/sim-vendor, format: snp }   # format: snp (default) or tdx
  * snapshotThresholdEntries: 10000   # optional: entries between snapshots (the log is purged up to each)
  * endorsement: /var/lib/veilraft/node1/endorsement.bin  # optional, this default: the operator's endorsement
+ * insecurePlainHttp: { host: 127.0.0.1, port: 8101 }   # optional, INSECURE: the API without TLS, loopback only
+ * tls: { certificateChain: /etc/veilraft/web-chain.pem }  # optional: a CA-issued certificate for 'veilraft tls csr''s key
+ * apps:                                                 # optional: how this node presents the cluster's apps
+ *   cashu: { name: "Federated mint", description: "...", contact: "ops@example.org", motd: "" }
+ *   nostr: { name: "Federated relay", description: "...", contact: "ops@example.org", url: "wss://relay.example.org/nostr" }
  * </pre>
  */
 public record NodeConfig(
@@ -30,7 +35,10 @@ public record NodeConfig(
     @JsonProperty("electionTimeoutMinMs") Integer electionTimeoutMinMs,
     @JsonProperty("electionTimeoutMaxMs") Integer electionTimeoutMaxMs,
     @JsonProperty("snapshotThresholdEntries") Integer snapshotThresholdEntries,
-    @JsonProperty("endorsement") Path endorsement) {
+    @JsonProperty("endorsement") Path endorsement,
+    @JsonProperty("insecurePlainHttp") Endpoint insecurePlainHttp,
+    @JsonProperty("apps") Apps apps,
+    @JsonProperty("tls") Tls tls) {
 
   /** The file name of the operator's endorsement in the data directory, when the key 'endorsement' is absent. */
   public static final String ENDORSEMENT_FILE = "endorsement.bin";
@@ -39,6 +47,53 @@ public record NodeConfig(
   public NodeConfig(Path dataDir, Path genesis, Endpoint raft, Endpoint api, String platform, Simulated simulated,
       Integer electionTimeoutMinMs, Integer electionTimeoutMaxMs) {
     this(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs, null, null);
+  }
+
+  /** A configuration without plain HTTP and with the apps' default presentation. */
+  public NodeConfig(Path dataDir, Path genesis, Endpoint raft, Endpoint api, String platform, Simulated simulated,
+      Integer electionTimeoutMinMs, Integer electionTimeoutMaxMs, Integer snapshotThresholdEntries, Path endorsement) {
+    this(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs,
+        snapshotThresholdEntries, endorsement, null, null, null);
+  }
+
+  /**
+   * The node's CA-issued web certificate: {@code certificateChain} is a PEM chain (leaf first)
+   * for the key 'veilraft tls csr' generated and sealed inside the node.
+   */
+  public record Tls(@JsonProperty(value = "certificateChain", required = true) Path certificateChain) {}
+
+  /** The configured web certificate chain, or null. */
+  public Path webTlsChain() {
+    return tls == null ? null : tls.certificateChain();
+  }
+
+  /**
+   * How this node presents the cluster's apps to their users: names, descriptions, contact.
+   * Node-local and cosmetic: nothing here changes what the replicated apps decide.
+   */
+  public record Apps(@JsonProperty("cashu") AppInfo cashu, @JsonProperty("nostr") AppInfo nostr) {}
+
+  /**
+   * One app's presentation. {@code url} is the public URL clients use (the relay's NIP-42 relay
+   * tag must match it); {@code motd} is the Cashu mint's message of the day.
+   */
+  public record AppInfo(@JsonProperty("name") String name, @JsonProperty("description") String description,
+      @JsonProperty("contact") String contact, @JsonProperty("motd") String motd, @JsonProperty("url") String url) {
+    public static final AppInfo NONE = new AppInfo(null, null, null, null, null);
+  }
+
+  public AppInfo cashuInfo() {
+    return apps == null || apps.cashu() == null ? AppInfo.NONE : apps.cashu();
+  }
+
+  public AppInfo nostrInfo() {
+    return apps == null || apps.nostr() == null ? AppInfo.NONE : apps.nostr();
+  }
+
+  /** This configuration with plain HTTP (INSECURE) on {@code endpoint}, a loopback address. */
+  public NodeConfig withInsecurePlainHttp(Endpoint endpoint) {
+    return new NodeConfig(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs,
+        snapshotThresholdEntries, endorsement, endpoint, apps, tls);
   }
 
   /** The operator's endorsement of this node (OperatorEndorsement protobuf, from 'veilraft operator endorse'). */
@@ -94,7 +149,7 @@ public record NodeConfig(
   /** This configuration with another snapshot threshold (tests set it low). */
   public NodeConfig withSnapshotThresholdEntries(int entries) {
     return new NodeConfig(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs,
-        entries, endorsement);
+        entries, endorsement, insecurePlainHttp, apps, tls);
   }
 
   public static NodeConfig read(Path file) throws ConfigException {
@@ -136,6 +191,29 @@ public record NodeConfig(
     if (raft.port() == api.port() && raft.host().equals(api.host())) {
       throw new ConfigException(source + ": keys 'raft.port' and 'api.port' are both " + api.port());
     }
+    if (insecurePlainHttp != null) {
+      if (insecurePlainHttp.host() == null || !isLoopback(insecurePlainHttp.host())) {
+        throw new ConfigException(source + ": key 'insecurePlainHttp.host' is '" + insecurePlainHttp.host()
+            + "', expected a loopback address (127.0.0.0/8, ::1 or localhost): plain HTTP carries no TLS and is "
+            + "only for local clusters");
+      }
+      if (insecurePlainHttp.port() < 0 || insecurePlainHttp.port() > 65535) {
+        throw new ConfigException(source + ": key 'insecurePlainHttp.port' is " + insecurePlainHttp.port()
+            + ", expected 0..65535 (0: any free port)");
+      }
+    }
+    if (tls != null && (tls.certificateChain() == null || !java.nio.file.Files.isReadable(tls.certificateChain()))) {
+      throw new ConfigException(source + ": key 'tls.certificateChain' is '" + tls.certificateChain()
+          + "', expected a readable PEM certificate chain (leaf first) for the key from 'veilraft tls csr'");
+    }
+    if (nostrInfo().url() != null && !nostrInfo().url().matches("wss?://[^\\s]+")) {
+      throw new ConfigException(source + ": key 'apps.nostr.url' is '" + nostrInfo().url()
+          + "', expected a ws:// or wss:// URL (clients' NIP-42 relay tag must match it)");
+    }
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.equals("::1") || host.equals("[::1]") || host.matches("127(\\.\\d{1,3}){3}");
   }
 
   private static void checkEndpoint(String source, String key, Endpoint endpoint) throws ConfigException {

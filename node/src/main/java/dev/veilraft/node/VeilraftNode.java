@@ -66,6 +66,8 @@ public final class VeilraftNode implements AutoCloseable {
   private final EpochHistoryFile historyFile;
   private final Replica replica;
   private final ApiServer api;
+  /** The key of the node's CA-issued web certificate, when configured (tls.certificateChain). */
+  private final dev.veilraft.crypto.seal.WebTlsKey webTls;
   private final Object rotationLock = new Object();
   private volatile RaftConsensus consensus;
   private volatile MembershipDuties duties;
@@ -86,7 +88,12 @@ public final class VeilraftNode implements AutoCloseable {
       keyring.addRetentionListener(historyFile.retentionListener());
       this.replica = new Replica(store, stateDir, genesis.clusterId(), keys.nodeId(), keys.kem(), verifier, keyring,
           APPS);
-      this.api = new ApiServer(config.api().host(), config.api().port(), keys.identity());
+      NodeConfig.Endpoint plain = config.insecurePlainHttp();
+      this.webTls = config.webTlsChain() == null ? null
+          : dev.veilraft.crypto.seal.WebTlsKey.load(config.dataDir(), platform.sealer());
+      this.api = new ApiServer(config.api().host(), config.api().port(), keys.identity(),
+          webTls == null ? null : webTls.entry(dev.veilraft.crypto.seal.WebTlsKey.readChain(config.webTlsChain())),
+          plain == null ? null : plain.host(), plain == null ? 0 : plain.port());
     } catch (GenesisException e) {
       throw new NodeException("BAD_GENESIS", e.getMessage(), e);
     } catch (StateException e) {
@@ -216,6 +223,24 @@ public final class VeilraftNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Creates (or reuses) the node's web TLS key inside the node, sealed to its TEE, and returns a
+   * certificate signing request for {@code dnsNames} (PEM) and the key's SPKI. The private key
+   * never leaves the node; the CA's certificate goes into the configuration as tls.certificateChain.
+   */
+  public static java.util.Map.Entry<String, byte[]> webTlsCsr(NodeConfig config, List<String> dnsNames)
+      throws NodeException {
+    try {
+      NodePlatform platform = NodePlatform.open(config, null);
+      var key = dev.veilraft.crypto.seal.WebTlsKey.loadOrCreate(config.dataDir(), platform.sealer());
+      return java.util.Map.entry(key.csrPem(dnsNames), key.spki());
+    } catch (CryptoException | IOException e) {
+      throw new NodeException("CSR_FAILED", e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new NodeException("BAD_NAME", e.getMessage(), e);
+    }
+  }
+
   /** Where {@link #init} writes the node's identity certificate (PEM, public). */
   public static final String IDENTITY_FILE = "identity.pem";
 
@@ -236,6 +261,27 @@ public final class VeilraftNode implements AutoCloseable {
     } catch (IOException e) {
       throw new NodeException("BAD_ENDORSEMENT", file + ": cannot read: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Evidence for a client: bound to {@code nonce}, the identity and KEM keys and, when the node
+   * serves a CA-issued web certificate, that certificate's key ({@link ReportData#bindWebTls}).
+   */
+  public Evidence attestForClient(byte[] nonce) throws NodeException {
+    if (webTls == null) {
+      return attest(nonce);
+    }
+    try {
+      return platform.attester().attest(ReportData.bindWebTls(nonce, keys.identity().spki(), keys.kem().publicKey(),
+          webTls.spki()));
+    } catch (AttestationException e) {
+      throw new NodeException("ATTESTATION_FAILED", "TEE did not produce evidence: " + e.getMessage(), e);
+    }
+  }
+
+  /** The web TLS key's SPKI when the node serves a CA-issued certificate. */
+  public java.util.Optional<byte[]> webTlsSpki() {
+    return webTls == null ? java.util.Optional.empty() : java.util.Optional.of(webTls.spki());
   }
 
   /** Evidence from this node's TEE bound to {@code nonce} and this node's identity and KEM keys. */
@@ -367,6 +413,18 @@ public final class VeilraftNode implements AutoCloseable {
 
   public Path dataDir() {
     return config.dataDir();
+  }
+
+  /** The HTTPS API's base URL, {@code https://host:port}. */
+  public java.net.URI apiUrl() {
+    return java.net.URI.create("https://" + config.api().host() + ":" + api.port());
+  }
+
+  /** The INSECURE plain HTTP base URL ({@code http://127.0.0.1:port}), when configured. */
+  public java.util.Optional<java.net.URI> insecurePlainHttpUrl() {
+    NodeConfig.Endpoint plain = config.insecurePlainHttp();
+    return plain == null ? java.util.Optional.empty()
+        : java.util.Optional.of(java.net.URI.create("http://" + plain.host() + ":" + api.insecurePlainPort()));
   }
 
   /** Pending evictions this node (as leader) will not execute because they would break quorum. */

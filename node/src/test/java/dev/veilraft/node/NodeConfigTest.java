@@ -94,4 +94,28 @@ class NodeConfigTest {
     assertThatThrownBy(() -> NodePlatform.open(config, null)).isInstanceOf(java.io.IOException.class)
         .hasMessageContaining("no TEE found").hasMessageContaining("platform: simulated");
   }
+
+  @Test
+  void plainHttpIsLoopbackOnlyAndAppsAndTlsAreValidated(@TempDir Path dir) throws Exception {
+    // Plain HTTP (INSECURE) is refused off loopback; a web certificate chain must exist; the relay URL must be ws(s).
+    NodeConfig plain = NodeConfig.parse(VALID + "insecurePlainHttp: { host: 127.0.0.1, port: 0 }\n"
+        + "apps: { nostr: { name: relay, url: \"wss://relay.example.org/nostr\" }, cashu: { name: mint } }\n", "n.yaml");
+    assertThat(plain.insecurePlainHttp().host()).isEqualTo("127.0.0.1");
+    assertThat(plain.nostrInfo().url()).isEqualTo("wss://relay.example.org/nostr");
+    assertThat(plain.cashuInfo().name()).isEqualTo("mint");
+    assertThat(NodeConfig.parse(plain.toYaml(), "round-trip")).isEqualTo(plain);
+    assertThatThrownBy(() -> NodeConfig.parse(VALID + "insecurePlainHttp: { host: 0.0.0.0, port: 8101 }\n", "n.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("insecurePlainHttp.host").hasMessageContaining("0.0.0.0")
+        .hasMessageContaining("loopback");
+    assertThatThrownBy(() -> NodeConfig.parse(VALID + "apps: { nostr: { url: \"https://relay\" } }\n", "n.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("apps.nostr.url");
+    assertThatThrownBy(() -> NodeConfig.parse(VALID + "apps: { cashu: { nmae: x } }\n", "n.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("nmae");
+    Path missing = dir.resolve("chain.pem");
+    assertThatThrownBy(() -> NodeConfig.parse(VALID + "tls: { certificateChain: " + missing + " }\n", "n.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("tls.certificateChain").hasMessageContaining("chain.pem");
+    Files.writeString(missing, "not yet a chain");
+    assertThat(NodeConfig.parse(VALID + "tls: { certificateChain: " + missing + " }\n", "n.yaml").webTlsChain())
+        .isEqualTo(missing);
+  }
 }

@@ -1,5 +1,6 @@
 package dev.veilraft.node.api;
 
+import dev.veilraft.apps.HttpAnswer;
 import dev.veilraft.client.NodeHttp;
 import dev.veilraft.client.proto.ApiError;
 import dev.veilraft.crypto.NodeIdentity;
@@ -53,18 +54,44 @@ public final class ApiServer implements AutoCloseable {
     CompletableFuture<byte[]> handle(byte[] body, String query) throws ApiException;
   }
 
+  /** A request to an app's own protocol (Cashu HTTP, NIP-11), routed by path prefix. */
+  public record AppRequest(String method, String path, String query, String accept, byte[] body) {}
+
+  /** Answers every request under a path prefix; {@code path} in the request is relative to the prefix. */
+  @FunctionalInterface
+  public interface PrefixHandler {
+    CompletableFuture<HttpAnswer> handle(AppRequest request);
+  }
+
   private final Server server;
   private final ServerConnector connector;
+  /** Plain HTTP on loopback (INSECURE: no TLS), for local clusters; null unless configured. */
+  private final ServerConnector plainConnector;
   private final Map<String, AsyncHandler> routes = new ConcurrentHashMap<>();
   private final Map<String, String> contentTypes = new ConcurrentHashMap<>();
+  private final Map<String, PrefixHandler> prefixes = new ConcurrentHashMap<>();
+  private final WebSockets webSockets;
 
   public ApiServer(String host, int port, NodeIdentity identity) {
+    this(host, port, identity, null, null, 0);
+  }
+
+  /**
+   * An API on {@code host:port} over TLS with the node's identity key, and, when {@code
+   * insecurePlainHost} is not null, the same routes over plain HTTP on that loopback address
+   * (port 0: any free port). Plain HTTP is INSECURE: nothing binds what a client reads there to
+   * an attested key; it exists for local clusters and interop tests. With {@code webTls} (the
+   * node's CA-issued certificate and its sealed key), clients that ask by SNI for one of its DNS
+   * names get that certificate; everyone else gets the identity certificate.
+   */
+  public ApiServer(String host, int port, NodeIdentity identity, java.security.KeyStore.PrivateKeyEntry webTls,
+      String insecurePlainHost, int insecurePlainPort) {
     QueuedThreadPool threads = new QueuedThreadPool(THREADS_MAX, 4);
     threads.setName("api-" + port);
     threads.setDaemon(true);
     this.server = new Server(threads);
     SslContextFactory.Server tls = new SslContextFactory.Server();
-    tls.setSslContext(tls(identity));
+    tls.setSslContext(tls(identity, webTls));
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     // Node certificates are self-signed identity keys without host names: identity is the key,
@@ -76,13 +103,28 @@ public final class ApiServer implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(port);
     server.addConnector(connector);
-    server.setHandler(new Dispatcher());
+    if (insecurePlainHost != null) {
+      HttpConfiguration plainHttp = new HttpConfiguration();
+      plainHttp.setSendServerVersion(false);
+      this.plainConnector = new ServerConnector(server, new HttpConnectionFactory(plainHttp));
+      plainConnector.setHost(insecurePlainHost);
+      plainConnector.setPort(insecurePlainPort);
+      server.addConnector(plainConnector);
+    } else {
+      this.plainConnector = null;
+    }
+    this.webSockets = new WebSockets(server);
+    webSockets.handler().setHandler(new Dispatcher());
+    server.setHandler(webSockets.handler());
   }
 
-  private static SSLContext tls(NodeIdentity identity) {
+  private static SSLContext tls(NodeIdentity identity, java.security.KeyStore.PrivateKeyEntry webTls) {
     try {
+      KeyManager keys = webTls == null ? identity.keyManager() : new SniKeyManager(
+          new java.security.KeyStore.PrivateKeyEntry(identity.privateKey(),
+              new java.security.cert.Certificate[] {identity.certificate()}), webTls);
       SSLContext context = SSLContext.getInstance("TLS");
-      context.init(new KeyManager[] {identity.keyManager()}, null, new SecureRandom());
+      context.init(new KeyManager[] {keys}, null, new SecureRandom());
       return context;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot build the API TLS context", e);
@@ -104,6 +146,20 @@ public final class ApiServer implements AutoCloseable {
     routes.put(method + " " + path, handler);
   }
 
+  /**
+   * Hands every request whose path is {@code prefix} or starts with {@code prefix + "/"} to
+   * {@code handler} (an app's own protocol), with CORS open to any origin as public web APIs
+   * like Cashu mints expect. Exact routes win over prefixes.
+   */
+  public void routePrefix(String prefix, PrefixHandler handler) {
+    prefixes.put(prefix, handler);
+  }
+
+  /** Accepts WebSocket upgrades on {@code path}; each connection gets a handler from {@code factory}. */
+  public void routeWebSocket(String path, WebSockets.Factory factory) {
+    webSockets.add(path, factory);
+  }
+
   public void start() throws IOException {
     try {
       server.start();
@@ -112,10 +168,19 @@ public final class ApiServer implements AutoCloseable {
           + ": " + e.getMessage(), e);
     }
     LOG.info("https api listening on {}:{}", connector.getHost(), connector.getLocalPort());
+    if (plainConnector != null) {
+      LOG.warn("INSECURE plain HTTP api listening on {}:{} (no TLS: for local clusters only)", plainConnector.getHost(),
+          plainConnector.getLocalPort());
+    }
   }
 
   public int port() {
     return connector.getLocalPort();
+  }
+
+  /** The plain HTTP port, or -1 when plain HTTP is off. */
+  public int insecurePlainPort() {
+    return plainConnector == null ? -1 : plainConnector.getLocalPort();
   }
 
   private final class Dispatcher extends org.eclipse.jetty.server.Handler.Abstract {
@@ -123,6 +188,13 @@ public final class ApiServer implements AutoCloseable {
     public boolean handle(Request request, Response response, Callback callback) {
       String path = Request.getPathInContext(request);
       String method = request.getMethod();
+      if (!routes.containsKey(method + " " + path)) {
+        String prefix = prefixOf(path);
+        if (prefix != null) {
+          handlePrefix(prefixes.get(prefix), prefix, path, request, response, callback);
+          return true;
+        }
+      }
       CompletableFuture<byte[]> answer;
       try {
         AsyncHandler handler = routes.get(method + " " + path);
@@ -154,6 +226,55 @@ public final class ApiServer implements AutoCloseable {
       });
       return true;
     }
+  }
+
+  private String prefixOf(String path) {
+    for (String prefix : prefixes.keySet()) {
+      if (path.equals(prefix) || path.startsWith(prefix + "/")) {
+        return prefix;
+      }
+    }
+    return null;
+  }
+
+  private static final String CORS_ALLOW_HEADERS = "Content-Type, Accept";
+
+  private static void handlePrefix(PrefixHandler handler, String prefix, String path, Request request,
+      Response response, Callback callback) {
+    String method = request.getMethod();
+    response.getHeaders().put("Access-Control-Allow-Origin", "*");
+    if ("OPTIONS".equals(method)) {
+      response.getHeaders().put("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+      response.getHeaders().put("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+      send(response, 204, "text/plain", new byte[0], callback);
+      return;
+    }
+    CompletableFuture<HttpAnswer> answer;
+    try {
+      byte[] body = "GET".equals(method) || "HEAD".equals(method) ? new byte[0] : readBody(request);
+      String relative = path.substring(prefix.length());
+      answer = handler.handle(new AppRequest(method, relative.isEmpty() ? "/" : relative,
+          request.getHttpURI().getQuery(), request.getHeaders().get(HttpHeader.ACCEPT), body));
+    } catch (ApiException e) {
+      answer = CompletableFuture.completedFuture(HttpAnswer.json(e.status(), errorJson(e.code(), e.getMessage())));
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    answer.whenComplete((a, error) -> {
+      if (error == null) {
+        send(response, a.status(), a.contentType(), a.body(), callback);
+      } else {
+        LOG.warn("internal error on {}: {}", path, error.getClass().getName());
+        send(response, 500, "application/json", errorJson("INTERNAL", "internal error").getBytes(
+            java.nio.charset.StandardCharsets.UTF_8), callback);
+      }
+    });
+  }
+
+  private static String errorJson(String code, String message) {
+    var node = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    node.put("code", code).put("detail", message);
+    return node.toString();
   }
 
   private static byte[] readBody(Request request) throws ApiException {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "veilraft", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
     description = "Confidential consensus: attested Raft members, encrypted events and state.",
     subcommands = {DemoCommand.class, NodeCommand.class, GenesisCommand.class, OperatorCommand.class, GovCommand.class,
-        MeasureCommand.class, VerifyCommand.class, HardwareCommand.class,
+        MeasureCommand.class, VerifyCommand.class, HardwareCommand.class, TlsCommand.class,
         VersionCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure (the last line says why), 2 bad usage."})
 public final class Main implements Runnable {

@@ -1,0 +1,97 @@
+package dev.veilraft.node.apps;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.veilraft.apps.AppGateway;
+import dev.veilraft.apps.AppRejectedException;
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.Proposal;
+import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.proto.Event;
+import dev.veilraft.crypto.proto.EventResult;
+import dev.veilraft.membership.MembershipView;
+import dev.veilraft.node.NodeException;
+import dev.veilraft.node.VeilraftNode;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+
+/**
+ * The node as a client of its own cluster, for app front ends whose users speak plain HTTPS or
+ * WebSocket (Cashu wallets, Nostr clients): each request is sealed to the group key like any
+ * client's, so it enters the Raft log as ciphertext, and the sealed answer is opened here, inside
+ * the TEE. A request sealed to an epoch that a rotation replaced meanwhile is sealed again, at
+ * most {@link #EPOCH_RETRIES_MAX} times.
+ */
+public final class NodeAppGateway implements AppGateway {
+  static final int EPOCH_RETRIES_MAX = 2;
+
+  private final VeilraftNode node;
+
+  public NodeAppGateway(VeilraftNode node) {
+    this.node = node;
+  }
+
+  @Override
+  public CompletableFuture<byte[]> submit(String app, byte[] request) {
+    byte[] event = event(app, request);
+    return attempt(0, view -> EventSealing.sealRequest(view.groupPublicKey(), node.genesis().clusterId(), view.epoch(),
+        event), sealed -> node.submitAsync(Proposal.newBuilder().setClientEvent(sealed.request()).build()));
+  }
+
+  @Override
+  public CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable) {
+    byte[] event = event(app, request);
+    return attempt(0, view -> EventSealing.sealQuery(view.groupPublicKey(), node.genesis().clusterId(), view.epoch(),
+        event), sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable));
+  }
+
+  private static byte[] event(String app, byte[] request) {
+    return Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request)).build().toByteArray();
+  }
+
+  @FunctionalInterface
+  private interface Sealer {
+    EventSealing.ClientSealed seal(MembershipView view) throws CryptoException;
+  }
+
+  private CompletableFuture<byte[]> attempt(int retries, Sealer sealer,
+      Function<EventSealing.ClientSealed, CompletableFuture<ApplyResult>> send) {
+    MembershipView view = node.replica().view();
+    if (!view.initialized() || view.epoch() == 0) {
+      return CompletableFuture.failedFuture(new NodeException("NOT_READY", "this node has not applied a key epoch yet"));
+    }
+    EventSealing.ClientSealed sealed;
+    try {
+      sealed = sealer.seal(view);
+    } catch (CryptoException e) {
+      return CompletableFuture.failedFuture(new NodeException("SEAL_FAILED", "cannot seal to epoch " + view.epoch()
+          + ": " + e.getMessage(), e));
+    }
+    return send.apply(sealed).thenCompose(result -> {
+      if (result.hasError()) {
+        if (result.getError().getCode().equals("UNKNOWN_EPOCH") && retries < EPOCH_RETRIES_MAX) {
+          return attempt(retries + 1, sealer, send);
+        }
+        return CompletableFuture.failedFuture(new NodeException(result.getError().getCode(),
+            result.getError().getMessage()));
+      }
+      return CompletableFuture.completedFuture(open(sealed, result));
+    });
+  }
+
+  private static byte[] open(EventSealing.ClientSealed sealed, ApplyResult result) {
+    EventResult opened;
+    try {
+      opened = EventResult.parseFrom(EventSealing.openResponse(sealed.responseKey(), result.getSealedResponse()));
+    } catch (CryptoException | InvalidProtocolBufferException e) {
+      throw new CompletionException(new NodeException("BAD_RESPONSE", "the sealed answer does not open: "
+          + e.getMessage(), e));
+    }
+    if (opened.getStatus() != EventResult.Status.OK) {
+      throw new AppRejectedException(opened.getError());
+    }
+    return opened.getResponse().toByteArray();
+  }
+}
