@@ -90,6 +90,12 @@ public record NodeConfig(
     return apps == null || apps.nostr() == null ? AppInfo.NONE : apps.nostr();
   }
 
+  /** This configuration serving the CA-issued web certificate chain in {@code certificateChain}. */
+  public NodeConfig withWebTls(Path certificateChain) {
+    return new NodeConfig(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs,
+        snapshotThresholdEntries, endorsement, insecurePlainHttp, apps, new Tls(certificateChain));
+  }
+
   /** This configuration with plain HTTP (INSECURE) on {@code endpoint}, a loopback address. */
   public NodeConfig withInsecurePlainHttp(Endpoint endpoint) {
     return new NodeConfig(dataDir, genesis, raft, api, platform, simulated, electionTimeoutMinMs, electionTimeoutMaxMs,

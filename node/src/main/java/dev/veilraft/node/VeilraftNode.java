@@ -40,7 +40,6 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import dev.veilraft.state.app.AppHost;
-import dev.veilraft.state.kv.KvApp;
 import java.util.List;
 
 /**
@@ -51,7 +50,7 @@ import java.util.List;
 public final class VeilraftNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VeilraftNode.class);
   /** The apps this node runs: part of its code, so the same on every member (the measurement says so). */
-  static final AppHost APPS = new AppHost(List.of(new KvApp()));
+  static final AppHost APPS = new AppHost(dev.veilraft.node.apps.AppFrontEnds.apps());
   public static final Duration PROPOSAL_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
   public static final int ROTATION_ATTEMPTS_MAX = 10;
@@ -66,6 +65,7 @@ public final class VeilraftNode implements AutoCloseable {
   private final EpochHistoryFile historyFile;
   private final Replica replica;
   private final ApiServer api;
+  private final dev.veilraft.node.apps.AppFrontEnds frontEnds;
   /** The key of the node's CA-issued web certificate, when configured (tls.certificateChain). */
   private final dev.veilraft.crypto.seal.WebTlsKey webTls;
   private final Object rotationLock = new Object();
@@ -104,6 +104,7 @@ public final class VeilraftNode implements AutoCloseable {
     new JoinService(this).register(api);
     new ClusterApi(this).register(api);
     new dev.veilraft.node.api.GovernanceApi(this).register(api);
+    this.frontEnds = dev.veilraft.node.apps.AppFrontEnds.register(this, api);
     try {
       api.start();
     } catch (IOException e) {
@@ -227,19 +228,27 @@ public final class VeilraftNode implements AutoCloseable {
    * Creates (or reuses) the node's web TLS key inside the node, sealed to its TEE, and returns a
    * certificate signing request for {@code dnsNames} (PEM) and the key's SPKI. The private key
    * never leaves the node; the CA's certificate goes into the configuration as tls.certificateChain.
+   * With {@code selfSignedValidity}, also a self-signed certificate for the key (test deployments).
    */
-  public static java.util.Map.Entry<String, byte[]> webTlsCsr(NodeConfig config, List<String> dnsNames)
+  public static WebTlsRequest webTlsCsr(NodeConfig config, List<String> dnsNames, Duration selfSignedValidity)
       throws NodeException {
     try {
       NodePlatform platform = NodePlatform.open(config, null);
       var key = dev.veilraft.crypto.seal.WebTlsKey.loadOrCreate(config.dataDir(), platform.sealer());
-      return java.util.Map.entry(key.csrPem(dnsNames), key.spki());
+      return new WebTlsRequest(key.csrPem(dnsNames), key.spki(), selfSignedValidity == null ? null
+          : key.selfSignedPem(dnsNames, java.time.Instant.now().minus(Duration.ofMinutes(5)), selfSignedValidity));
     } catch (CryptoException | IOException e) {
       throw new NodeException("CSR_FAILED", e.getMessage(), e);
     } catch (IllegalArgumentException e) {
       throw new NodeException("BAD_NAME", e.getMessage(), e);
     }
   }
+
+  /**
+   * What {@link #webTlsCsr} made: the CSR (PEM), the key's SPKI, and a self-signed certificate for
+   * test deployments without a CA (null unless asked for).
+   */
+  public record WebTlsRequest(String csrPem, byte[] spki, String selfSignedPem) {}
 
   /** Where {@link #init} writes the node's identity certificate (PEM, public). */
   public static final String IDENTITY_FILE = "identity.pem";
@@ -438,6 +447,9 @@ public final class VeilraftNode implements AutoCloseable {
     MembershipDuties d = duties;
     if (d != null) {
       d.close();
+    }
+    if (frontEnds != null) {
+      frontEnds.close();
     }
     api.close();
     RaftConsensus c = consensus;

@@ -266,7 +266,8 @@ public final class RaftConsensus implements AutoCloseable {
     }
   }
 
-  private static RaftProperties properties(Settings settings) {
+  /** veilraft's Raft properties for {@code settings}; the benchmark's {@link PlaintextBaseline} uses the same. */
+  static RaftProperties properties(Settings settings) {
     RaftProperties p = new RaftProperties();
     // gRPC is the only Ratis transport with TLS.
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
@@ -341,11 +342,14 @@ public final class RaftConsensus implements AutoCloseable {
     }
     Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(sealedQuery));
     // Both are answered by this node's replica; a linearizable read first gets the read index from
-    // the leader and waits until this replica has applied it.
+    // the leader and waits until this replica has applied it. Unordered: a read needs no place in
+    // this client's write sequence (it is issued after the writes it must see have completed), and
+    // in Ratis 3.3 a read-only request sent first on a fresh ordered client never gets the reply
+    // that opens the client's sliding window, so it times out and stalls every request behind it.
     RaftPeerId self = RaftPeerId.valueOf(identity.nodeId());
     CompletableFuture<RaftClientReply> reply = stale
         ? c.async().sendStaleRead(message, 0, self)
-        : c.async().sendReadOnly(message, self);
+        : c.async().sendReadOnlyUnordered(message, self);
     return reply.thenApply(RaftConsensus::decodeReply);
   }
 

@@ -32,23 +32,39 @@ final class TlsCommand {
     @Option(names = "--out", required = true, description = "Where to write the CSR (PEM).")
     Path out;
 
+    @Option(names = "--self-signed-out", description = "Also write a self-signed certificate for the key here "
+        + "(test deployments without a CA: clients must pin it).")
+    Path selfSignedOut;
+
+    @Option(names = "--days", defaultValue = "90", description = "Validity of the self-signed certificate (default 90).")
+    int days;
+
     @Override
     public Integer call() throws Exception {
       NodeConfig nodeConfig;
       try {
         nodeConfig = NodeConfig.read(config);
       } catch (ConfigException e) {
-        System.err.println("config error: " + e.getMessage());
+        System.out.println("FAILED CONFIG " + e.getMessage());
         return 1;
       }
       try {
-        var csr = VeilraftNode.webTlsCsr(nodeConfig, dnsNames);
-        Files.writeString(out, csr.getKey());
+        if (days < 1 || days > 825) {
+          System.out.println("FAILED BAD_USAGE --days is " + days + ", expected 1..825");
+          return 2;
+        }
+        var csr = VeilraftNode.webTlsCsr(nodeConfig, dnsNames,
+            selfSignedOut == null ? null : java.time.Duration.ofDays(days));
+        Files.writeString(out, csr.csrPem());
         System.out.println("csr " + out);
-        System.out.println("web tls spki sha256 " + Hashes.hex(Hashes.sha256(csr.getValue())));
+        if (selfSignedOut != null) {
+          Files.writeString(selfSignedOut, csr.selfSignedPem());
+          System.out.println("self-signed certificate " + selfSignedOut);
+        }
+        System.out.println("web tls spki sha256 " + Hashes.hex(Hashes.sha256(csr.spki())));
         return 0;
       } catch (NodeException e) {
-        System.err.println("FAILED " + e.code() + " " + e.getMessage());
+        System.out.println("FAILED " + e.code() + " " + e.getMessage());
         return 1;
       }
     }

@@ -99,4 +99,23 @@ class MainTest {
     assertThat(measured.exit()).isZero();
     assertThat(measured.out().trim()).matches("[0-9a-f]{96}");
   }
+
+  @Test
+  void tlsCsrSealsAWebKeyInsideTheNodeAndWritesARequest(@TempDir Path dir) throws Exception {
+    // 'tls csr' writes a PEM CSR for the names, keeps the key sealed in the data directory, and reuses it next time.
+    var layout = dev.veilraft.node.LocalCluster.create(dir, 1,
+        dev.veilraft.crypto.attestation.CodeMeasurement.ofRunningCode(Main.class));
+    Path config = layout.configFiles().get(0);
+    Path csr = dir.resolve("node.csr");
+    Run first = run("tls", "csr", "--config", config.toString(), "--dns", "mint.example.org", "--out", csr.toString());
+    assertThat(first.exit()).as(first.err()).isZero();
+    assertThat(Files.readString(csr)).startsWith("-----BEGIN CERTIFICATE REQUEST-----");
+    assertThat(layout.nodes().get(0).dataDir().resolve(dev.veilraft.crypto.seal.WebTlsKey.FILE_NAME)).exists();
+    Run again = run("tls", "csr", "--config", config.toString(), "--dns", "mint.example.org", "--out", csr.toString());
+    assertThat(again.out().lines().filter(l -> l.startsWith("web tls spki")).toList()).hasSize(1).isEqualTo(
+        first.out().lines().filter(l -> l.startsWith("web tls spki")).toList());
+    Run bad = run("tls", "csr", "--config", config.toString(), "--dns", "Not A Host", "--out", csr.toString());
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.out()).contains("FAILED BAD_NAME", "Not A Host");
+  }
 }

@@ -1,0 +1,186 @@
+package dev.veilraft.apps.nostr;
+
+import dev.veilraft.apps.AppGateway;
+import dev.veilraft.apps.CommittedListener;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's Nostr relay front end (NIP-01, NIP-09, NIP-11, NIP-42), independent of the
+ * transport: the node opens a {@link RelayConnection} per WebSocket, serves {@link
+ * #informationDocument} for NIP-11, and registers this relay as the nostr app's {@link
+ * CommittedListener}. Events are committed through {@link AppGateway#submit} and answered with the
+ * replicated result; stored events come from this node's replica ({@link AppGateway#query},
+ * not linearizable); live events come from {@link #committed}, which every node sees for every
+ * event, whichever node it was published through.
+ *
+ * <p>The caller's duties: call {@link #committed} after the entry's writes are visible to queries
+ * (so a REQ registered after the call finds the event stored); size the transport's frame limit
+ * above {@link RelaySettings.Limits#messageBytesMax}; call {@link RelayConnection#onClose} when a
+ * connection ends; {@link #close} at shutdown.
+ */
+public final class NostrRelay implements CommittedListener, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(NostrRelay.class);
+  /** WebSocket close code when the node has its most connections: 1013, try again later. */
+  static final int TRY_AGAIN_LATER_CODE = 1013;
+  static final int CHALLENGE_BYTES = 16;
+
+  private final AppGateway gateway;
+  private final RelaySettings settings;
+  private final Clock clock;
+  private final SecureRandom random = new SecureRandom();
+  private final Set<RelayConnection> connections = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger connectionCount = new AtomicInteger();
+  private final ThreadPoolExecutor fanout;
+  private final ThreadPoolExecutor senders;
+  /** Set when a committed event could not be queued: live subscriptions missed it and must be told. */
+  private final AtomicBoolean lagged = new AtomicBoolean();
+
+  public NostrRelay(AppGateway gateway, RelaySettings settings, Clock clock) {
+    this.gateway = gateway;
+    this.settings = settings;
+    this.clock = clock;
+    RelaySettings.Limits limits = settings.limits();
+    this.fanout = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(limits.fanoutQueueMax()), daemon("nostr-fanout"));
+    // Each connection has at most one drain task queued, so the queue holds at most connectionsMax.
+    this.senders = new ThreadPoolExecutor(limits.senderThreads(), limits.senderThreads(), 0, TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(limits.connectionsMax() + 1), daemon("nostr-sender"));
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  /**
+   * Opens a connection for a new WebSocket and sends it the NIP-42 challenge. When the node has
+   * {@link RelaySettings.Limits#connectionsMax} connections the sink is closed with 1013 at once.
+   */
+  public RelayConnection open(RelaySink sink) {
+    byte[] challenge = new byte[CHALLENGE_BYTES];
+    random.nextBytes(challenge);
+    RelayConnection connection = new RelayConnection(this, sink, NostrJson.hex(challenge));
+    if (connectionCount.incrementAndGet() > settings.limits().connectionsMax()) {
+      connectionCount.decrementAndGet();
+      connection.onClose();
+      try {
+        sink.close(TRY_AGAIN_LATER_CODE, "try again later: this relay has its most connections ("
+            + settings.limits().connectionsMax() + ")");
+      } catch (RuntimeException e) {
+        // The transport is gone already.
+      }
+      return connection;
+    }
+    connections.add(connection);
+    connection.greet();
+    return connection;
+  }
+
+  void forget(RelayConnection connection) {
+    if (connections.remove(connection)) {
+      connectionCount.decrementAndGet();
+    }
+  }
+
+  /**
+   * A request the nostr app applied on this node's replica: broadcasts the event it accepted to
+   * matching live subscriptions. Returns at once; the matching runs on the fan-out thread. When its
+   * queue is full the event is not dropped silently: every live subscription is then CLOSED.
+   */
+  @Override
+  public void committed(long index, byte[] request, byte[] response) {
+    try {
+      fanout.execute(() -> broadcast(response));
+    } catch (RejectedExecutionException e) {
+      lagged.set(true);
+    }
+  }
+
+  private void broadcast(byte[] response) {
+    try {
+      RelayWire.PublishResult result = RelayWire.PublishResult.decode(response);
+      if (result.eventJson() != null) {
+        NostrEvent event = NostrEvent.fromJson(NostrJson.read(result.eventJson()));
+        for (RelayConnection connection : connections) {
+          connection.deliver(event, result.eventJson());
+        }
+      }
+    } catch (RuntimeException | NostrJson.NostrJsonException | NostrEvent.InvalidEventException e) {
+      // Responses come from the app itself; one that does not decode is a bug, named without its content.
+      log.error("nostr relay could not broadcast a committed event: {}", e.getClass().getName());
+    }
+    if (lagged.getAndSet(false)) {
+      log.warn("nostr relay fan-out queue overflowed ({} events); closing live subscriptions",
+          settings.limits().fanoutQueueMax());
+      for (RelayConnection connection : connections) {
+        connection.closeSubscriptions("error: the relay fell behind on live events; subscribe again with since");
+      }
+    }
+  }
+
+  /** The NIP-11 relay information document, served for {@code Accept: application/nostr+json}. */
+  public byte[] informationDocument() {
+    return RelayInformation.document(settings);
+  }
+
+  /** Connections open now. */
+  public int connectionCount() {
+    return connectionCount.get();
+  }
+
+  @Override
+  public void close() {
+    for (RelayConnection connection : List.copyOf(connections)) {
+      connection.close(Outbox.FAILURE_CODE, "error: the relay is shutting down");
+    }
+    fanout.shutdownNow();
+    senders.shutdownNow();
+  }
+
+  CompletableFuture<byte[]> submit(byte[] request) {
+    try {
+      return gateway.submit(NostrRelayApp.NAME, request);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  CompletableFuture<byte[]> query(byte[] request) {
+    try {
+      return gateway.query(NostrRelayApp.NAME, request, false);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  RelaySettings settings() {
+    return settings;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  ExecutorService senders() {
+    return senders;
+  }
+}

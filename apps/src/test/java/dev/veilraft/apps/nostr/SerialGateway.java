@@ -1,0 +1,108 @@
+package dev.veilraft.apps.nostr;
+
+import dev.veilraft.apps.AppGateway;
+import dev.veilraft.apps.AppRejectedException;
+import dev.veilraft.apps.CommittedListener;
+import dev.veilraft.crypto.proto.EventResult;
+import dev.veilraft.state.StateException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * An in-memory stand-in for the node: submits are applied one at a time through the real AppHost
+ * and RocksDB store, then every registered relay is told, as the node's apply thread does; queries
+ * read the same store from another thread.
+ */
+final class SerialGateway implements AppGateway, AutoCloseable {
+  final NostrAppFixture app;
+  final List<CommittedListener> listeners = new CopyOnWriteArrayList<>();
+  final AtomicInteger submits = new AtomicInteger();
+  final AtomicInteger queries = new AtomicInteger();
+  /** When set, submits fail with it, as when no leader answers. */
+  final AtomicReference<RuntimeException> submitFailure = new AtomicReference<>();
+  /** When set, submits wait for it to open before they apply: keeps publishes in flight. */
+  final AtomicReference<CountDownLatch> submitGate = new AtomicReference<>();
+  /** When set, queries wait for it to open: lets a test commit events while a REQ loads. */
+  final AtomicReference<CountDownLatch> queryGate = new AtomicReference<>();
+  private final ExecutorService applyThread = Executors.newSingleThreadExecutor();
+  private final ExecutorService queryThread = Executors.newSingleThreadExecutor();
+
+  SerialGateway(NostrAppFixture app) {
+    this.app = app;
+  }
+
+  @Override
+  public CompletableFuture<byte[]> submit(String appName, byte[] request) {
+    submits.incrementAndGet();
+    RuntimeException failure = submitFailure.get();
+    if (failure != null) {
+      return CompletableFuture.failedFuture(failure);
+    }
+    CountDownLatch gate = submitGate.get();
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        if (gate != null && !gate.await(30, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("submit gate stayed shut for 30 s");
+        }
+        EventResult result = app.apply(request);
+        if (result.getStatus() != EventResult.Status.OK) {
+          throw new AppRejectedException(result.getError());
+        }
+        byte[] response = result.getResponse().toByteArray();
+        for (CommittedListener listener : listeners) {
+          listener.committed(app.store.appliedIndex(), request, response);
+        }
+        return response;
+      } catch (StateException e) {
+        throw new CompletionException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CompletionException(e);
+      }
+    }, applyThread);
+  }
+
+  @Override
+  public CompletableFuture<byte[]> query(String appName, byte[] request, boolean linearizable) {
+    queries.incrementAndGet();
+    return CompletableFuture.supplyAsync(() -> {
+      CountDownLatch gate = queryGate.get();
+      try {
+        if (gate != null && !gate.await(30, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("query gate stayed shut for 30 s");
+        }
+        EventResult result = NostrAppFixture.HOST.query(app.store, appName, request);
+        if (result.getStatus() != EventResult.Status.OK) {
+          throw new AppRejectedException(result.getError());
+        }
+        return result.getResponse().toByteArray();
+      } catch (StateException e) {
+        throw new CompletionException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new UncheckedIOException(new java.io.InterruptedIOException("interrupted"));
+      }
+    }, queryThread);
+  }
+
+  /** Waits until every submit and query handed in so far has run. */
+  void settle() throws Exception {
+    applyThread.submit(() -> { }).get(30, TimeUnit.SECONDS);
+    queryThread.submit(() -> { }).get(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    applyThread.shutdownNow();
+    queryThread.shutdownNow();
+  }
+}
