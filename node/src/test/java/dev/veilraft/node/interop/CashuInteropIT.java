@@ -3,6 +3,9 @@ package dev.veilraft.node.interop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.node.demo.DiskScan;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -36,10 +39,13 @@ class CashuInteropIT {
   private NodeJs nodeJs;
   private InteropCluster cluster;
 
+  private LogCapture logs;
+
   @BeforeAll
   void start() throws Exception {
     // Node.js first: when it is missing the class is skipped before a cluster is paid for.
     nodeJs = NodeJs.prepare();
+    logs = LogCapture.attach();
     cluster = InteropCluster.start(root, NODES);
   }
 
@@ -47,6 +53,9 @@ class CashuInteropIT {
   void stop() {
     if (cluster != null) {
       cluster.close();
+    }
+    if (logs != null) {
+      logs.close();
     }
   }
 
@@ -64,5 +73,22 @@ class CashuInteropIT {
     JsonNode doubleSpend = run.step("double_spend").orElseThrow();
     assertThat(doubleSpend.get("loser_code").asInt()).as("proofs already spent").isEqualTo(11001);
     assertThat(doubleSpend.get("winner").asText()).isIn("A", "B");
+
+    // The mint's master seed (every keyset's private keys derive from it) was drawn inside the group and lives only
+    // in encrypted state: it is in no log line and in no file of any member, raw or hex.
+    byte[] seed = cluster.node(0).replica().store().get("app/cashu", "seed".getBytes(StandardCharsets.US_ASCII))
+        .orElseThrow(() -> new AssertionError("the mint created no seed"));
+    assertThat(seed).hasSize(32);
+    for (int i = 1; i < cluster.size(); i++) {
+      assertThat(cluster.node(i).replica().store().get("app/cashu", "seed".getBytes(StandardCharsets.US_ASCII)))
+          .as("every replica derived the same seed").hasValueSatisfying(s -> assertThat(s).isEqualTo(seed));
+    }
+    List<Path> dataDirs = cluster.dataDirs();
+    cluster.close();
+    cluster = null;
+    assertThat(logs.size()).isPositive();
+    assertThat(logs.containing(Hashes.hex(seed))).isEmpty();
+    assertThat(DiskScan.scan(dataDirs, seed).hits()).isEmpty();
+    assertThat(DiskScan.scan(dataDirs, Hashes.utf8(Hashes.hex(seed))).hits()).isEmpty();
   }
 }

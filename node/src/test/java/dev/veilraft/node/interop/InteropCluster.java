@@ -75,6 +75,16 @@ final class InteropCluster implements AutoCloseable {
     return nodes.size();
   }
 
+  /** Node {@code index} (0-based). */
+  dev.veilraft.node.VeilraftNode node(int index) {
+    return nodes.get(index);
+  }
+
+  /** Every node's data directory (keys, Raft log, state store), for confidentiality scans. */
+  List<Path> dataDirs() {
+    return nodes.stream().map(VeilraftNode::dataDir).toList();
+  }
+
   @Override
   public void close() {
     nodes.forEach(VeilraftNode::close);

@@ -2,6 +2,8 @@ package dev.veilraft.node.interop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.node.demo.DiskScan;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +28,8 @@ class NostrInteropIT {
   private static final int NIP_DELETION = 9;
   private static final Duration SCRIPT_RUN_TIMEOUT = Duration.ofMinutes(2);
   private static final Duration PROCESS_TIMEOUT = SCRIPT_RUN_TIMEOUT.plusSeconds(30);
+  /** Contents of notes the script publishes and the relay stores (see nostr-interop.mjs). */
+  private static final List<String> STORED_CONTENTS = List.of("hello from node A", "third note");
   private static final List<String> FILTERS = List.of("authors", "kinds", "#e", "#p", "#t", "ids", "since/until", "limit",
       "two filters", "no match");
 
@@ -35,9 +39,12 @@ class NostrInteropIT {
   private NodeJs nodeJs;
   private InteropCluster cluster;
 
+  private LogCapture logs;
+
   @BeforeAll
   void start() throws Exception {
     nodeJs = NodeJs.prepare();
+    logs = LogCapture.attach();
     cluster = InteropCluster.start(root, NODES);
   }
 
@@ -45,6 +52,9 @@ class NostrInteropIT {
   void stop() {
     if (cluster != null) {
       cluster.close();
+    }
+    if (logs != null) {
+      logs.close();
     }
   }
 
@@ -65,6 +75,16 @@ class NostrInteropIT {
     assertThat(nips).contains(1, 11);
     if (nips.contains(NIP_DELETION)) {
       assertThat(run.passed()).as("the relay lists NIP-09, so deletion is checked").contains("delete");
+    }
+
+    // The notes' contents went through consensus and into every member's store, as ciphertext only: no log line
+    // and no file of any member (Raft log, state store, snapshots) holds them.
+    List<Path> dataDirs = cluster.dataDirs();
+    cluster.close();
+    cluster = null;
+    for (String content : STORED_CONTENTS) {
+      assertThat(logs.containing(content)).as(content).isEmpty();
+      assertThat(DiskScan.scan(dataDirs, Hashes.utf8(content)).hits()).as(content).isEmpty();
     }
   }
 }
