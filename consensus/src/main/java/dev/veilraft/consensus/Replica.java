@@ -83,6 +83,8 @@ public final class Replica {
   private final AppHost apps;
   /** Per epoch, the key that seeds each entry's deterministic random source (derived from S_e). */
   private final Map<Long, KeyedHash> randomKeys = new ConcurrentHashMap<>();
+  /** Per epoch, the key of member front ends' event tags (derived from S_e). */
+  private final Map<Long, KeyedHash> memberTagKeys = new ConcurrentHashMap<>();
   private final List<Consumer<MembershipView>> listeners = new CopyOnWriteArrayList<>();
   private final List<AppEventListener> appListeners = new CopyOnWriteArrayList<>();
   /**
@@ -432,7 +434,7 @@ public final class Replica {
       return error("UNDECRYPTABLE_EVENT", "request does not open with the epoch " + v.epoch() + " group key");
     }
     EventResult eventResult = dispatch(tx, v.genesis(), opened.event(),
-        new AppContext(index, leaderTime, random(secret, index)));
+        new AppContext(index, leaderTime, random(secret, index)), memberTagKey(secret));
     return ApplyResult.newBuilder().setSealedResponse(
         EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, eventResult.toByteArray())).build();
   }
@@ -478,9 +480,15 @@ public final class Replica {
     } catch (InvalidProtocolBufferException e) {
       return error("MALFORMED_QUERY", "query is not an Event protobuf: " + e.getMessage());
     }
+    boolean fromMember = !event.getMemberTag().isEmpty();
+    if (fromMember && !memberTagValid(memberTagKey(secret), event)) {
+      return ApplyResult.newBuilder().setSealedResponse(EventSealing.sealResponse(opened.responseKey(), v.epoch(), index,
+          rejected("MEMBER_TAG_INVALID: the query's member tag does not verify under the current epoch").toByteArray()))
+          .build();
+    }
     EventResult result;
     try {
-      result = apps.query(state, event.getApp(), event.getRequest().toByteArray());
+      result = apps.query(state, event.getApp(), event.getRequest().toByteArray(), fromMember);
     } catch (StateException e) {
       return error("STATE_FAILED", "this replica's state failed: " + e.getMessage());
     } catch (IllegalStateException e) {
@@ -495,8 +503,8 @@ public final class Replica {
    * Applies an opened event, or each event of a batch in order, within the cluster's request
    * limits (the genesis' limits: event size, batch length, pending requests per client).
    */
-  private EventResult dispatch(StateTransaction tx, GenesisDocument genesis, byte[] eventBytes, AppContext context)
-      throws StateException {
+  private EventResult dispatch(StateTransaction tx, GenesisDocument genesis, byte[] eventBytes, AppContext context,
+      KeyedHash memberTags) throws StateException {
     if (eventBytes.length > genesis.eventBytesMax()) {
       return rejected("EVENT_TOO_LARGE: event is " + eventBytes.length + " bytes, more than limits.event_bytes_max "
           + genesis.eventBytesMax());
@@ -508,7 +516,7 @@ public final class Replica {
       return rejected("event is not an Event protobuf: " + e.getMessage());
     }
     if (event.getBatchCount() == 0) {
-      return noted(context.index(), event, apps.apply(tx, event, context, genesis.pendingPerClientMax()));
+      return applyOne(tx, genesis, event, context, memberTags);
     }
     if (!event.getApp().isEmpty() || !event.getRequest().isEmpty() || !event.getClientId().isEmpty()) {
       return rejected("MALFORMED_BATCH: a batch event carries only its batch, not an app, request or client id");
@@ -520,9 +528,29 @@ public final class Replica {
     EventResult.Builder results = EventResult.newBuilder().setStatus(EventResult.Status.OK);
     for (Event item : event.getBatchList()) {
       results.addBatchResults(item.getBatchCount() > 0 ? rejected("MALFORMED_BATCH: batches do not nest")
-          : noted(context.index(), item, apps.apply(tx, item, context, genesis.pendingPerClientMax())));
+          : applyOne(tx, genesis, item, context, memberTags));
     }
     return results.build();
+  }
+
+  /** One event: its member tag checked (absent: an ordinary client's), then its app. */
+  private EventResult applyOne(StateTransaction tx, GenesisDocument genesis, Event event, AppContext context,
+      KeyedHash memberTags) throws StateException {
+    boolean fromMember = !event.getMemberTag().isEmpty();
+    if (fromMember && !memberTagValid(memberTags, event)) {
+      return rejected("MEMBER_TAG_INVALID: the event's member tag does not verify under the current epoch");
+    }
+    return noted(context.index(), event, apps.apply(tx, event, context.withFromMember(fromMember),
+        genesis.pendingPerClientMax()));
+  }
+
+  private static boolean memberTagValid(KeyedHash memberTags, Event event) {
+    return dev.veilraft.crypto.MemberEventTag.verify(memberTags, event.getMemberTag().toByteArray(), event.getApp(),
+        event.getRequest().toByteArray(), event.getClientId().toByteArray(), event.getSequence());
+  }
+
+  private KeyedHash memberTagKey(EpochSecret secret) {
+    return memberTagKeys.computeIfAbsent(secret.epoch(), e -> dev.veilraft.crypto.MemberEventTag.key(secret));
   }
 
   /** Remembers a successful event for the app listeners (told after the entry commits). */
@@ -684,5 +712,6 @@ public final class Replica {
   private void forgetSecretsBefore(long epoch) {
     keyring.retainFrom(epoch);
     randomKeys.keySet().removeIf(e -> e < epoch);
+    memberTagKeys.keySet().removeIf(e -> e < epoch);
   }
 }

@@ -36,12 +36,26 @@ public final class CashuMintApp implements App {
       if (decoded.isQuery()) {
         throw CashuJson.malformed("'" + decoded.getClass().getSimpleName() + "' is a query; send it as one");
       }
+      if (!context.fromMember() && vouchesForLightning(decoded)) {
+        throw new MintRefusal(MintError.MALFORMED, "'" + decoded.getClass().getSimpleName() + "' states what a "
+            + "member's Lightning backend saw; only a member's own front end may send it");
+      }
       MintLedger ledger = new MintLedger(new MintStore(state), context);
       ObjectNode response = applyDecoded(ledger, decoded);
       return CashuJson.write(response);
     } catch (MintRefusal refusal) {
       throw new AppException(refusal.toAppMessage());
     }
+  }
+
+  /**
+   * Requests that carry a member front end's word about Lightning (an invoice it issued, a payment
+   * it saw or made): anyone can seal a request to the group, so these are accepted only when a
+   * member tagged them (AppContext.fromMember).
+   */
+  static boolean vouchesForLightning(MintRequest request) {
+    return request instanceof MintRequest.CreateMintQuote || request instanceof MintRequest.MarkMintQuotePaid
+        || request instanceof MintRequest.CreateMeltQuote || request instanceof MintRequest.SettleMelt;
   }
 
   private static ObjectNode applyDecoded(MintLedger ledger, MintRequest request) throws MintRefusal, StateException {

@@ -98,7 +98,9 @@ final class TransactionRules {
 
   /** A NUT-10 well-known secret: a JSON array whose first element is the kind ("P2PK", "HTLC", ...). */
   static boolean isSpendingCondition(String secret) {
-    return secret.startsWith("[") && secret.substring(1).stripLeading().startsWith("\"");
+    // Leading JSON whitespace too: a wallet that parses the secret as JSON would see the lock.
+    String trimmed = secret.strip();
+    return trimmed.startsWith("[") && trimmed.substring(1).stripLeading().startsWith("\"");
   }
 
   static byte[] utf8(String secret) {

@@ -193,10 +193,20 @@ public final class NostrRelayApp implements App {
     return new RelayWire.PublishResult(false, id, message, null).encode();
   }
 
-  /** Answers a {@link RelayWire#query} request from committed state. */
+  /** Answers a {@link RelayWire#query} request from an ordinary client: no viewer is authenticated. */
   @Override
   public byte[] query(AppReader state, byte[] request) throws AppException, StateException {
+    return query(state, request, false);
+  }
+
+  /**
+   * Answers a {@link RelayWire#query} request from committed state. The viewers (pubkeys that
+   * passed NIP-42 AUTH, who may see DMs and gift wraps addressed to them) count only when a
+   * member's own front end sent the query: anyone else could name any pubkey.
+   */
+  @Override
+  public byte[] query(AppReader state, byte[] request, boolean fromMember) throws AppException, StateException {
     RelayWire.Query query = RelayWire.readQuery(request);
-    return EventQuery.run(state, query.viewers(), query.filters()).encode();
+    return EventQuery.run(state, fromMember ? query.viewers() : java.util.List.of(), query.filters()).encode();
   }
 }

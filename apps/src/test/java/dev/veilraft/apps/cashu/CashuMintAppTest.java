@@ -57,6 +57,34 @@ class CashuMintAppTest {
   }
 
   @Test
+  void onlyAMembersFrontEndMayVouchForLightning() throws Exception {
+    // Proves that requests stating what a Lightning backend saw (quote created, invoice paid, melt settled) are refused
+    // unless a member's front end tagged them: anyone can seal a request to the group key, so an outsider could
+    // otherwise mark an unpaid quote paid and mint unbacked ecash.
+    JsonNode quote = CashuJson.parseObject(mint.api.handle("POST", "/v1/mint/quote/bolt11", null,
+        "{\"amount\":64,\"unit\":\"sat\"}".getBytes(StandardCharsets.UTF_8)).get().body(), "quote");
+    String id = quote.get("quote").asText();
+    byte[] before = mint.gateway.stateBytes();
+    for (String request : List.of("{\"op\":\"mint_quote_paid\",\"quote\":\"" + id + "\"}",
+        "{\"op\":\"melt_settle\",\"quote\":\"" + id + "\",\"paid\":false}")) {
+      EventResult result = mint.gateway.apply(CashuMintApp.NAME, request.getBytes(StandardCharsets.UTF_8),
+          mint.clock.millis(), false);
+      assertThat(result.getStatus()).as(request).isEqualTo(EventResult.Status.REJECTED);
+      assertThat(result.getError()).as(request).contains("only a member's own front end");
+    }
+    assertThat(mint.gateway.stateBytes()).isEqualTo(before);
+    assertThat(CashuMintApp.vouchesForLightning(new MintRequest.Swap(List.of(), List.of()))).isFalse();
+  }
+
+  @Test
+  void spendingConditionsAreRecognisedBehindLeadingWhitespace() {
+    // Proves a NUT-10 secret is refused (not spent unchecked) even when JSON whitespace precedes its array.
+    assertThat(TransactionRules.isSpendingCondition("[\"P2PK\",{\"nonce\":\"00\"}]")).isTrue();
+    assertThat(TransactionRules.isSpendingCondition(" \n\t[ \"P2PK\",{}]")).isTrue();
+    assertThat(TransactionRules.isSpendingCondition("a plain secret [\"P2PK\"]")).isFalse();
+  }
+
+  @Test
   void applyRejudgesRequestsThatSkippedTheFrontEnd() throws Exception {
     // Proves apply refuses, by itself, an unbalanced swap, duplicate inputs, too many outputs, garbage bytes, an
     // unknown operation and a query sent as a request, all without writing.

@@ -67,12 +67,17 @@ final class SerialGateway implements AppGateway, AutoCloseable {
     }
   }
 
-  /** Applies one entry at leader time {@code time}; the result as the host recorded it. */
+  /** Applies one entry at leader time {@code time}, as a member's front end sends it; the result as recorded. */
   synchronized EventResult apply(String app, byte[] request, long time) throws StateException {
+    return apply(app, request, time, true);
+  }
+
+  /** Applies one entry; {@code fromMember}: a member's front end tagged it (else: anyone's sealed request). */
+  synchronized EventResult apply(String app, byte[] request, long time, boolean fromMember) throws StateException {
     StateTransaction tx = store.begin();
     long index = store.appliedIndex() + 1;
     AppContext context = new AppContext(index, time, DeterministicRandom.fromSeed(
-        Hashes.sha256(randomSeed, Hashes.u64(index))));
+        Hashes.sha256(randomSeed, Hashes.u64(index))), fromMember);
     EventResult result = HOST.apply(tx, Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request))
         .build(), context);
     tx.commit(index);
@@ -82,7 +87,7 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   @Override
   public CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable) {
     try {
-      return answer(HOST.query(store, app, request));
+      return answer(HOST.query(store, app, request, true));
     } catch (StateException e) {
       return CompletableFuture.failedFuture(e);
     }

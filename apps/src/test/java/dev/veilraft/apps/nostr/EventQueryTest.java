@@ -241,7 +241,7 @@ class EventQueryTest {
         new byte[] {RelayWire.QUERY, 0, '['}, new byte[] {RelayWire.QUERY, 0, '[', ']'},
         new byte[] {RelayWire.QUERY, 0, '[', '{', '"', 'x', '"', ':', '1', '}', ']'});
     for (byte[] request : bad) {
-      EventResult result = NostrAppFixture.HOST.query(app.store, NostrRelayApp.NAME, request);
+      EventResult result = NostrAppFixture.HOST.query(app.store, NostrRelayApp.NAME, request, true);
       assertThat(result.getStatus()).isEqualTo(EventResult.Status.REJECTED);
       assertThat(result.getError()).matches("^(invalid|unsupported): .*");
     }

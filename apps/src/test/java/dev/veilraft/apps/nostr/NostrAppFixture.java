@@ -36,7 +36,7 @@ final class NostrAppFixture implements AutoCloseable {
     long index = store.appliedIndex() + 1;
     EventResult result = HOST.apply(tx, Event.newBuilder().setApp(NostrRelayApp.NAME)
         .setRequest(ByteString.copyFrom(request)).build(),
-        new AppContext(index, leaderTimeMs, DeterministicRandom.fromSeed(Hashes.sha256(Hashes.u64(index)))));
+        new AppContext(index, leaderTimeMs, DeterministicRandom.fromSeed(Hashes.sha256(Hashes.u64(index))), true));
     tx.commit(index);
     return result;
   }
@@ -50,8 +50,14 @@ final class NostrAppFixture implements AutoCloseable {
     return RelayWire.PublishResult.decode(result.getResponse().toByteArray());
   }
 
+  /** A query as a member's front end sends it (its authenticated viewers count). */
   EventResult query(List<String> viewers, List<Filter> filters) throws StateException {
-    return HOST.query(store, NostrRelayApp.NAME, RelayWire.query(viewers, filters));
+    return HOST.query(store, NostrRelayApp.NAME, RelayWire.query(viewers, filters), true);
+  }
+
+  /** A query sealed by anyone but a member's front end: the viewers it names must not count. */
+  EventResult queryAsOutsider(List<String> viewers, List<Filter> filters) throws StateException {
+    return HOST.query(store, NostrRelayApp.NAME, RelayWire.query(viewers, filters), false);
   }
 
   /** The ids a query returns, in order. */

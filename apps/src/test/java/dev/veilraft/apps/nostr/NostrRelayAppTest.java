@@ -283,4 +283,17 @@ class NostrRelayAppTest {
     assertThat(answers.get(1)).isEqualTo(answers.get(0));
     assertThat(states.get(1)).isEqualTo(states.get(0)).isNotEmpty();
   }
+
+  @Test
+  void viewersNamedByAnOutsiderQueryDoNotUnlockDirectMessages() throws Exception {
+    // Proves the NIP-42 restriction holds against queries sealed by anyone but a member's front end (POST
+    // /v1/queries): the viewers such a query names do not count, so Bob's DM is served only to Bob's front end.
+    NostrEvent dm = sign(ALICE, NOW_SECONDS - 5, 4, tags(tag("p", BOB.pubkey())), "ciphertext for bob");
+    accepted(dm);
+    List<Filter> dms = List.of(filter("{\"kinds\":[4]}"));
+    assertThat(RelayWire.QueryResult.decode(app.queryAsOutsider(List.of(BOB.pubkey()), dms).getResponse().toByteArray())
+        .events()).isEmpty();
+    assertThat(RelayWire.QueryResult.decode(app.query(List.of(BOB.pubkey()), dms).getResponse().toByteArray())
+        .events()).extracting(RelayWire.StoredEvent::id).containsExactly(dm.id());
+  }
 }

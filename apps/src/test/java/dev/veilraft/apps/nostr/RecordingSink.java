@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /** A client's side of a connection: records what the relay sends, and can stall sends to play a slow reader. */
 final class RecordingSink implements RelaySink {
-  static final long WAIT_SECONDS = 10;
+  static final long WAIT_SECONDS = 30;
 
   final BlockingQueue<String> received = new LinkedBlockingQueue<>();
   final AtomicReference<String> closedWith = new AtomicReference<>();

@@ -80,7 +80,7 @@ final class SerialGateway implements AppGateway, AutoCloseable {
         if (gate != null && !gate.await(30, TimeUnit.SECONDS)) {
           throw new IllegalStateException("query gate stayed shut for 30 s");
         }
-        EventResult result = NostrAppFixture.HOST.query(app.store, appName, request);
+        EventResult result = NostrAppFixture.HOST.query(app.store, appName, request, true);
         if (result.getStatus() != EventResult.Status.OK) {
           throw new AppRejectedException(result.getError());
         }

@@ -21,6 +21,11 @@ public final class WebSockets {
   public static final int TEXT_MESSAGE_BYTES_MAX = 1024 * 1024;
   /** Messages queued for a peer before it counts as not reading and is closed. */
   public static final int OUTGOING_MESSAGES_MAX = 4096;
+  /**
+   * Characters queued for a peer before it counts as not reading and is closed: writes never block
+   * the app, so this is what bounds one connection's memory (a REQ answer can be megabytes).
+   */
+  public static final long OUTGOING_CHARS_MAX = 16L * 1024 * 1024;
   public static final Duration IDLE_TIMEOUT = Duration.ofMinutes(10);
 
   /** Where a connection's handler writes. Thread-safe. */
@@ -63,6 +68,7 @@ public final class WebSockets {
   public static final class Endpoint implements Session.Listener.AutoDemanding, Sink {
     private final Factory factory;
     private final ArrayDeque<String> outgoing = new ArrayDeque<>();
+    private long outgoingChars;
     private Session session;
     private Connection connection;
     private boolean writing;
@@ -90,6 +96,7 @@ public final class WebSockets {
       synchronized (this) {
         closed = true;
         outgoing.clear();
+        outgoingChars = 0;
       }
       if (connection != null) {
         connection.onClose();
@@ -107,12 +114,13 @@ public final class WebSockets {
         if (closed) {
           return;
         }
-        if (outgoing.size() >= OUTGOING_MESSAGES_MAX) {
-          closeLocked(StatusCode.POLICY_VIOLATION, "slow consumer: " + OUTGOING_MESSAGES_MAX
-              + " messages waiting to be read");
+        if (outgoing.size() >= OUTGOING_MESSAGES_MAX || outgoingChars + text.length() > OUTGOING_CHARS_MAX) {
+          closeLocked(StatusCode.POLICY_VIOLATION, "slow consumer: " + outgoing.size() + " messages ("
+              + outgoingChars + " characters) waiting to be read");
           return;
         }
         outgoing.add(text);
+        outgoingChars += text.length();
         if (writing) {
           return;
         }
@@ -130,12 +138,14 @@ public final class WebSockets {
           writing = false;
           return;
         }
+        outgoingChars -= next.length();
         s = session;
       }
       s.sendText(next, Callback.from(this::writeNext, error -> {
         synchronized (this) {
           writing = false;
           outgoing.clear();
+          outgoingChars = 0;
         }
       }));
     }
@@ -151,6 +161,7 @@ public final class WebSockets {
       }
       closed = true;
       outgoing.clear();
+      outgoingChars = 0;
       session.close(code, reason, Callback.NOOP);
     }
   }

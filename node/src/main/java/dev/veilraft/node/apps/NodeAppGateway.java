@@ -7,7 +7,10 @@ import dev.veilraft.apps.AppRejectedException;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.EpochSecret;
 import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.KeyedHash;
+import dev.veilraft.crypto.MemberEventTag;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.membership.MembershipView;
@@ -28,6 +31,8 @@ public final class NodeAppGateway implements AppGateway {
   static final int EPOCH_RETRIES_MAX = 2;
 
   private final VeilraftNode node;
+  /** The member tag key of each epoch this gateway sealed to (only the current one is kept). */
+  private final java.util.Map<Long, KeyedHash> tagKeys = new java.util.concurrent.ConcurrentHashMap<>();
 
   public NodeAppGateway(VeilraftNode node) {
     this.node = node;
@@ -35,20 +40,27 @@ public final class NodeAppGateway implements AppGateway {
 
   @Override
   public CompletableFuture<byte[]> submit(String app, byte[] request) {
-    byte[] event = event(app, request);
     return attempt(0, view -> EventSealing.sealRequest(view.groupPublicKey(), node.genesis().clusterId(), view.epoch(),
-        event), sealed -> node.submitAsync(Proposal.newBuilder().setClientEvent(sealed.request()).build()));
+        event(view, app, request)), sealed -> node.submitAsync(Proposal.newBuilder().setClientEvent(sealed.request()).build()));
   }
 
   @Override
   public CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable) {
-    byte[] event = event(app, request);
     return attempt(0, view -> EventSealing.sealQuery(view.groupPublicKey(), node.genesis().clusterId(), view.epoch(),
-        event), sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable));
+        event(view, app, request)), sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable));
   }
 
-  private static byte[] event(String app, byte[] request) {
-    return Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request)).build().toByteArray();
+  /**
+   * The event, tagged as a member front end's ({@link MemberEventTag}) under the epoch it is
+   * sealed to, so the app may trust what this node's front end vouches for (a Lightning payment).
+   */
+  private byte[] event(MembershipView view, String app, byte[] request) throws CryptoException {
+    EpochSecret secret = node.replica().keyring().get(view.epoch()).orElseThrow(() -> new CryptoException(
+        "this node does not hold the secret of epoch " + view.epoch() + " and cannot vouch for its front end's requests"));
+    KeyedHash key = tagKeys.computeIfAbsent(view.epoch(), e -> MemberEventTag.key(secret));
+    tagKeys.keySet().removeIf(e -> e < view.epoch());
+    return Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request))
+        .setMemberTag(ByteString.copyFrom(MemberEventTag.tag(key, app, request, new byte[0], 0))).build().toByteArray();
   }
 
   @FunctionalInterface

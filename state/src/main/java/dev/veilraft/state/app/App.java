@@ -32,4 +32,12 @@ public interface App {
   default byte[] query(AppReader state, byte[] request) throws AppException, StateException {
     throw new AppException("app '" + name() + "' answers no queries; send a request instead");
   }
+
+  /**
+   * Answers a query knowing whether a member's own front end sent it (see {@link
+   * AppContext#fromMember}); apps that serve some answers only to their front ends override this.
+   */
+  default byte[] query(AppReader state, byte[] request, boolean fromMember) throws AppException, StateException {
+    return query(state, request);
+  }
 }

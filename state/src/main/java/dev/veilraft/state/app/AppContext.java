@@ -10,5 +10,18 @@ import dev.veilraft.crypto.DeterministicRandom;
  *     expiries, never the local clock
  * @param random reproducible on every member, unpredictable outside the group (see
  *     {@link DeterministicRandom}); not for secrets one node alone must hold
+ * @param fromMember the request was sealed by a member's own front end, which tagged it with a key
+ *     only members hold ({@code MemberEventTag}); an app may trust claims such a request makes
+ *     about I/O outside apply (a Lightning payment it saw) and must refuse them from anyone else
  */
-public record AppContext(long index, long leaderTimeMs, DeterministicRandom random) {}
+public record AppContext(long index, long leaderTimeMs, DeterministicRandom random, boolean fromMember) {
+  /** The context of a request from an ordinary client. */
+  public AppContext(long index, long leaderTimeMs, DeterministicRandom random) {
+    this(index, leaderTimeMs, random, false);
+  }
+
+  /** The same entry's context for a request whose origin is {@code member}. */
+  public AppContext withFromMember(boolean member) {
+    return member == fromMember ? this : new AppContext(index, leaderTimeMs, random, member);
+  }
+}

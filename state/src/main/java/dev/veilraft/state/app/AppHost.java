@@ -82,14 +82,19 @@ public final class AppHost {
     return result;
   }
 
-  /** Answers a read-only query from committed state. */
+  /** Answers a read-only query from committed state, from an ordinary client. */
   public EventResult query(StateStore store, String appName, byte[] request) throws StateException {
+    return query(store, appName, request, false);
+  }
+
+  /** Answers a read-only query from committed state; {@code fromMember}: a member's front end sent it. */
+  public EventResult query(StateStore store, String appName, byte[] request, boolean fromMember) throws StateException {
     App app = apps.get(appName);
     if (app == null) {
       return rejected("unknown app '" + Check.printable(appName) + "'; this cluster runs: " + names());
     }
     try {
-      return ok(app.query(new StoreAppReader(store, namespace(app.name())), request));
+      return ok(app.query(new StoreAppReader(store, namespace(app.name())), request, fromMember));
     } catch (AppException e) {
       return rejected(e.getMessage());
     } catch (RuntimeException e) {
