@@ -120,6 +120,10 @@ final class ClusterApi {
     root.put("epoch", view.epoch());
     root.put("policy", view.policy().getName());
     root.put("leader", node.consensus() != null && node.consensus().isLeader());
+    var raft = root.putObject("raft_configuration");
+    if (node.consensus() != null) {
+      node.consensus().configurationRoles().forEach(raft::put);
+    }
     root.put("beacon_sequence", view.beacon().getSequence());
     root.put("beacon_issued_at_ms", view.beacon().getIssuedAtMs());
     root.put("diversity_satisfied", dev.veilraft.membership.Roles.satisfied(view));

@@ -1,0 +1,19 @@
+package dev.veilraft.simulator.cluster;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one running node says about the cluster at one moment: the membership it applied and, when
+ * the cluster mode can see it, its Raft configuration.
+ *
+ * @param epoch the key epoch it applied
+ * @param keyIdHex the key id of that epoch (empty when the mode cannot see it)
+ * @param members node ids in its member list
+ * @param raftConfiguration node id to VOTER or LISTENER in its Raft configuration; empty when the
+ *     mode cannot see it
+ * @param heldEpochs epochs whose secret it holds (empty when the mode cannot see it)
+ * @param voters node ids its member list names voters
+ */
+public record NodeStatus(String nodeId, long epoch, String keyIdHex, boolean leader, List<String> members,
+    Map<String, String> raftConfiguration, List<Long> heldEpochs, long appliedIndex, List<String> voters) {}
