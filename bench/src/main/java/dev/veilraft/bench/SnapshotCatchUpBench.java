@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  * How fast a new member catches up by snapshot: three in-process nodes receive {@code MB} of kv
  * state (60 KiB values) through the encrypted client path, take snapshots and purge their logs;
  * then a fourth node joins and the time until it has applied the leader's index is measured.
- * Run: {@code java -cp bench/target/benchmarks.jar dev.veilraft.bench.SnapshotCatchUpBench 1024}.
+ * Run: {@code java -cp bench/target/benchmarks.jar dev.veilraft.bench.SnapshotCatchUpBench 1024}; {@code veilraft
+ * bench --snapshot 64,256} runs it as a scaling curve.
  */
 public final class SnapshotCatchUpBench {
   private static final int VALUE_BYTES = 60 * 1024;
@@ -32,10 +33,30 @@ public final class SnapshotCatchUpBench {
 
   private SnapshotCatchUpBench() {}
 
+  /** What one catch-up measured. */
+  public record Result(long megabytes, double loadSeconds, long snapshotBytes, double catchUpSeconds) {
+    public double loadMegabytesPerSecond() {
+      return megabytes / loadSeconds;
+    }
+
+    public double snapshotMegabytesPerSecond() {
+      return snapshotBytes / 1e6 / catchUpSeconds;
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     long megabytes = args.length > 0 ? Long.parseLong(args[0]) : 256;
-    long puts = megabytes * 1024 * 1024 / VALUE_BYTES;
     Path root = Files.createTempDirectory("veilraft-catchup");
+    Result r = run(root, megabytes);
+    System.out.printf("loaded %d MB in %.1f s: %.1f MB/s through consensus%n", megabytes, r.loadSeconds(),
+        r.loadMegabytesPerSecond());
+    System.out.printf("new member caught up in %.1f s (join, attestation, snapshot transfer and install); newest"
+        + " snapshot %.1f MB: %.1f MB/s%n", r.catchUpSeconds(), r.snapshotBytes() / 1e6, r.snapshotMegabytesPerSecond());
+  }
+
+  /** Loads {@code megabytes} of kv state into three in-process nodes under {@code root}, then times a fourth's catch-up. */
+  public static Result run(Path root, long megabytes) throws Exception {
+    long puts = Math.max(1, megabytes * 1024 * 1024 / VALUE_BYTES);
     LocalCluster.Layout layout = LocalCluster.create(root, 4, CodeMeasurement.ofRunningCode(VeilraftNode.class));
     List<NodeConfig> configs = new ArrayList<>();
     layout.nodes().forEach(c -> configs.add(c.withSnapshotThresholdEntries(SNAPSHOT_THRESHOLD)));
@@ -49,17 +70,24 @@ public final class SnapshotCatchUpBench {
       long loadStart = System.nanoTime();
       Semaphore inFlight = new Semaphore(IN_FLIGHT);
       byte[] value = new byte[VALUE_BYTES];
+      List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
       for (long k = 0; k < puts; k++) {
         ByteBuffer.wrap(value).putLong(k);
         inFlight.acquire();
         CompletableFuture<byte[]> call = client.callAsync(KvApp.NAME,
             KvRequests.put(("key-" + k).getBytes(java.nio.charset.StandardCharsets.UTF_8), value).toByteArray());
-        call.whenComplete((r, e) -> inFlight.release());
+        call.whenComplete((r, e) -> {
+          if (e != null) {
+            failures.add(e);
+          }
+          inFlight.release();
+        });
       }
       inFlight.acquire(IN_FLIGHT);
+      if (!failures.isEmpty()) {
+        throw new IllegalStateException(failures.size() + " puts failed while loading, first: " + failures.get(0));
+      }
       double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
-      System.out.printf("loaded %d MB (%d puts of %d KiB) in %.1f s: %.1f MB/s through consensus%n", megabytes, puts,
-          VALUE_BYTES / 1024, loadSeconds, megabytes / loadSeconds);
 
       long target = nodes.get(0).replica().appliedIndex();
       long snapshotBytes = newestSnapshotBytes(configs.get(0).dataDir());
@@ -70,9 +98,7 @@ public final class SnapshotCatchUpBench {
         throw new IllegalStateException("the new member did not catch up within 30 minutes");
       }
       double seconds = (System.nanoTime() - joinStart) / 1e9;
-      System.out.printf("new member caught up to index %d in %.1f s (join, attestation, snapshot transfer and "
-          + "install); newest snapshot %.1f MB: %.1f MB/s%n", target, seconds, snapshotBytes / 1e6,
-          snapshotBytes / 1e6 / seconds);
+      return new Result(megabytes, loadSeconds, snapshotBytes, seconds);
     } finally {
       nodes.forEach(VeilraftNode::close);
     }

@@ -1,0 +1,147 @@
+package dev.veilraft.bench;
+
+import dev.veilraft.bench.cluster.BenchCluster;
+import dev.veilraft.bench.cluster.ServerProcess;
+import dev.veilraft.bench.load.LoadGenerator;
+import dev.veilraft.bench.report.PointResult;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+
+/**
+ * Measures one point on a running cluster: a fresh closed-loop load, a warm-up, a measured window
+ * with CPU counters of every server JVM and of this one, and optionally JFR recordings of every
+ * server JVM and of this one (the load generator and client) over exactly that window (run 0, a
+ * warm-up, is never profiled).
+ */
+final class ClusterBench {
+  private final PrintStream out;
+  private final Optional<Path> profileDir;
+
+  ClusterBench(PrintStream out, Optional<Path> profileDir) {
+    this.out = out;
+    this.profileDir = profileDir;
+  }
+
+  PointResult measure(BenchCluster cluster, LoadGenerator.Spec spec, Duration warmup, Duration duration, int run)
+      throws IOException, InterruptedException {
+    int leader = cluster.leaderIndex();
+    List<ServerProcess> nodes = cluster.nodes();
+    long[] cpuBefore = new long[nodes.size() + 1];
+    long[] cpuAfter = new long[nodes.size() + 1];
+    String tag = String.format("%s-n%d-c%d-s%d-b%d-r%d", cluster.mode(), nodes.size(), spec.concurrency(),
+        spec.valueBytes(), spec.batchMax(), run);
+    Recording[] clientRecording = new Recording[1];
+    LoadGenerator load = new LoadGenerator(cluster.target(), spec);
+    load.start();
+    LoadGenerator.Window window;
+    try {
+      window = load.measure(warmup, duration, () -> {
+        startProfile(nodes, tag, clientRecording);
+        readCpu(nodes, cpuBefore);
+      }, () -> {
+        readCpu(nodes, cpuAfter);
+        stopProfile(nodes, leader, tag, clientRecording[0]);
+      });
+    } finally {
+      if (!load.stop()) {
+        out.println("bench warning: some puts of " + tag + " never completed");
+      }
+    }
+    List<PointResult.ProcessCpu> cpu = new ArrayList<>();
+    for (int i = 0; i <= nodes.size(); i++) {
+      double seconds = (cpuAfter[i] - cpuBefore[i]) / 1e9;
+      String name = i < nodes.size() ? "node" + (i + 1) : "client";
+      String role = i == nodes.size() ? "client" : i == leader ? "leader" : "follower";
+      cpu.add(new PointResult.ProcessCpu(name, role, 100 * seconds / window.seconds(),
+          window.completed() == 0 ? 0 : seconds * 1e6 / window.completed()));
+    }
+    return new PointResult(cluster.mode(), nodes.size(), spec.concurrency(), spec.valueBytes(), spec.batchMax(),
+        spec.callsMax(), run, window.seconds(), window.completed(), window.errors(), window.calls(),
+        window.opsPerSecond(), window.percentileMs(50), window.percentileMs(99), window.percentileMs(99.9),
+        window.latencyNs().getTotalCount() == 0 ? 0 : window.latencyNs().getMaxValue() / 1e6,
+        window.latencyNs().getTotalCount() == 0 ? 0 : window.latencyNs().getMean() / 1e6, cpu, loadAverage(),
+        window.firstError());
+  }
+
+  /**
+   * CPU each server process uses with no load at all (heartbeats, timers, background work), in
+   * percent of one core over {@code window}: the floor under every loaded measurement.
+   */
+  List<Double> idleCpuPercent(BenchCluster cluster, Duration window) throws InterruptedException {
+    List<ServerProcess> nodes = cluster.nodes();
+    long[] before = new long[nodes.size() + 1];
+    long[] after = new long[nodes.size() + 1];
+    readCpu(nodes, before);
+    long t0 = System.nanoTime();
+    Thread.sleep(window.toMillis());
+    readCpu(nodes, after);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    List<Double> percent = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      percent.add(100 * (after[i] - before[i]) / 1e9 / seconds);
+    }
+    return percent;
+  }
+
+  private static void readCpu(List<ServerProcess> nodes, long[] into) {
+    for (int i = 0; i < nodes.size(); i++) {
+      into[i] = nodes.get(i).cpu().toNanos();
+    }
+    into[nodes.size()] = ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO).toNanos();
+  }
+
+  private void startProfile(List<ServerProcess> nodes, String tag, Recording[] client) {
+    if (profileDir.isEmpty() || tag.endsWith("-r0")) {
+      return;
+    }
+    try {
+      for (ServerProcess node : nodes) {
+        node.startRecording(tag);
+      }
+      Recording recording = new Recording(Configuration.getConfiguration("profile"));
+      recording.setName(tag);
+      recording.start();
+      client[0] = recording;
+    } catch (IOException | java.text.ParseException e) {
+      out.println("bench warning: cannot start profiling " + tag + ": " + e.getMessage());
+    }
+  }
+
+  private void stopProfile(List<ServerProcess> nodes, int leader, String tag, Recording client) {
+    if (profileDir.isEmpty() || tag.endsWith("-r0")) {
+      return;
+    }
+    try {
+      Files.createDirectories(profileDir.get());
+      for (int i = 0; i < nodes.size(); i++) {
+        String role = i == leader ? "leader" : "follower";
+        nodes.get(i).stopRecording(tag, profileDir.get().resolve(tag + "-node" + (i + 1) + "-" + role + ".jfr"));
+      }
+      if (client != null) {
+        client.stop();
+        client.dump(profileDir.get().resolve(tag + "-client.jfr"));
+        client.close();
+      }
+    } catch (IOException e) {
+      out.println("bench warning: cannot save the profiles of " + tag + ": " + e.getMessage());
+    }
+  }
+
+  /** The 1, 5 and 15 minute load averages, as /proc/loadavg gives them. */
+  static String loadAverage() {
+    try {
+      String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return fields[0] + "/" + fields[1] + "/" + fields[2];
+    } catch (IOException | ArrayIndexOutOfBoundsException e) {
+      return "unknown";
+    }
+  }
+}

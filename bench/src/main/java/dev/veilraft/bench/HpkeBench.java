@@ -1,0 +1,96 @@
+package dev.veilraft.bench;
+
+import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.EpochSecret;
+import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.proto.SealedResponse;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.NamedParameterSpec;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import javax.crypto.KeyAgreement;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The per-event public-key cost: a client sealing an event to the epoch's group key (HPKE base
+ * mode, X25519, HKDF-SHA256, AES-256-GCM, through Bouncy Castle: two X25519 operations), a member
+ * opening it (one X25519), and the sealed response both ways (AES-GCM only). For comparison, one
+ * X25519 agreement through the JDK's own provider (SunEC), which the crypto module could use instead.
+ * Run: {@code java -jar bench/target/benchmarks.jar HpkeBench}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(1)
+public class HpkeBench {
+  @Param({"256", "16384"})
+  public int size;
+
+  private final byte[] clusterId = new byte[32];
+  private EpochSecret secret;
+  private byte[] groupPublicKey;
+  private byte[] event;
+  private EventSealing.ClientSealed sealed;
+  private EventSealing.Opened opened;
+  private SealedResponse response;
+  private KeyPair jdkMine;
+  private KeyPair jdkTheirs;
+
+  @Setup
+  public void setUp() throws Exception {
+    byte[] s = new byte[EpochSecret.BYTES];
+    new Random(1).nextBytes(s);
+    secret = EpochSecret.restore(1, s);
+    groupPublicKey = secret.groupPublicKey();
+    event = new byte[size];
+    new Random(size).nextBytes(event);
+    sealed = EventSealing.sealRequest(groupPublicKey, clusterId, 1, event);
+    opened = EventSealing.openRequest(secret, clusterId, sealed.request());
+    response = EventSealing.sealResponse(opened.responseKey(), 1, 7, event);
+    KeyPairGenerator x25519 = KeyPairGenerator.getInstance("XDH");
+    x25519.initialize(NamedParameterSpec.X25519);
+    jdkMine = x25519.generateKeyPair();
+    jdkTheirs = x25519.generateKeyPair();
+  }
+
+  @Benchmark
+  public EventSealing.ClientSealed clientSealRequest() throws CryptoException {
+    return EventSealing.sealRequest(groupPublicKey, clusterId, 1, event);
+  }
+
+  @Benchmark
+  public EventSealing.Opened memberOpenRequest() throws CryptoException {
+    return EventSealing.openRequest(secret, clusterId, sealed.request());
+  }
+
+  @Benchmark
+  public SealedResponse memberSealResponse() {
+    return EventSealing.sealResponse(opened.responseKey(), 1, 7, event);
+  }
+
+  @Benchmark
+  public byte[] clientOpenResponse() throws CryptoException {
+    return EventSealing.openResponse(sealed.responseKey(), response);
+  }
+
+  @Benchmark
+  public byte[] jdkX25519Agreement() throws Exception {
+    KeyAgreement agreement = KeyAgreement.getInstance("XDH");
+    agreement.init(jdkMine.getPrivate());
+    agreement.doPhase(jdkTheirs.getPublic(), true);
+    return agreement.generateSecret();
+  }
+}

@@ -1,0 +1,48 @@
+package dev.veilraft.bench.cluster;
+
+import dev.veilraft.bench.load.LoadTarget;
+import dev.veilraft.client.VeilraftClient;
+import dev.veilraft.crypto.proto.EventResult;
+import dev.veilraft.state.kv.KvApp;
+import dev.veilraft.state.kv.KvRequests;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Puts through the veilraft client SDK: each put an HPKE-sealed kv event posted over HTTPS; several
+ * puts in one call go as one sealed batch ({@link VeilraftClient#callBatchAsync}), one log entry.
+ */
+final class ConfidentialTarget implements LoadTarget {
+  private final VeilraftClient client;
+
+  ConfidentialTarget(VeilraftClient client) {
+    this.client = client;
+  }
+
+  @Override
+  public CompletableFuture<Void> put(List<byte[]> keys, List<byte[]> values) {
+    if (keys.size() == 1) {
+      return client.callAsync(KvApp.NAME, KvRequests.put(keys.get(0), values.get(0)).toByteArray())
+          .thenApply(response -> null);
+    }
+    List<byte[]> requests = new ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      requests.add(KvRequests.put(keys.get(i), values.get(i)).toByteArray());
+    }
+    return client.callBatchAsync(KvApp.NAME, requests).thenApply(results -> {
+      for (EventResult r : results) {
+        if (r.getStatus() != EventResult.Status.OK) {
+          throw new CompletionException(new IllegalStateException("put refused in a batch: " + r.getError()));
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public void close() {
+    // The SDK holds no resources beyond its HTTP client, which the JVM reclaims.
+  }
+}

@@ -1,0 +1,129 @@
+package dev.veilraft.bench.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veilraft.bench.load.LoadTarget;
+import dev.veilraft.node.LocalCluster;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * A reference point, not veilraft: an etcd cluster (the {@code etcd} binary, e.g. Debian's
+ * etcd-server 3.4) of {@code size} members on loopback, WAL fsync on (its default), driven through
+ * its JSON gateway ({@code /v3/kv/put}, {@code /v3/kv/txn} for batches) over HTTP/1.1. The gateway
+ * adds a JSON translation and an internal gRPC hop to every request, so this understates what
+ * etcd's own gRPC clients get.
+ */
+public final class EtcdCluster implements BenchCluster {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+  private final List<ServerProcess> nodes;
+  private final List<URI> clients;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(10)).build();
+  private EtcdTarget target;
+
+  private EtcdCluster(List<ServerProcess> nodes, List<URI> clients) {
+    this.nodes = nodes;
+    this.clients = clients;
+  }
+
+  public static EtcdCluster start(Path root, Path etcdBinary, int size) throws IOException, InterruptedException {
+    List<String> names = new ArrayList<>();
+    List<String> peerUrls = new ArrayList<>();
+    List<URI> clients = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      names.add("e" + i);
+      peerUrls.add("http://127.0.0.1:" + LocalCluster.freePort());
+      clients.add(URI.create("http://127.0.0.1:" + LocalCluster.freePort()));
+    }
+    String initial = java.util.stream.IntStream.range(0, size).mapToObj(i -> names.get(i) + "=" + peerUrls.get(i))
+        .collect(Collectors.joining(","));
+    List<ServerProcess> nodes = new ArrayList<>();
+    EtcdCluster cluster = new EtcdCluster(nodes, clients);
+    try {
+      for (int i = 0; i < size; i++) {
+        List<String> command = List.of(etcdBinary.toString(), "--name", names.get(i),
+            "--data-dir", root.resolve(names.get(i)).toString(),
+            "--listen-client-urls", clients.get(i).toString(), "--advertise-client-urls", clients.get(i).toString(),
+            "--listen-peer-urls", peerUrls.get(i), "--initial-advertise-peer-urls", peerUrls.get(i),
+            "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token", "veilraft-bench");
+        nodes.add(ServerProcess.launch("etcd-" + names.get(i), command, root.resolve(names.get(i) + ".log")));
+      }
+      for (int i = 0; i < size; i++) {
+        URI health = clients.get(i).resolve("/health");
+        nodes.get(i).awaitReady(() -> cluster.healthy(health));
+      }
+      cluster.target = new EtcdTarget(cluster.http, clients.get(cluster.leaderIndex()));
+      return cluster;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  private boolean healthy(URI health) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(health).timeout(REQUEST_TIMEOUT).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 && r.body().contains("true");
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  @Override
+  public String mode() {
+    return "etcd";
+  }
+
+  @Override
+  public List<ServerProcess> nodes() {
+    return nodes;
+  }
+
+  /** The member whose maintenance status names itself the leader (the first when none answers so). */
+  @Override
+  public int leaderIndex() {
+    for (int i = 0; i < clients.size(); i++) {
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(clients.get(i).resolve("/v3/maintenance/status"))
+            .timeout(REQUEST_TIMEOUT).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        JsonNode status = JSON.readTree(r.body());
+        String leader = status.path("leader").asText("");
+        if (!leader.isEmpty() && leader.equals(status.path("header").path("member_id").asText())) {
+          return i;
+        }
+      } catch (IOException e) {
+        // Try the next member.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  @Override
+  public LoadTarget target() {
+    return target;
+  }
+
+  @Override
+  public void close() {
+    nodes.parallelStream().forEach(ServerProcess::close);
+  }
+}

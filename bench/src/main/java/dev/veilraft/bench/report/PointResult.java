@@ -1,0 +1,35 @@
+package dev.veilraft.bench.report;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One measured point: a mode at one cluster size, concurrency and event size, one run. CPU is
+ * per process over the measured window: percent of one core, and microseconds per completed put.
+ */
+public record PointResult(String mode, int nodes, int concurrency, int sizeBytes, int batchMax, int callsMax, int run,
+    double seconds, long completed, long errors, long calls, double opsPerSecond, double p50Ms, double p99Ms,
+    double p999Ms, double maxMs, double meanMs, List<ProcessCpu> cpu, String loadAverage, String firstError) {
+
+  /** CPU of one process during the window; {@code role} is leader, follower or client. */
+  public record ProcessCpu(String process, String role, double percentOfCore, double microsPerOp) {}
+
+  /** The line issue 9 specifies, exactly. */
+  public String line() {
+    return String.format(Locale.ROOT, "bench mode=%s conc=%d size=%d ops_per_s=%.1f p50_ms=%.2f p99_ms=%.2f", mode,
+        concurrency, sizeBytes, opsPerSecond, p50Ms, p99Ms);
+  }
+
+  /** The rest, for people: p999, batching, CPU per process, errors, load average. */
+  public String detail() {
+    StringBuilder cpuText = new StringBuilder();
+    for (ProcessCpu c : cpu) {
+      cpuText.append(String.format(Locale.ROOT, " %s(%s)=%.0f%%/%.0fus", c.process(), c.role(), c.percentOfCore(),
+          c.microsPerOp()));
+    }
+    return String.format(Locale.ROOT, "  detail nodes=%d run=%d p999_ms=%.2f max_ms=%.1f puts_per_call=%.1f errors=%d"
+        + " cpu_per_process(%%core/us_per_op):%s load=%s%s", nodes, run, p999Ms, maxMs,
+        calls == 0 ? 0.0 : (double) (completed + errors) / calls, errors, cpuText, loadAverage,
+        firstError == null ? "" : " first_error=" + firstError);
+  }
+}

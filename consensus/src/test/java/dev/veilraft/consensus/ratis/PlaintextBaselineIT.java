@@ -1,0 +1,63 @@
+package dev.veilraft.consensus.ratis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The benchmark baseline runs as a real three-server Ratis group on loopback: puts commit and read back on every member's state. */
+class PlaintextBaselineIT {
+  @TempDir Path dir;
+
+  @Test
+  void threeServersCommitBatchesOfPuts() throws Exception {
+    // A batch of puts is one entry; the client's linearizable read sees it once the call completed.
+    List<PlaintextBaseline.Peer> peers = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      peers.add(new PlaintextBaseline.Peer("p" + i, "127.0.0.1:" + freePort()));
+    }
+    List<PlaintextBaseline.Server> servers = new ArrayList<>();
+    try {
+      for (PlaintextBaseline.Peer peer : peers) {
+        int port = Integer.parseInt(peer.address().substring(peer.address().indexOf(':') + 1));
+        servers.add(PlaintextBaseline.Server.start(settings(dir.resolve(peer.id()), port), peer.id(), peers,
+            Optional.empty()));
+      }
+      try (PlaintextBaseline.Client client = PlaintextBaseline.Client.connect(settings(dir.resolve("client"), 0), peers,
+          Optional.empty())) {
+        int applied = client.put(List.of(utf8("k1"), utf8("k2")), List.of(utf8("v1"), utf8("v2")))
+            .get(60, TimeUnit.SECONDS);
+        assertThat(applied).isEqualTo(2);
+        assertThat(client.get(utf8("k2")).get(60, TimeUnit.SECONDS)).isEqualTo(utf8("v2"));
+        assertThat(client.get(utf8("absent")).get(60, TimeUnit.SECONDS)).isEmpty();
+      }
+      assertThat(servers.stream().filter(PlaintextBaseline.Server::isLeader)).hasSize(1);
+    } finally {
+      for (PlaintextBaseline.Server server : servers) {
+        server.close();
+      }
+    }
+  }
+
+  private static RaftConsensus.Settings settings(Path storage, int port) {
+    return new RaftConsensus.Settings(storage, "127.0.0.1", port, Duration.ofMillis(300), Duration.ofMillis(600));
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
