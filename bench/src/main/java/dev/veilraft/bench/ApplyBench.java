@@ -61,9 +61,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * or as one of a sealed batch of {@value #SMALL_BATCH} puts of {@code size} bytes in one entry, or
  * of {@value #LARGE_BATCH} puts of {@value #LARGE_BATCH_VALUE_BYTES} bytes (whatever {@code size}
  * says: 64 larger values would pass limits.event_bytes_max); batches report the cost per put.
- * The founder's replica of a simulated one-member cluster, epoch 1. Events carry no client id, so
- * the exactly-once session record is not written (the SDK's events carry one). Setup checks that
- * every kind of entry is applied and answered OK, so no number measures a refusal.
+ * The founder's replica of a simulated one-member cluster, epoch 1. These events carry no client id,
+ * so no exactly-once session record is written; {@code applySealedPutWithSession} applies puts as
+ * the SDK sends them (a client id, increasing sequences, each acknowledging the one before), which
+ * adds the session bookkeeping. Setup checks that every kind of entry is applied and answered OK,
+ * so no number measures a refusal.
  * Run: {@code java -jar bench/target/benchmarks.jar ApplyBench}.
  */
 @State(Scope.Benchmark)
@@ -92,6 +94,7 @@ public class ApplyBench {
   private long index;
   private int next;
   private long leaderTime;
+  private byte[] clusterId;
 
   @Setup
   public void setUp() throws Exception {
@@ -104,7 +107,7 @@ public class ApplyBench {
         List.of(measurement)).addOperators(LocalCluster.operator(LocalCluster.LOCAL_OPERATOR, operator, 9))
         .setGovernanceThreshold(1).setRules(MembershipRules.newBuilder().setDiversity(DiversityAction.DIVERSITY_OFF))
         .build(), Map.of(LocalCluster.LOCAL_OPERATOR, operator));
-    byte[] clusterId = genesis.clusterId();
+    clusterId = genesis.clusterId();
     NodeIdentity identity = NodeIdentity.generate(Instant.now().minus(1, ChronoUnit.DAYS));
     KemKeyPair kem = KemKeyPair.generate();
     SimulatedSnpAttester attester = SimulatedSnpAttester.create(chip, measurement);
@@ -183,6 +186,44 @@ public class ApplyBench {
     if (!condition) {
       throw new IllegalStateException(message);
     }
+  }
+
+  /**
+   * Puts of one fresh client per iteration, sealed ahead (sealing is not measured): sequence i
+   * acknowledges every sequence before it, as the SDK does with one request in flight.
+   */
+  @State(Scope.Benchmark)
+  public static class SessionPuts {
+    /** More than an iteration of one second can apply. */
+    static final int POOL = 20_000;
+    final List<byte[]> entries = new ArrayList<>(POOL);
+    int next;
+
+    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    public void seal(ApplyBench bench) throws Exception {
+      entries.clear();
+      next = 0;
+      byte[] clientId = new byte[16];
+      new java.security.SecureRandom().nextBytes(clientId);
+      MembershipView view = bench.replica.view();
+      byte[] value = new byte[bench.size];
+      Random keys = new Random(3);
+      for (int i = 1; i <= POOL; i++) {
+        Event event = put(keys.nextInt(KEYS), value).toBuilder().setClientId(ByteString.copyFrom(clientId))
+            .setSequence(i).setAcknowledged(i).build();
+        entries.add(bench.sealedEntry(view, bench.clusterId, event).entry());
+      }
+    }
+  }
+
+  @Benchmark
+  @Warmup(iterations = 2, time = 1)
+  @Measurement(iterations = 3, time = 1)
+  public ApplyResult applySealedPutWithSession(SessionPuts puts) {
+    if (puts.next == puts.entries.size()) {
+      throw new IllegalStateException("more than " + SessionPuts.POOL + " puts in one iteration: raise SessionPuts.POOL");
+    }
+    return replica.apply(++index, puts.entries.get(puts.next++));
   }
 
   @Benchmark

@@ -103,9 +103,12 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--jvm-opts", defaultValue = "-Xmx512m -XX:+UseSerialGC", description = "JVM options of every server JVM, both modes (default ${DEFAULT-VALUE}).")
   String jvmOptions;
 
-  @Option(names = "--compare-jar", description = "A second node jar, measured as mode confidential-b (add it to --modes) against"
-      + " confidential: prints 'bench ratio-b conc=C value=R' (b / confidential).")
+  @Option(names = "--compare-jar", description = "The node jar of mode confidential-b (default: the same as confidential), an"
+      + " A/B comparison: prints 'bench ratio-b conc=C value=R' (b / confidential).")
   Path compareJar;
+
+  @Option(names = "--compare-jvm-opts", description = "JVM options of mode confidential-b's nodes (default: --jvm-opts).")
+  String compareJvmOptions;
 
   @Option(names = "--etcd-bin", defaultValue = "/usr/bin/etcd", description = "The etcd binary of mode etcd, a reference point (default ${DEFAULT-VALUE}).")
   Path etcdBinary;
@@ -192,8 +195,8 @@ public final class BenchMain implements Callable<Integer> {
         throw new IllegalArgumentException("--modes: '" + mode + "' is not one of " + MODES);
       }
     }
-    if (modes.contains("confidential-b") != (compareJar != null)) {
-      throw new IllegalArgumentException("mode confidential-b and --compare-jar go together");
+    if (!modes.contains("confidential-b") && (compareJar != null || compareJvmOptions != null)) {
+      throw new IllegalArgumentException("--compare-jar and --compare-jvm-opts need mode confidential-b in --modes");
     }
     for (int c : concurrencies) {
       if (c < 1 || c > CONCURRENCY_MAX) {
@@ -281,9 +284,13 @@ public final class BenchMain implements Callable<Integer> {
     Path jars = Files.createDirectories(runDir.resolve("jars"));
     nodeJarCopy = Files.copy(node, jars.resolve("veilraft.jar"), StandardCopyOption.REPLACE_EXISTING);
     results.condition("node_jar", node.toAbsolutePath().toString());
+    compareJarCopy = nodeJarCopy;
     if (compareJar != null) {
       compareJarCopy = Files.copy(compareJar, jars.resolve("veilraft-b.jar"), StandardCopyOption.REPLACE_EXISTING);
       results.condition("compare_jar", compareJar.toAbsolutePath().toString());
+    }
+    if (compareJvmOptions != null) {
+      results.condition("compare_jvm_options", compareJvmOptions);
     }
     if (!Files.isRegularFile(self)) {
       throw new IOException(self + " does not exist: build the bench module (mvn -q -DskipTests package)");
@@ -292,7 +299,11 @@ public final class BenchMain implements Callable<Integer> {
   }
 
   private List<String> jvmOptionList() {
-    return jvmOptions.isBlank() ? List.of() : Arrays.asList(jvmOptions.trim().split("\\s+"));
+    return split(jvmOptions);
+  }
+
+  private static List<String> split(String options) {
+    return options.isBlank() ? List.of() : Arrays.asList(options.trim().split("\\s+"));
   }
 
   private void recordConditions() {
@@ -321,7 +332,8 @@ public final class BenchMain implements Callable<Integer> {
     BenchCluster cluster = switch (mode) {
       case "plaintext" -> PlaintextCluster.start(root, benchJarCopy, size, jvmOptionList(), plaintextTls, clients());
       case "confidential" -> ConfidentialCluster.start(mode, root, nodeJarCopy, size, jvmOptionList(), clients());
-      case "confidential-b" -> ConfidentialCluster.start(mode, root, compareJarCopy, size, jvmOptionList(), clients());
+      case "confidential-b" -> ConfidentialCluster.start(mode, root, compareJarCopy, size,
+          compareJvmOptions != null ? split(compareJvmOptions) : jvmOptionList(), clients());
       default -> EtcdCluster.start(root, etcdBinary, size);
     };
     running.add(cluster);
