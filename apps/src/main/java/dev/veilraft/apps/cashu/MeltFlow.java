@@ -22,13 +22,6 @@ import org.slf4j.LoggerFactory;
 final class MeltFlow {
   private static final Logger log = LoggerFactory.getLogger(MeltFlow.class);
 
-  /**
-   * A payment the Lightning node does not know ({@link LightningBackend.Status#UNKNOWN}) counts as
-   * failed once its invoice expired this long ago: the payer front end died before paying, and
-   * nobody can pay an expired invoice any more.
-   */
-  static final long UNKNOWN_PAYMENT_GRACE_SECONDS = 600;
-
   private final MintClient mint;
   private final LightningBackend lightning;
   private final java.time.Clock clock;
@@ -118,13 +111,25 @@ final class MeltFlow {
       } catch (IllegalArgumentException e) {
         return CompletableFuture.completedFuture(current);
       }
-      boolean payable = clock.instant().getEpochSecond() <= invoice.expiresAtSeconds() + UNKNOWN_PAYMENT_GRACE_SECONDS;
+      // This host's clock only decides whether to ask; apply checks the expiry against the leader's time.
+      boolean givenUp = clock.instant().getEpochSecond()
+          > invoice.expiresAtSeconds() + MintParameters.UNKNOWN_PAYMENT_GRACE_SECONDS;
       return lightning.paymentStatus(bolt11, invoice.paymentHash()).copy()
           .orTimeout(LightningBackend.CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS)
           .exceptionally(failure -> LightningBackend.Payment.pending())
-          .thenCompose(payment -> settle(quote, payment.status() == LightningBackend.Status.UNKNOWN && !payable
-              ? LightningBackend.Payment.failed("never made, and the invoice has expired") : payment, current, false));
+          .thenCompose(payment -> payment.status() == LightningBackend.Status.UNKNOWN && givenUp
+              ? releaseUnknown(quote, current) : settle(quote, payment, current, false));
     });
+  }
+
+  /** Releases a melt no backend knows whose invoice has long expired; while the leader's time says otherwise it stays PENDING. */
+  private CompletableFuture<ObjectNode> releaseUnknown(String quote, ObjectNode current) {
+    return mint.submit(MintRequest.SettleMelt.unpaid(quote, MintRequest.Unpaid.UNKNOWN_AFTER_EXPIRY))
+        .exceptionally(failure -> {
+          log.warn("a melt no Lightning backend knows was not released; it stays PENDING: {}",
+              MintClient.unwrap(failure).toString());
+          return current;
+        });
   }
 
   private CompletableFuture<ObjectNode> pay(String quote, ObjectNode locked) {
@@ -156,12 +161,12 @@ final class MeltFlow {
               + "the melt stays PENDING");
           return CompletableFuture.completedFuture(current);
         }
-        return mint.submit(new MintRequest.SettleMelt(quote, true, preimage, payment.feeSat()))
+        return mint.submit(MintRequest.SettleMelt.paid(quote, preimage, payment.feeSat()))
             .whenComplete((r, t) -> logSettleFailure(t, "PAID"));
       }
       case FAILED -> {
         String reason = payment.failureReason() == null ? "no reason given" : payment.failureReason();
-        return mint.submit(new MintRequest.SettleMelt(quote, false, null, 0))
+        return mint.submit(MintRequest.SettleMelt.unpaid(quote, MintRequest.Unpaid.PAYMENT_FAILED))
             .whenComplete((r, t) -> logSettleFailure(t, "FAILED"))
             .thenApply(released -> {
               if (failureIsError) {

@@ -106,6 +106,16 @@ final class MeltLedger {
       throw CashuJson.malformed("the melt quote is " + quote.state() + ", not PENDING: nothing to settle");
     }
     if (!request.paid()) {
+      if (request.unpaid() == MintRequest.Unpaid.UNKNOWN_AFTER_EXPIRY) {
+        long invoiceExpiry = MintLedger.invoiceExpiry(Bolt11.decode(quote.request()));
+        long givenUpAt = invoiceExpiry > Long.MAX_VALUE - MintParameters.UNKNOWN_PAYMENT_GRACE_SECONDS
+            ? Long.MAX_VALUE : invoiceExpiry + MintParameters.UNKNOWN_PAYMENT_GRACE_SECONDS;
+        if (!ledger.expired(givenUpAt)) {
+          throw new MintRefusal(MintError.QUOTE_PENDING, "the invoice of melt quote " + quote.id()
+              + " may still be paid until " + givenUpAt + " (leader time " + ledger.context.leaderTimeMs() / 1000
+              + "): a payment no backend knows is given up only then");
+        }
+      }
       quote.inputYs().forEach(store::unmarkProof);
       quote.blankOutputs().forEach(o -> store.releaseOutput(o.blinded()));
       store.deleteMeltOfInvoice(quote.paymentHash());

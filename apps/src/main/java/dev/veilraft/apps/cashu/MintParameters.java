@@ -45,6 +45,11 @@ public final class MintParameters {
    * an expired invoice, so no payment can arrive for it by then).
    */
   public static final long QUOTE_RETENTION_SECONDS = 24 * 3600;
+  /**
+   * A melt payment no member's Lightning backend knows counts as never made once its invoice
+   * expired this long ago (leader time): nobody can pay an expired invoice any more.
+   */
+  public static final long UNKNOWN_PAYMENT_GRACE_SECONDS = 600;
   /** Expired unpaid quotes forgotten per quote-creating request at most, so one entry's work stays bounded. */
   public static final int QUOTES_PRUNED_PER_ENTRY_MAX = 4;
 

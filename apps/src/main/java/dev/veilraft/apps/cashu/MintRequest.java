@@ -36,8 +36,47 @@ public sealed interface MintRequest {
   /** NUT-05 melt, first half: lock the inputs as PENDING for the quote (with NUT-08 blank outputs). */
   record LockMelt(String quote, List<Proof> inputs, List<BlindedMessage> outputs) implements MintRequest {}
 
-  /** NUT-05 melt, second half: the payment's outcome. Paid spends the inputs; failed releases them. */
-  record SettleMelt(String quote, boolean paid, String preimage, long feePaid) implements MintRequest {}
+  /**
+   * NUT-05 melt, second half: the payment's outcome. Paid spends the inputs; unpaid releases them,
+   * for one of two reasons ({@link Unpaid}).
+   */
+  record SettleMelt(String quote, boolean paid, String preimage, long feePaid, Unpaid unpaid) implements MintRequest {
+    static SettleMelt paid(String quote, String preimage, long feePaid) {
+      return new SettleMelt(quote, true, preimage, feePaid, null);
+    }
+
+    static SettleMelt unpaid(String quote, Unpaid reason) {
+      return new SettleMelt(quote, false, null, 0, reason);
+    }
+  }
+
+  /** Why a member settles a melt as unpaid. */
+  enum Unpaid {
+    /** Its Lightning backend made the payment and saw it fail. Also what an entry without a reason means. */
+    PAYMENT_FAILED("payment_failed"),
+    /**
+     * No backend knows the payment, and the invoice expired {@link MintParameters#UNKNOWN_PAYMENT_GRACE_SECONDS}
+     * ago: the payer front end died before paying. Apply checks the expiry against the leader's time,
+     * so one host's clock running ahead cannot release inputs another member may still be paying with.
+     */
+    UNKNOWN_AFTER_EXPIRY("unknown_after_expiry");
+
+    final String wire;
+
+    Unpaid(String wire) {
+      this.wire = wire;
+    }
+
+    static Unpaid fromWire(String wire, String at) throws MintRefusal {
+      for (Unpaid reason : values()) {
+        if (reason.wire.equals(wire)) {
+          return reason;
+        }
+      }
+      throw CashuJson.malformed(at + ".reason must be payment_failed or unknown_after_expiry, not '"
+          + CashuJson.clip(wire) + "'");
+    }
+  }
 
   /** Query: every keyset with its keys, and the mint's identity key. */
   record Keys() implements MintRequest {}
@@ -98,6 +137,9 @@ public sealed interface MintRequest {
       node.put("op", "melt_settle");
       node.put("quote", r.quote());
       node.put("paid", r.paid());
+      if (!r.paid()) {
+        node.put("reason", r.unpaid().wire);
+      }
       if (r.paid()) {
         node.put("payment_preimage", r.preimage());
         node.put("fee_paid", r.feePaid());
@@ -176,13 +218,15 @@ public sealed interface MintRequest {
   private static SettleMelt settle(JsonNode node, String at) throws MintRefusal {
     String quote = quoteId(node, at);
     if (!CashuJson.bool(node, "paid", at)) {
-      return new SettleMelt(quote, false, null, 0);
+      // An entry without a reason (written before reasons existed) replays as it was applied then.
+      return SettleMelt.unpaid(quote, node.has("reason")
+          ? Unpaid.fromWire(CashuJson.string(node, "reason", at, 32), at) : Unpaid.PAYMENT_FAILED);
     }
     String preimage = CashuJson.string(node, "payment_preimage", at, PREIMAGE_CHARS);
     if (CashuJson.hex(preimage, 32) == null) {
       throw CashuJson.malformed(at + ".payment_preimage must be 32 bytes of hex");
     }
-    return new SettleMelt(quote, true, preimage.toLowerCase(java.util.Locale.ROOT), CashuJson.amount(node, "fee_paid", at));
+    return SettleMelt.paid(quote, preimage.toLowerCase(java.util.Locale.ROOT), CashuJson.amount(node, "fee_paid", at));
   }
 
   private static ArrayNode proofs(List<Proof> proofs) {

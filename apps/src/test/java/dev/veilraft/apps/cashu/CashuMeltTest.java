@@ -109,7 +109,7 @@ class CashuMeltTest {
     lightning.statusOutcome = ScriptedLightning.Outcome.UNKNOWN;
     assertThat(mint.ok("GET", "/v1/melt/quote/bolt11/" + quote, null).json().path("state").asText())
         .isEqualTo("PENDING");
-    mint.clock.advanceSeconds(3600 + MeltFlow.UNKNOWN_PAYMENT_GRACE_SECONDS + 1);
+    mint.clock.advanceSeconds(3600 + MintParameters.UNKNOWN_PAYMENT_GRACE_SECONDS + 1);
     assertThat(mint.ok("GET", "/v1/melt/quote/bolt11/" + quote, null).json().path("state").asText())
         .isEqualTo("UNPAID");
     assertThat(mint.states(coins)).containsOnly("UNSPENT");

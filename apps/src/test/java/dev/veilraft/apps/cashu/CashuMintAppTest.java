@@ -1,6 +1,7 @@
 package dev.veilraft.apps.cashu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veilraft.crypto.Hashes;
@@ -146,23 +147,59 @@ class CashuMintAppTest {
     String quote = appliedOk(new MintRequest.CreateMeltQuote(invoice, MintParameters.feeReserveFloor(10)))
         .path("quote").asText();
     String preimage = "11".repeat(32);
-    refusedByApply(new MintRequest.SettleMelt(quote, true, preimage, 0).encode(), 10000);
-    refusedByApply(new MintRequest.SettleMelt("0190f5a0-0000-7000-8000-000000000000", true, preimage, 0).encode(),
+    refusedByApply(MintRequest.SettleMelt.paid(quote, preimage, 0).encode(), 10000);
+    refusedByApply(MintRequest.SettleMelt.paid("0190f5a0-0000-7000-8000-000000000000", preimage, 0).encode(),
         20000);
     List<Proof> inputs = coins.stream().map(h -> new Proof(h.amount(), h.keysetId(), h.secret(), h.c())).toList();
     assertThat(appliedOk(new MintRequest.LockMelt(quote, inputs, List.of())).path("state").asText())
         .isEqualTo("PENDING");
-    refusedByApply(new MintRequest.SettleMelt(quote, true, preimage, MintParameters.feeReserveFloor(10) + 1).encode(),
+    refusedByApply(MintRequest.SettleMelt.paid(quote, preimage, MintParameters.feeReserveFloor(10) + 1).encode(),
         10000);
-    JsonNode paid = appliedOk(new MintRequest.SettleMelt(quote, true, preimage, 1));
+    JsonNode paid = appliedOk(MintRequest.SettleMelt.paid(quote, preimage, 1));
     assertThat(paid.path("state").asText()).isEqualTo("PAID");
-    assertThat(appliedOk(new MintRequest.SettleMelt(quote, true, preimage, 1))).isEqualTo(paid);
-    refusedByApply(new MintRequest.SettleMelt(quote, false, null, 0).encode(), 10000);
+    assertThat(appliedOk(MintRequest.SettleMelt.paid(quote, preimage, 1))).isEqualTo(paid);
+    refusedByApply(MintRequest.SettleMelt.unpaid(quote, MintRequest.Unpaid.PAYMENT_FAILED).encode(), 10000);
     MintAccounting books = mint.accounting();
     assertThat(books.melted()).isEqualTo(11);
     assertThat(books.outstanding()).isZero();
     assertThat(books.feesKept()).isEqualTo(32 - 11);
     assertThat(books.balanced()).isTrue();
+  }
+
+  @Test
+  void aPaymentNoBackendKnowsIsGivenUpOnlyByTheLeadersTime() throws Exception {
+    // Proves a member whose host clock runs ahead cannot release a melt another member may still be paying:
+    // "unknown after expiry" is refused (20005, inputs stay PENDING) until the leader's time passes the
+    // invoice's expiry plus the grace, and then releases the inputs with the books still balanced.
+    List<TestWallet.Held> coins = mint.mint(wallet, 16);
+    String invoice = mint.lightning.createInvoice(10, "", 600).join().bolt11();
+    String quote = appliedOk(new MintRequest.CreateMeltQuote(invoice, MintParameters.feeReserveFloor(10)))
+        .path("quote").asText();
+    List<Proof> inputs = coins.stream().map(h -> new Proof(h.amount(), h.keysetId(), h.secret(), h.c())).toList();
+    appliedOk(new MintRequest.LockMelt(quote, inputs, List.of()));
+    MintRequest giveUp = MintRequest.SettleMelt.unpaid(quote, MintRequest.Unpaid.UNKNOWN_AFTER_EXPIRY);
+    refusedByApply(giveUp.encode(), 20005);
+    mint.clock.advanceSeconds(600 + MintParameters.UNKNOWN_PAYMENT_GRACE_SECONDS - 1);
+    refusedByApply(giveUp.encode(), 20005);
+    mint.clock.advanceSeconds(2);
+    assertThat(appliedOk(giveUp).path("state").asText()).isEqualTo("UNPAID");
+    assertThat(mint.accounting().balanced()).isTrue();
+    assertThat(mint.accounting().outstanding()).isEqualTo(16);
+  }
+
+  @Test
+  void anUnpaidSettlementNamesItsReason() throws Exception {
+    // Proves the wire form: an unpaid settlement carries its reason, one without a reason (written before
+    // reasons existed) reads as a failed payment, and an unknown reason is refused naming the field.
+    String quote = "0190f5a0-0000-7000-8000-000000000000";
+    assertThat(MintRequest.decode(MintRequest.SettleMelt.unpaid(quote, MintRequest.Unpaid.UNKNOWN_AFTER_EXPIRY)
+        .encode())).isEqualTo(MintRequest.SettleMelt.unpaid(quote, MintRequest.Unpaid.UNKNOWN_AFTER_EXPIRY));
+    byte[] legacy = ("{\"op\":\"melt_settle\",\"quote\":\"" + quote + "\",\"paid\":false}")
+        .getBytes(StandardCharsets.UTF_8);
+    assertThat(MintRequest.decode(legacy)).isEqualTo(MintRequest.SettleMelt.unpaid(quote, MintRequest.Unpaid.PAYMENT_FAILED));
+    byte[] odd = ("{\"op\":\"melt_settle\",\"quote\":\"" + quote + "\",\"paid\":false,\"reason\":\"bored\"}")
+        .getBytes(StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> MintRequest.decode(odd)).hasMessageContaining("reason").hasMessageContaining("bored");
   }
 
   @Test

@@ -58,7 +58,7 @@ class CashuParserMutationTest {
     internal.add(new MintRequest.Swap(proofs, outputs).encode());
     internal.add(new MintRequest.LockMelt("0190f5a0-0000-7000-8000-000000000000", proofs, outputs).encode());
     internal.add(new MintRequest.CreateMintQuote(3, invoice).encode());
-    internal.add(new MintRequest.SettleMelt("0190f5a0-0000-7000-8000-000000000000", true, "ab".repeat(32), 1).encode());
+    internal.add(MintRequest.SettleMelt.paid("0190f5a0-0000-7000-8000-000000000000", "ab".repeat(32), 1).encode());
     internal.add(new MintRequest.CheckState(List.of(coins.get(0).y())).encode());
   }
 
