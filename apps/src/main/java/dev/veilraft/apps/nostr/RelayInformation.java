@@ -36,7 +36,7 @@ final class RelayInformation {
         .append(",\"default_limit\":").append(limits.limitMax())
         .append(",\"max_subid_length\":").append(limits.subscriptionIdCharsMax())
         .append(",\"max_event_tags\":").append(NostrLimits.eventTagsMax)
-        .append(",\"max_content_length\":").append(NostrLimits.contentCharsMax)
+        .append(",\"max_content_length\":").append(Math.min(NostrLimits.contentCharsMax, limits.messageBytesMax()))
         .append(",\"min_pow_difficulty\":0")
         .append(",\"auth_required\":false")
         .append(",\"payment_required\":false")

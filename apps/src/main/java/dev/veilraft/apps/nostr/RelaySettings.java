@@ -82,6 +82,24 @@ public record RelaySettings(String name, String description, String pubkey, Stri
     public static final Limits DEFAULTS = new Limits(NostrLimits.eventBytesMax + 16 * 1024, 32, 10,
         NostrLimits.queryLimitMax, 64, 512, 20_000, 8L * 1024 * 1024, 32, 4, 1_000, 8_192, 8, 600, 4);
 
+    /**
+     * A published event enters the log as one byte plus its JSON inside the cluster's event (app
+     * name, client id, sequence numbers, member tag): this many bytes cover all but the JSON.
+     */
+    public static final int CLUSTER_EVENT_OVERHEAD_BYTES = 512;
+
+    /**
+     * The defaults, with the largest message cut to what the cluster's {@code limits.event_bytes_max}
+     * lets through, so NIP-11 advertises what a publish can really carry and a larger one gets a
+     * NOTICE at once instead of a refusal from consensus.
+     */
+    public static Limits forClusterEventBytes(int clusterEventBytesMax) {
+      Check.argument(clusterEventBytesMax > 2 * CLUSTER_EVENT_OVERHEAD_BYTES, "the cluster's event_bytes_max "
+          + clusterEventBytesMax + " leaves no room for a Nostr event");
+      return DEFAULTS.toBuilder().messageBytesMax(Math.min(DEFAULTS.messageBytesMax(),
+          clusterEventBytesMax - CLUSTER_EVENT_OVERHEAD_BYTES)).build();
+    }
+
     public Limits {
       positive("messageBytesMax", messageBytesMax);
       positive("subscriptionsPerConnectionMax", subscriptionsPerConnectionMax);

@@ -30,4 +30,20 @@ class RelaySettingsTest {
     assertThat(new RelaySettings("n", "d", "", "", "ws://127.0.0.1:7777/nostr", limits).relayUrl())
         .isEqualTo("ws://127.0.0.1:7777/nostr");
   }
+
+  @Test
+  void theClustersEventLimitBoundsWhatTheRelayAdvertisesAndAccepts() throws Exception {
+    // Proves a cluster with 64 KiB events makes the relay advertise (NIP-11) and enforce a message bound
+    // that a published event can really pass through consensus with, and a content bound no larger.
+    RelaySettings.Limits limits = RelaySettings.Limits.forClusterEventBytes(64 * 1024);
+    assertThat(limits.messageBytesMax()).isEqualTo(64 * 1024 - RelaySettings.Limits.CLUSTER_EVENT_OVERHEAD_BYTES);
+    com.fasterxml.jackson.databind.JsonNode limitation = NostrJson.read(RelayInformation.document(
+        new RelaySettings("n", "d", "", "", "ws://127.0.0.1:7777/nostr", limits))).get("limitation");
+    assertThat(limitation.get("max_message_length").intValue()).isEqualTo(limits.messageBytesMax());
+    assertThat(limitation.get("max_content_length").intValue()).isEqualTo(limits.messageBytesMax());
+    assertThat(RelaySettings.Limits.forClusterEventBytes(16 * 1024 * 1024).messageBytesMax())
+        .isEqualTo(RelaySettings.Limits.DEFAULTS.messageBytesMax());
+    assertThatThrownBy(() -> RelaySettings.Limits.forClusterEventBytes(1000))
+        .hasMessageContaining("event_bytes_max 1000 leaves no room");
+  }
 }

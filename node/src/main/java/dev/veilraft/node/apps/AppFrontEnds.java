@@ -69,7 +69,8 @@ public final class AppFrontEnds implements AutoCloseable {
     String relayUrl = nostrInfo.url() != null ? nostrInfo.url() : publicBase(config, "wss", "ws") + NOSTR_PATH;
     NostrRelay relay = new NostrRelay(gateway, new RelaySettings(orElse(nostrInfo.name(), "veilraft relay"),
         orElse(nostrInfo.description(), "A Nostr relay run jointly by independent operators in attested TEEs (veilraft)"),
-        "", orElse(nostrInfo.contact(), ""), relayUrl, RelaySettings.Limits.DEFAULTS), node.clock());
+        "", orElse(nostrInfo.contact(), ""), relayUrl,
+        RelaySettings.Limits.forClusterEventBytes(node.genesis().eventBytesMax())), node.clock());
 
     node.replica().addAppEventListener(event -> {
       if (event.app().equals(NostrRelayApp.NAME)) {
