@@ -5,6 +5,7 @@ import dev.veilraft.simulator.fault.FaultKind;
 import dev.veilraft.simulator.fault.Schedule;
 import dev.veilraft.simulator.report.HtmlReport;
 import dev.veilraft.simulator.report.Summary;
+import dev.veilraft.simulator.workload.MintWorkload;
 import dev.veilraft.simulator.workload.RegisterWorkload;
 import dev.veilraft.simulator.workload.UnavailableWorkload;
 import java.io.IOException;
@@ -91,8 +92,8 @@ final class SimulateCommand implements Callable<Integer> {
     Schedule schedule;
     Path dir;
     try {
-      if (!workload.equals(RegisterWorkload.NAME)) {
-        if (workload.equals("mint") || workload.equals("relay")) {
+      if (!workload.equals(RegisterWorkload.NAME) && !workload.equals(MintWorkload.NAME)) {
+        if (workload.equals("relay")) {
           throw new IllegalArgumentException(UnavailableWorkload.reason(workload));
         }
         throw new IllegalArgumentException("--workload '" + workload + "': expected kv, mint or relay");

@@ -18,6 +18,7 @@ import dev.veilraft.simulator.history.HistoryRecorder;
 import dev.veilraft.simulator.history.Operation;
 import dev.veilraft.simulator.history.Operations;
 import dev.veilraft.simulator.workload.ClientFactory;
+import dev.veilraft.simulator.workload.MintWorkload;
 import dev.veilraft.simulator.workload.RegisterWorkload;
 import dev.veilraft.simulator.workload.Workload;
 import dev.veilraft.simulator.workload.WorkloadContext;
@@ -95,7 +96,7 @@ public final class Simulation {
         observer.legitimate(cluster.layout().nodeIds().get(i));
       }
       observer.start();
-      Workload workload = new RegisterWorkload();
+      Workload workload = options.workload().equals(MintWorkload.NAME) ? new MintWorkload() : new RegisterWorkload();
       progress.say("cluster up; " + options.clients() + " " + workload.name() + " clients for "
           + SimulationOptions.formatDuration(options.duration()) + ", " + schedule.faults().size() + " faults");
       long startNs = history.now();

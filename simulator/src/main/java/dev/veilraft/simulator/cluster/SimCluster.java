@@ -40,6 +40,18 @@ public interface SimCluster extends AutoCloseable {
     return layout().api(slot);
   }
 
+  /**
+   * The node's INSECURE plain-HTTP loopback address ({@code http://127.0.0.1:port}), where the
+   * simulator's Cashu wallet reaches the mint's front end; every simulated node has one.
+   */
+  default URI insecurePlainHttp(int slot) {
+    var plain = layout().config(slot).insecurePlainHttp();
+    if (plain == null || plain.port() == 0) {
+      throw new IllegalStateException(SimLayout.name(slot) + " has no plain HTTP connector in its configuration");
+    }
+    return URI.create("http://" + plain.host() + ":" + plain.port());
+  }
+
   default Path dataDir(int slot) {
     return layout().config(slot).dataDir();
   }
