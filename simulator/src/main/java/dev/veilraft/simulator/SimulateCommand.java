@@ -7,7 +7,7 @@ import dev.veilraft.simulator.report.HtmlReport;
 import dev.veilraft.simulator.report.Summary;
 import dev.veilraft.simulator.workload.MintWorkload;
 import dev.veilraft.simulator.workload.RegisterWorkload;
-import dev.veilraft.simulator.workload.UnavailableWorkload;
+import dev.veilraft.simulator.workload.RelayWorkload;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -92,10 +92,7 @@ final class SimulateCommand implements Callable<Integer> {
     Schedule schedule;
     Path dir;
     try {
-      if (!workload.equals(RegisterWorkload.NAME) && !workload.equals(MintWorkload.NAME)) {
-        if (workload.equals("relay")) {
-          throw new IllegalArgumentException(UnavailableWorkload.reason(workload));
-        }
+      if (!List.of(RegisterWorkload.NAME, MintWorkload.NAME, RelayWorkload.NAME).contains(workload)) {
         throw new IllegalArgumentException("--workload '" + workload + "': expected kv, mint or relay");
       }
       Set<FaultKind> requested = FaultKind.parseList(faults);

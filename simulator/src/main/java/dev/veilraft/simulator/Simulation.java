@@ -20,6 +20,7 @@ import dev.veilraft.simulator.history.Operations;
 import dev.veilraft.simulator.workload.ClientFactory;
 import dev.veilraft.simulator.workload.MintWorkload;
 import dev.veilraft.simulator.workload.RegisterWorkload;
+import dev.veilraft.simulator.workload.RelayWorkload;
 import dev.veilraft.simulator.workload.Workload;
 import dev.veilraft.simulator.workload.WorkloadContext;
 import java.io.IOException;
@@ -96,7 +97,11 @@ public final class Simulation {
         observer.legitimate(cluster.layout().nodeIds().get(i));
       }
       observer.start();
-      Workload workload = options.workload().equals(MintWorkload.NAME) ? new MintWorkload() : new RegisterWorkload();
+      Workload workload = switch (options.workload()) {
+        case MintWorkload.NAME -> new MintWorkload();
+        case RelayWorkload.NAME -> new RelayWorkload();
+        default -> new RegisterWorkload();
+      };
       progress.say("cluster up; " + options.clients() + " " + workload.name() + " clients for "
           + SimulationOptions.formatDuration(options.duration()) + ", " + schedule.faults().size() + " faults");
       long startNs = history.now();
