@@ -1,6 +1,7 @@
 package dev.veilraft.simulator.cluster;
 
 import dev.veilraft.crypto.attestation.CodeMeasurement;
+import dev.veilraft.node.InsecureFileOffsetClock;
 import dev.veilraft.simulator.net.NetworkControl;
 import dev.veilraft.simulator.net.ProxyNetwork;
 import java.io.IOException;
@@ -124,6 +125,8 @@ public final class ProcessCluster implements SimCluster {
       if (network != null) {
         command.add("-Djdk.net.hosts.file=" + ProxyNetwork.hostsFile(hostsDir, slot));
       }
+      // The node's INSECURE clock-offset hook (simulations only): skewClock writes this file.
+      command.add("-D" + InsecureFileOffsetClock.PROPERTY + "=" + clockOffsetFile(slot));
       command.addAll(List.of("-cp", nodeJar.toString(), "dev.veilraft.node.cli.Main", "node"));
       String configFile = layout.configFile(slot).toString();
       command.addAll(peer.isEmpty() ? List.of("start", "--config", configFile)
@@ -281,12 +284,29 @@ public final class ProcessCluster implements SimCluster {
 
   @Override
   public boolean canSkewClock() {
-    return false;
+    return true;
   }
 
+  /** Where slot's node reads its clock offset (outside its data directory, so the disk scan skips it). */
+  Path clockOffsetFile(int slot) {
+    return layout.cluster().root().resolve(SimLayout.name(slot) + ".clock-offset-ms");
+  }
+
+  /**
+   * Writes the offset the node's INSECURE clock hook reads (it re-reads within about 100 ms);
+   * written to a temporary file and moved, so the node never reads half a number.
+   */
   @Override
   public void skewClock(int slot, Duration offset) throws SimException {
-    throw new SimException("UNSUPPORTED", "a node process has no clock-skew option yet; skew runs in-JVM only");
+    Path file = clockOffsetFile(slot);
+    Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+    try {
+      Files.writeString(temporary, Long.toString(offset.toMillis()));
+      Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.io.IOException e) {
+      throw new SimException("SKEW_FAILED", "cannot write " + file + ": " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -12,7 +12,7 @@ public enum FaultKind {
   PARTITION(false, true, false),
   DELAY(false, true, false),
   PAUSE(false, true, false),
-  SKEW(true, false, false),
+  SKEW(true, true, false),
   DISK(false, false, false),
   ROGUE_MEASUREMENT(true, true, true),
   REPLAYED_EVIDENCE(true, true, true),
@@ -50,7 +50,6 @@ public enum FaultKind {
     return switch (this) {
       case PARTITION, DELAY -> cliName() + " needs a proxy per link, which needs a process per node: add --processes";
       case PAUSE -> "pause sends SIGSTOP to a node's process: add --processes";
-      case SKEW -> "skew needs the node's clock, which only the in-JVM mode can set (no node option yet)";
       case DISK -> "disk faults need a size-limited or throttled mount per node, which this simulator cannot create";
       default -> cliName() + " is not supported in " + (processMode ? "process" : "in-JVM") + " mode";
     };
