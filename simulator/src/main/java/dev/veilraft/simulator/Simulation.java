@@ -165,7 +165,17 @@ public final class Simulation {
 
   private SimCluster createCluster() throws IOException {
     if (options.processes()) {
-      return ProcessCluster.create(workDir, options.nodes(), schedule.spares(), options.nodeJar(), true, options.seed());
+      ProcessCluster cluster = ProcessCluster.create(workDir, options.nodes(), schedule.spares(), options.nodeJar(), true,
+          options.seed());
+      if (options.faults().contains(dev.veilraft.simulator.fault.FaultKind.DISK)) {
+        try {
+          cluster.enableDiskFaults();
+        } catch (SimException e) {
+          cluster.close();
+          throw new IOException("disk faults: " + e.getMessage(), e);
+        }
+      }
+      return cluster;
     }
     return InJvmCluster.create(workDir, options.nodes(), schedule.spares());
   }

@@ -37,6 +37,8 @@ public final class ProcessCluster implements SimCluster {
   private final Object[] slotLocks;
   private final StatusClient statusClient;
 
+  private volatile DiskMounts disks;
+
   private ProcessCluster(SimLayout layout, Path nodeJar, ProxyNetwork network, Path hostsDir) {
     this.layout = layout;
     this.nodeJar = nodeJar;
@@ -77,6 +79,37 @@ public final class ProcessCluster implements SimCluster {
       network = ProxyNetwork.start(ports, hostsDir, seed);
     }
     return new ProcessCluster(layout, nodeJar, network, hostsDir);
+  }
+
+  /**
+   * Puts every slot's data directory on a size-limited tmpfs ({@link DiskMounts}), before any node
+   * starts, so the {@code disk} fault can fill a node's disk; {@link #close} undoes it.
+   */
+  public void enableDiskFaults() throws SimException {
+    disks = new DiskMounts();
+    for (int slot = 0; slot < layout.slots(); slot++) {
+      disks.mount(dataDir(slot));
+    }
+  }
+
+  @Override
+  public boolean canFillDisk() {
+    return disks != null;
+  }
+
+  @Override
+  public long fillDisk(int slot) throws SimException {
+    if (disks == null) {
+      throw new SimException("UNSUPPORTED", "this cluster's disks are not size-limited (enableDiskFaults was not called)");
+    }
+    return disks.fill(dataDir(slot));
+  }
+
+  @Override
+  public void freeDisk(int slot) throws SimException {
+    if (disks != null) {
+      disks.free(dataDir(slot));
+    }
   }
 
   @Override
@@ -338,6 +371,10 @@ public final class ProcessCluster implements SimCluster {
     }
     if (network != null) {
       network.close();
+    }
+    if (disks != null) {
+      // Every tmpfs goes, also after a failed run; what cannot be undone is said, with the mount point.
+      disks.unmountAll().forEach(problem -> System.err.println("simulate: " + problem));
     }
   }
 

@@ -72,6 +72,21 @@ public interface SimCluster extends AutoCloseable {
   /** Sets slot's local clock to run {@code offset} ahead (negative: behind) of real time. */
   void skewClock(int slot, Duration offset) throws SimException;
 
+  /** Whether {@link #fillDisk} works (a tmpfs per node's data directory, process mode as root). */
+  default boolean canFillDisk() {
+    return false;
+  }
+
+  /** Fills slot's disk to the last page; returns the ballast's size in bytes. */
+  default long fillDisk(int slot) throws SimException {
+    throw new SimException("UNSUPPORTED", "disk faults need --processes and root");
+  }
+
+  /** Frees what {@link #fillDisk} took. */
+  default void freeDisk(int slot) throws SimException {
+    throw new SimException("UNSUPPORTED", "disk faults need --processes and root");
+  }
+
   /** Where each node writes its log (process mode: the node's console output). */
   Path logOf(int slot);
 
