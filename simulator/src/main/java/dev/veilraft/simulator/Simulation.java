@@ -167,6 +167,9 @@ public final class Simulation {
     if (options.processes()) {
       ProcessCluster cluster = ProcessCluster.create(workDir, options.nodes(), schedule.spares(), options.nodeJar(), true,
           options.seed());
+      if (options.faults().contains(dev.veilraft.simulator.fault.FaultKind.SKEW)) {
+        cluster.enableClockSkew();
+      }
       if (options.faults().contains(dev.veilraft.simulator.fault.FaultKind.DISK)) {
         try {
           cluster.enableDiskFaults();

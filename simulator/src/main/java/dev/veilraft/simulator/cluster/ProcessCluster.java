@@ -38,6 +38,7 @@ public final class ProcessCluster implements SimCluster {
   private final StatusClient statusClient;
 
   private volatile DiskMounts disks;
+  private volatile boolean clockSkew;
 
   private ProcessCluster(SimLayout layout, Path nodeJar, ProxyNetwork network, Path hostsDir) {
     this.layout = layout;
@@ -158,8 +159,10 @@ public final class ProcessCluster implements SimCluster {
       if (network != null) {
         command.add("-Djdk.net.hosts.file=" + ProxyNetwork.hostsFile(hostsDir, slot));
       }
-      // The node's INSECURE clock-offset hook (simulations only): skewClock writes this file.
-      command.add("-D" + InsecureFileOffsetClock.PROPERTY + "=" + clockOffsetFile(slot));
+      if (clockSkew) {
+        // The node's INSECURE clock-offset hook (simulations with skew only): skewClock writes this file.
+        command.add("-D" + InsecureFileOffsetClock.PROPERTY + "=" + clockOffsetFile(slot));
+      }
       command.addAll(List.of("-cp", nodeJar.toString(), "dev.veilraft.node.cli.Main", "node"));
       String configFile = layout.configFile(slot).toString();
       command.addAll(peer.isEmpty() ? List.of("start", "--config", configFile)
@@ -317,7 +320,15 @@ public final class ProcessCluster implements SimCluster {
 
   @Override
   public boolean canSkewClock() {
-    return true;
+    return clockSkew;
+  }
+
+  /**
+   * Starts every node from now on with the INSECURE clock-offset hook, so {@link #skewClock}
+   * works; only simulations with skew call it (local clusters keep real clocks).
+   */
+  public void enableClockSkew() {
+    clockSkew = true;
   }
 
   /** Where slot's node reads its clock offset (outside its data directory, so the disk scan skips it). */
@@ -331,6 +342,9 @@ public final class ProcessCluster implements SimCluster {
    */
   @Override
   public void skewClock(int slot, Duration offset) throws SimException {
+    if (!clockSkew) {
+      throw new SimException("UNSUPPORTED", "nodes were started without the clock-offset hook (enableClockSkew)");
+    }
     Path file = clockOffsetFile(slot);
     Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
     try {
