@@ -2,8 +2,6 @@ package dev.veilraft.membership;
 
 import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.Hashes;
-import dev.veilraft.crypto.KemKeyPair;
-import dev.veilraft.crypto.NodeIdentity;
 import dev.veilraft.crypto.attestation.SimulatedSnpChip;
 import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.membership.ScenarioNode.EvidenceKind;
@@ -29,6 +27,7 @@ final class ScenarioCast {
   private final Map<String, OperatorKey> operatorKeys = new TreeMap<>();
   private final Map<String, ScenarioNode> nodes = new LinkedHashMap<>();
   private final Map<String, byte[]> measurements = new LinkedHashMap<>();
+  private int chipsTaken;
 
   ScenarioCast(SimulatedMembers sim) {
     this.sim = sim;
@@ -61,9 +60,10 @@ final class ScenarioCast {
       throw new IllegalArgumentException("node " + name + " exists already (its chip and code are fixed; use "
           + "'upgrade')");
     }
-    SimulatedSnpChip chip = chipOf != null ? node(chipOf).chip : sim.newChip();
-    ScenarioNode node = new ScenarioNode(name, NodeIdentity.generate(SimulatedMembers.CERTS_NOT_BEFORE),
-        KemKeyPair.generate(), chip, measurement(measurement));
+    // Pooled chips and keys (see SimulatedMembers.pooledChip): distinct within this cast, made once per test JVM.
+    SimulatedSnpChip chip = chipOf != null ? node(chipOf).chip : sim.pooledChip(chipsTaken++);
+    SimulatedMembers.Keys keys = sim.pooledKeys(nodes.size());
+    ScenarioNode node = new ScenarioNode(name, keys.identity(), keys.kem(), chip, measurement(measurement));
     nodes.put(name, node);
     return node;
   }

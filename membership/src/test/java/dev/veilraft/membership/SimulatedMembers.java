@@ -44,7 +44,8 @@ final class SimulatedMembers {
   final SimulatedSnpVendor vendor;
   final SimulatedSnpChip chip;
   private final Path dir;
-  private int chips;
+  /** Chips made so far; seeds of the membership simulation run on several threads. */
+  private final java.util.concurrent.atomic.AtomicInteger chips = new java.util.concurrent.atomic.AtomicInteger();
 
   private SimulatedMembers(SimulatedSnpVendor vendor, SimulatedSnpChip chip, Path dir) {
     this.vendor = vendor;
@@ -95,10 +96,38 @@ final class SimulatedMembers {
   /** A further simulated chip of this vendor (its own chip id). */
   SimulatedSnpChip newChip() {
     try {
-      return SimulatedSnpChip.openOrCreate(dir.resolve("chip-" + (++chips)), vendor);
+      return SimulatedSnpChip.openOrCreate(dir.resolve("chip-" + chips.incrementAndGet()), vendor);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /** Pre-made chips and node keys, shared by every cast of this vendor (see {@link #pooledChip}). */
+  private final java.util.List<SimulatedSnpChip> chipPool = new java.util.ArrayList<>();
+  private final java.util.List<Keys> keyPool = new java.util.ArrayList<>();
+
+  /** A node's identity and KEM keys. */
+  record Keys(NodeIdentity identity, KemKeyPair kem) {}
+
+  /**
+   * The {@code index}-th chip of a pool: distinct indexes are distinct chips. A cast (one scenario
+   * file, one seed of the membership simulation) takes chips 0, 1, 2, ..., so its nodes' chips
+   * differ as fresh ones would, while later casts reuse them instead of paying an RSA-4096
+   * signature (the vendor's VCEK certificate) per chip. Casts never share state through a chip.
+   */
+  synchronized SimulatedSnpChip pooledChip(int index) {
+    while (chipPool.size() <= index) {
+      chipPool.add(newChip());
+    }
+    return chipPool.get(index);
+  }
+
+  /** The {@code index}-th identity and KEM key pair of a pool, reused across casts as {@link #pooledChip} is. */
+  synchronized Keys pooledKeys(int index) {
+    while (keyPool.size() <= index) {
+      keyPool.add(new Keys(NodeIdentity.generate(CERTS_NOT_BEFORE), KemKeyPair.generate()));
+    }
+    return keyPool.get(index);
   }
 
   Node node(SimulatedSnpAttester attester) {

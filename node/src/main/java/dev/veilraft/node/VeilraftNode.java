@@ -74,6 +74,8 @@ public final class VeilraftNode implements AutoCloseable {
 
   private VeilraftNode(NodeConfig config, Clock clock, Attester attesterOverride) throws NodeException {
     this.config = config;
+    // Simulations only: an INSECURE clock offset read from a file, when the system property names one.
+    clock = InsecureFileOffsetClock.wrapIfRequested(clock);
     this.clock = clock;
     try {
       this.genesis = GenesisDocument.read(config.genesis());

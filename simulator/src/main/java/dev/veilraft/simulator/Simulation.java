@@ -18,7 +18,9 @@ import dev.veilraft.simulator.history.HistoryRecorder;
 import dev.veilraft.simulator.history.Operation;
 import dev.veilraft.simulator.history.Operations;
 import dev.veilraft.simulator.workload.ClientFactory;
+import dev.veilraft.simulator.workload.MintWorkload;
 import dev.veilraft.simulator.workload.RegisterWorkload;
+import dev.veilraft.simulator.workload.RelayWorkload;
 import dev.veilraft.simulator.workload.Workload;
 import dev.veilraft.simulator.workload.WorkloadContext;
 import java.io.IOException;
@@ -95,7 +97,11 @@ public final class Simulation {
         observer.legitimate(cluster.layout().nodeIds().get(i));
       }
       observer.start();
-      Workload workload = new RegisterWorkload();
+      Workload workload = switch (options.workload()) {
+        case MintWorkload.NAME -> new MintWorkload();
+        case RelayWorkload.NAME -> new RelayWorkload();
+        default -> new RegisterWorkload();
+      };
       progress.say("cluster up; " + options.clients() + " " + workload.name() + " clients for "
           + SimulationOptions.formatDuration(options.duration()) + ", " + schedule.faults().size() + " faults");
       long startNs = history.now();
@@ -159,7 +165,20 @@ public final class Simulation {
 
   private SimCluster createCluster() throws IOException {
     if (options.processes()) {
-      return ProcessCluster.create(workDir, options.nodes(), schedule.spares(), options.nodeJar(), true, options.seed());
+      ProcessCluster cluster = ProcessCluster.create(workDir, options.nodes(), schedule.spares(), options.nodeJar(), true,
+          options.seed());
+      if (options.faults().contains(dev.veilraft.simulator.fault.FaultKind.SKEW)) {
+        cluster.enableClockSkew();
+      }
+      if (options.faults().contains(dev.veilraft.simulator.fault.FaultKind.DISK)) {
+        try {
+          cluster.enableDiskFaults();
+        } catch (SimException e) {
+          cluster.close();
+          throw new IOException("disk faults: " + e.getMessage(), e);
+        }
+      }
+      return cluster;
     }
     return InJvmCluster.create(workDir, options.nodes(), schedule.spares());
   }

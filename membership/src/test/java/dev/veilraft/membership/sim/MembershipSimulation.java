@@ -37,6 +37,8 @@ import java.util.Set;
 final class MembershipSimulation {
   /** Events per run (each becomes one or a few committed entries). */
   static final int eventsMax = 16;
+  /** Queue steps per run at most (events schedule further events). */
+  static final int stepsMax = eventsMax * 8;
   /** Nodes that may try to join, besides the founder. */
   static final int joinersMax = 5;
   static final long JOIN_WINDOW_MS = ScenarioDriver.JOIN_WINDOW_MS;
@@ -60,6 +62,7 @@ final class MembershipSimulation {
   private long sequence;
   private long scheduled;
   private int proposals;
+  private int stepsRun;
 
   /** Something that happens at a simulated time; ties break by the order they were scheduled. */
   private record Event(long atMs, long order, String what, Runnable action) implements Comparable<Event> {
@@ -78,13 +81,21 @@ final class MembershipSimulation {
 
   /** Runs the whole simulation; throws AssertionError naming the seed and the script on any violation. */
   MembershipSimulation run() {
+    return run(stepsMax);
+  }
+
+  /**
+   * Runs the first {@code stepLimit} queue steps, then the determinism check. The seed fixes
+   * every choice, so a shorter run is a prefix of the longer one: the shrinker's lever.
+   */
+  MembershipSimulation run(int stepLimit) {
     try {
       genesis();
       for (int i = 0; i < eventsMax; i++) {
         schedule(between(0, 20_000), "step", this::randomStep);
       }
-      int steps = 0;
-      while (!queue.isEmpty() && steps++ < eventsMax * 8) {
+      while (!queue.isEmpty() && stepsRun < Math.min(stepLimit, stepsMax)) {
+        stepsRun++;
         Event e = queue.poll();
         nowMs = e.atMs();
         e.action().run();
@@ -92,11 +103,17 @@ final class MembershipSimulation {
       }
       checkDeterminism();
     } catch (AssertionError | RuntimeException e) {
-      throw new AssertionError("membership simulation seed " + seed + " failed: " + e.getMessage()
-          + "\n  script:\n    " + String.join("\n    ", script)
-          + "\n  replay: mvn -B -o test -pl membership -Dtest=MembershipSimulationTest -Dveilraft.sim.seed=" + seed, e);
+      throw new AssertionError("membership simulation seed " + seed + " failed at step " + stepsRun + ": "
+          + e.getMessage() + "\n  script:\n    " + String.join("\n    ", script)
+          + "\n  replay: mvn -B -o test -pl membership -Dtest=MembershipSimulationTest -Dveilraft.sim.seed=" + seed
+          + (stepLimit < stepsMax ? " -Dveilraft.sim.steps=" + stepLimit : ""), e);
     }
     return this;
+  }
+
+  /** Queue steps the last run executed. */
+  int stepsRun() {
+    return stepsRun;
   }
 
   List<String> script() {

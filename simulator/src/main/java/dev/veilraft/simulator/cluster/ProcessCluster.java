@@ -1,6 +1,7 @@
 package dev.veilraft.simulator.cluster;
 
 import dev.veilraft.crypto.attestation.CodeMeasurement;
+import dev.veilraft.node.InsecureFileOffsetClock;
 import dev.veilraft.simulator.net.NetworkControl;
 import dev.veilraft.simulator.net.ProxyNetwork;
 import java.io.IOException;
@@ -35,6 +36,9 @@ public final class ProcessCluster implements SimCluster {
   private final Process[] processes;
   private final Object[] slotLocks;
   private final StatusClient statusClient;
+
+  private volatile DiskMounts disks;
+  private volatile boolean clockSkew;
 
   private ProcessCluster(SimLayout layout, Path nodeJar, ProxyNetwork network, Path hostsDir) {
     this.layout = layout;
@@ -76,6 +80,37 @@ public final class ProcessCluster implements SimCluster {
       network = ProxyNetwork.start(ports, hostsDir, seed);
     }
     return new ProcessCluster(layout, nodeJar, network, hostsDir);
+  }
+
+  /**
+   * Puts every slot's data directory on a size-limited tmpfs ({@link DiskMounts}), before any node
+   * starts, so the {@code disk} fault can fill a node's disk; {@link #close} undoes it.
+   */
+  public void enableDiskFaults() throws SimException {
+    disks = new DiskMounts();
+    for (int slot = 0; slot < layout.slots(); slot++) {
+      disks.mount(dataDir(slot));
+    }
+  }
+
+  @Override
+  public boolean canFillDisk() {
+    return disks != null;
+  }
+
+  @Override
+  public long fillDisk(int slot) throws SimException {
+    if (disks == null) {
+      throw new SimException("UNSUPPORTED", "this cluster's disks are not size-limited (enableDiskFaults was not called)");
+    }
+    return disks.fill(dataDir(slot));
+  }
+
+  @Override
+  public void freeDisk(int slot) throws SimException {
+    if (disks != null) {
+      disks.free(dataDir(slot));
+    }
   }
 
   @Override
@@ -123,6 +158,10 @@ public final class ProcessCluster implements SimCluster {
       command.addAll(JVM_OPTIONS);
       if (network != null) {
         command.add("-Djdk.net.hosts.file=" + ProxyNetwork.hostsFile(hostsDir, slot));
+      }
+      if (clockSkew) {
+        // The node's INSECURE clock-offset hook (simulations with skew only): skewClock writes this file.
+        command.add("-D" + InsecureFileOffsetClock.PROPERTY + "=" + clockOffsetFile(slot));
       }
       command.addAll(List.of("-cp", nodeJar.toString(), "dev.veilraft.node.cli.Main", "node"));
       String configFile = layout.configFile(slot).toString();
@@ -281,12 +320,40 @@ public final class ProcessCluster implements SimCluster {
 
   @Override
   public boolean canSkewClock() {
-    return false;
+    return clockSkew;
   }
 
+  /**
+   * Starts every node from now on with the INSECURE clock-offset hook, so {@link #skewClock}
+   * works; only simulations with skew call it (local clusters keep real clocks).
+   */
+  public void enableClockSkew() {
+    clockSkew = true;
+  }
+
+  /** Where slot's node reads its clock offset (outside its data directory, so the disk scan skips it). */
+  Path clockOffsetFile(int slot) {
+    return layout.cluster().root().resolve(SimLayout.name(slot) + ".clock-offset-ms");
+  }
+
+  /**
+   * Writes the offset the node's INSECURE clock hook reads (it re-reads within about 100 ms);
+   * written to a temporary file and moved, so the node never reads half a number.
+   */
   @Override
   public void skewClock(int slot, Duration offset) throws SimException {
-    throw new SimException("UNSUPPORTED", "a node process has no clock-skew option yet; skew runs in-JVM only");
+    if (!clockSkew) {
+      throw new SimException("UNSUPPORTED", "nodes were started without the clock-offset hook (enableClockSkew)");
+    }
+    Path file = clockOffsetFile(slot);
+    Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+    try {
+      Files.writeString(temporary, Long.toString(offset.toMillis()));
+      Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.io.IOException e) {
+      throw new SimException("SKEW_FAILED", "cannot write " + file + ": " + e.getMessage(), e);
+    }
   }
 
   @Override
@@ -318,6 +385,10 @@ public final class ProcessCluster implements SimCluster {
     }
     if (network != null) {
       network.close();
+    }
+    if (disks != null) {
+      // Every tmpfs goes, also after a failed run; what cannot be undone is said, with the mount point.
+      disks.unmountAll().forEach(problem -> System.err.println("simulate: " + problem));
     }
   }
 

@@ -40,6 +40,18 @@ public interface SimCluster extends AutoCloseable {
     return layout().api(slot);
   }
 
+  /**
+   * The node's INSECURE plain-HTTP loopback address ({@code http://127.0.0.1:port}), where the
+   * simulator's Cashu wallet reaches the mint's front end; every simulated node has one.
+   */
+  default URI insecurePlainHttp(int slot) {
+    var plain = layout().config(slot).insecurePlainHttp();
+    if (plain == null || plain.port() == 0) {
+      throw new IllegalStateException(SimLayout.name(slot) + " has no plain HTTP connector in its configuration");
+    }
+    return URI.create("http://" + plain.host() + ":" + plain.port());
+  }
+
   default Path dataDir(int slot) {
     return layout().config(slot).dataDir();
   }
@@ -59,6 +71,21 @@ public interface SimCluster extends AutoCloseable {
 
   /** Sets slot's local clock to run {@code offset} ahead (negative: behind) of real time. */
   void skewClock(int slot, Duration offset) throws SimException;
+
+  /** Whether {@link #fillDisk} works (a tmpfs per node's data directory, process mode as root). */
+  default boolean canFillDisk() {
+    return false;
+  }
+
+  /** Fills slot's disk to the last page; returns the ballast's size in bytes. */
+  default long fillDisk(int slot) throws SimException {
+    throw new SimException("UNSUPPORTED", "disk faults need --processes and root");
+  }
+
+  /** Frees what {@link #fillDisk} took. */
+  default void freeDisk(int slot) throws SimException {
+    throw new SimException("UNSUPPORTED", "disk faults need --processes and root");
+  }
 
   /** Where each node writes its log (process mode: the node's console output). */
   Path logOf(int slot);

@@ -81,6 +81,17 @@ public sealed interface Fault {
     }
   }
 
+  /** Fill a node's disk (its size-limited tmpfs) to the last page; free it when the fault heals. */
+  record DiskFull(int slot) implements Fault {
+    public FaultKind kind() {
+      return FaultKind.DISK;
+    }
+
+    public String describe() {
+      return "fill the disk of " + target(slot);
+    }
+  }
+
   /** An attacker or a malicious host: see {@link dev.veilraft.simulator.attack.Attacks}. */
   record Attack(FaultKind kind, int slot, int victim) implements Fault {
     public String describe() {

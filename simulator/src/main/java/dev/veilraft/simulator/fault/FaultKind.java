@@ -12,8 +12,8 @@ public enum FaultKind {
   PARTITION(false, true, false),
   DELAY(false, true, false),
   PAUSE(false, true, false),
-  SKEW(true, false, false),
-  DISK(false, false, false),
+  SKEW(true, true, false),
+  DISK(false, true, false),
   ROGUE_MEASUREMENT(true, true, true),
   REPLAYED_EVIDENCE(true, true, true),
   FORGED_SIGNATURE(true, true, true),
@@ -50,8 +50,8 @@ public enum FaultKind {
     return switch (this) {
       case PARTITION, DELAY -> cliName() + " needs a proxy per link, which needs a process per node: add --processes";
       case PAUSE -> "pause sends SIGSTOP to a node's process: add --processes";
-      case SKEW -> "skew needs the node's clock, which only the in-JVM mode can set (no node option yet)";
-      case DISK -> "disk faults need a size-limited or throttled mount per node, which this simulator cannot create";
+      case DISK -> "disk fills a node's disk, and a node may stop its JVM on a failed log write (which in one JVM "
+          + "would be the simulator's): add --processes";
       default -> cliName() + " is not supported in " + (processMode ? "process" : "in-JVM") + " mode";
     };
   }

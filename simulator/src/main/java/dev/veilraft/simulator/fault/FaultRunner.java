@@ -42,6 +42,7 @@ public final class FaultRunner {
   private final Set<Integer> crashed = new TreeSet<>();
   private final Set<Integer> paused = new TreeSet<>();
   private final Set<Integer> skewed = new TreeSet<>();
+  private final Set<Integer> filled = new TreeSet<>();
   private volatile boolean stopping;
 
   public FaultRunner(SimCluster cluster, Schedule schedule, Timeline timeline, HistoryRecorder clock,
@@ -151,6 +152,12 @@ public final class FaultRunner {
       cluster.skewClock(slot, Duration.ofMillis(s.offsetMs()));
       skewed.add(slot);
       return "skewed " + SimLayout.name(slot);
+    } else if (fault instanceof Fault.DiskFull d) {
+      int slot = resolve(d.slot());
+      filled.add(slot);
+      long ballast = cluster.fillDisk(slot);
+      return String.format(java.util.Locale.ROOT, "filled the disk of %s (ballast %.1f MB)", SimLayout.name(slot),
+          ballast / 1e6);
     }
     throw new IllegalStateException("attacks run to their end: " + fault);
   }
@@ -288,6 +295,8 @@ public final class FaultRunner {
       return resumePaused();
     } else if (fault instanceof Fault.Skew) {
       return unskew();
+    } else if (fault instanceof Fault.DiskFull) {
+      return freeDisks();
     }
     return "";
   }
@@ -338,9 +347,36 @@ public final class FaultRunner {
     return "clock restored";
   }
 
-  /** Heals the network, resumes, unskews, and starts every member that is down. Returns what it did. */
+  /**
+   * Frees every filled disk; a node that stopped on the full disk (a failed log write may end its
+   * process) is started again from what it has on disk.
+   */
+  private String freeDisks() throws InterruptedException {
+    List<String> done = new ArrayList<>();
+    for (int slot : List.copyOf(filled)) {
+      try {
+        cluster.freeDisk(slot);
+        filled.remove(slot);
+        if (cluster.running(slot)) {
+          done.add("freed the disk of " + SimLayout.name(slot) + " (it kept running)");
+        } else {
+          cluster.start(slot);
+          done.add("freed the disk of " + SimLayout.name(slot) + ", which had stopped; restarted it");
+        }
+      } catch (SimException e) {
+        done.add("the disk of " + SimLayout.name(slot) + ": " + e.getMessage());
+      }
+    }
+    return String.join(", ", done);
+  }
+
+  /** Heals the network, resumes, unskews, frees disks, and starts every member that is down. Returns what it did. */
   public List<String> healAll() throws InterruptedException {
     List<String> done = new ArrayList<>();
+    String freed = freeDisks();
+    if (!freed.isEmpty()) {
+      done.add(freed);
+    }
     cluster.network().ifPresent(NetworkControl::healAll);
     String resumed = resumePaused();
     if (!resumed.isEmpty()) {

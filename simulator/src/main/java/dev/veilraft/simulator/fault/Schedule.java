@@ -88,7 +88,7 @@ public record Schedule(long seed, List<ScheduledFault> faults, int members, int 
       case DELAY -> new Fault.Delay(between(random, 20, 250), between(random, 0, 80), random.nextInt(3) * 0.05);
       case PAUSE -> new Fault.Pause(target);
       case SKEW -> new Fault.Skew(target, (random.nextBoolean() ? 1 : -1) * between(random, 5_000, 120_000));
-      case DISK -> throw new IllegalArgumentException(kind.unsupportedReason(false));
+      case DISK -> new Fault.DiskFull(target);
       case TAMPER_FILES -> new Fault.Attack(kind, -1, anyMember);
       case STOLEN_IDENTITY -> new Fault.Attack(kind, slots.next(), anyMember);
       default -> new Fault.Attack(kind, slots.next(), -1);

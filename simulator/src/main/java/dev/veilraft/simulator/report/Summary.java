@@ -12,6 +12,10 @@ import java.util.Locale;
 public final class Summary {
   private Summary() {}
 
+  /** The {@code f} values of the workloads' final phases (reads after every fault healed). */
+  static final java.util.Set<String> FINAL_PHASE = java.util.Set.of("final-read", "final-req", "checkstate",
+      "accounting", "melt-state");
+
   /** Operation counts of a history. */
   public record Counts(int operations, int ok, int fail, int info, int finalReads) {
     public static Counts of(List<Operation> ops) {
@@ -20,7 +24,7 @@ public final class Summary {
       int info = 0;
       int finals = 0;
       for (Operation o : ops) {
-        if (o.f().equals("final-read")) {
+        if (FINAL_PHASE.contains(o.f())) {
           finals++;
         }
         switch (o.outcome()) {

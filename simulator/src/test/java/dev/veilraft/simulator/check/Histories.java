@@ -9,7 +9,7 @@ import dev.veilraft.simulator.history.Operations;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Hand-made key-value histories for checker tests: times are plain numbers (ns). */
+/** Hand-made histories for checker tests: times are plain numbers (ns). */
 final class Histories {
   private final List<HistoryEvent> events = new ArrayList<>();
 
@@ -28,6 +28,16 @@ final class Histories {
 
   Histories ok(int p, String f, String key, JsonNode value, long t) {
     events.add(new HistoryEvent(p, HistoryEvent.Type.OK, f, key, value, t, "n1", null));
+    return this;
+  }
+
+  Histories invokeOn(int p, String f, String node, JsonNode value, long t) {
+    events.add(new HistoryEvent(p, HistoryEvent.Type.INVOKE, f, null, value, t, node, null));
+    return this;
+  }
+
+  Histories okOn(int p, String f, String node, JsonNode value, long t) {
+    events.add(new HistoryEvent(p, HistoryEvent.Type.OK, f, null, value, t, node, null));
     return this;
   }
 

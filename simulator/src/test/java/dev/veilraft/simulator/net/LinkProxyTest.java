@@ -78,6 +78,11 @@ class LinkProxyTest {
     try (Socket s = dialThroughLink()) {
       assertThat(new String(roundTrip(s, "hello"))).isEqualTo("hello");
     }
+    // The proxy counts a chunk after writing it on, so the answer can arrive before its count: await it, bounded.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (network.bytesForwarded() < 10 && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
     assertThat(network.bytesForwarded()).isEqualTo(10);
   }
 
