@@ -193,4 +193,28 @@ class ReplicaSessionTest {
     assertThat(kv(replica.apply(index + 4, entry(T0 + 14, event(read))), read).getValue().toStringUtf8())
         .isEqualTo("v");
   }
+
+  @Test
+  void alteredOrOutOfRangeSessionRequestsGetADeterministicRefusalAndTheReplicaGoesOn() throws Exception {
+    // Proves a session request with a flipped ciphertext bit, a foreign encapsulated key or a counter outside 1..2^32-1 is refused with UNDECRYPTABLE_EVENT, and the session's next request still applies.
+    Replica replica = replica("replica");
+    long index = bootstrapLog(replica).size() + 1;
+    ClientSession client = session(replica.view());
+    dev.veilraft.crypto.proto.SealedRequest genuine = client.sealEvent(kvEvent(put("k", "v"), null, 0)).request();
+    byte[] flipped = genuine.getCiphertext().toByteArray();
+    flipped[flipped.length - 1] ^= 1;
+    List<dev.veilraft.crypto.proto.SealedRequest> bad = List.of(
+        genuine.toBuilder().setCiphertext(ByteString.copyFrom(flipped)).build(),
+        genuine.toBuilder().setEncapsulatedKey(session(replica.view()).sealEvent(new byte[0]).request()
+            .getEncapsulatedKey()).build(),
+        genuine.toBuilder().setSessionCounter(1L << 32).build(),
+        genuine.toBuilder().setSessionCounter(-1L).build());
+    for (dev.veilraft.crypto.proto.SealedRequest request : bad) {
+      ApplyResult result = replica.apply(index++, entry(T0 + index,
+          Proposal.newBuilder().setClientEvent(request).build()));
+      assertThat(result.getError().getCode()).as("%s", request).isEqualTo("UNDECRYPTABLE_EVENT");
+    }
+    EventSealing.ClientSealed next = client.sealEvent(kvEvent(get("k"), null, 0));
+    assertThat(kv(replica.apply(index, entry(T0 + index, event(next))), next).getFound()).isFalse();
+  }
 }
