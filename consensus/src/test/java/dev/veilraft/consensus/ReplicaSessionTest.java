@@ -108,7 +108,8 @@ class ReplicaSessionTest {
 
   @Test
   void sessionAndSingleShotRequestsInterleaveAndReplicasWithDifferentCachesAgreeByteForByte() throws Exception {
-    // Proves session requests apply and answer next to single-shot ones, and a replica whose session cache was lost midway (misses) produces exactly the bytes of one that kept it (hits).
+    // Proves session requests apply and answer next to single-shot ones, and a replica whose session cache was lost
+    // midway (misses) produces exactly the bytes of one that kept it (hits).
     Replica warm = replica("warm");
     List<byte[]> log = bootstrapLog(warm);
     ClientSession a = session(warm.view());
@@ -152,7 +153,8 @@ class ReplicaSessionTest {
 
   @Test
   void aSessionRequestCommittedTwiceIsAppliedOnceAndItsResponsesNeverShareANonce() throws Exception {
-    // Proves a session request replayed into the log is applied once (exactly-once), and both answers open for the client under distinct log indices and ciphertexts.
+    // Proves a session request replayed into the log is applied once (exactly-once), and both answers open for the
+    // client under distinct log indices and ciphertexts.
     Replica replica = replica("replica");
     long index = bootstrapLog(replica).size() + 1;
     ClientSession client = session(replica.view());
@@ -173,7 +175,8 @@ class ReplicaSessionTest {
 
   @Test
   void aSessionOfAReplacedEpochGetsTheSameRefusalAsASingleShotRequest() throws Exception {
-    // Proves that after a key rotation an old-epoch session request is refused with UNKNOWN_EPOCH, exactly as an old-epoch single-shot request, and a new session of the new epoch applies.
+    // Proves that after a key rotation an old-epoch session request is refused with UNKNOWN_EPOCH, exactly as an old-
+    // epoch single-shot request, and a new session of the new epoch applies.
     Replica replica = replica("replica");
     long index = bootstrapLog(replica).size() + 1;
     MembershipView epoch1 = replica.view();
@@ -196,7 +199,8 @@ class ReplicaSessionTest {
 
   @Test
   void alteredOrOutOfRangeSessionRequestsGetADeterministicRefusalAndTheReplicaGoesOn() throws Exception {
-    // Proves a session request with a flipped ciphertext bit, a foreign encapsulated key or a counter outside 1..2^32-1 is refused with UNDECRYPTABLE_EVENT, and the session's next request still applies.
+    // Proves a session request with a flipped ciphertext bit, a foreign encapsulated key or a counter outside 1..2^32-1
+    // is refused with UNDECRYPTABLE_EVENT, and the session's next request still applies.
     Replica replica = replica("replica");
     long index = bootstrapLog(replica).size() + 1;
     ClientSession client = session(replica.view());

@@ -106,7 +106,8 @@ class ReadsAndRetriesIT {
   @Test
   @Order(3)
   void aClientSessionReKeysAfterAKeyRotationAndKeepsWritingAndReading() throws Exception {
-    // Proves the SDK's sealing session of an old epoch is refused after a rotation, and the client re-keys (a new session of the new epoch) and carries on.
+    // Proves the SDK's sealing session of an old epoch is refused after a rotation, and the client re-keys (a new
+    // session of the new epoch) and carries on.
     VeilraftClient client = connect(1);
     long before = client.cluster().body().getEpoch();
     client.call(KvApp.NAME, put("session-a", "1").toByteArray());

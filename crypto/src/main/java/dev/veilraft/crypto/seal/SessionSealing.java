@@ -66,7 +66,8 @@ public final class SessionSealing {
   }
 
   static SessionKeys export(Hpke.Sender sender) {
-    return new SessionKeys(sender.export(REQUEST_KEY_LABEL, KEY_BYTES), sender.export(RESPONSE_SECRET_LABEL, KEY_BYTES));
+    return new SessionKeys(sender.export(REQUEST_KEY_LABEL, KEY_BYTES),
+        sender.export(RESPONSE_SECRET_LABEL, KEY_BYTES));
   }
 
   static SessionKeys export(Hpke.Receiver receiver) {

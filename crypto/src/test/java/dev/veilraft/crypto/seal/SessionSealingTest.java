@@ -26,7 +26,8 @@ class SessionSealingTest {
 
   @Test
   void eventsAndQueriesOfOneSessionRoundTripWithOneDecapsulation() throws Exception {
-    // Proves every request of a session opens on a replica, each response opens for the client, and only the first request costs an HPKE decapsulation.
+    // Proves every request of a session opens on a replica, each response opens for the client, and only the first
+    // request costs an HPKE decapsulation.
     ClientSession client = session(EPOCH1);
     SessionKeyCache replica = new SessionKeyCache();
     for (int i = 0; i < 3; i++) {
@@ -46,7 +47,8 @@ class SessionSealingTest {
 
   @Test
   void tamperingWithAnyFieldMakesTheRequestFailToOpen() throws Exception {
-    // Proves the encapsulated key, ciphertext, counter and epoch are all authenticated, as are the cluster id and the kind the replica opens it as.
+    // Proves the encapsulated key, ciphertext, counter and epoch are all authenticated, as are the cluster id and the
+    // kind the replica opens it as.
     ClientSession client = session(EPOCH1);
     client.sealEvent(Hashes.utf8("first"));
     SealedRequest genuine = client.sealEvent(Hashes.utf8("second")).request();
@@ -76,7 +78,8 @@ class SessionSealingTest {
 
   @Test
   void countersOutsideTheirRangeAreRefusedAndAnExhaustedSessionSealsNothing() throws Exception {
-    // Proves counter 0 (the single-shot form) and counters past COUNTER_MAX never open as a session, and the client refuses to seal past the last counter.
+    // Proves counter 0 (the single-shot form) and counters past COUNTER_MAX never open as a session, and the client
+    // refuses to seal past the last counter.
     ClientSession client = session(EPOCH1);
     SealedRequest genuine = client.sealEvent(Hashes.utf8("e")).request();
     SessionKeyCache replica = new SessionKeyCache();
@@ -97,7 +100,8 @@ class SessionSealingTest {
 
   @Test
   void aReusedCounterRevealsOnlyEqualityAndNeverSharesAResponseKey() throws Exception {
-    // Proves that even if a faulty client reused a counter with another plaintext, the ciphertexts differ, each opens to its own plaintext, and their responses get different keys (no response key/nonce pair repeats).
+    // Proves that even if a faulty client reused a counter with another plaintext, the ciphertexts differ, each opens
+    // to its own plaintext, and their responses get different keys (no response key/nonce pair repeats).
     ClientSession client = session(EPOCH1);
     client.skipToCounterForTest(6);
     EventSealing.ClientSealed a = client.sealEvent(Hashes.utf8("plaintext A"));
@@ -119,7 +123,8 @@ class SessionSealingTest {
 
   @Test
   void aCacheHitAndACacheMissOpenToIdenticalBytes() throws Exception {
-    // Proves the cache changes nothing but speed: a cold cache, a warm one and a one-entry cache that keeps evicting give byte-identical results.
+    // Proves the cache changes nothing but speed: a cold cache, a warm one and a one-entry cache that keeps evicting
+    // give byte-identical results.
     ClientSession one = session(EPOCH1);
     ClientSession two = session(EPOCH1);
     java.util.List<SealedRequest> requests = java.util.List.of(one.sealEvent(Hashes.utf8("1a")).request(),
@@ -142,7 +147,8 @@ class SessionSealingTest {
 
   @Test
   void anOldEpochKeyCannotOpenANewEpochSessionAndOldSessionsAreForgotten() throws Exception {
-    // Proves a removed member holding only epoch 1's secret cannot open a session of epoch 2, and erasing epoch 1 drops its cached sessions.
+    // Proves a removed member holding only epoch 1's secret cannot open a session of epoch 2, and erasing epoch 1 drops
+    // its cached sessions.
     ClientSession newEpoch = session(EPOCH2);
     SealedRequest request = newEpoch.sealEvent(Hashes.utf8("after the removal")).request();
     SessionKeyCache removedMember = new SessionKeyCache();
