@@ -110,6 +110,15 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--compare-jvm-opts", description = "JVM options of mode confidential-b's nodes (default: --jvm-opts).")
   String compareJvmOptions;
 
+  @Option(names = "--sealing", defaultValue = "session", description = "How mode confidential's clients seal requests: session"
+      + " (one HPKE context per epoch, AES-GCM-SIV per request) or single-shot (one HPKE context per request; what node"
+      + " jars before client sessions understand). Default ${DEFAULT-VALUE}.")
+  String sealing;
+
+  @Option(names = "--compare-sealing", description = "How mode confidential-b's clients seal requests (default: --sealing);"
+      + " single-shot for a --compare-jar built before client sessions.")
+  String compareSealing;
+
   @Option(names = "--etcd-bin", defaultValue = "/usr/bin/etcd", description = "The etcd binary of mode etcd, a reference point (default ${DEFAULT-VALUE}).")
   Path etcdBinary;
 
@@ -195,8 +204,14 @@ public final class BenchMain implements Callable<Integer> {
         throw new IllegalArgumentException("--modes: '" + mode + "' is not one of " + MODES);
       }
     }
-    if (!modes.contains("confidential-b") && (compareJar != null || compareJvmOptions != null)) {
-      throw new IllegalArgumentException("--compare-jar and --compare-jvm-opts need mode confidential-b in --modes");
+    singleShot(sealing);
+    if (compareSealing != null) {
+      singleShot(compareSealing);
+    }
+    if (!modes.contains("confidential-b")
+        && (compareJar != null || compareJvmOptions != null || compareSealing != null)) {
+      throw new IllegalArgumentException("--compare-jar, --compare-jvm-opts and --compare-sealing need mode "
+          + "confidential-b in --modes");
     }
     for (int c : concurrencies) {
       if (c < 1 || c > CONCURRENCY_MAX) {
@@ -319,6 +334,8 @@ public final class BenchMain implements Callable<Integer> {
     results.condition("duration", duration);
     results.condition("warmup", warmup);
     results.condition("plaintext_peer_tls", plaintextTls);
+    results.condition("sealing", sealing);
+    results.condition("compare_sealing", compareSealing != null ? compareSealing : sealing);
     results.condition("confidential", "simulated TEE (INSECURE), attested joins, peer mTLS, HPKE-sealed kv puts over "
         + "HTTPS to the leader's API, encrypted RocksDB state");
     results.condition("plaintext", "same Ratis properties (RaftConsensus.properties), in-memory map state machine, "
@@ -331,15 +348,27 @@ public final class BenchMain implements Callable<Integer> {
     long started = System.nanoTime();
     BenchCluster cluster = switch (mode) {
       case "plaintext" -> PlaintextCluster.start(root, benchJarCopy, size, jvmOptionList(), plaintextTls, clients());
-      case "confidential" -> ConfidentialCluster.start(mode, root, nodeJarCopy, size, jvmOptionList(), clients());
+      case "confidential" -> ConfidentialCluster.start(mode, root, nodeJarCopy, size, jvmOptionList(), clients(),
+          singleShot(sealing));
       case "confidential-b" -> ConfidentialCluster.start(mode, root, compareJarCopy, size,
-          compareJvmOptions != null ? split(compareJvmOptions) : jvmOptionList(), clients());
+          compareJvmOptions != null ? split(compareJvmOptions) : jvmOptionList(), clients(),
+          singleShot(compareSealing != null ? compareSealing : sealing));
       default -> EtcdCluster.start(root, etcdBinary, size);
     };
     running.add(cluster);
     stdout.printf(Locale.ROOT, "bench cluster mode=%s nodes=%d started in %.1f s%n", mode, size,
         (System.nanoTime() - started) / 1e9);
     return cluster;
+  }
+
+  /** True for {@code single-shot}, false for {@code session}; anything else is refused, naming it. */
+  static boolean singleShot(String sealingMode) {
+    return switch (sealingMode) {
+      case "session" -> false;
+      case "single-shot" -> true;
+      default -> throw new IllegalArgumentException("--sealing and --compare-sealing take session or single-shot, got '"
+          + sealingMode + "'");
+    };
   }
 
   private void throughput() throws Exception {

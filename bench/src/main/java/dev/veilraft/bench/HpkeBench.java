@@ -46,6 +46,9 @@ public class HpkeBench {
   private EventSealing.ClientSealed sealed;
   private EventSealing.Opened opened;
   private SealedResponse response;
+  private dev.veilraft.crypto.seal.ClientSession session;
+  private dev.veilraft.crypto.seal.SessionKeyCache sessionKeys;
+  private EventSealing.ClientSealed sessionSealed;
   private KeyPair jdkMine;
   private KeyPair jdkTheirs;
 
@@ -60,6 +63,10 @@ public class HpkeBench {
     sealed = EventSealing.sealRequest(groupPublicKey, clusterId, 1, event);
     opened = EventSealing.openRequest(secret, clusterId, sealed.request());
     response = EventSealing.sealResponse(opened.responseKey(), 1, 7, event);
+    session = dev.veilraft.crypto.seal.ClientSession.start(groupPublicKey, clusterId, 1);
+    sessionKeys = new dev.veilraft.crypto.seal.SessionKeyCache();
+    sessionSealed = session.sealEvent(event);
+    sessionKeys.openEvent(secret, clusterId, sessionSealed.request());
     KeyPairGenerator x25519 = KeyPairGenerator.getInstance("XDH");
     x25519.initialize(NamedParameterSpec.X25519);
     jdkMine = x25519.generateKeyPair();
@@ -74,6 +81,18 @@ public class HpkeBench {
   @Benchmark
   public EventSealing.Opened memberOpenRequest() throws CryptoException {
     return EventSealing.openRequest(secret, clusterId, sealed.request());
+  }
+
+  /** A client sealing one request in its session (AES-256-GCM-SIV and the response key's HKDF). */
+  @Benchmark
+  public EventSealing.ClientSealed clientSealSessionRequest() throws CryptoException {
+    return session.sealEvent(event);
+  }
+
+  /** A member opening a session request whose session keys it remembers (a cache hit). */
+  @Benchmark
+  public EventSealing.Opened memberOpenSessionRequest() throws CryptoException {
+    return sessionKeys.openEvent(secret, clusterId, sessionSealed.request());
   }
 
   @Benchmark

@@ -11,6 +11,7 @@ import dev.veilraft.crypto.proto.EventResult;
 
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.SealedResponse;
+import dev.veilraft.crypto.seal.ClientSession;
 import java.io.IOException;
 import java.net.URI;
 import java.security.SecureRandom;
@@ -28,6 +29,11 @@ import java.util.function.Supplier;
 /**
  * The Java SDK: verifies a cluster against the client's own policy, seals each request to the
  * epoch's group key, posts it to a node and opens the sealed response. Thread-safe.
+ *
+ * <p>Requests are sealed in a client session ({@link ClientSession}: one HPKE context per cluster
+ * and epoch, then a symmetric seal per request), re-keyed when the epoch changes or the session's
+ * counters run out. {@link #sealEachRequestSeparately()} switches to one HPKE context per request
+ * (the single-shot form), which clusters that predate sessions need.
  */
 public final class VeilraftClient {
   /** Attempts per request, the first included; every retry reuses the request's sequence number. */
@@ -54,6 +60,9 @@ public final class VeilraftClient {
   private final AtomicLong nextSequence = new AtomicLong(1);
   /** Sequences sent whose response has not arrived (or was given up on) yet. */
   private final ConcurrentSkipListSet<Long> outstanding = new ConcurrentSkipListSet<>();
+  /** The sealing session of the current cluster description's epoch; null until the first request. */
+  private volatile ClientSession session;
+  private volatile boolean singleShot;
 
   private VeilraftClient(URI baseUri, Policy policy, EvidenceVerifier verifier, Clock clock, byte[] expectedClusterId) {
     this.baseUri = baseUri;
@@ -89,6 +98,46 @@ public final class VeilraftClient {
 
   public ClusterDescriptions.Verified cluster() {
     return cluster;
+  }
+
+  /**
+   * Seals every later request with its own HPKE context (two X25519 per request here, one per
+   * request on every member) instead of in a session: for clusters whose nodes predate sessions.
+   */
+  public VeilraftClient sealEachRequestSeparately() {
+    singleShot = true;
+    return this;
+  }
+
+  private enum Kind { EVENT, QUERY }
+
+  /** Seals one event or query to the epoch of {@code c}: in this client's session, or single-shot. */
+  private EventSealing.ClientSealed seal(ClusterDescriptions.Verified c, Kind kind, byte[] plaintext)
+      throws CryptoException {
+    byte[] groupKey = c.body().getGroupPublicKey().toByteArray();
+    long epoch = c.body().getEpoch();
+    if (singleShot) {
+      return kind == Kind.EVENT ? EventSealing.sealRequest(groupKey, c.clusterId(), epoch, plaintext)
+          : EventSealing.sealQuery(groupKey, c.clusterId(), epoch, plaintext);
+    }
+    ClientSession s = sessionFor(groupKey, c.clusterId(), epoch);
+    return kind == Kind.EVENT ? s.sealEvent(plaintext) : s.sealQuery(plaintext);
+  }
+
+  /** The session for this cluster, epoch and group key: the current one, or a new one (re-keying). */
+  private ClientSession sessionFor(byte[] groupKey, byte[] clusterId, long epoch) throws CryptoException {
+    ClientSession s = session;
+    if (s != null && s.isFor(clusterId, epoch, groupKey) && !s.exhausted()) {
+      return s;
+    }
+    synchronized (this) {
+      s = session;
+      if (s == null || !s.isFor(clusterId, epoch, groupKey) || s.exhausted()) {
+        s = ClientSession.start(groupKey, clusterId, epoch);
+        session = s;
+      }
+      return s;
+    }
   }
 
   /** Sends one request to an app and returns its response bytes. */
@@ -158,8 +207,7 @@ public final class VeilraftClient {
         batch.addBatch(Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(requests.get(i)))
             .setClientId(ByteString.copyFrom(clientId)).setSequence(first + i).setAcknowledged(acknowledged));
       }
-      sealed = EventSealing.sealRequest(c.body().getGroupPublicKey().toByteArray(), c.clusterId(), c.body().getEpoch(),
-          batch.build().toByteArray());
+      sealed = seal(c, Kind.EVENT, batch.build().toByteArray());
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
@@ -228,7 +276,7 @@ public final class VeilraftClient {
       byte[] event = Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request))
           .setClientId(ByteString.copyFrom(clientId)).setSequence(sequence).setAcknowledged(acknowledged)
           .build().toByteArray();
-      sealed = EventSealing.sealRequest(c.body().getGroupPublicKey().toByteArray(), c.clusterId(), c.body().getEpoch(), event);
+      sealed = seal(c, Kind.EVENT, event);
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
@@ -240,7 +288,7 @@ public final class VeilraftClient {
     EventSealing.ClientSealed sealed;
     try {
       byte[] query = Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request)).build().toByteArray();
-      sealed = EventSealing.sealQuery(c.body().getGroupPublicKey().toByteArray(), c.clusterId(), c.body().getEpoch(), query);
+      sealed = seal(c, Kind.QUERY, query);
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }

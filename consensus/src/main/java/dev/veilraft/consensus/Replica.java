@@ -15,6 +15,7 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.KemKeyPair;
 import dev.veilraft.crypto.KeyedHash;
 import dev.veilraft.crypto.attestation.EvidenceVerifier;
+import dev.veilraft.crypto.seal.SessionKeyCache;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.proto.HpkeWrap;
@@ -85,6 +86,12 @@ public final class Replica {
   private final Map<Long, KeyedHash> randomKeys = new ConcurrentHashMap<>();
   /** Per epoch, the key of member front ends' event tags (derived from S_e). */
   private final Map<Long, KeyedHash> memberTagKeys = new ConcurrentHashMap<>();
+  /**
+   * Keys of client sessions (session-form requests) seen lately: a memo that saves the HPKE
+   * decapsulation on all but a session's first request. Changes no result, only speed: a miss
+   * recomputes the same keys, so replicas with different cache contents stay identical.
+   */
+  private final SessionKeyCache sessions = new SessionKeyCache();
   private final List<Consumer<MembershipView>> listeners = new CopyOnWriteArrayList<>();
   private final List<AppEventListener> appListeners = new CopyOnWriteArrayList<>();
   /**
@@ -188,6 +195,11 @@ public final class Replica {
 
   public EpochKeyring keyring() {
     return keyring;
+  }
+
+  /** The client-session key memo (for metrics and tests: its hit and miss counts). */
+  public SessionKeyCache sessionKeys() {
+    return sessions;
   }
 
   public byte[] clusterId() {
@@ -429,7 +441,8 @@ public final class Replica {
     }
     EventSealing.Opened opened;
     try {
-      opened = EventSealing.openRequest(secret, clusterId, request);
+      opened = request.getSessionCounter() == 0 ? EventSealing.openRequest(secret, clusterId, request)
+          : sessions.openEvent(secret, clusterId, request);
     } catch (CryptoException e) {
       return error("UNDECRYPTABLE_EVENT", "request does not open with the epoch " + v.epoch() + " group key");
     }
@@ -473,7 +486,8 @@ public final class Replica {
     EventSealing.Opened opened;
     Event event;
     try {
-      opened = EventSealing.openQuery(secret, clusterId, query);
+      opened = query.getSessionCounter() == 0 ? EventSealing.openQuery(secret, clusterId, query)
+          : sessions.openQuery(secret, clusterId, query);
       event = Event.parseFrom(opened.event());
     } catch (CryptoException e) {
       return error("UNDECRYPTABLE_QUERY", "query does not open with the epoch " + v.epoch() + " group key");
@@ -713,5 +727,6 @@ public final class Replica {
     keyring.retainFrom(epoch);
     randomKeys.keySet().removeIf(e -> e < epoch);
     memberTagKeys.keySet().removeIf(e -> e < epoch);
+    sessions.forgetEpochsBefore(epoch);
   }
 }

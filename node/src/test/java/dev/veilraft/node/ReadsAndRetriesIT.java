@@ -105,6 +105,32 @@ class ReadsAndRetriesIT {
 
   @Test
   @Order(3)
+  void aClientSessionReKeysAfterAKeyRotationAndKeepsWritingAndReading() throws Exception {
+    // Proves the SDK's sealing session of an old epoch is refused after a rotation, and the client re-keys (a new
+    // session of the new epoch) and carries on.
+    VeilraftClient client = connect(1);
+    long before = client.cluster().body().getEpoch();
+    client.call(KvApp.NAME, put("session-a", "1").toByteArray());
+    assertThat(KvResponse.parseFrom(client.query(KvApp.NAME, get("session-a").toByteArray())).getValue()
+        .toStringUtf8()).isEqualTo("1");
+
+    long rotated = nodes.get(0).rotateKey();
+    assertThat(rotated).isEqualTo(before + 1);
+    for (VeilraftNode node : nodes) {
+      assertThat(Await.until(() -> node.replica().view().epoch() == rotated, Duration.ofSeconds(30))).isTrue();
+    }
+
+    client.call(KvApp.NAME, put("session-b", "2").toByteArray());
+    assertThat(client.cluster().body().getEpoch()).isEqualTo(rotated);
+    assertThat(KvResponse.parseFrom(client.query(KvApp.NAME, get("session-a").toByteArray())).getValue()
+        .toStringUtf8()).isEqualTo("1");
+    assertThat(KvResponse.parseFrom(client.query(KvApp.NAME, get("session-b").toByteArray())).getValue()
+        .toStringUtf8()).isEqualTo("2");
+    assertThat(nodes.get(1).replica().sessionKeys().hits()).isPositive();
+  }
+
+  @Test
+  @Order(4)
   void aRequestRetriedAfterTheLeaderDiesIsAppliedOnce() throws Exception {
     // Proves the same (client id, sequence) sent again after a leader change returns the recorded result: a put
     // applied twice would report the first put's value as the previous one.

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veilraft.bench.load.LoadTarget;
 import dev.veilraft.bench.load.PooledTarget;
 import dev.veilraft.client.ClientException;
+import dev.veilraft.client.VeilraftClient;
 import dev.veilraft.client.NodeHttp;
 import dev.veilraft.crypto.attestation.CodeMeasurement;
 import dev.veilraft.node.LocalCluster;
@@ -41,10 +42,11 @@ public final class ConfidentialCluster implements BenchCluster {
    * launched with {@code jvmOptions}, starts the founder, joins the others through it one by one,
    * and connects {@code clients} clients (each with its own client id) to the leader. {@code mode}
    * names it in the results ({@code confidential}, or {@code confidential-b} for a second build
-   * under comparison).
+   * under comparison). With {@code singleShotSealing} the clients seal every request with its own
+   * HPKE context (node jars that predate client sessions understand only that).
    */
   public static ConfidentialCluster start(String mode, Path root, Path nodeJar, int size, List<String> jvmOptions,
-      int clients) throws IOException, InterruptedException, ClientException {
+      int clients, boolean singleShotSealing) throws IOException, InterruptedException, ClientException {
     byte[] measurement = CodeMeasurement.ofJar(nodeJar, CodeMeasurement.codeAffectingArguments(jvmOptions));
     LocalCluster.Layout layout = LocalCluster.create(root, size, measurement);
     List<ServerProcess> nodes = new ArrayList<>();
@@ -65,7 +67,8 @@ public final class ConfidentialCluster implements BenchCluster {
       cluster.leader = cluster.findLeader();
       List<LoadTarget> targets = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
-        targets.add(new ConfidentialTarget(layout.connect(cluster.leader)));
+        VeilraftClient client = layout.connect(cluster.leader);
+        targets.add(new ConfidentialTarget(singleShotSealing ? client.sealEachRequestSeparately() : client));
       }
       cluster.target = new PooledTarget(targets);
       return cluster;

@@ -13,6 +13,7 @@ import dev.veilraft.crypto.KeyedHash;
 import dev.veilraft.crypto.MemberEventTag;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
+import dev.veilraft.crypto.seal.ClientSession;
 import dev.veilraft.membership.MembershipView;
 import dev.veilraft.node.NodeException;
 import dev.veilraft.node.VeilraftNode;
@@ -23,9 +24,9 @@ import java.util.function.Function;
 /**
  * The node as a client of its own cluster, for app front ends whose users speak plain HTTPS or
  * WebSocket (Cashu wallets, Nostr clients): each request is sealed to the group key like any
- * client's, so it enters the Raft log as ciphertext, and the sealed answer is opened here, inside
- * the TEE. A request sealed to an epoch that a rotation replaced meanwhile is sealed again, at
- * most {@link #EPOCH_RETRIES_MAX} times.
+ * client's (in a client session per epoch), so it enters the Raft log as ciphertext, and the
+ * sealed answer is opened here, inside the TEE. A request sealed to an epoch that a rotation
+ * replaced meanwhile is sealed again, at most {@link #EPOCH_RETRIES_MAX} times.
  */
 public final class NodeAppGateway implements AppGateway {
   static final int EPOCH_RETRIES_MAX = 2;
@@ -33,6 +34,8 @@ public final class NodeAppGateway implements AppGateway {
   private final VeilraftNode node;
   /** The member tag key of each epoch this gateway sealed to (only the current one is kept). */
   private final java.util.Map<Long, KeyedHash> tagKeys = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The sealing session of the newest epoch this gateway sealed to; null before the first request. */
+  private volatile ClientSession session;
 
   public NodeAppGateway(VeilraftNode node) {
     this.node = node;
@@ -40,14 +43,35 @@ public final class NodeAppGateway implements AppGateway {
 
   @Override
   public CompletableFuture<byte[]> submit(String app, byte[] request) {
-    return attempt(0, view -> EventSealing.sealRequest(view.groupPublicKey(), node.genesis().clusterId(), view.epoch(),
-        event(view, app, request)), sealed -> node.submitAsync(Proposal.newBuilder().setClientEvent(sealed.request()).build()));
+    return attempt(0, view -> session(view).sealEvent(event(view, app, request)),
+        sealed -> node.submitAsync(Proposal.newBuilder().setClientEvent(sealed.request()).build()));
   }
 
   @Override
   public CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable) {
-    return attempt(0, view -> EventSealing.sealQuery(view.groupPublicKey(), node.genesis().clusterId(), view.epoch(),
-        event(view, app, request)), sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable));
+    return attempt(0, view -> session(view).sealQuery(event(view, app, request)),
+        sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable));
+  }
+
+  /**
+   * This gateway's sealing session for the view's epoch (one HPKE context per epoch, see
+   * {@link ClientSession}); a new one after a rotation or once the counters run out.
+   */
+  private ClientSession session(MembershipView view) throws CryptoException {
+    byte[] clusterId = node.genesis().clusterId();
+    byte[] groupKey = view.groupPublicKey();
+    ClientSession s = session;
+    if (s != null && s.isFor(clusterId, view.epoch(), groupKey) && !s.exhausted()) {
+      return s;
+    }
+    synchronized (this) {
+      s = session;
+      if (s == null || !s.isFor(clusterId, view.epoch(), groupKey) || s.exhausted()) {
+        s = ClientSession.start(groupKey, clusterId, view.epoch());
+        session = s;
+      }
+      return s;
+    }
   }
 
   /**

@@ -1,0 +1,134 @@
+package dev.veilraft.crypto.seal;
+
+import dev.veilraft.crypto.Check;
+import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.Hkdf;
+import dev.veilraft.crypto.Hpke;
+import org.bouncycastle.crypto.InvalidCipherTextException;
+import org.bouncycastle.crypto.modes.GCMSIVBlockCipher;
+import org.bouncycastle.crypto.params.AEADParameters;
+import org.bouncycastle.crypto.params.KeyParameter;
+
+/**
+ * The session form of sealed requests: one HPKE context per (cluster, epoch) on the client, many
+ * requests under keys exported from it, so HPKE's two X25519 operations are paid once per session
+ * instead of once per request (and, on every replica, once per session thanks to
+ * {@link SessionKeyCache}). Both directions live here so client and replica cannot drift apart;
+ * DESIGN.md "Client sessions" gives the reasoning.
+ *
+ * <ul>
+ *   <li>HPKE info = {@code "veilraft/session/v1" || cluster id || epoch}: a session context is
+ *       never a single-shot event's or query's.</li>
+ *   <li>Exported: the request key ({@code "veilraft/session/request/v1"}, 32 bytes) and the
+ *       response secret ({@code "veilraft/session/response/v1"}, 32 bytes).</li>
+ *   <li>Request: AES-256-GCM-SIV (RFC 8452) under the request key, nonce = {@code 0x000000 || kind
+ *       || u64 counter}, AAD = {@code "veilraft/session/v1" || cluster id || epoch || kind || u64
+ *       counter}. GCM-SIV because it is misuse resistant: were a counter ever used twice, an
+ *       observer would learn only whether the two plaintexts are equal.</li>
+ *   <li>Response key = HKDF-SHA256(response secret, info = {@code "veilraft/session/response-key/v1"
+ *       || kind || u64 counter || SHA-256(request ciphertext)}): one key per distinct request, so
+ *       the response's nonce from the log index ({@code EventSealing.sealResponse}) never repeats
+ *       under one key with another plaintext.</li>
+ * </ul>
+ */
+public final class SessionSealing {
+  /** Requests per session: the counter runs from 1 to this; the client then sets up a new session. */
+  public static final long COUNTER_MAX = (1L << 32) - 1;
+  static final int KEY_BYTES = 32;
+  private static final int NONCE_BYTES = 12;
+  private static final int TAG_BITS = 128;
+  private static final byte[] SESSION_LABEL = Hashes.utf8("veilraft/session/v1");
+  private static final byte[] REQUEST_KEY_LABEL = Hashes.utf8("veilraft/session/request/v1");
+  private static final byte[] RESPONSE_SECRET_LABEL = Hashes.utf8("veilraft/session/response/v1");
+  private static final byte[] RESPONSE_KEY_LABEL = Hashes.utf8("veilraft/session/response-key/v1");
+
+  /** What a request is: an event for the log or a read-only query. Bound into nonce, AAD and response key. */
+  public enum Kind {
+    EVENT((byte) 1),
+    QUERY((byte) 2);
+
+    final byte code;
+
+    Kind(byte code) {
+      this.code = code;
+    }
+  }
+
+  /** The two secrets a session's HPKE context exports. */
+  record SessionKeys(byte[] requestKey, byte[] responseSecret) {}
+
+  private SessionSealing() {}
+
+  /** HPKE info of a session: label || cluster id || epoch. */
+  public static byte[] sessionInfo(byte[] clusterId, long epoch) {
+    return Hashes.concat(SESSION_LABEL, clusterId, Hashes.u64(epoch));
+  }
+
+  static SessionKeys export(Hpke.Sender sender) {
+    return new SessionKeys(sender.export(REQUEST_KEY_LABEL, KEY_BYTES),
+        sender.export(RESPONSE_SECRET_LABEL, KEY_BYTES));
+  }
+
+  static SessionKeys export(Hpke.Receiver receiver) {
+    return new SessionKeys(receiver.export(REQUEST_KEY_LABEL, KEY_BYTES),
+        receiver.export(RESPONSE_SECRET_LABEL, KEY_BYTES));
+  }
+
+  /** Refuses a counter outside 1..{@link #COUNTER_MAX}, naming it. */
+  static void checkCounter(long counter) throws CryptoException {
+    if (counter < 1 || counter > COUNTER_MAX) {
+      throw new CryptoException("session counter " + Long.toUnsignedString(counter) + " is outside 1.." + COUNTER_MAX);
+    }
+  }
+
+  static byte[] requestNonce(Kind kind, long counter) {
+    byte[] nonce = new byte[NONCE_BYTES];
+    nonce[3] = kind.code;
+    System.arraycopy(Hashes.u64(counter), 0, nonce, 4, 8);
+    return nonce;
+  }
+
+  static byte[] requestAad(byte[] clusterId, long epoch, Kind kind, long counter) {
+    return Hashes.concat(SESSION_LABEL, clusterId, Hashes.u64(epoch), new byte[] {kind.code}, Hashes.u64(counter));
+  }
+
+  /** The key of the response to one request: bound to its kind, counter and exact ciphertext. */
+  static byte[] responseKey(byte[] responseSecret, Kind kind, long counter, byte[] requestCiphertext) {
+    byte[] info = Hashes.concat(RESPONSE_KEY_LABEL, new byte[] {kind.code}, Hashes.u64(counter),
+        Hashes.sha256(requestCiphertext));
+    return Hkdf.sha256(responseSecret, new byte[0], info, KEY_BYTES);
+  }
+
+  static byte[] sealRequest(byte[] requestKey, byte[] clusterId, long epoch, Kind kind, long counter,
+      byte[] plaintext) {
+    try {
+      return gcmSiv(true, requestKey, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
+          plaintext);
+    } catch (InvalidCipherTextException e) {
+      throw new IllegalStateException("AES-GCM-SIV encryption failed", e);
+    }
+  }
+
+  static byte[] openRequest(byte[] requestKey, byte[] clusterId, long epoch, Kind kind, long counter,
+      byte[] ciphertext) throws CryptoException {
+    try {
+      return gcmSiv(false, requestKey, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
+          ciphertext);
+    } catch (InvalidCipherTextException | RuntimeException e) {
+      throw new CryptoException("session request does not open (altered, another session, counter or kind)");
+    }
+  }
+
+  private static byte[] gcmSiv(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
+      throws InvalidCipherTextException {
+    Check.length(key, KEY_BYTES, "AES-256-GCM-SIV key");
+    GCMSIVBlockCipher cipher = new GCMSIVBlockCipher();
+    cipher.init(encrypt, new AEADParameters(new KeyParameter(key), TAG_BITS, nonce, aad));
+    byte[] output = new byte[cipher.getOutputSize(input.length)];
+    int written = cipher.processBytes(input, 0, input.length, output, 0);
+    written += cipher.doFinal(output, written);
+    Check.invariant(written == output.length, "AES-GCM-SIV wrote " + written + " of " + output.length + " bytes");
+    return output;
+  }
+}
