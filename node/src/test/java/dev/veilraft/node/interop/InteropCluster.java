@@ -32,7 +32,7 @@ final class InteropCluster implements AutoCloseable {
    * applied every join (epoch {@code size}) and votes.
    */
   static InteropCluster start(Path root, int size) throws Exception {
-    LocalCluster.Layout layout = LocalCluster.create(root, size, CodeMeasurement.ofRunningCode(VeilraftNode.class));
+    LocalCluster.Layout layout = dev.veilraft.node.TestClusters.create(root, size, CodeMeasurement.ofRunningCode(VeilraftNode.class));
     List<VeilraftNode> nodes = new ArrayList<>();
     InteropCluster cluster = new InteropCluster(nodes);
     try {
