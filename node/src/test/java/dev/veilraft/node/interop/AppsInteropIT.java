@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.veilraft.crypto.Hashes;
+import dev.veilraft.crypto.attestation.CodeMeasurement;
+import dev.veilraft.node.InProcessCluster;
+import dev.veilraft.node.TestClusters;
+import dev.veilraft.node.VeilraftNode;
 import dev.veilraft.node.demo.DiskScan;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -45,6 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AppsInteropIT {
   private static final int NODES = 3;
+  /** Founding, two attested joins and their key rotations, on a shared CI machine. */
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   /** The Cashu script's own bound; it reports the step it was in when this passes. */
   private static final Duration CASHU_RUN_TIMEOUT = Duration.ofMinutes(3);
   private static final Duration NOSTR_RUN_TIMEOUT = Duration.ofMinutes(2);
@@ -62,7 +68,7 @@ class AppsInteropIT {
   static Path root;
 
   private NodeJs nodeJs;
-  private InteropCluster cluster;
+  private InProcessCluster cluster;
   private LogCapture logs;
   /** The mint's master seed, read from the replicas by the Cashu test for the final scans. */
   private byte[] mintSeed;
@@ -72,7 +78,8 @@ class AppsInteropIT {
     // Node.js first: when it is missing the class is skipped before a cluster is paid for.
     nodeJs = NodeJs.prepare();
     logs = LogCapture.attach();
-    cluster = InteropCluster.start(root, NODES);
+    cluster = InProcessCluster.start(TestClusters.create(root, NODES, CodeMeasurement.ofRunningCode(VeilraftNode.class)),
+        READY_TIMEOUT);
   }
 
   @AfterAll
@@ -117,7 +124,7 @@ class AppsInteropIT {
   @Order(2)
   void nostrToolsPublishesThroughOneNodeReceivesOnAnotherAndForgedEventsAreRefused() throws Exception {
     // The founder (usually the leader) is A (publishes), a joiner is B (subscribes); REQs run on both.
-    ProcessRun run = nodeJs.run("nostr-interop.mjs", List.of(cluster.relayUrl(0), cluster.relayUrl(1)),
+    ProcessRun run = nodeJs.run("nostr-interop.mjs", List.of(cluster.relayUrl(0).toString(), cluster.relayUrl(1).toString()),
         Map.of("NOSTR_INTEROP_TIMEOUT_MS", Long.toString(NOSTR_RUN_TIMEOUT.toMillis())),
         NOSTR_RUN_TIMEOUT.plus(KILL_AFTER_SCRIPT_BOUND));
 
