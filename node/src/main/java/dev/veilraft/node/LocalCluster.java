@@ -220,9 +220,35 @@ public final class LocalCluster {
   /** Local listening ports are picked below the kernel's ephemeral range (32768.. on Linux). */
   static final int LISTEN_PORT_MIN = 20_000;
   static final int LISTEN_PORT_MAX = 32_000;
+  /** The smallest slice: a test JVM lays out a few hundred ports over its run. */
+  static final int PORT_SLICE_PORTS_MIN = 1_000;
+  /**
+   * Test configuration hook: JVMs that lay out clusters at the same time (the build's parallel test
+   * JVMs) each take their own slice of the port range, {@code "k/n"} (slice k of n, 1-based), so
+   * that one JVM never hands out a port another has handed out but whose node has not bound it yet.
+   * Unset: the whole range.
+   */
+  public static final String PORT_SLICE_PROPERTY = "veilraft.localCluster.portSlice";
+  private static final int[] PORT_SLICE = portSlice(System.getProperty(PORT_SLICE_PROPERTY));
   private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
-      new java.util.concurrent.atomic.AtomicInteger(LISTEN_PORT_MIN
-          + new java.util.Random().nextInt(LISTEN_PORT_MAX - LISTEN_PORT_MIN));
+      new java.util.concurrent.atomic.AtomicInteger(new java.util.Random().nextInt(PORT_SLICE[1] - PORT_SLICE[0]));
+
+  /** The [min, max) of this JVM's ports for {@link #PORT_SLICE_PROPERTY} = {@code slice}. */
+  static int[] portSlice(String slice) {
+    if (slice == null || slice.isBlank()) {
+      return new int[] {LISTEN_PORT_MIN, LISTEN_PORT_MAX};
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,3})/([0-9]{1,3})").matcher(slice.strip());
+    int k = m.matches() ? Integer.parseInt(m.group(1)) : 0;
+    int n = m.matches() ? Integer.parseInt(m.group(2)) : 0;
+    if (n < 1 || k < 1 || k > n || (LISTEN_PORT_MAX - LISTEN_PORT_MIN) / n < PORT_SLICE_PORTS_MIN) {
+      throw new IllegalArgumentException("system property " + PORT_SLICE_PROPERTY + " is '" + slice
+          + "', expected k/n with 1 <= k <= n and at most " + (LISTEN_PORT_MAX - LISTEN_PORT_MIN) / PORT_SLICE_PORTS_MIN
+          + " slices");
+    }
+    int width = (LISTEN_PORT_MAX - LISTEN_PORT_MIN) / n;
+    return new int[] {LISTEN_PORT_MIN + (k - 1) * width, LISTEN_PORT_MIN + k * width};
+  }
 
   /**
    * A TCP port on loopback that is free now. Ports come from below the ephemeral range, so the
@@ -230,9 +256,9 @@ public final class LocalCluster {
    * between this check and the node binding it; successive calls hand out distinct ports.
    */
   public static int freePort() throws IOException {
-    for (int attempt = 0; attempt < LISTEN_PORT_MAX - LISTEN_PORT_MIN; attempt++) {
-      int port = LISTEN_PORT_MIN + Math.floorMod(NEXT_PORT.getAndIncrement() - LISTEN_PORT_MIN,
-          LISTEN_PORT_MAX - LISTEN_PORT_MIN);
+    int width = PORT_SLICE[1] - PORT_SLICE[0];
+    for (int attempt = 0; attempt < width; attempt++) {
+      int port = PORT_SLICE[0] + Math.floorMod(NEXT_PORT.getAndIncrement(), width);
       try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
         socket.setReuseAddress(true);
         return socket.getLocalPort();
@@ -240,7 +266,7 @@ public final class LocalCluster {
         // Try the next one.
       }
     }
-    throw new IOException("no free TCP port on loopback in " + LISTEN_PORT_MIN + ".." + LISTEN_PORT_MAX);
+    throw new IOException("no free TCP port on loopback in " + PORT_SLICE[0] + ".." + (PORT_SLICE[1] - 1));
   }
 
   public static String describe(GenesisDocument genesis) {

@@ -44,7 +44,7 @@ class AppsBadInputIT {
 
   @BeforeAll
   void start() throws Exception {
-    layout = LocalCluster.create(root, 1, CodeMeasurement.ofRunningCode(VeilraftNode.class));
+    layout = TestClusters.create(root, 1, CodeMeasurement.ofRunningCode(VeilraftNode.class));
     node = VeilraftNode.start(layout.nodes().get(0), Clock.systemUTC());
   }
 

@@ -56,7 +56,7 @@ class ClusterIT {
 
   @BeforeAll
   void startCluster() throws Exception {
-    layout = LocalCluster.create(root, NODES + SPARE_CONFIGS, CodeMeasurement.ofRunningCode(VeilraftNode.class));
+    layout = TestClusters.create(root, NODES + SPARE_CONFIGS, CodeMeasurement.ofRunningCode(VeilraftNode.class));
     nodes.add(VeilraftNode.start(layout.nodes().get(0), Clock.systemUTC()));
     for (int i = 1; i < NODES; i++) {
       nodes.add(VeilraftNode.join(layout.nodes().get(i), api(0), Clock.systemUTC(), null));

@@ -63,7 +63,7 @@ class KillRestartIT {
         + "-DargLine=-Dveilraft.kill.seed=" + seed + ")");
     jar = Path.of("target", "veilraft.jar").toAbsolutePath();
     assertThat(jar).as("the shaded jar is built in the package phase").exists();
-    layout = LocalCluster.create(root.resolve("cluster"), NODES, CodeMeasurement.ofJar(jar, List.of()));
+    layout = TestClusters.create(root.resolve("cluster"), NODES, CodeMeasurement.ofJar(jar, List.of()));
     for (int i = 0; i < NODES; i++) {
       // Snapshots and log purges happen during the faults too, so restarts also recover from snapshots.
       Files.writeString(layout.configFiles().get(i),
@@ -91,9 +91,8 @@ class KillRestartIT {
   /** Starts node {@code i}: joining through {@code peer}, or from its own disk when peer is null. */
   private void launch(int i, URI peer) throws Exception {
     Path log = root.resolve("node" + i + "-" + System.nanoTime() + ".log");
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx384m", "-XX:+UseSerialGC", "-cp", jar.toString(), "dev.veilraft.node.cli.Main", "node"));
-    command.addAll(peer == null ? List.of("start", "--config", layout.configFiles().get(i).toString())
+    List<String> command = NodeProcesses.command(jar, peer == null
+        ? List.of("start", "--config", layout.configFiles().get(i).toString())
         : List.of("join", "--config", layout.configFiles().get(i).toString(), "--peer", peer.toString()));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     processes[i] = process;

@@ -1,6 +1,7 @@
 package dev.veilraft.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.NodeIdentity;
@@ -55,5 +56,20 @@ class LocalClusterTest {
         .addAllowedMeasurements(com.google.protobuf.ByteString.copyFrom(MEASUREMENT)).build());
     assertThat(g.fullySigned()).isTrue();
     assertThat(g.governanceThreshold()).isEqualTo(1);
+  }
+
+  @Test
+  void parallelTestJvmsGetDisjointPortSlicesAndABadSliceIsRefusedByName() {
+    // Proves the port-slice hook splits the range into disjoint slices that cover it, and names a bad value.
+    assertThat(LocalCluster.portSlice(null)).containsExactly(LocalCluster.LISTEN_PORT_MIN, LocalCluster.LISTEN_PORT_MAX);
+    int[] first = LocalCluster.portSlice("1/2");
+    int[] second = LocalCluster.portSlice("2/2");
+    assertThat(first[0]).isEqualTo(LocalCluster.LISTEN_PORT_MIN);
+    assertThat(first[1]).isEqualTo(second[0]);
+    assertThat(second[1]).isLessThanOrEqualTo(LocalCluster.LISTEN_PORT_MAX);
+    for (String bad : List.of("0/2", "3/2", "1/0", "two", "1/100")) {
+      assertThatThrownBy(() -> LocalCluster.portSlice(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(LocalCluster.PORT_SLICE_PROPERTY).hasMessageContaining("'" + bad + "'");
+    }
   }
 }

@@ -83,7 +83,7 @@ class MembershipIT {
   @BeforeAll
   void startCluster() throws Exception {
     MEASUREMENT = CodeMeasurement.ofRunningCode(VeilraftNode.class);
-    layout = LocalCluster.create(root, OPERATORS.size(), MEASUREMENT, OPERATORS, 2, g -> {
+    layout = TestClusters.create(root, OPERATORS.size(), MEASUREMENT, OPERATORS, 2, g -> {
       Policy policy = g.getPolicy().toBuilder().addAllowedMeasurements(ByteString.copyFrom(OLD_MEASUREMENT)).build();
       return g.setPolicy(policy).setRules(MembershipRules.newBuilder().setDiversity(DiversityAction.DIVERSITY_LISTENER)
           .setReattestIntervalMs(INTERVAL_MS).setReattestGraceMs(GRACE_MS).setPolicyGraceMs(POLICY_GRACE_MS));

@@ -52,7 +52,7 @@ class MixedPlatformIT {
     byte[] snpMeasurement = CodeMeasurement.ofRunningCode(VeilraftNode.class);
     byte[] tdxMeasurement = SimulatedTdxAttester.measurementOfCode(snpMeasurement);
     SimulatedTdxVendor tdxVendor = SimulatedTdxVendor.openOrCreate(root.resolve("sim-vendor"));
-    layout = LocalCluster.create(root, 4, snpMeasurement, List.of(LocalCluster.LOCAL_OPERATOR), 1, g -> {
+    layout = TestClusters.create(root, 4, snpMeasurement, List.of(LocalCluster.LOCAL_OPERATOR), 1, g -> {
       Policy policy = g.getPolicy().toBuilder()
           .setSimulatedTdxRootSha256(ByteString.copyFrom(tdxVendor.rootSha256()))
           .addPlatformValues(PlatformValues.newBuilder().setPlatform(Platform.SIMULATED_SNP)

@@ -46,7 +46,7 @@ class ReadsAndRetriesIT {
 
   @BeforeAll
   void startCluster() throws Exception {
-    layout = LocalCluster.create(root, NODES, CodeMeasurement.ofRunningCode(VeilraftNode.class));
+    layout = TestClusters.create(root, NODES, CodeMeasurement.ofRunningCode(VeilraftNode.class));
     nodes.add(VeilraftNode.start(layout.nodes().get(0), Clock.systemUTC()));
     for (int i = 1; i < NODES; i++) {
       // Each joins through the newest member, so joining through a follower is exercised too.

@@ -64,7 +64,7 @@ class RecoverIT {
   void startCluster() throws Exception {
     jar = Path.of("target", "veilraft.jar").toAbsolutePath();
     assertThat(jar).as("the shaded jar is built in the package phase").exists();
-    layout = LocalCluster.create(root.resolve("cluster"), NODES, CodeMeasurement.ofJar(jar, List.of()));
+    layout = TestClusters.create(root.resolve("cluster"), NODES, CodeMeasurement.ofJar(jar, List.of()));
     for (int i = 0; i < NODES; i++) {
       // Snapshots and log purges happen before the damage, so the recovery starts from a snapshot.
       Files.writeString(layout.configFiles().get(i),
@@ -98,9 +98,7 @@ class RecoverIT {
   /** Runs {@code veilraft node <args>} and waits until it prints READY or FAILED, or exits. */
   private Launched launch(int node, String... args) throws Exception {
     Path log = root.resolve("node" + node + "-" + System.nanoTime() + ".log");
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx384m", "-XX:+UseSerialGC", "-cp", jar.toString(), "dev.veilraft.node.cli.Main", "node"));
-    command.addAll(Arrays.asList(args));
+    List<String> command = NodeProcesses.command(jar, Arrays.asList(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     Await.until(() -> lines(log).stream().anyMatch(l -> l.startsWith("READY ") || l.startsWith("FAILED "))
         || !process.isAlive(), START_TIMEOUT);

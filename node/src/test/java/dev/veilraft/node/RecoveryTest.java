@@ -20,7 +20,7 @@ class RecoveryTest {
 
   /** A node data directory with sealed keys, a damaged state store and a Raft group directory with the given log files. */
   private NodeConfig node(List<String> logFiles, List<String> snapshotFiles) throws Exception {
-    LocalCluster.Layout layout = LocalCluster.create(root.resolve("cluster"), 1, new byte[48]);
+    LocalCluster.Layout layout = TestClusters.create(root.resolve("cluster"), 1, new byte[48]);
     NodeConfig config = layout.nodes().get(0);
     Files.createDirectories(config.dataDir());
     NodeKeys.loadOrCreate(config.dataDir(), NodePlatform.open(config, null).sealer(), Clock.systemUTC().instant());

@@ -52,7 +52,7 @@ class SnapshotIT {
 
   @BeforeAll
   void startCluster() throws Exception {
-    layout = LocalCluster.create(root, NODES + 1, CodeMeasurement.ofRunningCode(VeilraftNode.class));
+    layout = TestClusters.create(root, NODES + 1, CodeMeasurement.ofRunningCode(VeilraftNode.class));
     layout.nodes().forEach(c -> configs.add(c.withSnapshotThresholdEntries(SNAPSHOT_THRESHOLD)));
     nodes.add(VeilraftNode.start(configs.get(0), Clock.systemUTC()));
     for (int i = 1; i < NODES; i++) {

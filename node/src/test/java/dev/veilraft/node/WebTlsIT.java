@@ -43,7 +43,7 @@ class WebTlsIT {
 
   @Test
   void evidenceBindsTheWebKeyThatSniServes(@TempDir Path root) throws Exception {
-    LocalCluster.Layout layout = LocalCluster.create(root, 1, CodeMeasurement.ofRunningCode(VeilraftNode.class));
+    LocalCluster.Layout layout = TestClusters.create(root, 1, CodeMeasurement.ofRunningCode(VeilraftNode.class));
     NodeConfig base = layout.nodes().get(0);
     VeilraftNode.WebTlsRequest request = VeilraftNode.webTlsCsr(base, List.of(DOMAIN), Duration.ofDays(1));
     Path chain = root.resolve("web-chain.pem");

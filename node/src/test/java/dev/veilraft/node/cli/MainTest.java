@@ -103,7 +103,7 @@ class MainTest {
   @Test
   void tlsCsrSealsAWebKeyInsideTheNodeAndWritesARequest(@TempDir Path dir) throws Exception {
     // 'tls csr' writes a PEM CSR for the names, keeps the key sealed in the data directory, and reuses it next time.
-    var layout = dev.veilraft.node.LocalCluster.create(dir, 1,
+    var layout = dev.veilraft.node.TestClusters.create(dir, 1,
         dev.veilraft.crypto.attestation.CodeMeasurement.ofRunningCode(Main.class));
     Path config = layout.configFiles().get(0);
     Path csr = dir.resolve("node.csr");

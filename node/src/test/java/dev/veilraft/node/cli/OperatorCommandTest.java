@@ -8,6 +8,7 @@ import dev.veilraft.membership.GenesisDocument;
 import dev.veilraft.membership.OperatorKey;
 import dev.veilraft.membership.proto.DiversityAction;
 import dev.veilraft.membership.proto.OperatorEndorsement;
+import dev.veilraft.node.TestClusters;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -114,8 +115,9 @@ class OperatorCommandTest {
   }
 
   @Test
-  void severalOperatorsNeedAnExplicitThreshold(@TempDir Path dir) {
+  void severalOperatorsNeedAnExplicitThreshold(@TempDir Path dir) throws Exception {
     // With more than one operator the threshold is a decision, not a default.
+    TestClusters.seedVendor(dir.resolve("vendor"));
     keygen(dir, "alice");
     keygen(dir, "bob");
     Run r = run("genesis", "create", "--out", dir.resolve("g.bin").toString(), "--sim-vendor",
@@ -133,6 +135,7 @@ class OperatorCommandTest {
   @Test
   void withoutOperatorsALocalOperatorIsCreatedAndSigns(@TempDir Path dir) throws Exception {
     // The old form of 'genesis create' still works: one operator 'local' is made next to the file and signs it.
+    TestClusters.seedVendor(dir.resolve("vendor"));
     Path genesis = dir.resolve("genesis.bin");
     Run r = run("genesis", "create", "--out", genesis.toString(), "--sim-vendor", dir.resolve("vendor").toString(),
         "--allow-measurement", "ab".repeat(48));
