@@ -34,7 +34,7 @@ final class RecoverCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     NodeConfig parsed;
     try {
-      parsed = NodeConfig.read(config);
+      parsed = ConfigFiles.read(config);
     } catch (ConfigException e) {
       System.out.println("FAILED config " + e.getMessage());
       return 1;
