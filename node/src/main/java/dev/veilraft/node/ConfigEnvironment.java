@@ -170,7 +170,9 @@ public final class ConfigEnvironment {
         Kind kind = type == int.class || type == Integer.class ? Kind.INTEGER : Kind.TEXT;
         dev.veilraft.crypto.Check.invariant(kind == Kind.INTEGER || type == String.class || type == Path.class,
             "configuration key " + path + " has type " + type + ", which no environment variable can carry");
-        keys.put(variableOf(path), new Key(path, variableOf(path), kind));
+        if (!NodeConfig.UNUSED_KEYS.contains(path)) {
+          keys.put(variableOf(path), new Key(path, variableOf(path), kind));
+        }
       }
     }
   }

@@ -267,11 +267,25 @@ public record NodeConfig(
       throw new ConfigException(source + ": key 'tls.certificateChain' is '" + tls.certificateChain()
           + "', expected a readable PEM certificate chain (leaf first) for the key from 'veilraft tls csr'");
     }
+    if (cashuInfo().url() != null) {
+      throw new ConfigException(source + ": key 'apps.cashu.url' is not used by the mint (its URL is the node's API "
+          + "address); remove it");
+    }
+    if (nostrInfo().motd() != null) {
+      throw new ConfigException(source + ": key 'apps.nostr.motd' is not used by the relay (NIP-11 has no message of "
+          + "the day); remove it");
+    }
     if (nostrInfo().url() != null && !nostrInfo().url().matches("wss?://[^\\s]+")) {
       throw new ConfigException(source + ": key 'apps.nostr.url' is '" + nostrInfo().url()
           + "', expected a ws:// or wss:// URL (clients' NIP-42 relay tag must match it)");
     }
   }
+
+  /**
+   * Keys the shared {@link AppInfo} record accepts but that app does not use: refused, so an
+   * operator does not believe they took effect.
+   */
+  static final java.util.Set<String> UNUSED_KEYS = java.util.Set.of("apps.cashu.url", "apps.nostr.motd");
 
   private static boolean isLoopback(String host) {
     return host.equals("localhost") || host.equals("::1") || host.equals("[::1]") || host.matches("127(\\.\\d{1,3}){3}");

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -23,10 +22,7 @@ final class LauncherOnlyCommands {
     @Spec
     CommandSpec spec;
 
-    @Parameters(arity = "0..*", paramLabel = "ARGS", description = "Passed to the command (see its --help).")
-    List<String> args;
-
-    /** Options of the real command (--nodes, --seed, ...), which this stand-in does not know. */
+    /** The real command's arguments (--nodes 3 ...), which this stand-in does not know, in their order. */
     @picocli.CommandLine.Unmatched
     List<String> unmatched;
 
@@ -40,9 +36,6 @@ final class LauncherOnlyCommands {
       List<String> all = new java.util.ArrayList<>();
       if (unmatched != null) {
         all.addAll(unmatched);
-      }
-      if (args != null) {
-        all.addAll(args);
       }
       var err = spec.commandLine().getErr();
       err.println("error: '" + name + "' runs from " + jar() + ", not from the node jar. Run it with the launcher:");

@@ -38,6 +38,7 @@ final class NodeCommand {
         var keys = VeilraftNode.init(nodeConfig, Clock.systemUTC());
         System.out.println("node id " + keys.nodeId());
         System.out.println("identity certificate " + nodeConfig.dataDir().resolve(VeilraftNode.IDENTITY_FILE));
+        System.out.println("identity public key " + Hashes.hex(keys.identity().spki()));
         System.out.println("identity spki sha256 " + Hashes.hex(Hashes.sha256(keys.identity().spki())));
         System.out.println("kem public key " + Hashes.hex(keys.kem().publicKey()));
         return 0;
