@@ -496,6 +496,15 @@ public final class VeilraftNode implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      closeParts();
+    } finally {
+      // Last, and even when a part failed to close: a restart in this process must find it free.
+      dataDirLock.close();
+    }
+  }
+
+  private void closeParts() {
     MembershipDuties d = duties;
     if (d != null) {
       d.close();
@@ -518,6 +527,5 @@ public final class VeilraftNode implements AutoCloseable {
     if (replica != null) {
       replica.store().close();
     }
-    dataDirLock.close();
   }
 }
