@@ -133,11 +133,12 @@ public final class VeilraftNode implements AutoCloseable {
   }
 
   /**
-   * Refuses to start when a configured port is taken, naming its key, before the node opens its
-   * state: a clear message instead of a half-started node.
+   * Refuses to start when an API port is taken, naming its key, before the node opens its state:
+   * a clear message instead of a half-started node. The Raft port is checked when the Raft server
+   * starts (RAFT_START_FAILED, naming 'raft.port'): a joiner starts it only once admitted, and a
+   * joiner admitted but unable to start Raft resumes from there when run again.
    */
   static void checkPortsFree(NodeConfig config) throws NodeException {
-    checkPortFree("raft", config.raft());
     checkPortFree("api", config.api());
     if (config.insecurePlainHttp() != null) {
       checkPortFree("insecurePlainHttp", config.insecurePlainHttp());
@@ -227,8 +228,8 @@ public final class VeilraftNode implements AutoCloseable {
           Duration.ofMillis(config.electionTimeoutMax()), config.snapshotThreshold()), keys.identity(), replica, bootstrapTrust, role, clock);
       duties = new MembershipDuties(this, MembershipDuties.tickFor(genesis.reattestIntervalMs()));
     } catch (IOException e) {
-      throw new NodeException("RAFT_START_FAILED", "cannot start the raft server on " + config.raft().address()
-          + ": " + e.getMessage(), e);
+      throw new NodeException("RAFT_START_FAILED", "key 'raft.port': cannot start the raft server on "
+          + config.raft().address() + ": " + e.getMessage(), e);
     }
   }
 

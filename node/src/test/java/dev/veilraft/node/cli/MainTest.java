@@ -240,7 +240,7 @@ class MainTest {
 
   @Test
   void aTakenPortFailsTheStartNamingTheKeyAndPortBeforeTheStateIsOpened() throws Exception {
-    // Proves a node whose API port is taken exits 1 naming 'api.port' and the port, creating no state.
+    // Proves a taken API port fails the start naming 'api.port' before any state exists, a taken Raft port names 'raft.port'.
     var layout = layout();
     var config = layout.nodes().get(0);
     Path data = config.dataDir();
@@ -255,6 +255,13 @@ class MainTest {
     var after = snapshot(data);
     after.remove(dev.veilraft.node.DataDirLock.FILE_NAME);
     assertThat(after).isEqualTo(before);
+
+    try (var taken = new java.net.ServerSocket(config.raft().port(), 1, java.net.InetAddress.getByName(config.raft().host()))) {
+      Run node = run("node", "start", "--config", layout.configFiles().get(0).toString());
+      assertThat(node.exit()).isEqualTo(1);
+      assertThat(node.out()).contains("FAILED RAFT_START_FAILED").contains("key 'raft.port'")
+          .contains(config.raft().address());
+    }
   }
 
   @Test
