@@ -6,7 +6,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /** The {@code veilraft} command. Every operator-facing action is a subcommand of it. */
-@Command(name = "veilraft", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+@Command(name = "veilraft", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT,
+    versionProvider = VersionCommand.Provider.class,
     description = "Confidential consensus: attested Raft members, encrypted events and state.",
     subcommands = {NodeCommand.Init.class, NodeCommand.class, StatusCommand.class, DemoCommand.class,
         GenesisCommand.class, OperatorCommand.class, GovCommand.class, MeasureCommand.class, VerifyCommand.class,

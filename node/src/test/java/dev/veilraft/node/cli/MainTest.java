@@ -155,6 +155,34 @@ class MainTest {
   }
 
   @Test
+  void everyCommandAnswersHelp() {
+    // Proves --help works on every command and subcommand (exit 0, a usage text), as the issue asks.
+    java.util.List<java.util.List<String>> paths = new java.util.ArrayList<>();
+    collect(Main.commandLine(), new java.util.ArrayList<>(), paths);
+    assertThat(paths).hasSizeGreaterThan(20);
+    for (var path : paths) {
+      var args = new java.util.ArrayList<>(path);
+      args.add("--help");
+      Run help = run(args.toArray(String[]::new));
+      assertThat(help.exit()).as(String.join(" ", args) + ": " + help.err()).isZero();
+      assertThat(help.out()).as(String.join(" ", args)).contains("Usage: veilraft");
+    }
+  }
+
+  private static void collect(CommandLine command, java.util.List<String> path,
+      java.util.List<java.util.List<String>> into) {
+    for (var sub : command.getSubcommands().entrySet()) {
+      if (sub.getKey().equals("help")) {
+        continue;
+      }
+      var subPath = new java.util.ArrayList<>(path);
+      subPath.add(sub.getKey());
+      into.add(subPath);
+      collect(sub.getValue(), subPath, into);
+    }
+  }
+
+  @Test
   void launcherOnlyCommandsSayHowToRunThem() {
     // Proves 'simulate' in the node jar explains the launcher command (with the user's arguments) and exits 2.
     Run simulate = run("simulate", "--nodes", "3", "--seed", "7");
