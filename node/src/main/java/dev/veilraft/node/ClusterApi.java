@@ -133,7 +133,9 @@ final class ClusterApi {
       peerCommits = progress.peerCommitIndexes();
       root.put("snapshots_installed", node.consensus().snapshotStatus().snapshotsInstalled());
     }
-    long commitIndex = peerCommits.getOrDefault(node.nodeId(), -1L);
+    // Only the leader hears every member's commit index; a follower's own view would read as "no lag".
+    long commitIndex = node.consensus() != null && node.consensus().isLeader()
+        ? peerCommits.getOrDefault(node.nodeId(), -1L) : -1L;
     root.put("beacon_sequence", view.beacon().getSequence());
     root.put("beacon_issued_at_ms", view.beacon().getIssuedAtMs());
     root.put("diversity_satisfied", dev.veilraft.membership.Roles.satisfied(view));
