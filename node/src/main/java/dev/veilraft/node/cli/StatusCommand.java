@@ -172,6 +172,14 @@ final class StatusCommand implements Callable<Integer> {
             .append('\n');
       }
     }
+    if (!leader.isEmpty() && !leader.equals(answering)) {
+      for (JsonNode m : s.path("members")) {
+        if (m.path("node_id").asText().equals(leader) && !m.path("api_address").asText().isEmpty()) {
+          out.append("hint      lag is known by the leader: veilraft status --url https://")
+              .append(m.path("api_address").asText()).append(" --node-id ").append(leader).append('\n');
+        }
+      }
+    }
     for (JsonNode p : s.path("pending_removals")) {
       out.append("removal   ").append(p.path("node_id").asText()).append(" pending: ").append(p.path("reason").asText())
           .append(p.path("blocked").asBoolean() ? " (blocked: would break quorum)" : "").append('\n');

@@ -23,7 +23,7 @@ class StatusCommandTest {
 
   @Test
   void aFollowersViewShowsLeaderIndexesMembersAndUnknownLag() throws Exception {
-    // Proves the header, the leader mark, shortened measurements, attestation ages, '-' for unknown lag and warnings.
+    // Proves the header, leader mark, short measurements, attestation ages, '-' for unknown lag, where to ask, warnings.
     String text = StatusCommand.render(new ObjectMapper().readTree(FOLLOWER_VIEW), 3_601_000);
 
     assertThat(text).contains("cluster   prod (0123456789abcdef…)").contains("epoch     3   policy p1")
@@ -31,6 +31,7 @@ class StatusCommandTest {
         .contains("diversity rule does not hold").contains("members   2 (* leader)")
         .containsPattern("aaaa\\*\\s+alice\\s+voter\\s+SNP\\s+7a1e5c266c0108db…\\s+60m ago\\s+-\\s+10.0.0.1:8443")
         .containsPattern("bbbb\\s+bob\\s+listener\\s+TDX\\s+ffff\\s+never\\s+-\\s+10.0.0.2:8443")
+        .contains("hint      lag is known by the leader: veilraft status --url https://10.0.0.1:8443 --node-id aaaa")
         .contains("failure   bbbb: TCB_BELOW_MINIMUM").contains("removal   bbbb pending: REATTESTATION_FAILED (blocked");
   }
 
