@@ -128,6 +128,8 @@ final class NodeCommand {
   private static JoinClient.Listener joinListener() {
     Progress progress = Progress.onConsole("join", System.out);
     return new JoinClient.Listener() {
+      private long snapshotsSeen;
+
       @Override
       public void step(String text) {
         progress.step(text);
@@ -135,6 +137,11 @@ final class NodeCommand {
 
       @Override
       public void catchingUp(long appliedIndex, long commitIndex, long snapshotsInstalled) {
+        // Ratis does not expose a snapshot transfer's bytes; its completion is what can be shown.
+        if (snapshotsInstalled > snapshotsSeen) {
+          snapshotsSeen = snapshotsInstalled;
+          progress.step("installed the leader's snapshot; now at index " + appliedIndex);
+        }
         progress.update(appliedIndex, commitIndex, Progress.Unit.ENTRIES);
       }
     };
