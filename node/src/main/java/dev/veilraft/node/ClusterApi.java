@@ -121,9 +121,21 @@ final class ClusterApi {
     root.put("policy", view.policy().getName());
     root.put("leader", node.consensus() != null && node.consensus().isLeader());
     var raft = root.putObject("raft_configuration");
+    java.util.Map<String, Long> peerCommits = java.util.Map.of();
     if (node.consensus() != null) {
       node.consensus().configurationRoles().forEach(raft::put);
+      // For 'veilraft status': who leads, how far the log is committed, and how far each member lags.
+      node.consensus().leaderId().ifPresent(id -> root.put("leader_id", id));
+      root.put("raft_role", node.consensus().localRole());
+      var progress = node.consensus().raftProgress();
+      root.put("commit_index", progress.commitIndex());
+      root.put("last_log_index", progress.lastLogIndex());
+      peerCommits = progress.peerCommitIndexes();
+      root.put("snapshots_installed", node.consensus().snapshotStatus().snapshotsInstalled());
     }
+    // Only the leader hears every member's commit index; a follower's own view would read as "no lag".
+    long commitIndex = node.consensus() != null && node.consensus().isLeader()
+        ? peerCommits.getOrDefault(node.nodeId(), -1L) : -1L;
     root.put("beacon_sequence", view.beacon().getSequence());
     root.put("beacon_issued_at_ms", view.beacon().getIssuedAtMs());
     root.put("diversity_satisfied", dev.veilraft.membership.Roles.satisfied(view));
@@ -139,6 +151,13 @@ final class ClusterApi {
       o.put("admitted_index", m.getAdmittedIndex());
       o.put("attested_beacon", m.getAttestedBeacon());
       o.put("attested_at_ms", m.getAttestedAtMs());
+      Long memberCommit = peerCommits.get(m.getNodeId());
+      if (memberCommit != null) {
+        o.put("commit_index", memberCommit);
+        if (commitIndex >= 0) {
+          o.put("lag_entries", Math.max(0, commitIndex - memberCommit));
+        }
+      }
       if (m.getEvictAfterMs() != 0) {
         o.put("evict_after_ms", m.getEvictAfterMs());
       }

@@ -3,7 +3,12 @@ package dev.veilraft.node;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.veilraft.consensus.ratis.RaftConsensus;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * A node's configuration file (YAML). Unknown keys are errors; every value is validated at start
@@ -158,8 +163,58 @@ public record NodeConfig(
         entries, endorsement, insecurePlainHttp, apps, tls);
   }
 
+  /** The configuration in {@code file}, without environment overrides. */
   public static NodeConfig read(Path file) throws ConfigException {
     return parse(YamlFiles.read(file, "configuration file"), file.toString());
+  }
+
+  /**
+   * The configuration in {@code file} with the overrides found in {@code environment} (see
+   * {@link ConfigEnvironment}) applied, then validated as a whole. Errors caused by an override
+   * name its variable.
+   */
+  public static NodeConfig read(Path file, Map<String, String> environment) throws ConfigException {
+    return parse(YamlFiles.read(file, "configuration file"), file.toString(), environment);
+  }
+
+  /** {@code yaml} with the overrides in {@code environment} applied; {@code source} names the file in errors. */
+  public static NodeConfig parse(String yaml, String source, Map<String, String> environment) throws ConfigException {
+    List<ConfigEnvironment.Override> overrides = ConfigEnvironment.overrides(environment);
+    if (overrides.isEmpty()) {
+      return parse(yaml, source);
+    }
+    ObjectNode tree = YamlFiles.parseTree(yaml, source, "configuration");
+    for (ConfigEnvironment.Override override : overrides) {
+      apply(tree, override, source);
+    }
+    String combined = source + " with " + overrides.stream().map(o -> o.key().variable())
+        .collect(Collectors.joining(", ")) + " from the environment";
+    NodeConfig config = YamlFiles.bind(tree, NodeConfig.class, combined);
+    config.validate(combined);
+    return config;
+  }
+
+  private static void apply(ObjectNode tree, ConfigEnvironment.Override override, String source)
+      throws ConfigException {
+    String[] parts = override.key().path().split("\\.");
+    ObjectNode parent = tree;
+    for (int i = 0; i < parts.length - 1; i++) {
+      JsonNode child = parent.get(parts[i]);
+      if (child == null || child.isNull()) {
+        parent = parent.putObject(parts[i]);
+      } else if (child.isObject()) {
+        parent = (ObjectNode) child;
+      } else {
+        throw new ConfigException(source + ": key '" + String.join(".", List.of(parts).subList(0, i + 1))
+            + "' is not a mapping, so " + override.key().variable() + " cannot set '" + override.key().path() + "'");
+      }
+    }
+    String leaf = parts[parts.length - 1];
+    if (override.key().kind() == ConfigEnvironment.Kind.INTEGER) {
+      parent.put(leaf, Integer.parseInt(override.value().trim()));
+    } else {
+      parent.put(leaf, override.value());
+    }
   }
 
   public static NodeConfig parse(String yaml, String source) throws ConfigException {
@@ -212,11 +267,25 @@ public record NodeConfig(
       throw new ConfigException(source + ": key 'tls.certificateChain' is '" + tls.certificateChain()
           + "', expected a readable PEM certificate chain (leaf first) for the key from 'veilraft tls csr'");
     }
+    if (cashuInfo().url() != null) {
+      throw new ConfigException(source + ": key 'apps.cashu.url' is not used by the mint (its URL is the node's API "
+          + "address); remove it");
+    }
+    if (nostrInfo().motd() != null) {
+      throw new ConfigException(source + ": key 'apps.nostr.motd' is not used by the relay (NIP-11 has no message of "
+          + "the day); remove it");
+    }
     if (nostrInfo().url() != null && !nostrInfo().url().matches("wss?://[^\\s]+")) {
       throw new ConfigException(source + ": key 'apps.nostr.url' is '" + nostrInfo().url()
           + "', expected a ws:// or wss:// URL (clients' NIP-42 relay tag must match it)");
     }
   }
+
+  /**
+   * Keys the shared {@link AppInfo} record accepts but that app does not use: refused, so an
+   * operator does not believe they took effect.
+   */
+  static final java.util.Set<String> UNUSED_KEYS = java.util.Set.of("apps.cashu.url", "apps.nostr.motd");
 
   private static boolean isLoopback(String host) {
     return host.equals("localhost") || host.equals("::1") || host.equals("[::1]") || host.matches("127(\\.\\d{1,3}){3}");

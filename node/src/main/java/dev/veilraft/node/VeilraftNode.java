@@ -58,17 +58,19 @@ public final class VeilraftNode implements AutoCloseable {
   private final NodeConfig config;
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
-  private final NodePlatform platform;
-  private final NodeKeys keys;
-  private final GenesisDocument genesis;
+  private NodePlatform platform;
+  private NodeKeys keys;
+  private GenesisDocument genesis;
   private final EvidenceVerifier verifier = new AttestationVerifier();
-  private final EpochHistoryFile historyFile;
-  private final Replica replica;
-  private final ApiServer api;
-  private final dev.veilraft.node.apps.AppFrontEnds frontEnds;
+  private EpochHistoryFile historyFile;
+  private Replica replica;
+  private ApiServer api;
+  private dev.veilraft.node.apps.AppFrontEnds frontEnds;
   /** The key of the node's CA-issued web certificate, when configured (tls.certificateChain). */
-  private final dev.veilraft.crypto.seal.WebTlsKey webTls;
+  private dev.veilraft.crypto.seal.WebTlsKey webTls;
   private final Object rotationLock = new Object();
+  /** Held from construction to {@link #close}: no second node on this data directory. */
+  private final DataDirLock dataDirLock;
   private volatile RaftConsensus consensus;
   private volatile MembershipDuties duties;
 
@@ -77,6 +79,21 @@ public final class VeilraftNode implements AutoCloseable {
     // Simulations only: an INSECURE clock offset read from a file, when the system property names one.
     clock = InsecureFileOffsetClock.wrapIfRequested(clock);
     this.clock = clock;
+    // Before anything touches the data directory: one node per directory, and its ports free.
+    this.dataDirLock = DataDirLock.acquire(config.dataDir());
+    boolean built = false;
+    try {
+      checkPortsFree(config);
+      build(attesterOverride);
+      built = true;
+    } finally {
+      if (!built) {
+        dataDirLock.close();
+      }
+    }
+  }
+
+  private void build(Attester attesterOverride) throws NodeException {
     try {
       this.genesis = GenesisDocument.read(config.genesis());
       genesis.requireFullySigned();
@@ -111,10 +128,40 @@ public final class VeilraftNode implements AutoCloseable {
       api.start();
     } catch (IOException e) {
       close();
-      throw new NodeException("API_START_FAILED", e.getMessage(), e);
+      throw new NodeException("API_START_FAILED", "key 'api.port': " + e.getMessage(), e);
     }
     LOG.info("node {} of cluster {} ({}) on platform {}", keys.nodeId(), genesis.genesis().getClusterName(),
         Hashes.shortHex(genesis.clusterId(), 8), platform.describe());
+  }
+
+  /**
+   * Refuses to start when an API port is taken, naming its key, before the node opens its state:
+   * a clear message instead of a half-started node. The Raft port is checked when the Raft server
+   * starts (RAFT_START_FAILED, naming 'raft.port'): a joiner starts it only once admitted, and a
+   * joiner admitted but unable to start Raft resumes from there when run again.
+   */
+  static void checkPortsFree(NodeConfig config) throws NodeException {
+    checkPortFree("api", config.api());
+    if (config.insecurePlainHttp() != null) {
+      checkPortFree("insecurePlainHttp", config.insecurePlainHttp());
+    }
+  }
+
+  private static void checkPortFree(String key, NodeConfig.Endpoint endpoint) throws NodeException {
+    if (endpoint.port() == 0) {
+      return;
+    }
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new java.net.InetSocketAddress(endpoint.host(), endpoint.port()));
+    } catch (java.net.BindException e) {
+      throw new NodeException("PORT_IN_USE", "key '" + key + ".port': cannot listen on " + endpoint.address() + ": "
+          + e.getMessage() + " (another process holds the port, or '" + key + ".host' is not an address of this "
+          + "machine)", e);
+    } catch (IOException | IllegalArgumentException | SecurityException e) {
+      throw new NodeException("PORT_IN_USE", "key '" + key + ".port': cannot listen on " + endpoint.address() + ": "
+          + e.getMessage(), e);
+    }
   }
 
   /** Starts a new cluster as its founder, or restarts a node from its own disk. */
@@ -142,6 +189,12 @@ public final class VeilraftNode implements AutoCloseable {
   /** Joins the cluster through the member at {@code peer} (https://host:port), or restarts if already a member. */
   public static VeilraftNode join(NodeConfig config, URI peer, Clock clock, Attester attesterOverride)
       throws NodeException, InterruptedException {
+    return join(config, peer, clock, attesterOverride, JoinClient.Listener.NONE, JoinClient.PEER_ATTEMPTS_DEFAULT);
+  }
+
+  /** As {@link #join(NodeConfig, URI, Clock, Attester)}, reporting its steps to {@code listener} (the CLI's progress). */
+  public static VeilraftNode join(NodeConfig config, URI peer, Clock clock, Attester attesterOverride,
+      JoinClient.Listener listener, int peerAttemptsMax) throws NodeException, InterruptedException {
     VeilraftNode node = new VeilraftNode(config, clock, attesterOverride);
     try {
       var admitted = node.historyFile.load();
@@ -150,9 +203,9 @@ public final class VeilraftNode implements AutoCloseable {
         node.startConsensus(Set.of(), false);
       } else if (admitted.isPresent()) {
         // Admitted before a crash, but nothing applied yet: resume at "start Raft, ready".
-        new JoinClient(node, peer).activate(Set.copyOf(admitted.get().getMemberIdsList()));
+        new JoinClient(node, peer, listener, peerAttemptsMax).activate(Set.copyOf(admitted.get().getMemberIdsList()));
       } else {
-        new JoinClient(node, peer).join();
+        new JoinClient(node, peer, listener, peerAttemptsMax).join();
       }
       return node;
     } catch (CryptoException | IOException e) {
@@ -177,8 +230,8 @@ public final class VeilraftNode implements AutoCloseable {
           Duration.ofMillis(config.electionTimeoutMax()), config.snapshotThreshold()), keys.identity(), replica, bootstrapTrust, role, clock);
       duties = new MembershipDuties(this, MembershipDuties.tickFor(genesis.reattestIntervalMs()));
     } catch (IOException e) {
-      throw new NodeException("RAFT_START_FAILED", "cannot start the raft server on " + config.raft().address()
-          + ": " + e.getMessage(), e);
+      throw new NodeException("RAFT_START_FAILED", "key 'raft.port': cannot start the raft server on "
+          + config.raft().address() + ": " + e.getMessage(), e);
     }
   }
 
@@ -213,7 +266,7 @@ public final class VeilraftNode implements AutoCloseable {
    * certificate to {@code <dataDir>/identity.pem} for its operator to endorse. Returns the keys.
    */
   public static NodeKeys init(NodeConfig config, Clock clock) throws NodeException {
-    try {
+    try (DataDirLock lock = DataDirLock.acquire(config.dataDir())) {
       NodePlatform platform = NodePlatform.open(config, null);
       NodeKeys keys = NodeKeys.loadOrCreate(config.dataDir(), platform.sealer(), clock.instant());
       java.nio.file.Files.writeString(config.dataDir().resolve(IDENTITY_FILE),
@@ -234,7 +287,7 @@ public final class VeilraftNode implements AutoCloseable {
    */
   public static WebTlsRequest webTlsCsr(NodeConfig config, List<String> dnsNames, Duration selfSignedValidity)
       throws NodeException {
-    try {
+    try (DataDirLock lock = DataDirLock.acquire(config.dataDir())) {
       NodePlatform platform = NodePlatform.open(config, null);
       var key = dev.veilraft.crypto.seal.WebTlsKey.loadOrCreate(config.dataDir(), platform.sealer());
       return new WebTlsRequest(key.csrPem(dnsNames), key.spki(), selfSignedValidity == null ? null
@@ -446,6 +499,15 @@ public final class VeilraftNode implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      closeParts();
+    } finally {
+      // Last, and even when a part failed to close: a restart in this process must find it free.
+      dataDirLock.close();
+    }
+  }
+
+  private void closeParts() {
     MembershipDuties d = duties;
     if (d != null) {
       d.close();
@@ -453,7 +515,9 @@ public final class VeilraftNode implements AutoCloseable {
     if (frontEnds != null) {
       frontEnds.close();
     }
-    api.close();
+    if (api != null) {
+      api.close();
+    }
     RaftConsensus c = consensus;
     if (c != null) {
       try {
@@ -463,6 +527,8 @@ public final class VeilraftNode implements AutoCloseable {
       }
     }
     // A snapshot install may have replaced the store the node opened.
-    replica.store().close();
+    if (replica != null) {
+      replica.store().close();
+    }
   }
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
@@ -47,9 +49,7 @@ final class YamlFiles {
     try {
       value = MAPPER.readValue(yaml, type);
     } catch (JsonMappingException e) {
-      String key = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-          .collect(Collectors.joining("."));
-      throw new ConfigException(source + ": key '" + key + "': " + e.getOriginalMessage());
+      throw keyError(source, e);
     } catch (JsonProcessingException e) {
       throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage());
     }
@@ -57,5 +57,40 @@ final class YamlFiles {
       throw new ConfigException(source + ": " + what + " is empty");
     }
     return value;
+  }
+
+  /** {@code yaml} as a tree whose root is a mapping (so overrides can be applied before binding). */
+  static ObjectNode parseTree(String yaml, String source, String what) throws ConfigException {
+    JsonNode tree;
+    try {
+      tree = MAPPER.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage());
+    }
+    if (tree == null || tree.isMissingNode() || tree.isNull()) {
+      throw new ConfigException(source + ": " + what + " is empty");
+    }
+    if (!tree.isObject()) {
+      throw new ConfigException(source + ": " + what + " is a YAML " + tree.getNodeType().name().toLowerCase(
+          java.util.Locale.ROOT) + ", expected a mapping of keys to values");
+    }
+    return (ObjectNode) tree;
+  }
+
+  /** {@code tree} as a {@code type}, with the same strictness and errors as {@link #parse}. */
+  static <T> T bind(JsonNode tree, Class<T> type, String source) throws ConfigException {
+    try {
+      return MAPPER.treeToValue(tree, type);
+    } catch (JsonMappingException e) {
+      throw keyError(source, e);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(source + ": " + e.getOriginalMessage());
+    }
+  }
+
+  private static ConfigException keyError(String source, JsonMappingException e) {
+    String key = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."));
+    return new ConfigException(source + ": key '" + key + "': " + e.getOriginalMessage());
   }
 }

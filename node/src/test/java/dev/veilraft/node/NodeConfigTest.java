@@ -118,4 +118,58 @@ class NodeConfigTest {
     assertThat(NodeConfig.parse(VALID + "tls: { certificateChain: " + missing + " }\n", "n.yaml").webTlsChain())
         .isEqualTo(missing);
   }
+
+  @Test
+  void environmentVariablesOverrideTheFileAndAreValidatedTheSameWay() throws Exception {
+    // Proves VEILRAFT_API_PORT and nested keys override the file, may add a section, and bad values name the variable.
+    NodeConfig config = NodeConfig.parse(VALID, "n.yaml", java.util.Map.of("VEILRAFT_API_PORT", "9001",
+        "VEILRAFT_SIMULATED_FORMAT", "tdx", "VEILRAFT_ELECTION_TIMEOUT_MIN_MS", "300", "VEILRAFT_APPS_NOSTR_NAME", "relay",
+        "VEILRAFT_DATA_DIR", "/data", "PATH", "/usr/bin", "VEILRAFT_LOG_FORMAT", "json", "VEILRAFT_PEER", "https://x"));
+
+    assertThat(config.api().port()).isEqualTo(9001);
+    assertThat(config.api().host()).isEqualTo("127.0.0.1");
+    assertThat(config.simulated().formatOrDefault()).isEqualTo("tdx");
+    assertThat(config.electionTimeoutMin()).isEqualTo(300);
+    assertThat(config.nostrInfo().name()).isEqualTo("relay");
+    assertThat(config.dataDir()).isEqualTo(Path.of("/data"));
+    assertThat(NodeConfig.parse(VALID, "n.yaml", java.util.Map.of())).isEqualTo(NodeConfig.parse(VALID, "n.yaml"));
+    assertThatThrownBy(() -> NodeConfig.parse(VALID, "n.yaml", java.util.Map.of("VEILRAFT_API_PORT", "70000")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("api.port").hasMessageContaining("70000")
+        .hasMessageContaining("1..65535").hasMessageContaining("VEILRAFT_API_PORT");
+    assertThatThrownBy(() -> NodeConfig.parse(VALID, "n.yaml", java.util.Map.of("VEILRAFT_API_PORT", "eighty")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("VEILRAFT_API_PORT").hasMessageContaining("eighty")
+        .hasMessageContaining("integer");
+    assertThatThrownBy(() -> NodeConfig.parse(VALID, "n.yaml", java.util.Map.of("VEILRAFT_PLATFORM", "sgx")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("platform").hasMessageContaining("sgx");
+    assertThatThrownBy(() -> NodeConfig.parse(VALID, "n.yaml", java.util.Map.of("VEILRAFT_GENESIS", "")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("VEILRAFT_GENESIS").hasMessageContaining("empty");
+  }
+
+  @Test
+  void anUnknownVariableThatLooksLikeAnOverrideIsAnErrorNamingIt() throws Exception {
+    // Proves typos (near misses, unknown keys of a section) are refused, while unrelated VEILRAFT_* variables are not.
+    assertThatThrownBy(() -> NodeConfig.parse(VALID, "n.yaml", java.util.Map.of("VEILRAFT_API_PROT", "9001")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("VEILRAFT_API_PROT")
+        .hasMessageContaining("VEILRAFT_API_PORT");
+    assertThatThrownBy(() -> NodeConfig.parse(VALID, "n.yaml", java.util.Map.of("VEILRAFT_RAFT_ADDRESS", "x")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("VEILRAFT_RAFT_ADDRESS").hasMessageContaining("'raft'");
+    assertThatThrownBy(() -> NodeConfig.parse(VALID, "n.yaml", java.util.Map.of("VEILRAFT_DATADIR", "/x")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("VEILRAFT_DATA_DIR");
+    assertThat(NodeConfig.parse(VALID, "n.yaml", java.util.Map.of("VEILRAFT_CLUSTER_NAME", "x",
+        "VEILRAFT_ENDORSEMENT_WAIT_S", "60", "VEILRAFT_HEALTH_URL", "https://x")).api().port()).isEqualTo(8001);
+  }
+
+  @Test
+  void everyKeyHasAVariableAndTheReadmeDocumentsBoth() throws Exception {
+    // Proves the README's configuration table names every key NodeConfig accepts and its environment variable.
+    Path readme = Path.of("../README.md");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(readme), "README.md is not next to the node module");
+    String text = Files.readString(readme);
+    assertThat(ConfigEnvironment.keys()).containsKeys("VEILRAFT_API_PORT", "VEILRAFT_SIMULATED_VENDOR_DIR",
+        "VEILRAFT_INSECURE_PLAIN_HTTP_HOST", "VEILRAFT_TLS_CERTIFICATE_CHAIN", "VEILRAFT_APPS_CASHU_MOTD");
+    for (ConfigEnvironment.Key key : ConfigEnvironment.keys().values()) {
+      assertThat(text).as("README documents key " + key.path()).contains("`" + key.path() + "`");
+      assertThat(text).as("README documents variable " + key.variable()).contains("`" + key.variable() + "`");
+    }
+  }
 }

@@ -47,7 +47,7 @@ public final class ConfidentialCluster implements BenchCluster {
    */
   public static ConfidentialCluster start(String mode, Path root, Path nodeJar, int size, List<String> jvmOptions,
       int clients, boolean singleShotSealing) throws IOException, InterruptedException, ClientException {
-    byte[] measurement = CodeMeasurement.ofJar(nodeJar, CodeMeasurement.codeAffectingArguments(jvmOptions));
+    byte[] measurement = CodeMeasurement.ofJar(nodeJar, CodeMeasurement.launchConfig(jvmOptions));
     LocalCluster.Layout layout = LocalCluster.create(root, size, measurement);
     List<ServerProcess> nodes = new ArrayList<>();
     ConfidentialCluster cluster = new ConfidentialCluster(mode, layout, nodes);

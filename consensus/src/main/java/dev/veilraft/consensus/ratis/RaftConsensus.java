@@ -1069,6 +1069,31 @@ public final class RaftConsensus implements AutoCloseable {
     return settings.address();
   }
 
+  /**
+   * How far this node's Raft log got, for operators ({@code veilraft status}, join progress):
+   * its commit index, the last index in its log, and the commit index of every peer it heard
+   * about by node id (a leader hears from all of them; a follower mostly of itself). -1 when
+   * this node's Raft server is not available.
+   */
+  public record RaftProgress(long commitIndex, long lastLogIndex, Map<String, Long> peerCommitIndexes) {
+    public RaftProgress {
+      peerCommitIndexes = Map.copyOf(peerCommitIndexes);
+    }
+  }
+
+  public RaftProgress raftProgress() {
+    try {
+      RaftServer.Division division = server.getDivision(groupId);
+      Map<String, Long> peers = new TreeMap<>();
+      division.getCommitInfos().forEach(info ->
+          peers.put(RaftPeerId.valueOf(info.getServer().getId()).toString(), info.getCommitIndex()));
+      var last = division.getRaftLog().getLastEntryTermIndex();
+      return new RaftProgress(division.getRaftLog().getLastCommittedIndex(), last == null ? -1 : last.getIndex(), peers);
+    } catch (IOException e) {
+      return new RaftProgress(-1, -1, Map.of());
+    }
+  }
+
   /** This node's snapshots and log, for operators and tests. */
   public record SnapshotStatus(long latestSnapshotIndex, long logStartIndex, long snapshotsTaken,
       long snapshotsInstalled) {}

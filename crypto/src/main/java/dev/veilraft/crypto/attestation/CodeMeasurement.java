@@ -30,15 +30,25 @@ import java.util.stream.Stream;
  * </pre>
  *
  * It measures what the JVM loads from the anchor's code source and the arguments that can change
- * code (agents, patched modules, boot class path, class loader); not the JDK, not other class path
- * entries, not the contents of agent jars. Real TEEs measure the whole launch image.
+ * code (agents, patched modules, boot class path, class loader, class data sharing archives, JVM
+ * option files). For such an argument that names files the JVM reads code or options from, the
+ * launch configuration ({@link #launchConfig}) also holds each file's digest right after the
+ * argument: {@code sha384:<path>=<hex>} (a directory hashed as code is), or {@code absent:<path>}.
+ * A CDS archive in particular holds preparsed classes the JVM checks only by the class path's
+ * sizes and times, so an altered archive could inject code into an unaltered jar. Not measured:
+ * the JDK, other class path entries, native libraries an agent library loads, and agents attached
+ * at run time (start nodes with {@code -XX:+DisableAttachMechanism} to refuse those). Real TEEs
+ * measure the whole launch image.
  */
 public final class CodeMeasurement {
   public static final int BYTES = 48;
   private static final byte[] LABEL = Hashes.utf8("veilraft/sim-measurement/v1");
   /** JVM arguments that can change which code runs; everything else (heap, GC, logging) is ignored. */
   private static final List<String> CODE_AFFECTING_PREFIXES = List.of("-javaagent", "-agentlib", "-agentpath",
-      "-Xbootclasspath", "--patch-module", "-Djava.system.class.loader");
+      "-Xbootclasspath", "--patch-module", "-Djava.system.class.loader", "-XX:SharedArchiveFile", "-Xshare",
+      "-XX:ArchiveClassesAtExit", "-XX:+AutoCreateSharedArchive", "--upgrade-module-path", "-XX:Flags",
+      "-XX:VMOptionsFile", "-XX:+EnableJVMCI", "-XX:+UseJVMCICompiler", "-Djdk.module.upgrade.path",
+      "-Djdk.module.patch", "-Djava.security.manager");
   private static final int READ_BUFFER_BYTES = 64 * 1024;
   private static final Map<String, byte[]> RUNNING_CODE_CACHE = new ConcurrentHashMap<>();
 
@@ -72,7 +82,7 @@ public final class CodeMeasurement {
     byte[] cached = RUNNING_CODE_CACHE.get(key);
     if (cached == null) {
       List<String> jvmArguments = ManagementFactory.getRuntimeMXBean().getInputArguments();
-      cached = of(codeSha384(codeSource), codeAffectingArguments(jvmArguments));
+      cached = of(codeSha384(codeSource), launchConfig(jvmArguments));
       RUNNING_CODE_CACHE.putIfAbsent(key, cached);
     }
     return cached.clone();
@@ -90,6 +100,64 @@ public final class CodeMeasurement {
       }
     }
     return List.copyOf(kept);
+  }
+
+  /**
+   * The launch configuration of a JVM started with {@code jvmArguments}: its code-affecting
+   * arguments, each followed by the digests of the files it makes the JVM read code or options
+   * from (see the class comment). What {@link #ofRunningCode} measures; pass it to {@link #ofJar}
+   * to predict a node's measurement on the machine that will run it.
+   */
+  public static List<String> launchConfig(List<String> jvmArguments) throws IOException {
+    List<String> config = new ArrayList<>();
+    for (String argument : codeAffectingArguments(jvmArguments)) {
+      config.add(argument);
+      for (String file : filesRead(argument)) {
+        Path path = Path.of(file);
+        config.add(Files.exists(path) ? "sha384:" + file + "=" + Hashes.hex(codeSha384(path)) : "absent:" + file);
+      }
+    }
+    return List.copyOf(config);
+  }
+
+  /** Path separator of JVM path lists (':' on Linux, the only platform nodes run on). */
+  private static final String PATH_LIST_SEPARATOR = java.io.File.pathSeparator;
+
+  /** The files {@code argument} makes the JVM read code or options from, in order (none for most). */
+  static List<String> filesRead(String argument) {
+    String value;
+    if (argument.startsWith("-javaagent:")) {
+      return List.of(beforeOptions(argument.substring("-javaagent:".length())));
+    } else if (argument.startsWith("-agentpath:")) {
+      return List.of(beforeOptions(argument.substring("-agentpath:".length())));
+    } else if (argument.startsWith("-Xbootclasspath/a:") || argument.startsWith("-Xbootclasspath/p:")) {
+      value = argument.substring("-Xbootclasspath/a:".length());
+    } else if (argument.startsWith("-Xbootclasspath:")) {
+      value = argument.substring("-Xbootclasspath:".length());
+    } else if (argument.startsWith("--patch-module=") || argument.startsWith("-Djdk.module.patch.")) {
+      // --patch-module=<module>=<path>(:<path>)*, as the JVM sees it.
+      String rest = argument.substring(argument.indexOf('=') + 1);
+      int eq = rest.indexOf('=');
+      value = eq < 0 ? "" : rest.substring(eq + 1);
+    } else if (argument.startsWith("--upgrade-module-path=") || argument.startsWith("-Djdk.module.upgrade.path=")
+        || argument.startsWith("-XX:SharedArchiveFile=") || argument.startsWith("-XX:Flags=")
+        || argument.startsWith("-XX:VMOptionsFile=")) {
+      value = argument.substring(argument.indexOf('=') + 1);
+    } else {
+      return List.of();
+    }
+    List<String> files = new ArrayList<>();
+    for (String file : value.split(java.util.regex.Pattern.quote(PATH_LIST_SEPARATOR))) {
+      if (!file.isEmpty()) {
+        files.add(file);
+      }
+    }
+    return List.copyOf(files);
+  }
+
+  private static String beforeOptions(String pathAndOptions) {
+    int eq = pathAndOptions.indexOf('=');
+    return eq < 0 ? pathAndOptions : pathAndOptions.substring(0, eq);
   }
 
   /** SHA-384 of a jar's bytes, or of a class directory's files as described above. */

@@ -76,8 +76,7 @@ class CodeMeasurementTest {
   void runningCodeIsMeasuredFromTheAnchorsCodeSourceAndCached() throws Exception {
     // Proves ofRunningCode measures the anchor's class directory with this JVM's code-affecting arguments.
     Path testClasses = Path.of(CodeMeasurementTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    List<String> arguments = CodeMeasurement.codeAffectingArguments(
-        ManagementFactory.getRuntimeMXBean().getInputArguments());
+    List<String> arguments = CodeMeasurement.launchConfig(ManagementFactory.getRuntimeMXBean().getInputArguments());
 
     byte[] first = CodeMeasurement.ofRunningCode(CodeMeasurementTest.class);
     assertThat(first).hasSize(CodeMeasurement.BYTES)
@@ -92,5 +91,43 @@ class CodeMeasurementTest {
         .isInstanceOf(IOException.class).hasMessageContaining("missing.jar");
     assertThatThrownBy(() -> CodeMeasurement.ofRunningCode(String.class))
         .isInstanceOf(IOException.class).hasMessageContaining("java.lang.String");
+  }
+
+  @Test
+  void classDataSharingAndOptionFilesCountAndTheFilesTheyNameAreHashed() throws Exception {
+    // Proves CDS archives, -Xshare, option files and upgraded modules are kept, and an altered archive or agent changes the config.
+    Path archive = Files.write(dir.resolve("app.jsa"), new byte[] {1, 2, 3});
+    Path agent = Files.write(dir.resolve("agent.jar"), new byte[] {4});
+    List<String> arguments = List.of("-Xmx1g", "-XX:SharedArchiveFile=" + archive, "-Xshare:on",
+        "-XX:ArchiveClassesAtExit=/tmp/out.jsa", "-XX:Flags=/etc/none", "-XX:VMOptionsFile=/etc/opts",
+        "--upgrade-module-path=/u", "-javaagent:" + agent + "=verbose", "-XX:+UseZGC");
+
+    assertThat(CodeMeasurement.codeAffectingArguments(arguments)).containsExactly("-XX:SharedArchiveFile=" + archive,
+        "-Xshare:on", "-XX:ArchiveClassesAtExit=/tmp/out.jsa", "-XX:Flags=/etc/none", "-XX:VMOptionsFile=/etc/opts",
+        "--upgrade-module-path=/u", "-javaagent:" + agent + "=verbose");
+    List<String> config = CodeMeasurement.launchConfig(arguments);
+    assertThat(config).containsExactly("-XX:SharedArchiveFile=" + archive,
+        "sha384:" + archive + "=" + Hashes.hex(Hashes.sha384(new byte[] {1, 2, 3})), "-Xshare:on",
+        "-XX:ArchiveClassesAtExit=/tmp/out.jsa", "-XX:Flags=/etc/none", "absent:/etc/none",
+        "-XX:VMOptionsFile=/etc/opts", "absent:/etc/opts", "--upgrade-module-path=/u", "absent:/u",
+        "-javaagent:" + agent + "=verbose", "sha384:" + agent + "=" + Hashes.hex(Hashes.sha384(new byte[] {4})));
+
+    Files.write(archive, new byte[] {1, 2, 4});
+    assertThat(CodeMeasurement.launchConfig(arguments)).isNotEqualTo(config);
+    Files.write(archive, new byte[] {1, 2, 3});
+    Files.write(agent, new byte[] {5});
+    assertThat(CodeMeasurement.launchConfig(arguments)).isNotEqualTo(config);
+  }
+
+  @Test
+  void pathListsAndPatchedModulesNameEachFile() {
+    // Proves boot class path and patch-module lists are split into their files, and options after an agent path are not a file.
+    assertThat(CodeMeasurement.filesRead("-Xbootclasspath/a:/a.jar:/b")).containsExactly("/a.jar", "/b");
+    assertThat(CodeMeasurement.filesRead("--patch-module=java.base=/p1:/p2")).containsExactly("/p1", "/p2");
+    assertThat(CodeMeasurement.filesRead("-agentpath:/lib/a.so=opt=1")).containsExactly("/lib/a.so");
+    assertThat(CodeMeasurement.filesRead("-XX:SharedArchiveFile=/base.jsa:/top.jsa")).containsExactly("/base.jsa",
+        "/top.jsa");
+    assertThat(CodeMeasurement.filesRead("-agentlib:jdwp=transport=dt_socket")).isEmpty();
+    assertThat(CodeMeasurement.filesRead("-Xshare:off")).isEmpty();
   }
 }

@@ -5,6 +5,7 @@ import dev.veilraft.node.ConfigException;
 import dev.veilraft.node.NodeConfig;
 import dev.veilraft.node.NodeException;
 import dev.veilraft.node.VeilraftNode;
+import dev.veilraft.node.join.JoinClient;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "node", description = "Run a node.", subcommands = {NodeCommand.Init.class, NodeCommand.Start.class, NodeCommand.Join.class, RecoverCommand.class})
 final class NodeCommand {
 
-  @Command(name = "init", description = {"Create and seal this node's keys without starting it.",
+  @Command(name = "init", description = {"Create and seal this node's keys without starting it (also 'veilraft init').",
       "Prints the node id and writes <dataDir>/identity.pem for the operator to endorse with",
       "'veilraft operator endorse'; the endorsement goes to <dataDir>/endorsement.bin (or the key 'endorsement')."})
   static final class Init implements Callable<Integer> {
@@ -28,7 +29,7 @@ final class NodeCommand {
     public Integer call() throws Exception {
       NodeConfig nodeConfig;
       try {
-        nodeConfig = NodeConfig.read(config);
+        nodeConfig = ConfigFiles.read(config);
       } catch (ConfigException e) {
         System.err.println("config error: " + e.getMessage());
         return 1;
@@ -37,6 +38,7 @@ final class NodeCommand {
         var keys = VeilraftNode.init(nodeConfig, Clock.systemUTC());
         System.out.println("node id " + keys.nodeId());
         System.out.println("identity certificate " + nodeConfig.dataDir().resolve(VeilraftNode.IDENTITY_FILE));
+        System.out.println("identity public key " + Hashes.hex(keys.identity().spki()));
         System.out.println("identity spki sha256 " + Hashes.hex(Hashes.sha256(keys.identity().spki())));
         System.out.println("kem public key " + Hashes.hex(keys.kem().publicKey()));
         return 0;
@@ -66,9 +68,22 @@ final class NodeCommand {
     @Option(names = "--peer", required = true, description = "A member's API, e.g. https://127.0.0.1:8001")
     URI peer;
 
+    @Option(names = "--peer-attempts", paramLabel = "N", defaultValue = "" + JoinClient.PEER_ATTEMPTS_DEFAULT,
+        description = "Attempts to reach --peer before giving up (default: ${DEFAULT-VALUE}; the wait doubles from "
+            + "0.25 s to 8 s between them).")
+    int peerAttempts;
+
     @Override
     public Integer call() throws Exception {
-      return run(config, peer);
+      if (!"https".equals(peer.getScheme()) || peer.getHost() == null) {
+        System.err.println("error: --peer '" + peer + "' must be an https://HOST:PORT URL of a member's API");
+        return 2;
+      }
+      if (peerAttempts < 1 || peerAttempts > JoinClient.PEER_ATTEMPTS_MAX) {
+        System.err.println("error: --peer-attempts is " + peerAttempts + ", expected 1.." + JoinClient.PEER_ATTEMPTS_MAX);
+        return 2;
+      }
+      return run(config, peer, peerAttempts);
     }
   }
 
@@ -76,9 +91,13 @@ final class NodeCommand {
   static final String READY = "READY";
 
   static int run(Path configFile, URI peer) throws InterruptedException {
+    return run(configFile, peer, JoinClient.PEER_ATTEMPTS_DEFAULT);
+  }
+
+  static int run(Path configFile, URI peer, int peerAttempts) throws InterruptedException {
     NodeConfig config;
     try {
-      config = NodeConfig.read(configFile);
+      config = ConfigFiles.read(configFile);
     } catch (ConfigException e) {
       System.err.println("config error: " + e.getMessage());
       System.out.println("FAILED config " + e.getMessage());
@@ -87,7 +106,7 @@ final class NodeCommand {
     VeilraftNode node;
     try {
       node = peer == null ? VeilraftNode.start(config, Clock.systemUTC())
-          : VeilraftNode.join(config, peer, Clock.systemUTC(), null);
+          : VeilraftNode.join(config, peer, Clock.systemUTC(), null, joinListener(), peerAttempts);
     } catch (NodeException e) {
       System.out.println("FAILED " + e.code() + " " + e.getMessage());
       return 1;
@@ -100,8 +119,71 @@ final class NodeCommand {
     System.out.println(READY + " node=" + node.nodeId() + " api=https://" + config.api().address()
         + " epoch=" + node.replica().view().epoch() + " measurement=" + Hashes.hex(node.measurement()));
     System.out.flush();
+    reportCatchUp(node);
     stopped.await();
     return 0;
+  }
+
+  /** The join's steps and catch-up, as progress on this process's output. */
+  private static JoinClient.Listener joinListener() {
+    Progress progress = Progress.onConsole("join", System.out);
+    return new JoinClient.Listener() {
+      private long snapshotsSeen;
+
+      @Override
+      public void step(String text) {
+        progress.step(text);
+      }
+
+      @Override
+      public void catchingUp(long appliedIndex, long commitIndex, long snapshotsInstalled) {
+        // Ratis does not expose a snapshot transfer's bytes; its completion is what can be shown.
+        if (snapshotsInstalled > snapshotsSeen) {
+          snapshotsSeen = snapshotsInstalled;
+          progress.step("installed the leader's snapshot; now at index " + appliedIndex);
+        }
+        progress.update(appliedIndex, commitIndex, Progress.Unit.ENTRIES);
+      }
+    };
+  }
+
+  /** A restarted or freshly joined node further behind than this shows its catch-up. */
+  static final long CATCH_UP_REPORT_ENTRIES_MIN = 100;
+  static final java.time.Duration CATCH_UP_POLL = java.time.Duration.ofMillis(250);
+
+  /**
+   * After READY, while the node replays its log or the leader's entries (a restart after a long
+   * stop): applied vs commit index as progress, until it caught up or stopped. A daemon thread;
+   * it ends by itself.
+   */
+  private static void reportCatchUp(VeilraftNode node) {
+    Thread reporter = new Thread(() -> {
+      Progress progress = Progress.onConsole("catching up", System.out);
+      boolean shown = false;
+      try {
+        while (node.consensus() != null) {
+          long commit = node.consensus().raftProgress().commitIndex();
+          long applied = node.replica().appliedIndex();
+          if (commit < 0 || applied >= commit) {
+            if (shown) {
+              progress.finish("caught up at index " + applied);
+            }
+            return;
+          }
+          if (shown || commit - applied >= CATCH_UP_REPORT_ENTRIES_MIN) {
+            shown = true;
+            progress.update(applied, commit, Progress.Unit.ENTRIES);
+          } else {
+            return;
+          }
+          Thread.sleep(CATCH_UP_POLL.toMillis());
+        }
+      } catch (InterruptedException | RuntimeException e) {
+        // The node is stopping; progress is cosmetic.
+      }
+    }, "veilraft-catch-up-progress");
+    reporter.setDaemon(true);
+    reporter.start();
   }
 
   private NodeCommand() {}

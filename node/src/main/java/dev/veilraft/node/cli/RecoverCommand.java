@@ -34,16 +34,19 @@ final class RecoverCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     NodeConfig parsed;
     try {
-      parsed = NodeConfig.read(config);
+      parsed = ConfigFiles.read(config);
     } catch (ConfigException e) {
       System.out.println("FAILED config " + e.getMessage());
       return 1;
     }
     Recovery.Report report;
-    try {
+    // Held while the store is moved aside, released before the node starts (which takes it again).
+    try (dev.veilraft.node.DataDirLock lock = dev.veilraft.node.DataDirLock.acquire(parsed.dataDir())) {
       report = Recovery.run(parsed, force, Clock.systemUTC());
     } catch (NodeException e) {
-      System.out.println("FAILED " + e.code() + " " + e.getMessage());
+      // A lock held by another process is a running node: recover's documented code for it.
+      String code = e.code().equals("DATA_DIR_LOCKED") ? "NODE_RUNNING" : e.code();
+      System.out.println("FAILED " + code + " " + e.getMessage());
       return 1;
     }
     System.out.println("QUARANTINED " + report.quarantine() + " (" + report.damage() + ")");

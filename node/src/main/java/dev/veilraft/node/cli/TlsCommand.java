@@ -43,7 +43,7 @@ final class TlsCommand {
     public Integer call() throws Exception {
       NodeConfig nodeConfig;
       try {
-        nodeConfig = NodeConfig.read(config);
+        nodeConfig = ConfigFiles.read(config);
       } catch (ConfigException e) {
         System.out.println("FAILED CONFIG " + e.getMessage());
         return 1;

@@ -27,6 +27,7 @@ import dev.veilraft.node.VeilraftNode;
 import java.io.IOException;
 import java.net.URI;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -40,13 +41,52 @@ import org.slf4j.LoggerFactory;
 public final class JoinClient {
   private static final Logger LOG = LoggerFactory.getLogger(JoinClient.class);
 
+  /** Attempts to reach the peer at all (the hello) before giving up, by default. */
+  public static final int PEER_ATTEMPTS_DEFAULT = 6;
+  public static final int PEER_ATTEMPTS_MAX = 100;
+  /** The wait before the second attempt; it doubles up to {@link #PEER_RETRY_DELAY_MAX}. */
+  static final Duration PEER_RETRY_DELAY_MIN = Duration.ofMillis(250);
+  static final Duration PEER_RETRY_DELAY_MAX = Duration.ofSeconds(8);
+  /** How often the wait for this node's first key epoch reports catch-up progress. */
+  static final Duration CATCH_UP_POLL = Duration.ofMillis(250);
+
+  /**
+   * What a joining node reports while it joins, for an operator watching: the protocol's steps
+   * and, while the node replays the log up to its admission, its applied and commit index.
+   */
+  public interface Listener {
+    Listener NONE = new Listener() {
+      @Override
+      public void step(String text) {}
+
+      @Override
+      public void catchingUp(long appliedIndex, long commitIndex, long snapshotsInstalled) {}
+    };
+
+    void step(String text);
+
+    void catchingUp(long appliedIndex, long commitIndex, long snapshotsInstalled);
+  }
+
   private final VeilraftNode node;
   private final URI peer;
   private final NodeHttp http = new NodeHttp();
+  private final Listener listener;
+  private final int peerAttemptsMax;
 
   public JoinClient(VeilraftNode node, URI peer) {
+    this(node, peer, Listener.NONE, PEER_ATTEMPTS_DEFAULT);
+  }
+
+  /** A join reporting to {@code listener} that tries {@code peerAttemptsMax} times to reach the peer. */
+  public JoinClient(VeilraftNode node, URI peer, Listener listener, int peerAttemptsMax) {
+    if (peerAttemptsMax < 1 || peerAttemptsMax > PEER_ATTEMPTS_MAX) {
+      throw new IllegalArgumentException("peer attempts is " + peerAttemptsMax + ", expected 1.." + PEER_ATTEMPTS_MAX);
+    }
     this.node = node;
     this.peer = peer;
+    this.listener = listener;
+    this.peerAttemptsMax = peerAttemptsMax;
   }
 
   public void join() throws NodeException, InterruptedException {
@@ -59,7 +99,8 @@ public final class JoinClient {
         .setNonce(ByteString.copyFrom(nonce))
         .setClusterId(ByteString.copyFrom(clusterId))
         .build();
-    NodeHttp.Answer answer = post("/v1/join/hello", hello.toByteArray());
+    listener.step("hello: asking " + peer + " to join cluster " + node.genesis().clusterIdHex().substring(0, 16));
+    NodeHttp.Answer answer = hello(hello.toByteArray());
     Challenge challenge = parse(answer.body(), Challenge.parser(), "Challenge");
     String memberId;
     try {
@@ -72,6 +113,7 @@ public final class JoinClient {
     }
     http.pin(Set.of(memberId));
     LOG.info("member {} verified against policy '{}'", memberId, node.genesis().policy().getName());
+    listener.step("evidence verified: member " + memberId + " passes policy '" + node.genesis().policy().getName() + "'");
 
     ChallengeBody body;
     try {
@@ -87,6 +129,7 @@ public final class JoinClient {
     Set<String> members = response.getMembersList().stream().map(MemberRecord::getNodeId).collect(Collectors.toSet());
     installHistory(response, clusterId, members);
     LOG.info("admitted through {} at index {}", memberId, response.getAdmittedIndex());
+    listener.step("admitted at index " + response.getAdmittedIndex() + "; epoch keys received");
     boolean listener = response.getMembersList().stream().anyMatch(m -> m.getNodeId().equals(node.nodeId())
         && m.getRole() == dev.veilraft.membership.proto.MemberRole.LISTENER);
     activate(members, listener ? RaftConsensus.StartRole.LISTENER : RaftConsensus.StartRole.VOTER);
@@ -110,8 +153,57 @@ public final class JoinClient {
     node.startConsensus(members, role);
     JoinReady ready = JoinReady.newBuilder().setClusterId(ByteString.copyFrom(clusterId)).setNodeId(node.nodeId()).build();
     JoinReadyResponse active = parse(post("/v1/join/ready", ready.toByteArray()).body(), JoinReadyResponse.parser(), "JoinReadyResponse");
-    node.awaitEpoch(active.getEpoch());
+    listener.step("raft started as " + role.name().toLowerCase(java.util.Locale.ROOT) + "; catching up to epoch "
+        + active.getEpoch());
+    awaitEpochReporting(active.getEpoch());
+    listener.step("joined: epoch " + active.getEpoch() + " applied");
     LOG.info("joined cluster {}: epoch {}", node.genesis().genesis().getClusterName(), active.getEpoch());
+  }
+
+  /** Waits (bounded, as {@link VeilraftNode#awaitEpoch}) for {@code epoch}, reporting the catch-up meanwhile. */
+  private void awaitEpochReporting(long epoch) throws NodeException, InterruptedException {
+    long deadline = System.nanoTime() + VeilraftNode.PROPOSAL_TIMEOUT.toNanos();
+    while (node.replica().view().epoch() < epoch && System.nanoTime() < deadline) {
+      RaftConsensus consensus = node.consensus();
+      if (consensus != null) {
+        listener.catchingUp(node.replica().appliedIndex(), consensus.raftProgress().commitIndex(),
+            consensus.snapshotStatus().snapshotsInstalled());
+      }
+      dev.veilraft.node.Await.until(() -> node.replica().view().epoch() >= epoch, CATCH_UP_POLL);
+    }
+    node.awaitEpoch(epoch);
+  }
+
+  /**
+   * The hello, retried while the peer is unreachable (it may still be starting): at most
+   * {@code peerAttemptsMax} attempts with a doubling delay, then an error naming the URL. A
+   * refusal is final. Only the hello is retried: it changes nothing on the member.
+   */
+  private NodeHttp.Answer hello(byte[] body) throws NodeException, InterruptedException {
+    Duration delay = PEER_RETRY_DELAY_MIN;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return http.post(peer.resolve("/v1/join/hello"), body);
+      } catch (ClientException e) {
+        if (e.code().equals("WRONG_CLUSTER")) {
+          throw new NodeException(e.code(), "the peer " + peer + " serves another cluster than the genesis "
+              + node.config().genesis() + " (cluster " + node.genesis().clusterIdHex().substring(0, 16)
+              + "…): use the genesis file the cluster was founded with (" + e.getMessage() + ")", e);
+        }
+        if (!e.code().equals("UNREACHABLE")) {
+          throw new NodeException(e.code(), "join refused by " + peer + ": " + e.getMessage(), e);
+        }
+        if (attempt >= peerAttemptsMax) {
+          throw new NodeException("PEER_UNREACHABLE", "peer " + peer + " unreachable after " + attempt
+              + (attempt == 1 ? " attempt" : " attempts") + ": " + e.getMessage()
+              + " (is the URL right, the member running and its API port open?)", e);
+        }
+        listener.step("peer " + peer + " unreachable (attempt " + attempt + " of " + peerAttemptsMax + "); retrying in "
+            + delay.toMillis() + " ms");
+        Thread.sleep(delay.toMillis());
+        delay = delay.multipliedBy(2).compareTo(PEER_RETRY_DELAY_MAX) > 0 ? PEER_RETRY_DELAY_MAX : delay.multipliedBy(2);
+      }
+    }
   }
 
   private void installHistory(JoinResponse response, byte[] clusterId, Set<String> members) throws NodeException {

@@ -103,8 +103,7 @@ class MainTest {
   @Test
   void tlsCsrSealsAWebKeyInsideTheNodeAndWritesARequest(@TempDir Path dir) throws Exception {
     // 'tls csr' writes a PEM CSR for the names, keeps the key sealed in the data directory, and reuses it next time.
-    var layout = dev.veilraft.node.TestClusters.create(dir, 1,
-        dev.veilraft.crypto.attestation.CodeMeasurement.ofRunningCode(Main.class));
+    var layout = layout();
     Path config = layout.configFiles().get(0);
     Path csr = dir.resolve("node.csr");
     Run first = run("tls", "csr", "--config", config.toString(), "--dns", "mint.example.org", "--out", csr.toString());
@@ -117,5 +116,207 @@ class MainTest {
     Run bad = run("tls", "csr", "--config", config.toString(), "--dns", "Not A Host", "--out", csr.toString());
     assertThat(bad.exit()).isEqualTo(1);
     assertThat(bad.out()).contains("FAILED BAD_NAME", "Not A Host");
+  }
+
+  @TempDir static Path shared;
+  private static dev.veilraft.node.LocalCluster.Layout sharedLayout;
+
+  /**
+   * One node's layout (genesis, keys, endorsement) shared by the tests that only need a valid
+   * configuration: creating one takes seconds. Tests that fail a start leave it as they found it.
+   */
+  private static synchronized dev.veilraft.node.LocalCluster.Layout layout() throws Exception {
+    if (sharedLayout == null) {
+      sharedLayout = dev.veilraft.node.TestClusters.create(shared.resolve("cluster"), 1,
+          dev.veilraft.crypto.attestation.CodeMeasurement.ofRunningCode(Main.class));
+    }
+    return sharedLayout;
+  }
+
+  /** Every file under {@code dir} with its size and modification time, to prove a failed command changed nothing. */
+  private static java.util.Map<String, String> snapshot(Path dir) throws Exception {
+    try (var files = Files.walk(dir)) {
+      java.util.Map<String, String> state = new java.util.TreeMap<>();
+      for (Path f : files.toList()) {
+        state.put(dir.relativize(f).toString(), Files.isDirectory(f) ? "dir"
+            : Files.size(f) + "@" + Files.getLastModifiedTime(f).toMillis());
+      }
+      return state;
+    }
+  }
+
+  @Test
+  void helpListsEveryCommandIncludingTheLauncherOnesAndTheExitCodes() {
+    // Proves --help names status, init, completion and the commands run from other jars, and documents exit codes.
+    Run help = run("--help");
+    assertThat(help.exit()).isZero();
+    assertThat(help.out()).contains("status", "init", "completion", "simulate", "local", "bench", "--log-format",
+        "Exit codes: 0 success, 1 failure", "2 bad usage");
+  }
+
+  @Test
+  void everyCommandAnswersHelp() {
+    // Proves --help works on every command and subcommand (exit 0, a usage text), as the issue asks.
+    java.util.List<java.util.List<String>> paths = new java.util.ArrayList<>();
+    collect(Main.commandLine(), new java.util.ArrayList<>(), paths);
+    assertThat(paths).hasSizeGreaterThan(20);
+    for (var path : paths) {
+      var args = new java.util.ArrayList<>(path);
+      args.add("--help");
+      Run help = run(args.toArray(String[]::new));
+      assertThat(help.exit()).as(String.join(" ", args) + ": " + help.err()).isZero();
+      assertThat(help.out()).as(String.join(" ", args)).contains("Usage: veilraft");
+    }
+  }
+
+  private static void collect(CommandLine command, java.util.List<String> path,
+      java.util.List<java.util.List<String>> into) {
+    for (var sub : command.getSubcommands().entrySet()) {
+      if (sub.getKey().equals("help")) {
+        continue;
+      }
+      var subPath = new java.util.ArrayList<>(path);
+      subPath.add(sub.getKey());
+      into.add(subPath);
+      collect(sub.getValue(), subPath, into);
+    }
+  }
+
+  @Test
+  void launcherOnlyCommandsSayHowToRunThem() {
+    // Proves 'simulate' in the node jar explains the launcher command (with the user's arguments) and exits 2.
+    Run simulate = run("simulate", "--nodes", "3", "--seed", "7");
+    assertThat(simulate.exit()).isEqualTo(2);
+    assertThat(simulate.err()).contains("veilraft-simulator.jar").contains("./veilraft simulate --nodes 3 --seed 7");
+    Run bench = run("bench");
+    assertThat(bench.exit()).isEqualTo(2);
+    assertThat(bench.err()).contains("benchmarks.jar").contains("./veilraft bench --help");
+  }
+
+  @Test
+  void completionPrintsABashScriptCoveringTheSubcommands() {
+    // Proves 'completion' prints a bash completion function that knows the top-level commands and nested ones.
+    Run completion = run("completion");
+    assertThat(completion.exit()).isZero();
+    assertThat(completion.out()).contains("complete -F").contains("status").contains("genesis").contains("simulate")
+        .contains("completion").contains("--peer-attempts");
+  }
+
+  @Test
+  void logFormatSetsThePropertyLoggingReadsAndRefusesUnknownFormats() {
+    // Proves --log-format json sets veilraft.log.format (for logback), on any subcommand, and an unknown format is bad usage.
+    String saved = System.getProperty(Main.LOG_FORMAT_PROPERTY);
+    try {
+      assertThat(run("--log-format", "json", "version").exit()).isZero();
+      assertThat(System.getProperty(Main.LOG_FORMAT_PROPERTY)).isEqualTo("json");
+      assertThat(run("version", "--log-format", "text").exit()).isZero();
+      assertThat(System.getProperty(Main.LOG_FORMAT_PROPERTY)).isEqualTo("text");
+      Run bad = run("--log-format", "xml", "version");
+      assertThat(bad.exit()).isEqualTo(2);
+      assertThat(bad.err()).contains("xml");
+      Main.presetLogFormat(new String[] {"node", "start", "--log-format=json"});
+      assertThat(System.getProperty(Main.LOG_FORMAT_PROPERTY)).isEqualTo("json");
+    } finally {
+      if (saved == null) {
+        System.clearProperty(Main.LOG_FORMAT_PROPERTY);
+      } else {
+        System.setProperty(Main.LOG_FORMAT_PROPERTY, saved);
+      }
+    }
+  }
+
+  @Test
+  void topLevelInitPrintsTheNodeIdAndPublicKeys() throws Exception {
+    // Proves 'veilraft init' is 'node init': it prints the node id and its public keys, the same on a second run.
+    var layout = layout();
+    Run init = run("init", "--config", layout.configFiles().get(0).toString());
+    assertThat(init.exit()).as(init.err()).isZero();
+    assertThat(init.out()).containsPattern("node id [0-9a-f]{32}").containsPattern("identity public key [0-9a-f]{100,}")
+        .containsPattern("identity spki sha256 [0-9a-f]{64}")
+        .containsPattern("kem public key [0-9a-f]+");
+    assertThat(run("node", "init", "--config", layout.configFiles().get(0).toString()).out()).isEqualTo(init.out());
+  }
+
+  @Test
+  void anEnvironmentOverrideTypoStopsTheNodeNamingTheVariable() throws Exception {
+    // Proves the CLI applies VEILRAFT_* overrides: a misspelt one fails the start with its name, exit 1.
+    var layout = layout();
+    ConfigFiles.environmentOverride = java.util.Map.of("VEILRAFT_API_PROT", "9000");
+    try {
+      Run node = run("node", "start", "--config", layout.configFiles().get(0).toString());
+      assertThat(node.exit()).isEqualTo(1);
+      assertThat(node.out()).contains("FAILED config").contains("VEILRAFT_API_PROT").contains("VEILRAFT_API_PORT");
+    } finally {
+      ConfigFiles.environmentOverride = null;
+    }
+  }
+
+  @Test
+  void aSecondNodeOnALockedDataDirectoryFailsAtOnceAndTouchesNothing() throws Exception {
+    // Proves a node whose data directory is locked by another exits 1 naming the directory and pid, files unchanged.
+    var layout = layout();
+    Path data = layout.nodes().get(0).dataDir();
+    try (var held = dev.veilraft.node.DataDirLock.acquire(data)) {
+      var before = snapshot(data);
+      Run node = run("node", "start", "--config", layout.configFiles().get(0).toString());
+      assertThat(node.exit()).isEqualTo(1);
+      assertThat(node.out()).contains("FAILED DATA_DIR_LOCKED").contains(data.toString())
+          .contains("pid " + ProcessHandle.current().pid());
+      assertThat(snapshot(data)).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void aTakenPortFailsTheStartNamingTheKeyAndPortBeforeTheStateIsOpened() throws Exception {
+    // Proves a taken API port fails the start naming 'api.port' before any state exists, a taken Raft port names 'raft.port'.
+    var layout = layout();
+    var config = layout.nodes().get(0);
+    Path data = config.dataDir();
+    var before = snapshot(data);
+    before.remove(dev.veilraft.node.DataDirLock.FILE_NAME);
+    try (var taken = new java.net.ServerSocket(config.api().port(), 1, java.net.InetAddress.getByName(config.api().host()))) {
+      Run node = run("node", "start", "--config", layout.configFiles().get(0).toString());
+      assertThat(node.exit()).isEqualTo(1);
+      assertThat(node.out()).contains("FAILED PORT_IN_USE").contains("key 'api.port'")
+          .contains(config.api().address());
+    }
+    var after = snapshot(data);
+    after.remove(dev.veilraft.node.DataDirLock.FILE_NAME);
+    assertThat(after).isEqualTo(before);
+
+    try (var taken = new java.net.ServerSocket(config.raft().port(), 1, java.net.InetAddress.getByName(config.raft().host()))) {
+      Run node = run("node", "start", "--config", layout.configFiles().get(0).toString());
+      assertThat(node.exit()).isEqualTo(1);
+      assertThat(node.out()).contains("FAILED RAFT_START_FAILED").contains("key 'raft.port'")
+          .contains(config.raft().address());
+    }
+  }
+
+  @Test
+  void aDataDirectoryThatIsAFileIsAClearError(@TempDir Path dir) throws Exception {
+    // Proves a dataDir that is not a directory fails with exit 1 naming it.
+    var layout = layout();
+    Path file = Files.writeString(dir.resolve("data-file"), "x");
+    Path config = Files.writeString(dir.resolve("bad.yaml"), layout.nodes().get(0).toYaml()
+        .replace(layout.nodes().get(0).dataDir().toString(), file.toString()));
+    Run node = run("node", "start", "--config", config.toString());
+    assertThat(node.exit()).isEqualTo(1);
+    assertThat(node.out()).contains("FAILED DATA_DIR_UNUSABLE").contains(file.toString()).contains("not a directory");
+    assertThat(Files.readString(file)).isEqualTo("x");
+  }
+
+  @Test
+  void joiningThroughAnUnreachablePeerGivesUpAfterTheAttemptsNamingTheUrl() throws Exception {
+    // Proves 'node join' retries a peer that does not answer a bounded number of times, then exits 1 naming its URL.
+    var layout = layout();
+    int closed = dev.veilraft.node.LocalCluster.freePort();
+    String peer = "https://127.0.0.1:" + closed;
+    Run join = run("node", "join", "--config", layout.configFiles().get(0).toString(), "--peer", peer,
+        "--peer-attempts", "2");
+    assertThat(join.exit()).isEqualTo(1);
+    assertThat(join.out()).contains("attempt 1 of 2").contains("FAILED PEER_UNREACHABLE").contains(peer)
+        .contains("after 2 attempts");
+    Run badUrl = run("node", "join", "--config", layout.configFiles().get(0).toString(), "--peer", "ftp://x");
+    assertThat(badUrl.exit()).isEqualTo(2);
   }
 }
