@@ -84,7 +84,15 @@ public final class GovernanceApi {
     }
     Proposal entry = proposal ? Proposal.newBuilder().setGovProposal(signed).build()
         : Proposal.newBuilder().setGovBallot(signed).build();
-    return submitter.submit(entry).handle(GovernanceApi::answer);
+    String kind = proposal ? "proposal" : "ballot";
+    return submitter.submit(entry).handle((result, error) -> {
+      if (error == null && result.hasMembership()) {
+        dev.veilraft.node.Audit.log(dev.veilraft.node.Audit.Event.GOVERNANCE_SUBMITTED, "kind", kind, "accepted",
+            result.getMembership().getAccepted(), "code", result.getMembership().getCode(), "reason",
+            result.getMembership().getReason());
+      }
+      return answer(result, error);
+    });
   }
 
   private static byte[] answer(ApplyResult result, Throwable error) {
