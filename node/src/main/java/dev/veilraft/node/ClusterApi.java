@@ -40,8 +40,8 @@ final class ClusterApi {
     api.route("GET", "/metrics", "text/plain; version=0.0.4; charset=utf-8",
         (body, query) -> Hashes.utf8(node.metrics().scrape()));
     api.route("GET", OpenApi.PATH, OpenApi.CONTENT_TYPE, (body, query) -> OpenApi.document());
-    new VerifyApi(() -> node.replica().view().initialized() ? node.replica().view().policy() : null, node.clock())
-        .register(api);
+    new VerifyApi(() -> node.replica().view().initialized() ? node.replica().view().policy() : null,
+        () -> node.clock().instant()).register(api);
     api.routeAsync("POST", "/v1/events", (body, query) -> event(body));
     api.routeAsync("POST", "/v1/queries", (body, query) -> query(body, query));
   }

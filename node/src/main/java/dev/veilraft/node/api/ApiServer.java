@@ -167,6 +167,12 @@ public final class ApiServer implements AutoCloseable {
     routes.put(method + " " + path, handler);
   }
 
+  /** Registers an async {@code METHOD /path} whose successful answers have {@code contentType}. */
+  public void routeAsync(String method, String path, String contentType, AsyncHandler handler) {
+    routeAsync(method, path, handler);
+    contentTypes.put(method + " " + path, contentType);
+  }
+
   /**
    * Registers {@code METHOD /path} whose handler answers status, content type and body itself
    * (e.g. 503 with a JSON list of unmet conditions). Oversized bodies are refused before it runs.

@@ -40,6 +40,8 @@ public final class GovernanceApi {
     List<ProposalRecord> list() throws StateException;
   }
 
+  private static final String JSON = "application/json";
+
   private final Submitter submitter;
   private final Lister lister;
 
@@ -54,9 +56,10 @@ public final class GovernanceApi {
   }
 
   public void register(ApiServer api) {
-    api.routeAsync("POST", "/v1/gov/proposals", (body, query) -> submit(body, true));
-    api.routeAsync("POST", "/v1/gov/ballots", (body, query) -> submit(body, false));
-    api.route("GET", "/v1/gov/proposals", (body, query) -> list());
+    // Successful answers are JSON; errors stay ApiError protobufs like every protocol route.
+    api.routeAsync("POST", "/v1/gov/proposals", JSON, (body, query) -> submit(body, true));
+    api.routeAsync("POST", "/v1/gov/ballots", JSON, (body, query) -> submit(body, false));
+    api.route("GET", "/v1/gov/proposals", JSON, (body, query) -> list());
   }
 
   private CompletableFuture<byte[]> submit(byte[] body, boolean proposal) throws ApiException {

@@ -21,8 +21,8 @@ import dev.veilraft.node.api.ApiException;
 import dev.veilraft.node.api.ApiServer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Clock;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -63,10 +63,13 @@ public final class VerifyApi {
   private final AttestationVerifier verifier = new AttestationVerifier();
   private final Semaphore running = new Semaphore(CONCURRENT_MAX);
   private final Supplier<Policy> clusterPolicy;
-  private final Clock clock;
+  private final InstantSource clock;
 
-  /** {@code clusterPolicy} names the simulated roots this node trusts (null policy: none). */
-  public VerifyApi(Supplier<Policy> clusterPolicy, Clock clock) {
+  /**
+   * {@code clusterPolicy} names the simulated roots this node trusts (a null policy, or one that
+   * does not allow simulation: none); {@code clock} is "now" for certificate validity.
+   */
+  public VerifyApi(Supplier<Policy> clusterPolicy, InstantSource clock) {
     this.clusterPolicy = clusterPolicy;
     this.clock = clock;
   }
