@@ -418,6 +418,11 @@ public final class VeilraftNode implements AutoCloseable {
     return consensus;
   }
 
+  /** The HTTPS API server (tests compare its routes with the OpenAPI description). */
+  ApiServer api() {
+    return api;
+  }
+
   /** This node's metrics (Prometheus, served at GET /metrics). */
   public NodeMetrics metrics() {
     return metrics;
