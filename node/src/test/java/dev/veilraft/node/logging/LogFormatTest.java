@@ -16,6 +16,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -98,6 +99,39 @@ class LogFormatTest {
         System.setProperty(LogFormat.PROPERTY, before);
       }
     }
+  }
+
+  @Test
+  void selectSwitchesALoggingSystemThatAlreadyStartedWithTheProductionConfiguration() throws Exception {
+    // Proves a --log-format applied after logback started from logback.xml still switches the running output.
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    String before = System.getProperty(LogFormat.PROPERTY);
+    PrintStream original = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    try {
+      System.clearProperty(LogFormat.PROPERTY);
+      System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      context.reset();
+      JoranConfigurator configurator = new JoranConfigurator();
+      configurator.setContext(context);
+      configurator.doConfigure(LogFormatTest.class.getResource("/logback.xml"));
+      LoggerFactory.getLogger("veilraft.test").info("before-switch");
+      LogFormat.select("json");
+      LoggerFactory.getLogger("veilraft.test").info("after-switch");
+    } finally {
+      System.setErr(original);
+      if (before == null) {
+        System.clearProperty(LogFormat.PROPERTY);
+      } else {
+        System.setProperty(LogFormat.PROPERTY, before);
+      }
+      context.reset();
+      new ch.qos.logback.classic.util.ContextInitializer(context).autoConfig(); // back to logback-test.xml
+    }
+    List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+    assertThat(lines).anySatisfy(l -> assertThat(l).endsWith("INFO  test - before-switch"));
+    String after = lines.stream().filter(l -> l.contains("after-switch")).findFirst().orElseThrow();
+    assertThat(JSON.readTree(after).get("formattedMessage").asText()).isEqualTo("after-switch");
   }
 
   @Test
