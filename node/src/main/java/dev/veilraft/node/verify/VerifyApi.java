@@ -14,6 +14,7 @@ import dev.veilraft.crypto.attestation.MalformedReportException;
 import dev.veilraft.crypto.attestation.NitroEvidenceVerifier;
 import dev.veilraft.crypto.attestation.PlatformFormat;
 import dev.veilraft.crypto.attestation.ReportData;
+import dev.veilraft.crypto.proto.Collateral;
 import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.crypto.proto.Platform;
 import dev.veilraft.crypto.proto.Policy;
@@ -45,7 +46,9 @@ import java.util.function.Supplier;
  *       report data must bind the nonce and keys it lists (or {@code expected_nonce});
  *   <li>a JSON request: {@code evidence} (base64 or hex of an Evidence protobuf, or of a raw
  *       report/quote/document with {@code platform}), {@code certs} (PEM or base64 DER, any
- *       order), {@code report_data} (hex, 64 bytes), {@code at} (ISO-8601 instant).
+ *       order), {@code crls}, {@code tcb_info}, {@code qe_identity}, {@code tcb_signing_chain}
+ *       (as {@code veilraft verify} takes them), {@code report_data} (hex, 64 bytes), {@code at}
+ *       (ISO-8601 instant).
  * </ul>
  * Answers 200 with the report (verdict PASSED or FAILED with reasons), 400 for unusable input,
  * 413 when too large, 429 when {@link #CONCURRENT_MAX} verifications are already running.
@@ -58,6 +61,8 @@ public final class VerifyApi {
   /** Verifications run on the request thread and cost RSA/ECDSA chain checks: bounded so anyone cannot load the node. */
   public static final int CONCURRENT_MAX = 2;
   private static final int CERTS_MAX = Certificates.CHAIN_CERTS_MAX;
+  /** A verifier uses one AMD or a PCK and a root CRL; a few spare. */
+  private static final int CRLS_MAX = 8;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final AttestationVerifier verifier = new AttestationVerifier();
@@ -211,8 +216,49 @@ public final class VerifyApi {
         evidence = built.build();
       }
     }
+    Collateral collateral = collateral(json);
+    if (collateral != null) {
+      evidence = evidence.toBuilder().setCollateral(collateral).build();
+    }
     byte[] expected = json.has("report_data") ? hex(text(json, "report_data"), "report_data", ReportData.BYTES) : null;
     return new Request(evidence, expected, null, at(json, evidence));
+  }
+
+  /**
+   * Revocation lists and TDX collateral, as {@code veilraft verify} takes them in files:
+   * {@code crls} (base64 DER), {@code tcb_info} and {@code qe_identity} (Intel PCS JSON bodies as
+   * served), {@code tcb_signing_chain} (PEM). Null when the request has none.
+   */
+  private static Collateral collateral(JsonNode json) throws ApiException {
+    Collateral.Builder collateral = Collateral.newBuilder();
+    JsonNode crls = json.get("crls");
+    if (crls != null) {
+      if (!crls.isArray() || crls.size() > CRLS_MAX) {
+        throw new ApiException(400, "BAD_COLLATERAL", "crls must be an array of at most " + CRLS_MAX + " base64 strings");
+      }
+      for (JsonNode crl : crls) {
+        if (!crl.isTextual()) {
+          throw new ApiException(400, "BAD_COLLATERAL", "crls holds a " + crl.getNodeType() + ", not a string");
+        }
+        collateral.addCrls(ByteString.copyFrom(base64(crl.asText(), "crls")));
+      }
+    }
+    if (json.has("tcb_info")) {
+      collateral.setTdxTcbInfo(ByteString.copyFromUtf8(text(json, "tcb_info")));
+    }
+    if (json.has("qe_identity")) {
+      collateral.setTdxQeIdentity(ByteString.copyFromUtf8(text(json, "qe_identity")));
+    }
+    if (json.has("tcb_signing_chain")) {
+      try {
+        Certificates.readAll(text(json, "tcb_signing_chain").getBytes(StandardCharsets.US_ASCII), "tcb_signing_chain")
+            .forEach(der -> collateral.addTdxSigningChain(ByteString.copyFrom(der)));
+      } catch (CryptoException e) {
+        throw new ApiException(400, "BAD_COLLATERAL", e.getMessage());
+      }
+    }
+    Collateral built = collateral.build();
+    return built.equals(Collateral.getDefaultInstance()) ? null : built;
   }
 
   private static List<byte[]> certs(JsonNode json) throws ApiException {

@@ -123,6 +123,21 @@ class VerifyApiTest {
   }
 
   @Test
+  void tdxCollateralIsPassedToTheVerifier() throws Exception {
+    // Proves tcb_info reaches the TDX verifier: Intel's real TCB info without its signing chain is COLLATERAL_INVALID.
+    ObjectNode request = JSON.createObjectNode().put("platform", "tdx")
+        .put("evidence", Base64.getEncoder().encodeToString(vector("tdx/trustee/tdx_quote_6.dat")))
+        .put("tcb_info", new String(vector("tdx/trustee/tcbInfo.json"), StandardCharsets.UTF_8))
+        .put("at", "2025-11-01T00:00:00Z");
+
+    JsonNode report = ok(json(request));
+
+    assertThat(report.get("verdict").asText()).isEqualTo("FAILED");
+    assertThat(report.get("failures").get(0).get("reason").asText()).isEqualTo("COLLATERAL_INVALID");
+    assertThat(report.get("failures").get(0).get("message").asText()).contains("tdx_signing_chain");
+  }
+
+  @Test
   void aNitroDocumentIsJudgedAtItsOwnTimestampUnlessTold() throws Exception {
     // Proves a real Nitro document passes at its own time by default and fails CERT_EXPIRED at a later 'at'.
     ObjectNode request = JSON.createObjectNode().put("platform", "nitro")
