@@ -179,8 +179,10 @@ public final class ApiServer implements AutoCloseable {
    */
   public void routeHttp(String method, String path, HttpHandler handler) {
     httpRoutes.put(method + " " + path, handler);
+    // Also an entry of the route table (listing, 405 detection, exact routes win over prefixes);
+    // the dispatcher answers it through the HttpHandler and never calls this placeholder.
     routes.put(method + " " + path, (body, query) -> {
-      throw new IllegalStateException("answered by its HttpHandler");
+      throw new IllegalStateException(method + " " + path + " is answered by its HttpHandler");
     });
   }
 
@@ -261,16 +263,7 @@ public final class ApiServer implements AutoCloseable {
       Callback done = callback;
       HttpHandler http = httpRoutes.get(method + " " + path);
       if (http != null) {
-        HttpAnswer answer;
-        try {
-          answer = http.handle("GET".equals(method) ? new byte[0] : readBody(request), request.getHttpURI().getQuery());
-        } catch (ApiException e) {
-          answer = HttpAnswer.json(e.status(), errorJson(e.code(), e.getMessage()));
-        } catch (RuntimeException e) {
-          LOG.warn("internal error on {}: {}", path, e.toString());
-          answer = HttpAnswer.json(500, errorJson("INTERNAL", "internal error: " + e.getClass().getSimpleName()));
-        }
-        send(response, answer.status(), answer.contentType(), answer.body(), done);
+        handleHttp(http, path, request, response, done);
         return true;
       }
       CompletableFuture<byte[]> answer;
@@ -304,6 +297,20 @@ public final class ApiServer implements AutoCloseable {
       });
       return true;
     }
+  }
+
+  private static void handleHttp(HttpHandler http, String path, Request request, Response response, Callback callback) {
+    HttpAnswer answer;
+    try {
+      byte[] body = "GET".equals(request.getMethod()) ? new byte[0] : readBody(request);
+      answer = http.handle(body, request.getHttpURI().getQuery());
+    } catch (ApiException e) {
+      answer = HttpAnswer.json(e.status(), errorJson(e.code(), e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.warn("internal error on {}: {}", path, e.toString());
+      answer = HttpAnswer.json(500, errorJson("INTERNAL", "internal error: " + e.getClass().getSimpleName()));
+    }
+    send(response, answer.status(), answer.contentType(), answer.body(), callback);
   }
 
   /** {@code callback}, which first tells the observer the request's route, method, status and duration. */
