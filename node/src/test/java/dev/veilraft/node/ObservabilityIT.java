@@ -245,6 +245,9 @@ class ObservabilityIT {
     assertThat(fresh.get("security").asText()).startsWith("INSECURE");
     assertThat(fresh.get("report_data_checked").asBoolean()).isTrue();
     assertThat(fresh.get("claims").get("platform").asText()).isEqualTo("SIMULATED_SNP");
+    assertThat(fresh.get("node_id").asText()).isEqualTo(nodes.get(NODES - 1).nodeId());
+    String forged = post(0, "/v1/verify", attestation.replace(nodes.get(NODES - 1).nodeId(), nodes.get(0).nodeId())).body();
+    assertThat(json.readTree(forged).get("code").asText()).isEqualTo("NODE_ID_MISMATCH");
     assertThat(stale.get("verdict").asText()).isEqualTo("FAILED");
     assertThat(stale.get("failures").get(0).get("reason").asText()).isEqualTo("REPORT_DATA_MISMATCH");
     assertThat(nodes.get(0).replica().view().members()).hasSize(NODES);

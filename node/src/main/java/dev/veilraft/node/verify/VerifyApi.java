@@ -84,7 +84,7 @@ public final class VerifyApi {
   }
 
   /** What the request asked to verify. */
-  record Request(Evidence evidence, byte[] expectedReportData, String binding, Instant at) {}
+  record Request(Evidence evidence, byte[] expectedReportData, String binding, String nodeId, Instant at) {}
 
   HttpAnswer answer(byte[] body, String query) {
     if (body.length > BODY_BYTES_MAX) {
@@ -118,6 +118,7 @@ public final class VerifyApi {
     root.put("report_data_checked", checked);
     if (request.binding() != null) {
       root.put("binding", request.binding());
+      root.put("node_id", request.nodeId());
     }
     if (checked && report.platformResult().accepted()
         && !MessageDigest.isEqual(report.platformResult().claims().reportData(), request.expectedReportData())) {
@@ -152,7 +153,7 @@ public final class VerifyApi {
     }
     if (body[first] != '{') {
       Evidence evidence = evidenceProtobuf(body, "body");
-      return new Request(evidence, null, null, defaultInstant(evidence));
+      return new Request(evidence, null, null, null, defaultInstant(evidence));
     }
     JsonNode json;
     try {
@@ -175,12 +176,19 @@ public final class VerifyApi {
   /** The JSON of GET /v1/attestation: the report data must bind its nonce (or the expected one) and keys. */
   private Request attestationForm(JsonNode json, byte[] expectedNonce) throws ApiException {
     Evidence evidence = evidenceProtobuf(base64(text(json, "evidence"), "evidence"), "evidence");
-    byte[] identitySpki;
+    java.security.cert.X509Certificate identity;
     try {
-      identitySpki = Certificates.parse(base64(text(json, "identity_certificate"), "identity_certificate"),
-          "identity_certificate").getPublicKey().getEncoded();
+      identity = Certificates.parse(base64(text(json, "identity_certificate"), "identity_certificate"),
+          "identity_certificate");
     } catch (CryptoException e) {
       throw new ApiException(400, "BAD_CERTIFICATE", "identity_certificate: " + e.getMessage());
+    }
+    byte[] identitySpki = identity.getPublicKey().getEncoded();
+    // The node id is the hash of the identity key: a node_id that is not is a forged or mixed-up document.
+    String nodeId = Certificates.nodeId(identity);
+    if (json.has("node_id") && !text(json, "node_id").equals(nodeId)) {
+      throw new ApiException(400, "NODE_ID_MISMATCH", "node_id '" + printable(text(json, "node_id"))
+          + "' is not the id of identity_certificate (" + nodeId + ")");
     }
     byte[] kem = base64(text(json, "kem_public_key"), "kem_public_key");
     byte[] nonce = expectedNonce != null ? expectedNonce : hex(text(json, "nonce"), "nonce", -1);
@@ -195,7 +203,7 @@ public final class VerifyApi {
       throw new ApiException(400, "UNKNOWN_BINDING", "binding '" + printable(binding) + "' is not veilraft/attest/v1 "
           + "or veilraft/attest-web-tls/v1");
     }
-    return new Request(evidence, expected, binding, at(json, evidence));
+    return new Request(evidence, expected, binding, nodeId, at(json, evidence));
   }
 
   private Request requestForm(JsonNode json) throws ApiException {
@@ -221,7 +229,7 @@ public final class VerifyApi {
       evidence = evidence.toBuilder().setCollateral(collateral).build();
     }
     byte[] expected = json.has("report_data") ? hex(text(json, "report_data"), "report_data", ReportData.BYTES) : null;
-    return new Request(evidence, expected, null, at(json, evidence));
+    return new Request(evidence, expected, null, null, at(json, evidence));
   }
 
   /**
