@@ -184,6 +184,7 @@ class ObservabilityIT {
     }
 
     assertThat(capture.size()).as("lines captured").isGreaterThan(50);
+    assertThat(LoggerFactory.getLogger(VeilraftNode.class).isDebugEnabled()).as("captured at DEBUG").isTrue();
     for (String secret : secrets) {
       assertThat(capture.containing(secret)).as("log lines containing %s", secret).isEmpty();
       assertThat(capture.containing(Hashes.hex(secret.getBytes(StandardCharsets.UTF_8)))).isEmpty();
@@ -194,7 +195,8 @@ class ObservabilityIT {
   @Test
   @Order(4)
   void theJoinsWereAuditedInBothFormats() throws Exception {
-    // Proves the audit trail holds the founding, a hello and an admission per joiner, and epoch changes, as text and JSON.
+    // Proves the audit trail holds the founding, a hello and an admission per joiner, and epoch changes, as text and
+    // JSON, and that every captured JSON line is one JSON object.
     assertThat(capture.text("cluster.initialized")).hasSize(1);
     assertThat(capture.text("join.hello ")).hasSizeGreaterThanOrEqualTo(NODES - 1);
     assertThat(capture.text("join.admitted ")).hasSize(NODES - 1);
@@ -203,6 +205,9 @@ class ObservabilityIT {
     List<JsonNode> admitted = new ArrayList<>();
     for (String line : capture.json("join.admitted")) {
       admitted.add(json.readTree(line));
+    }
+    for (String line : capture.json("")) {
+      assertThat(json.readTree(line).get("level")).as("every JSON line parses: %s", line).isNotNull();
     }
     assertThat(admitted).hasSize(NODES - 1).allSatisfy(j -> {
       assertThat(j.get("loggerName").asText()).isEqualTo(Audit.LOGGER);
