@@ -32,7 +32,7 @@ final class ClusterApi {
   }
 
   void register(ApiServer api) {
-    api.route("GET", "/healthz", (body, query) -> Hashes.utf8("ok\n"));
+    api.route("GET", "/healthz", "text/plain; charset=utf-8", (body, query) -> Hashes.utf8("ok\n"));
     api.routeHttp("GET", "/readyz", (body, query) -> readiness());
     api.route("GET", "/v1/cluster", (body, query) -> describe(query));
     api.route("GET", "/v1/status", "application/json", (body, query) -> status());
