@@ -71,6 +71,8 @@ public final class NodeMetrics {
         n -> view(n).initialized() && !Roles.satisfied(view(n)) ? 1 : 0);
     gauge("veilraft_is_leader", "1 on the Raft leader", n -> n.consensus() != null && n.consensus().isLeader() ? 1 : 0);
     gauge("veilraft_ready", "1 when GET /readyz answers 200", n -> Readiness.of(n).ready() ? 1 : 0);
+    // Every reason starts at zero, so rate() and increase() work from the first rejection on.
+    Stream.concat(JOIN_REASONS.stream(), Stream.of(REASON_OTHER)).forEach(this::joinRejections);
     this.apply = Timer.builder("veilraft.apply").description("Time to apply one committed log entry on this replica")
         .serviceLevelObjectives(APPLY_BUCKETS).register(registry);
   }
@@ -97,9 +99,12 @@ public final class NodeMetrics {
    * anything else counts as {@value #REASON_OTHER} so a caller cannot mint tag values.
    */
   public void joinRejected(String code) {
-    String reason = JOIN_REASONS.contains(code) ? code : REASON_OTHER;
-    Counter.builder("veilraft.join.rejections").description("Join requests refused, by reason")
-        .tag("reason", reason).register(registry).increment();
+    joinRejections(JOIN_REASONS.contains(code) ? code : REASON_OTHER).increment();
+  }
+
+  private Counter joinRejections(String reason) {
+    return Counter.builder("veilraft.join.rejections").description("Join requests refused, by reason")
+        .tag("reason", reason).register(registry);
   }
 
   /**

@@ -148,7 +148,10 @@ class ObservabilityIT {
     assertThatThrownBy(() -> VeilraftNode.join(rogue, layout.api(1), Clock.systemUTC(), altered))
         .isInstanceOfSatisfying(NodeException.class, e -> assertThat(e.code()).isEqualTo("MEASUREMENT_NOT_ALLOWED"));
 
-    assertThat(get(1, "/metrics").body()).contains("veilraft_join_rejections_total{reason=\"MEASUREMENT_NOT_ALLOWED\"} 1.0");
+    String scrape = get(1, "/metrics").body();
+    assertThat(scrape).contains("veilraft_join_rejections_total{reason=\"MEASUREMENT_NOT_ALLOWED\"} 1.0")
+        .contains("veilraft_join_rejections_total{reason=\"DEBUG_ENABLED\"} 0.0")
+        .contains("veilraft_join_rejections_total{reason=\"OTHER\"} 0.0");
     assertThat(capture.text("join.rejected")).anySatisfy(l -> assertThat(l).contains("reason=MEASUREMENT_NOT_ALLOWED"));
   }
 
