@@ -14,6 +14,8 @@ import dev.veilraft.membership.MembershipView;
 import dev.veilraft.membership.proto.MemberRecord;
 import dev.veilraft.node.api.ApiException;
 import dev.veilraft.node.api.ApiServer;
+import dev.veilraft.node.verify.VerifyApi;
+import dev.veilraft.apps.HttpAnswer;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,15 +32,35 @@ final class ClusterApi {
   }
 
   void register(ApiServer api) {
-    api.route("GET", "/healthz", (body, query) -> Hashes.utf8("ok\n"));
+    api.route("GET", "/healthz", "text/plain; charset=utf-8", (body, query) -> Hashes.utf8("ok\n"));
+    api.routeHttp("GET", "/readyz", (body, query) -> readiness());
     api.route("GET", "/v1/cluster", (body, query) -> describe(query));
     api.route("GET", "/v1/status", "application/json", (body, query) -> status());
     api.route("GET", "/v1/attestation", "application/json", (body, query) -> attestation(query));
-    NodeMetrics metrics = new NodeMetrics(node);
     api.route("GET", "/metrics", "text/plain; version=0.0.4; charset=utf-8",
-        (body, query) -> Hashes.utf8(metrics.scrape()));
+        (body, query) -> Hashes.utf8(node.metrics().scrape()));
+    api.route("GET", OpenApi.PATH, OpenApi.CONTENT_TYPE, (body, query) -> OpenApi.document());
+    new VerifyApi(() -> node.replica().view().initialized() ? node.replica().view().policy() : null,
+        () -> node.clock().instant()).register(api);
     api.routeAsync("POST", "/v1/events", (body, query) -> event(body));
     api.routeAsync("POST", "/v1/queries", (body, query) -> query(body, query));
+  }
+
+  /**
+   * 200 when this node can serve clients, else 503; both with a JSON body naming every unmet
+   * condition ({@link Readiness}).
+   */
+  private HttpAnswer readiness() {
+    Readiness readiness = Readiness.of(node);
+    var root = JSON.createObjectNode();
+    root.put("ready", readiness.ready());
+    root.put("node_id", node.nodeId());
+    root.put("applied_index", node.replica().appliedIndex());
+    root.put("commit_index", node.consensus() == null ? -1 : node.consensus().commitIndex());
+    root.put("apply_lag_entries_max", Readiness.APPLY_LAG_ENTRIES_MAX);
+    var unmet = root.putArray("unmet");
+    readiness.unmet().forEach(u -> unmet.addObject().put("condition", u.condition()).put("detail", u.detail()));
+    return HttpAnswer.json(readiness.ready() ? 200 : 503, root.toPrettyString() + "\n");
   }
 
   private byte[] describe(String query) throws ApiException {

@@ -42,7 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class MembershipDuties implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MembershipDuties.class);
-  private static final Logger AUDIT = LoggerFactory.getLogger("veilraft.audit");
   static final Duration TICK_MAX = Duration.ofSeconds(1);
 
   private final VeilraftNode node;
@@ -112,22 +111,39 @@ public final class MembershipDuties implements AutoCloseable {
       return;
     }
     if (!before.policy().equals(view.policy())) {
-      AUDIT.warn("policy changed name={} measurements={}", view.policy().getName(),
-          view.policy().getAllowedMeasurementsCount());
+      Audit.log(Audit.Event.POLICY_CHANGED, "policy", view.policy().getName(), "measurements",
+          view.policy().getAllowedMeasurementsCount(), "platforms", view.policy().getAllowedPlatformsList(),
+          "allow_simulated", view.policy().getAllowSimulated(), "allow_debug", view.policy().getAllowDebug());
     }
     if (!before.operators().equals(view.operators()) || before.governanceThreshold() != view.governanceThreshold()) {
-      AUDIT.warn("operators changed operators={} threshold={}",
+      Audit.log(Audit.Event.OPERATORS_CHANGED, "operators",
           view.operators().stream().map(dev.veilraft.membership.proto.Operator::getName).toList(),
-          view.governanceThreshold());
+          "threshold", view.governanceThreshold());
+    }
+    for (MemberRecord m : view.members().values()) {
+      if (before.member(m.getNodeId()).isEmpty()) {
+        Audit.log(Audit.Event.MEMBER_ADDED, "node", m.getNodeId(), "operator", m.getOperator(), "role",
+            m.getRole().name(), "index", m.getAdmittedIndex());
+      }
+    }
+    for (MemberRecord b : before.members().values()) {
+      if (view.member(b.getNodeId()).isEmpty()) {
+        Audit.log(Audit.Event.MEMBER_REMOVED, "node", b.getNodeId(), "operator", b.getOperator(), "epoch", view.epoch());
+      }
     }
     for (PendingRemoval p : view.pendingRemovals()) {
       if (before.pendingRemoval(p.getNodeId()).isEmpty()) {
-        AUDIT.warn("removal pending node={} reason={} detail={}", p.getNodeId(), p.getReason(), p.getDetail());
+        Audit.log(Audit.Event.REMOVAL_PENDING, "node", p.getNodeId(), "reason", p.getReason().name(), "detail",
+            p.getDetail());
       }
     }
     for (MemberRecord m : view.members().values()) {
       before.member(m.getNodeId()).filter(b -> b.getRole() != m.getRole()).ifPresent(b ->
-          AUDIT.info("role changed node={} {} -> {}", m.getNodeId(), b.getRole(), m.getRole()));
+          Audit.log(Audit.Event.ROLE_CHANGED, "node", m.getNodeId(), "from", b.getRole().name(), "to",
+              m.getRole().name()));
+    }
+    if (before.epoch() != view.epoch()) {
+      Audit.log(Audit.Event.EPOCH_CHANGED, "from", before.epoch(), "to", view.epoch(), "members", view.members().size());
     }
   }
 
@@ -172,8 +188,8 @@ public final class MembershipDuties implements AutoCloseable {
     for (PendingRemoval p : view.pendingRemovals()) {
       if (blocked.contains(p.getNodeId())) {
         if (reportedBlocked.add(p.getNodeId() + "/" + p.getSinceMs())) {
-          AUDIT.error("eviction blocked node={} reason={} detail={}: {}", p.getNodeId(), p.getReason(), p.getDetail(),
-              Removals.quorumProblem(view, p.getNodeId()).orElse(""));
+          Audit.log(Audit.Event.EVICTION_BLOCKED, "node", p.getNodeId(), "reason", p.getReason().name(), "detail",
+              p.getDetail(), "quorum", Removals.quorumProblem(view, p.getNodeId()).orElse(""));
         }
         continue;
       }
@@ -195,8 +211,8 @@ public final class MembershipDuties implements AutoCloseable {
     }
     MembershipResult result = node.submit(Proposal.newBuilder().setRemoveMember(entry).build()).getMembership();
     if (result.getAccepted()) {
-      AUDIT.warn("member removed node={} reason={} detail={} epoch={}", pending.getNodeId(), pending.getReason(),
-          pending.getDetail(), entry.getNextEpoch().getEpoch());
+      Audit.log(Audit.Event.REMOVAL_EXECUTED, "node", pending.getNodeId(), "reason", pending.getReason().name(),
+          "detail", pending.getDetail(), "epoch", entry.getNextEpoch().getEpoch(), "by", node.nodeId());
     } else {
       LOG.info("removal of {} refused: {}: {}", pending.getNodeId(), result.getCode(), result.getReason());
     }
@@ -218,9 +234,8 @@ public final class MembershipDuties implements AutoCloseable {
     if (!desired.equals(actual)) {
       RaftConsensus.Reconciliation done = consensus.reconcile(voters, listeners);
       if (done.changes() > 0) {
-        AUDIT.info("raft configuration voters={} listeners={} pending={}",
-            voters.stream().map(MemberRecord::getNodeId).toList(), listeners.stream().map(MemberRecord::getNodeId).toList(),
-            done.pending());
+        Audit.log(Audit.Event.RAFT_CONFIGURATION, "voters", voters.stream().map(MemberRecord::getNodeId).toList(),
+            "listeners", listeners.stream().map(MemberRecord::getNodeId).toList(), "pending", done.pending());
       }
     }
   }
@@ -237,7 +252,7 @@ public final class MembershipDuties implements AutoCloseable {
     boolean scheduled = now - view.epochCreatedMs() >= view.genesis().rotationIntervalMs();
     if (view.rotationRequested() || scheduled) {
       long epoch = node.rotateKey();
-      AUDIT.info("key rotated epoch={} cause={}", epoch, view.rotationRequested() ? "governance" : "schedule");
+      Audit.log(Audit.Event.KEY_ROTATED, "epoch", epoch, "cause", view.rotationRequested() ? "governance" : "schedule");
     }
   }
 

@@ -73,6 +73,7 @@ public final class VeilraftNode implements AutoCloseable {
   private final DataDirLock dataDirLock;
   private volatile RaftConsensus consensus;
   private volatile MembershipDuties duties;
+  private final NodeMetrics metrics;
 
   private VeilraftNode(NodeConfig config, Clock clock, Attester attesterOverride) throws NodeException {
     this.config = config;
@@ -120,6 +121,8 @@ public final class VeilraftNode implements AutoCloseable {
     } catch (CryptoException | IOException e) {
       throw new NodeException("START_FAILED", e.getMessage(), e);
     }
+    this.metrics = new NodeMetrics(this);
+    api.observeRequests(metrics::request);
     new JoinService(this).register(api);
     new ClusterApi(this).register(api);
     new dev.veilraft.node.api.GovernanceApi(this).register(api);
@@ -228,6 +231,7 @@ public final class VeilraftNode implements AutoCloseable {
       consensus = RaftConsensus.start(new RaftConsensus.Settings(config.dataDir().resolve("raft"),
           config.raft().host(), config.raft().port(), Duration.ofMillis(config.electionTimeoutMin()),
           Duration.ofMillis(config.electionTimeoutMax()), config.snapshotThreshold()), keys.identity(), replica, bootstrapTrust, role, clock);
+      metrics.observe(consensus);
       duties = new MembershipDuties(this, MembershipDuties.tickFor(genesis.reattestIntervalMs()));
     } catch (IOException e) {
       throw new NodeException("RAFT_START_FAILED", "key 'raft.port': cannot start the raft server on "
@@ -258,7 +262,9 @@ public final class VeilraftNode implements AutoCloseable {
       throw new NodeException("BOOTSTRAP_REFUSED", "cluster initialization refused: " + result.getInit().getReason());
     }
     rotateKey();
-    LOG.info("cluster {} initialized by {}: epoch {}", genesis.genesis().getClusterName(), keys.nodeId(), replica.view().epoch());
+    Audit.log(Audit.Event.CLUSTER_INITIALIZED, "cluster", genesis.genesis().getClusterName(), "node", keys.nodeId(),
+        "operator", replica.view().member(keys.nodeId()).map(m -> m.getOperator()).orElse(""), "epoch",
+        replica.view().epoch());
   }
 
   /**
@@ -465,6 +471,16 @@ public final class VeilraftNode implements AutoCloseable {
 
   public RaftConsensus consensus() {
     return consensus;
+  }
+
+  /** The HTTPS API server (tests compare its routes with the OpenAPI description). */
+  ApiServer api() {
+    return api;
+  }
+
+  /** This node's metrics (Prometheus, served at GET /metrics). */
+  public NodeMetrics metrics() {
+    return metrics;
   }
 
   public EpochHistoryFile historyFile() {

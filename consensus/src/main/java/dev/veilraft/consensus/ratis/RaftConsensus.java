@@ -1031,6 +1031,7 @@ public final class RaftConsensus implements AutoCloseable {
       }
     }
     VeilraftStateMachine machine = new VeilraftStateMachine(replica, clock);
+    machine.applyNanos = applyNanos;
     RaftServer fresh = newServer(listenerStartGroup(), machine, RaftStorage.StartupOption.RECOVER);
     try {
       fresh.start();
@@ -1045,6 +1046,31 @@ public final class RaftConsensus implements AutoCloseable {
     serverRestarts.incrementAndGet();
     LOG.warn("{}: raft server restarted; it runs as {}", selfId, localRole());
   }
+
+  /**
+   * The highest log index this node knows to be committed (the leader's commit index as last
+   * heard), or -1 when its Raft server is not available. Compared with the replica's applied
+   * index it tells how far this node lags behind (readiness, metrics).
+   */
+  public long commitIndex() {
+    try {
+      return server.getDivision(groupId).getRaftLog().getLastCommittedIndex();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Tells {@code nanos} how long each entry's apply took on this replica (metrics). Measured
+   * around the apply call, outside the replicated logic, so it cannot change any result. Kept
+   * across restarts of the Raft server by the role watchdog.
+   */
+  public void observeApplyNanos(java.util.function.LongConsumer nanos) {
+    applyNanos = java.util.Objects.requireNonNull(nanos, "nanos");
+    stateMachine.applyNanos = applyNanos;
+  }
+
+  private volatile java.util.function.LongConsumer applyNanos = nanos -> {};
 
   public boolean isLeader() {
     try {

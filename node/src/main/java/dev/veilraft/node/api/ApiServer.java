@@ -54,6 +54,12 @@ public final class ApiServer implements AutoCloseable {
     CompletableFuture<byte[]> handle(byte[] body, String query) throws ApiException;
   }
 
+  /** A route that chooses its own status and content type (JSON answers with JSON errors). */
+  @FunctionalInterface
+  public interface HttpHandler {
+    HttpAnswer handle(byte[] body, String query);
+  }
+
   /** A request to an app's own protocol (Cashu HTTP, NIP-11), routed by path prefix. */
   public record AppRequest(String method, String path, String query, String accept, byte[] body) {}
 
@@ -70,7 +76,22 @@ public final class ApiServer implements AutoCloseable {
   private final Map<String, AsyncHandler> routes = new ConcurrentHashMap<>();
   private final Map<String, String> contentTypes = new ConcurrentHashMap<>();
   private final Map<String, PrefixHandler> prefixes = new ConcurrentHashMap<>();
+  private final Map<String, HttpHandler> httpRoutes = new ConcurrentHashMap<>();
+  private final java.util.Set<String> webSocketPaths = ConcurrentHashMap.newKeySet();
   private final WebSockets webSockets;
+  private volatile RequestObserver observer = (route, method, status, nanos) -> {};
+
+  /**
+   * Told of every answered request (metrics): {@code route} is the registered pattern ("/v1/events",
+   * "/cashu/**" for a prefix, {@link #ROUTE_UNMATCHED} for no route), never the raw path.
+   */
+  @FunctionalInterface
+  public interface RequestObserver {
+    void observed(String route, String method, int status, long nanos);
+  }
+
+  /** Route label of requests that matched no route. */
+  public static final String ROUTE_UNMATCHED = "unmatched";
 
   public ApiServer(String host, int port, NodeIdentity identity) {
     this(host, port, identity, null, null, 0);
@@ -146,6 +167,25 @@ public final class ApiServer implements AutoCloseable {
     routes.put(method + " " + path, handler);
   }
 
+  /** Registers an async {@code METHOD /path} whose successful answers have {@code contentType}. */
+  public void routeAsync(String method, String path, String contentType, AsyncHandler handler) {
+    routeAsync(method, path, handler);
+    contentTypes.put(method + " " + path, contentType);
+  }
+
+  /**
+   * Registers {@code METHOD /path} whose handler answers status, content type and body itself
+   * (e.g. 503 with a JSON list of unmet conditions). Oversized bodies are refused before it runs.
+   */
+  public void routeHttp(String method, String path, HttpHandler handler) {
+    httpRoutes.put(method + " " + path, handler);
+    // Also an entry of the route table (listing, 405 detection, exact routes win over prefixes);
+    // the dispatcher answers it through the HttpHandler and never calls this placeholder.
+    routes.put(method + " " + path, (body, query) -> {
+      throw new IllegalStateException(method + " " + path + " is answered by its HttpHandler");
+    });
+  }
+
   /**
    * Hands every request whose path is {@code prefix} or starts with {@code prefix + "/"} to
    * {@code handler} (an app's own protocol), with CORS open to any origin as public web APIs
@@ -158,6 +198,27 @@ public final class ApiServer implements AutoCloseable {
   /** Accepts WebSocket upgrades on {@code path}; each connection gets a handler from {@code factory}. */
   public void routeWebSocket(String path, WebSockets.Factory factory) {
     webSockets.add(path, factory);
+    webSocketPaths.add(path);
+  }
+
+  /** Sets who is told of every answered request (replaces the previous observer). */
+  public void observeRequests(RequestObserver observer) {
+    this.observer = java.util.Objects.requireNonNull(observer, "observer");
+  }
+
+  /** Every exact route, as "METHOD /path", sorted (the OpenAPI description must list the same). */
+  public java.util.SortedSet<String> routes() {
+    return new java.util.TreeSet<>(routes.keySet());
+  }
+
+  /** Every path prefix handed to an app's own protocol, sorted. */
+  public java.util.SortedSet<String> prefixRoutes() {
+    return new java.util.TreeSet<>(prefixes.keySet());
+  }
+
+  /** Every WebSocket path, sorted. */
+  public java.util.SortedSet<String> webSocketRoutes() {
+    return new java.util.TreeSet<>(webSocketPaths);
   }
 
   public void start() throws IOException {
@@ -186,14 +247,24 @@ public final class ApiServer implements AutoCloseable {
   private final class Dispatcher extends org.eclipse.jetty.server.Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+      long started = System.nanoTime();
       String path = Request.getPathInContext(request);
       String method = request.getMethod();
       if (!routes.containsKey(method + " " + path)) {
         String prefix = prefixOf(path);
         if (prefix != null) {
-          handlePrefix(prefixes.get(prefix), prefix, path, request, response, callback);
+          handlePrefix(prefixes.get(prefix), prefix, path, request, response,
+              observed(callback, prefix + "/**", method, response, started));
           return true;
         }
+      }
+      callback = observed(callback, routes.containsKey(method + " " + path) || routes.keySet().stream()
+          .anyMatch(k -> k.endsWith(" " + path)) ? path : ROUTE_UNMATCHED, method, response, started);
+      Callback done = callback;
+      HttpHandler http = httpRoutes.get(method + " " + path);
+      if (http != null) {
+        handleHttp(http, path, request, response, done);
+        return true;
       }
       CompletableFuture<byte[]> answer;
       try {
@@ -212,19 +283,52 @@ public final class ApiServer implements AutoCloseable {
       }
       answer.whenComplete((bytes, error) -> {
         if (error == null) {
-          send(response, 200, contentTypes.getOrDefault(method + " " + path, NodeHttp.PROTOBUF), bytes, callback);
+          send(response, 200, contentTypes.getOrDefault(method + " " + path, NodeHttp.PROTOBUF), bytes, done);
           return;
         }
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof ApiException api) {
-          send(response, api.status(), NodeHttp.PROTOBUF, errorBody(api.code(), api.getMessage()), callback);
+          send(response, api.status(), NodeHttp.PROTOBUF, errorBody(api.code(), api.getMessage()), done);
         } else {
           LOG.warn("internal error on {}: {}", path, cause.toString());
           send(response, 500, NodeHttp.PROTOBUF, errorBody("INTERNAL", "internal error: " + cause.getClass().getSimpleName()),
-              callback);
+              done);
         }
       });
       return true;
+    }
+  }
+
+  private static void handleHttp(HttpHandler http, String path, Request request, Response response, Callback callback) {
+    HttpAnswer answer;
+    try {
+      byte[] body = "GET".equals(request.getMethod()) ? new byte[0] : readBody(request);
+      answer = http.handle(body, request.getHttpURI().getQuery());
+    } catch (ApiException e) {
+      answer = HttpAnswer.json(e.status(), errorJson(e.code(), e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.warn("internal error on {}: {}", path, e.toString());
+      answer = HttpAnswer.json(500, errorJson("INTERNAL", "internal error: " + e.getClass().getSimpleName()));
+    }
+    send(response, answer.status(), answer.contentType(), answer.body(), callback);
+  }
+
+  /** {@code callback}, which first tells the observer the request's route, method, status and duration. */
+  private Callback observed(Callback callback, String route, String method, Response response, long started) {
+    return Callback.from(() -> {
+      report(route, method, response.getStatus(), started);
+      callback.succeeded();
+    }, failure -> {
+      report(route, method, response.getStatus(), started);
+      callback.failed(failure);
+    });
+  }
+
+  private void report(String route, String method, int status, long started) {
+    try {
+      observer.observed(route, method, status, System.nanoTime() - started);
+    } catch (RuntimeException e) {
+      LOG.warn("request observer failed: {}", e.toString());
     }
   }
 
@@ -271,7 +375,8 @@ public final class ApiServer implements AutoCloseable {
     });
   }
 
-  private static String errorJson(String code, String message) {
+  /** The JSON error body of JSON routes and app prefixes: {@code {"code": ..., "detail": ...}}. */
+  public static String errorJson(String code, String message) {
     var node = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
     node.put("code", code).put("detail", message);
     return node.toString();

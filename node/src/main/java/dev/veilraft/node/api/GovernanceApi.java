@@ -40,6 +40,8 @@ public final class GovernanceApi {
     List<ProposalRecord> list() throws StateException;
   }
 
+  private static final String JSON = "application/json";
+
   private final Submitter submitter;
   private final Lister lister;
 
@@ -54,9 +56,10 @@ public final class GovernanceApi {
   }
 
   public void register(ApiServer api) {
-    api.routeAsync("POST", "/v1/gov/proposals", (body, query) -> submit(body, true));
-    api.routeAsync("POST", "/v1/gov/ballots", (body, query) -> submit(body, false));
-    api.route("GET", "/v1/gov/proposals", (body, query) -> list());
+    // Successful answers are JSON; errors stay ApiError protobufs like every protocol route.
+    api.routeAsync("POST", "/v1/gov/proposals", JSON, (body, query) -> submit(body, true));
+    api.routeAsync("POST", "/v1/gov/ballots", JSON, (body, query) -> submit(body, false));
+    api.route("GET", "/v1/gov/proposals", JSON, (body, query) -> list());
   }
 
   private CompletableFuture<byte[]> submit(byte[] body, boolean proposal) throws ApiException {
@@ -84,7 +87,15 @@ public final class GovernanceApi {
     }
     Proposal entry = proposal ? Proposal.newBuilder().setGovProposal(signed).build()
         : Proposal.newBuilder().setGovBallot(signed).build();
-    return submitter.submit(entry).handle(GovernanceApi::answer);
+    String kind = proposal ? "proposal" : "ballot";
+    return submitter.submit(entry).handle((result, error) -> {
+      if (error == null && result.hasMembership()) {
+        dev.veilraft.node.Audit.log(dev.veilraft.node.Audit.Event.GOVERNANCE_SUBMITTED, "kind", kind, "accepted",
+            result.getMembership().getAccepted(), "code", result.getMembership().getCode(), "reason",
+            result.getMembership().getReason());
+      }
+      return answer(result, error);
+    });
   }
 
   private static byte[] answer(ApplyResult result, Throwable error) {

@@ -1,17 +1,13 @@
 package dev.veilraft.node.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.Certificates;
 import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.attestation.AttestationException;
-import dev.veilraft.crypto.attestation.AttestationResult;
 import dev.veilraft.crypto.attestation.AttestationVerifier;
 import dev.veilraft.crypto.attestation.MalformedReportException;
 import dev.veilraft.crypto.attestation.NitroEvidenceVerifier;
-import dev.veilraft.crypto.attestation.PolicyChecks;
 import dev.veilraft.crypto.attestation.ReportData;
 import dev.veilraft.crypto.attestation.SnpReport;
 import dev.veilraft.crypto.proto.Collateral;
@@ -23,10 +19,10 @@ import dev.veilraft.crypto.proto.Platform;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.node.ConfigException;
 import dev.veilraft.node.PolicyFile;
+import dev.veilraft.node.verify.EvidenceBytes;
+import dev.veilraft.node.verify.EvidenceReport;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -34,12 +30,8 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -60,8 +52,6 @@ public final class VerifyCommand implements Callable<Integer> {
   static final int EXIT_UNUSABLE = 2;
   /** Evidence and collateral files are at most a few hundred KiB; this bounds what is read. */
   static final long INPUT_FILE_BYTES_MAX = 4L << 20;
-  private static final Pattern HEX = Pattern.compile("(?:[0-9a-fA-F]{2})+");
-  private static final Pattern BASE64 = Pattern.compile("[A-Za-z0-9+/_-]+={0,2}");
 
   @Spec CommandSpec spec;
 
@@ -128,7 +118,7 @@ public final class VerifyCommand implements Callable<Integer> {
       Policy judged = policy == null ? null : PolicyFile.read(policy);
       byte[] expected = reportData == null ? null : expectedReportData(reportData);
       Instant instant = instant(target, built);
-      Report report = verify(built, judged, expected, instant);
+      EvidenceReport report = verify(built, judged, expected, instant);
       out.print(json ? report.toJson() : report.toText());
       out.flush();
       return report.passed() ? EXIT_PASSED : EXIT_FAILED;
@@ -138,13 +128,8 @@ public final class VerifyCommand implements Callable<Integer> {
     }
   }
 
-  private static Report verify(Evidence evidence, Policy policy, byte[] expected, Instant at) {
-    AttestationResult platformResult = new AttestationVerifier().verifyPlatform(evidence, at);
-    List<AttestationResult> policyFailures = List.of();
-    if (platformResult.accepted() && policy != null) {
-      policyFailures = PolicyChecks.failures(platformResult.claims(), policy, expected);
-    }
-    return new Report(evidence.getPlatform(), at, platformResult, policy, policyFailures, expected != null);
+  private static EvidenceReport verify(Evidence evidence, Policy policy, byte[] expected, Instant at) {
+    return EvidenceReport.verify(new AttestationVerifier(), evidence, policy, expected, at);
   }
 
   private static Platform platformOf(String name) throws UnusableInput {
@@ -264,22 +249,7 @@ public final class VerifyCommand implements Callable<Integer> {
 
   /** Raw bytes as they are, or the bytes a hex or base64 text file holds. */
   static byte[] decodeEvidence(byte[] file) {
-    String text = new String(file, StandardCharsets.US_ASCII).replaceAll("\\s+", "");
-    if (text.isEmpty() || text.length() * 10L < file.length * 9L) {
-      return file; // mostly not text: raw
-    }
-    if (HEX.matcher(text).matches()) {
-      return Hashes.unhex(text);
-    }
-    if (BASE64.matcher(text).matches()) {
-      try {
-        return text.contains("-") || text.contains("_") ? Base64.getUrlDecoder().decode(text)
-            : Base64.getDecoder().decode(text);
-      } catch (IllegalArgumentException e) {
-        return file;
-      }
-    }
-    return file;
+    return EvidenceBytes.decode(file);
   }
 
   private static byte[] read(Path file, String what) throws UnusableInput {
@@ -293,75 +263,6 @@ public final class VerifyCommand implements Callable<Integer> {
       return Files.readAllBytes(file);
     } catch (IOException e) {
       throw new UnusableInput("cannot read " + what + " file " + file + ": " + e.getMessage());
-    }
-  }
-
-  /** What was found, printable as text or JSON. */
-  record Report(Platform platform, Instant at, AttestationResult platformResult, Policy policy,
-      List<AttestationResult> policyFailures, boolean bindingChecked) {
-
-    boolean passed() {
-      return platformResult.accepted() && policyFailures.isEmpty();
-    }
-
-    String toText() {
-      StringBuilder out = new StringBuilder();
-      out.append("platform: ").append(platform).append(", verified at ").append(at).append('\n');
-      if (platformResult.accepted()) {
-        out.append("claims:\n");
-        Map<String, String> claims = platformResult.claims().describe();
-        int width = claims.keySet().stream().mapToInt(String::length).max().orElse(0);
-        claims.forEach((k, v) -> out.append("  ").append(k).append(" ".repeat(width - k.length() + 2)).append(v)
-            .append('\n'));
-        out.append("platform layer: PASSED (genuine ").append(platform).append(" evidence, chain to the pinned vendor "
-            + "root)\n");
-      } else {
-        out.append("platform layer: FAILED\n  ").append(platformResult.reason()).append(": ")
-            .append(platformResult.detail()).append('\n');
-      }
-      if (policy != null && platformResult.accepted()) {
-        out.append("policy '").append(policy.getName()).append("': ")
-            .append(policyFailures.isEmpty() ? "PASSED" : "FAILED").append('\n');
-        for (AttestationResult failure : policyFailures) {
-          out.append("  ").append(failure.reason()).append(": ").append(failure.detail()).append('\n');
-        }
-        if (!bindingChecked) {
-          out.append("  note: report_data binding not checked (no --report-data)\n");
-        }
-      } else if (policy == null) {
-        out.append("policy: none given, only the platform layer was checked\n");
-      }
-      out.append(passed() ? "PASSED" : "FAILED").append('\n');
-      return out.toString();
-    }
-
-    String toJson() {
-      Map<String, Object> root = new LinkedHashMap<>();
-      root.put("verdict", passed() ? "PASSED" : "FAILED");
-      root.put("platform", platform.name());
-      root.put("verified_at", at.toString());
-      root.put("claims", platformResult.accepted() ? platformResult.claims().describe() : null);
-      List<Map<String, String>> failures = new ArrayList<>();
-      if (!platformResult.accepted()) {
-        failures.add(failure("platform", platformResult));
-      }
-      policyFailures.forEach(f -> failures.add(failure("policy", f)));
-      root.put("policy", policy == null ? null : policy.getName());
-      root.put("report_data_checked", policy != null && bindingChecked);
-      root.put("failures", failures);
-      try {
-        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n";
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    private static Map<String, String> failure(String layer, AttestationResult result) {
-      Map<String, String> out = new LinkedHashMap<>();
-      out.put("layer", layer);
-      out.put("reason", result.reason().name());
-      out.put("message", result.detail());
-      return out;
     }
   }
 }

@@ -42,8 +42,7 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Arrays;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.veilraft.node.Audit;
 
 /**
  * The member side of the join protocol (DESIGN.md "Join"): answer a hello with a signed challenge
@@ -52,7 +51,6 @@ import org.slf4j.LoggerFactory;
  * Holds no per-join state: the challenge is signed, and the log remembers used nonces.
  */
 public final class JoinService {
-  private static final Logger AUDIT = LoggerFactory.getLogger("veilraft.audit");
   private static final Duration APPLY_TIMEOUT = Duration.ofSeconds(30);
 
   private final VeilraftNode node;
@@ -84,7 +82,8 @@ public final class JoinService {
 
   Challenge hello(JoinHello hello) throws ApiException {
     requireMember();
-    X509Certificate joiner = check(() -> Challenges.checkHello(hello, node.genesis().clusterId()));
+    X509Certificate joiner = checkJoin(null, () -> Challenges.checkHello(hello, node.genesis().clusterId()));
+    Audit.log(Audit.Event.JOIN_HELLO, "node", Certificates.nodeId(joiner), "member", node.nodeId());
     byte[] memberNonce = new byte[Challenges.NONCE_BYTES];
     random.nextBytes(memberNonce);
     try {
@@ -97,14 +96,14 @@ public final class JoinService {
 
   JoinResponse request(JoinRequest request) throws ApiException {
     requireMember();
-    X509Certificate joiner = check(() -> Challenges.checkHello(request.getHello(), node.genesis().clusterId()));
+    X509Certificate joiner = checkJoin(null, () -> Challenges.checkHello(request.getHello(), node.genesis().clusterId()));
     String joinerId = Certificates.nodeId(joiner);
-    ChallengeBody body = check(() -> Challenges.parseBody(request.getChallenge()));
+    ChallengeBody body = checkJoin(joinerId, () -> Challenges.parseBody(request.getChallenge()));
     if (!body.getMemberId().equals(node.nodeId())) {
-      throw new ApiException(400, JoinReason.CHALLENGE_MISMATCH.name(), "challenge was issued by "
+      throw rejected(joinerId, 400, JoinReason.CHALLENGE_MISMATCH.name(), "challenge was issued by "
           + Check.printable(body.getMemberId()) + "; send the join request to that member");
     }
-    check(() -> {
+    checkJoin(joinerId, () -> {
       Challenges.checkSignature(request.getChallenge(), node.keys().identity().certificate());
       return null;
     });
@@ -115,19 +114,18 @@ public final class JoinService {
     AttestationResult result = node.verifier().verify(request.getEvidence(), node.replica().view().policy(), expected,
         node.clock().instant());
     if (!result.accepted()) {
-      AUDIT.info("join rejected node={} reason={} detail={}", joinerId, result.reason(), result.detail());
-      throw new ApiException(403, result.reason().name(), result.detail());
+      throw rejected(joinerId, 403, result.reason().name(), result.detail());
     }
     AdmitDecision decision = propose(AdmitNode.newBuilder().setRequest(request).build());
     if (!decision.getAdmitted()) {
-      AUDIT.info("join rejected node={} reason={} detail={}", joinerId, decision.getReasonCode(), decision.getReason());
-      throw new ApiException(403, decision.getReasonCode(), decision.getReason());
+      throw rejected(joinerId, 403, decision.getReasonCode(), decision.getReason());
     }
     awaitApplied(() -> node.replica().view().member(joinerId).isPresent(), "admission of " + joinerId);
     MembershipView view = node.replica().view();
     MemberRecord member = view.member(joinerId).orElseThrow();
-    AUDIT.info("join admitted node={} index={} measurement={}", joinerId, member.getAdmittedIndex(),
-        Hashes.shortHex(member.getMeasurement().toByteArray(), 8));
+    Audit.log(Audit.Event.JOIN_ADMITTED, "node", joinerId, "operator", member.getOperator(), "role",
+        member.getRole().name(), "platform", member.getPlatform().name(), "index", member.getAdmittedIndex(),
+        "measurement", Hashes.shortHex(member.getMeasurement().toByteArray(), 8));
     return JoinResponse.newBuilder().setDecision(decision).addAllMembers(view.members().values())
         .setHistory(history(view, member)).setAdmittedIndex(member.getAdmittedIndex()).build();
   }
@@ -188,7 +186,7 @@ public final class JoinService {
           "adding " + joiner + " to the raft configuration");
       long epoch = node.replica().view().epochIndex() > member.getAdmittedIndex()
           ? node.replica().view().epoch() : node.rotateKey();
-      AUDIT.info("member active node={} epoch={}", member.getNodeId(), epoch);
+      Audit.log(Audit.Event.MEMBER_ACTIVE, "node", member.getNodeId(), "epoch", epoch);
       return JoinReadyResponse.newBuilder().setEpoch(epoch).build();
     } catch (IOException e) {
       throw new ApiException(503, "RECONFIGURATION_FAILED", "cannot add " + member.getNodeId() + " to the raft group: "
@@ -218,11 +216,20 @@ public final class JoinService {
     T run() throws JoinException;
   }
 
-  private static <T> T check(JoinStep<T> step) throws ApiException {
+  /** Runs a protocol check; a failure is an audited, counted rejection of {@code joinerId} (null: not known yet). */
+  private <T> T checkJoin(String joinerId, JoinStep<T> step) throws ApiException {
     try {
       return step.run();
     } catch (JoinException e) {
-      throw new ApiException(400, e.code(), e.getMessage());
+      throw rejected(joinerId, 400, e.code(), e.getMessage());
     }
+  }
+
+  /** Audits and counts a refused join; returns the error to answer with. */
+  private ApiException rejected(String joinerId, int status, String code, String detail) {
+    Audit.log(Audit.Event.JOIN_REJECTED, "node", joinerId == null ? "unknown" : joinerId, "reason", code,
+        "detail", detail);
+    node.metrics().joinRejected(code);
+    return new ApiException(status, code, detail);
   }
 }
