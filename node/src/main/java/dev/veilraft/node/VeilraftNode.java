@@ -73,7 +73,7 @@ public final class VeilraftNode implements AutoCloseable {
   private final DataDirLock dataDirLock;
   private volatile RaftConsensus consensus;
   private volatile MembershipDuties duties;
-  private final NodeMetrics metrics;
+  private NodeMetrics metrics;
 
   private VeilraftNode(NodeConfig config, Clock clock, Attester attesterOverride) throws NodeException {
     this.config = config;
