@@ -41,17 +41,32 @@ class DataDirLockTest {
 
   @Test
   void anUnwritableDirectoryIsRefused() throws Exception {
-    // Proves a directory this user cannot write is refused before anything is created in it.
-    org.junit.jupiter.api.Assumptions.assumeFalse("root".equals(System.getProperty("user.name")),
-        "root can write any directory; the permission check cannot be observed");
+    // Proves a directory this user cannot write is refused before anything is created in it. Root writes any
+    // directory whatever its mode, so as root the directory is made immutable (chattr +i) instead.
     Path data = Files.createDirectories(dir.resolve("readonly"));
-    Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("r-x------"));
+    boolean root = "root".equals(System.getProperty("user.name"));
+    if (root) {
+      chattr("+i", data);
+    } else {
+      Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("r-x------"));
+    }
     try {
       assertThatThrownBy(() -> DataDirLock.acquire(data)).isInstanceOf(NodeException.class)
           .hasMessageContaining(data.toString()).hasMessageContaining("not readable and writable");
       assertThat(data.resolve(DataDirLock.FILE_NAME)).doesNotExist();
     } finally {
-      Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      if (root) {
+        chattr("-i", data);
+      } else {
+        Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      }
     }
+  }
+
+  private static void chattr(String flag, Path path) throws Exception {
+    Process chattr = new ProcessBuilder("chattr", flag, path.toString()).redirectErrorStream(true).start();
+    String output = new String(chattr.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(chattr.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("chattr finished").isTrue();
+    assertThat(chattr.exitValue()).as("chattr " + flag + " " + path + ": " + output).isZero();
   }
 }
