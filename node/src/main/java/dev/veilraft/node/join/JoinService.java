@@ -88,10 +88,20 @@ public final class JoinService {
     random.nextBytes(memberNonce);
     try {
       return Challenges.create(node.keys().identity(), node.keys().kem().publicKey(), node.attest(hello.getNonce().toByteArray()),
-          node.genesis().clusterId(), memberNonce, node.clock().millis(), hello, joiner.getPublicKey().getEncoded());
+          node.genesis().clusterId(), memberNonce, challengeTimeMs(), hello, joiner.getPublicKey().getEncoded());
     } catch (NodeException e) {
       throw new ApiException(503, e.code(), e.getMessage());
     }
+  }
+
+  /**
+   * The time a challenge is stamped with: this host's clock, but never earlier than the cluster's
+   * time (the latest leader time applied). Cluster time only moves forward, so after a leader
+   * whose clock ran ahead, challenges stamped by a correct clock would look older than the join
+   * window to admission and every join would fail CHALLENGE_EXPIRED until real time caught up.
+   */
+  long challengeTimeMs() {
+    return Math.max(node.clock().millis(), node.replica().view().lastLeaderTimeMs());
   }
 
   JoinResponse request(JoinRequest request) throws ApiException {
