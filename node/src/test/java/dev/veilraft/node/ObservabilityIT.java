@@ -203,7 +203,7 @@ class ObservabilityIT {
     assertThat(capture.text("cluster.initialized")).hasSize(1);
     assertThat(capture.text("join.hello ")).hasSizeGreaterThanOrEqualTo(NODES - 1);
     assertThat(capture.text("join.admitted ")).hasSize(NODES - 1);
-    assertThat(capture.text("member.active ")).hasSize(NODES - 1);
+    assertThat(capture.text("member.active ")).hasSizeGreaterThanOrEqualTo(NODES - 1); // a retried ready repeats it
     // Epochs 1 (founding) to NODES (one per join), each created by exactly one node.
     assertThat(capture.text("key.rotated ")).hasSizeGreaterThanOrEqualTo(NODES);
     List<JsonNode> admitted = new ArrayList<>();
