@@ -36,6 +36,7 @@ public final class Audit {
     ROLE_CHANGED("role.changed", Level.INFO),
     RAFT_CONFIGURATION("raft.configuration", Level.INFO),
     EPOCH_CHANGED("epoch.changed", Level.INFO),
+    ROTATION_DUE("rotation.due", Level.INFO),
     KEY_ROTATED("key.rotated", Level.INFO),
     POLICY_CHANGED("policy.changed", Level.WARN),
     OPERATORS_CHANGED("operators.changed", Level.WARN),

@@ -251,8 +251,10 @@ public final class MembershipDuties implements AutoCloseable {
   private void rotateIfDue(MembershipView view, long now) throws NodeException, InterruptedException {
     boolean scheduled = now - view.epochCreatedMs() >= view.genesis().rotationIntervalMs();
     if (view.rotationRequested() || scheduled) {
-      long epoch = node.rotateKey();
-      Audit.log(Audit.Event.KEY_ROTATED, "epoch", epoch, "cause", view.rotationRequested() ? "governance" : "schedule");
+      // rotateKey audits key.rotated; this line says why it ran.
+      Audit.log(Audit.Event.ROTATION_DUE, "cause", view.rotationRequested() ? "governance" : "schedule", "epoch",
+          view.epoch());
+      node.rotateKey();
     }
   }
 

@@ -385,7 +385,8 @@ public final class VeilraftNode implements AutoCloseable {
         KeyEpochDecision decision = submit(Proposal.newBuilder().setKeyEpoch(entry).build()).getKeyEpoch();
         if (decision.getAccepted()) {
           awaitEpoch(entry.getEpoch());
-          LOG.info("key epoch {} created for {} members", entry.getEpoch(), entry.getMemberIdsCount());
+          Audit.log(Audit.Event.KEY_ROTATED, "epoch", entry.getEpoch(), "members", entry.getMemberIdsCount(), "by",
+              keys.nodeId());
           return entry.getEpoch();
         }
         lastReason = decision.getReason();
