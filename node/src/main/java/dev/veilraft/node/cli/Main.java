@@ -23,9 +23,9 @@ public final class Main implements Runnable {
   public static final int EXIT_FAILURE = 1;
   public static final int EXIT_USAGE = 2;
   /** The system property logback.xml reads for the log format (the environment's VEILRAFT_LOG_FORMAT otherwise). */
-  public static final String LOG_FORMAT_PROPERTY = "veilraft.log.format";
+  public static final String LOG_FORMAT_PROPERTY = dev.veilraft.node.logging.LogFormat.PROPERTY;
 
-  /** The log output format; set as a system property before anything logs. */
+  /** The log output format; selected before anything logs (and logback reconfigured if it had started). */
   enum LogFormat { text, json }
 
   @CommandLine.Spec
@@ -34,7 +34,7 @@ public final class Main implements Runnable {
   @Option(names = "--log-format", paramLabel = "text|json", scope = ScopeType.INHERIT,
       description = "Log lines as text (default) or JSON objects, one per line (also env VEILRAFT_LOG_FORMAT).")
   void logFormat(LogFormat format) {
-    System.setProperty(LOG_FORMAT_PROPERTY, format.name());
+    dev.veilraft.node.logging.LogFormat.select(format.name());
   }
 
   @Override
