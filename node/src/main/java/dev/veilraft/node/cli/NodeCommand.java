@@ -136,8 +136,12 @@ final class NodeCommand {
       }
 
       @Override
+      public void installingSnapshot(long bytesReceived, long bytesTotal) {
+        progress.update(INSTALLING_SNAPSHOT, bytesReceived, bytesTotal, Progress.Unit.BYTES);
+      }
+
+      @Override
       public void catchingUp(long appliedIndex, long commitIndex, long snapshotsInstalled) {
-        // Ratis does not expose a snapshot transfer's bytes; its completion is what can be shown.
         if (snapshotsInstalled > snapshotsSeen) {
           snapshotsSeen = snapshotsInstalled;
           progress.step("installed the leader's snapshot; now at index " + appliedIndex);
@@ -146,6 +150,9 @@ final class NodeCommand {
       }
     };
   }
+
+  /** The label of a snapshot transfer's progress (bytes received of the leader's snapshot). */
+  static final String INSTALLING_SNAPSHOT = "installing snapshot";
 
   /** A restarted or freshly joined node further behind than this shows its catch-up. */
   static final long CATCH_UP_REPORT_ENTRIES_MIN = 100;
@@ -162,6 +169,14 @@ final class NodeCommand {
       boolean shown = false;
       try {
         while (node.consensus() != null) {
+          var transfer = node.consensus().snapshotTransfer();
+          if (transfer.isPresent()) {
+            // The leader sends a snapshot (this node is behind its log); its size is not known here.
+            shown = true;
+            progress.update(INSTALLING_SNAPSHOT, transfer.get().bytesReceived(), 0, Progress.Unit.BYTES);
+            Thread.sleep(CATCH_UP_POLL.toMillis());
+            continue;
+          }
           long commit = node.consensus().raftProgress().commitIndex();
           long applied = node.replica().appliedIndex();
           if (commit < 0 || applied >= commit) {
