@@ -16,13 +16,17 @@ import java.util.stream.Stream;
  * {@code <tmp>/snapshot-<requestId>/...} and, after the last chunk, renames that directory into
  * the state machine directory. The bytes under the newest such directory are the bytes received
  * so far (chunks arrive in order, so a file's length is what has been written). Its MD5 side
- * files are left out, so the sum compares with the sender's snapshot file size.
+ * files are left out, so the sum compares with the sender's snapshot file size. (Layout checked
+ * against a real transfer in SnapshotIT's joiner: {@code <group>/tmp/snapshot-<uuid>/snapshot.1_899}.)
  */
 final class SnapshotTransfers {
   /** The directory Ratis names for one InstallSnapshot request: this prefix and the request id. */
   static final String TRANSFER_DIR_PREFIX = "snapshot-";
-  /** Ratis' digest side file next to each received snapshot file. */
-  static final String DIGEST_SUFFIX = ".md5";
+  /**
+   * Marks Ratis' digest side file next to each received snapshot file ({@code <name>.md5}, written
+   * as {@code <name>.md5.tmp} first).
+   */
+  static final String DIGEST_MARK = ".md5";
   /**
    * A transfer directory with no write for this long is a leftover (an aborted transfer, which
    * Ratis does not delete), not a transfer in progress.
@@ -81,7 +85,7 @@ final class SnapshotTransfers {
         } catch (IOException e) {
           continue; // renamed away meanwhile
         }
-        if (!attributes.isRegularFile() || file.getFileName().toString().endsWith(DIGEST_SUFFIX)) {
+        if (!attributes.isRegularFile() || file.getFileName().toString().contains(DIGEST_MARK)) {
           continue;
         }
         seen++;

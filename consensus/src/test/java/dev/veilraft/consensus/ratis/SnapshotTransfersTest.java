@@ -41,6 +41,7 @@ class SnapshotTransfersTest {
     // Proves the bytes are those of the snapshot file Ratis writes (named relative to the state machine dir), without the .md5.
     file("snapshot-req1/snapshot.2_40", 3000, NOW.minusSeconds(1));
     file("snapshot-req1/snapshot.2_40.md5", 60, NOW.minusSeconds(1));
+    file("snapshot-req1/snapshot.2_40.md5.tmp", 49, NOW.minusSeconds(1));
     var transfer = SnapshotTransfers.scan(tmp, NOW);
     assertThat(transfer).isPresent();
     assertThat(transfer.get().bytesReceived()).isEqualTo(3000);
