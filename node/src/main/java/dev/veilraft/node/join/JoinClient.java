@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class JoinClient {
   private static final Logger LOG = LoggerFactory.getLogger(JoinClient.class);
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   /** Attempts to reach the peer at all (the hello) before giving up, by default. */
   public static final int PEER_ATTEMPTS_DEFAULT = 6;
@@ -207,8 +208,6 @@ public final class JoinClient {
   static long snapshotTotal(long received, long expected) {
     return expected > 0 && received <= expected ? expected : 0;
   }
-
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   /**
    * The leader's latest snapshot size (the leader sends its latest snapshot): from the peer's
