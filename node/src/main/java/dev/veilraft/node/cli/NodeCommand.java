@@ -157,16 +157,24 @@ final class NodeCommand {
   /** A restarted or freshly joined node further behind than this shows its catch-up. */
   static final long CATCH_UP_REPORT_ENTRIES_MIN = 100;
   static final java.time.Duration CATCH_UP_POLL = java.time.Duration.ofMillis(250);
+  /**
+   * How long after READY a node that is not (yet) behind keeps watching: a restarted follower
+   * learns the leader's commit index, or is sent a snapshot, only after the leader's first
+   * heartbeats.
+   */
+  static final java.time.Duration CATCH_UP_WATCH = java.time.Duration.ofSeconds(10);
 
   /**
    * After READY, while the node replays its log or the leader's entries (a restart after a long
-   * stop): applied vs commit index as progress, until it caught up or stopped. A daemon thread;
-   * it ends by itself.
+   * stop): applied vs commit index as progress, or the bytes of a snapshot the leader sends,
+   * until it caught up or stopped; nothing when it stays within {@link #CATCH_UP_REPORT_ENTRIES_MIN}
+   * for {@link #CATCH_UP_WATCH}. A daemon thread; it ends by itself.
    */
   private static void reportCatchUp(VeilraftNode node) {
     Thread reporter = new Thread(() -> {
       Progress progress = Progress.onConsole("catching up", System.out);
       boolean shown = false;
+      long started = System.nanoTime();
       try {
         while (node.consensus() != null) {
           var transfer = node.consensus().snapshotTransfer();
@@ -179,16 +187,15 @@ final class NodeCommand {
           }
           long commit = node.consensus().raftProgress().commitIndex();
           long applied = node.replica().appliedIndex();
-          if (commit < 0 || applied >= commit) {
-            if (shown) {
-              progress.finish("caught up at index " + applied);
-            }
+          boolean behind = commit >= 0 && applied < commit;
+          if (shown && !behind) {
+            progress.finish("caught up at index " + applied);
             return;
           }
-          if (shown || commit - applied >= CATCH_UP_REPORT_ENTRIES_MIN) {
+          if (behind && (shown || commit - applied >= CATCH_UP_REPORT_ENTRIES_MIN)) {
             shown = true;
             progress.update(applied, commit, Progress.Unit.ENTRIES);
-          } else {
+          } else if (System.nanoTime() - started >= CATCH_UP_WATCH.toNanos()) {
             return;
           }
           Thread.sleep(CATCH_UP_POLL.toMillis());
