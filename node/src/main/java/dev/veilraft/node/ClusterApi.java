@@ -132,6 +132,10 @@ final class ClusterApi {
     var root = JSON.createObjectNode();
     root.put("node_id", node.nodeId());
     root.put("applied_index", node.replica().appliedIndex());
+    if (node.consensus() != null) {
+      // Also before this node is initialized: a joiner's first state often arrives as a snapshot.
+      node.consensus().snapshotTransfer().ifPresent(t -> root.put("snapshot_transfer_bytes", t.bytesReceived()));
+    }
     if (!view.initialized()) {
       root.put("initialized", false);
       return bytes(root);
@@ -154,6 +158,11 @@ final class ClusterApi {
       root.put("last_log_index", progress.lastLogIndex());
       peerCommits = progress.peerCommitIndexes();
       root.put("snapshots_installed", node.consensus().snapshotStatus().snapshotsInstalled());
+      // What a joiner receives from this node as leader, so it can show its transfer's progress.
+      node.consensus().latestSnapshot().ifPresent(latest -> {
+        root.put("latest_snapshot_index", latest.index());
+        root.put("latest_snapshot_bytes", latest.bytes());
+      });
     }
     // Only the leader hears every member's commit index; a follower's own view would read as "no lag".
     long commitIndex = node.consensus() != null && node.consensus().isLeader()

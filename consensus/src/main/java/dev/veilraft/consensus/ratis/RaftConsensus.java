@@ -1195,4 +1195,48 @@ public final class RaftConsensus implements AutoCloseable {
       server.close();
     }
   }
+
+  /** A snapshot this node is receiving from the leader: the bytes written so far. */
+  public record SnapshotTransfer(long bytesReceived, java.time.Instant lastWrite) {}
+
+  /**
+   * The snapshot transfer in progress on this node, read from the directory Ratis receives
+   * InstallSnapshot chunks in (see {@link SnapshotTransfers}); empty when none is (or the Raft
+   * server is not available). For progress display only: cheap, never throws.
+   */
+  public Optional<SnapshotTransfer> snapshotTransfer() {
+    java.io.File tmpDir;
+    try {
+      RaftServer.Division division = server.getDivision(groupId);
+      // Where Ratis' SnapshotManager puts them: the state machine storage's tmp dir, else the group's.
+      tmpDir = division.getStateMachine().getStateMachineStorage().getTmpDir();
+      if (tmpDir == null) {
+        tmpDir = division.getRaftStorage().getStorageDir().getTmpDir();
+      }
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+    return SnapshotTransfers.scan(tmpDir.toPath(), java.time.Instant.now())
+        .map(t -> new SnapshotTransfer(t.bytesReceived(), t.lastWrite()));
+  }
+
+  /** This node's latest snapshot: its log index and the size of its file, which a joiner would receive. */
+  public record LatestSnapshot(long index, long bytes) {}
+
+  /** This node's latest snapshot file, or empty when it has none (or its file is gone meanwhile). */
+  public Optional<LatestSnapshot> latestSnapshot() {
+    var info = stateMachine.getLatestSnapshot();
+    if (info == null || info.getFiles().isEmpty()) {
+      return Optional.empty();
+    }
+    long bytes = 0;
+    try {
+      for (var file : info.getFiles()) {
+        bytes += Files.size(file.getPath());
+      }
+    } catch (IOException e) {
+      return Optional.empty(); // retention deleted it between the two reads
+    }
+    return Optional.of(new LatestSnapshot(info.getIndex(), bytes));
+  }
 }

@@ -136,8 +136,12 @@ final class NodeCommand {
       }
 
       @Override
+      public void installingSnapshot(long bytesReceived, long bytesTotal) {
+        progress.update(INSTALLING_SNAPSHOT, bytesReceived, bytesTotal, Progress.Unit.BYTES);
+      }
+
+      @Override
       public void catchingUp(long appliedIndex, long commitIndex, long snapshotsInstalled) {
-        // Ratis does not expose a snapshot transfer's bytes; its completion is what can be shown.
         if (snapshotsInstalled > snapshotsSeen) {
           snapshotsSeen = snapshotsInstalled;
           progress.step("installed the leader's snapshot; now at index " + appliedIndex);
@@ -147,33 +151,51 @@ final class NodeCommand {
     };
   }
 
+  /** The label of a snapshot transfer's progress (bytes received of the leader's snapshot). */
+  static final String INSTALLING_SNAPSHOT = "installing snapshot";
+
   /** A restarted or freshly joined node further behind than this shows its catch-up. */
   static final long CATCH_UP_REPORT_ENTRIES_MIN = 100;
   static final java.time.Duration CATCH_UP_POLL = java.time.Duration.ofMillis(250);
+  /**
+   * How long after READY a node that is not (yet) behind keeps watching: a restarted follower
+   * learns the leader's commit index, or is sent a snapshot, only after the leader's first
+   * heartbeats.
+   */
+  static final java.time.Duration CATCH_UP_WATCH = java.time.Duration.ofSeconds(10);
 
   /**
    * After READY, while the node replays its log or the leader's entries (a restart after a long
-   * stop): applied vs commit index as progress, until it caught up or stopped. A daemon thread;
-   * it ends by itself.
+   * stop): applied vs commit index as progress, or the bytes of a snapshot the leader sends,
+   * until it caught up or stopped; nothing when it stays within {@link #CATCH_UP_REPORT_ENTRIES_MIN}
+   * for {@link #CATCH_UP_WATCH}. A daemon thread; it ends by itself.
    */
   private static void reportCatchUp(VeilraftNode node) {
     Thread reporter = new Thread(() -> {
       Progress progress = Progress.onConsole("catching up", System.out);
       boolean shown = false;
+      long started = System.nanoTime();
       try {
         while (node.consensus() != null) {
+          var transfer = node.consensus().snapshotTransfer();
+          if (transfer.isPresent()) {
+            // The leader sends a snapshot (this node is behind its log); its size is not known here.
+            shown = true;
+            progress.update(INSTALLING_SNAPSHOT, transfer.get().bytesReceived(), 0, Progress.Unit.BYTES);
+            Thread.sleep(CATCH_UP_POLL.toMillis());
+            continue;
+          }
           long commit = node.consensus().raftProgress().commitIndex();
           long applied = node.replica().appliedIndex();
-          if (commit < 0 || applied >= commit) {
-            if (shown) {
-              progress.finish("caught up at index " + applied);
-            }
+          boolean behind = commit >= 0 && applied < commit;
+          if (shown && !behind) {
+            progress.finish("caught up at index " + applied);
             return;
           }
-          if (shown || commit - applied >= CATCH_UP_REPORT_ENTRIES_MIN) {
+          if (behind && (shown || commit - applied >= CATCH_UP_REPORT_ENTRIES_MIN)) {
             shown = true;
             progress.update(applied, commit, Progress.Unit.ENTRIES);
-          } else {
+          } else if (System.nanoTime() - started >= CATCH_UP_WATCH.toNanos()) {
             return;
           }
           Thread.sleep(CATCH_UP_POLL.toMillis());

@@ -30,6 +30,9 @@ final class Progress {
   private final long intervalNanos;
   private long firstNanos = -1;
   private long firstDone;
+  /** What the rate is measured for; another label or unit starts a new measurement. */
+  private String measuredLabel;
+  private Unit measuredUnit;
   private long lastPrintNanos;
   private boolean linePending;
   private int lastLineLength;
@@ -63,7 +66,22 @@ final class Progress {
    * last print passed, or when done reached total.
    */
   synchronized void update(long done, long total, Unit unit) {
+    update(null, done, total, unit);
+  }
+
+  /**
+   * As {@link #update(long, long, Unit)}, for a part of the wait named {@code label} ("installing
+   * snapshot"), shown before the numbers. The rate and ETA restart when the label or the unit
+   * changes, so bytes of a snapshot transfer and entries of the catch-up after it are measured
+   * apart.
+   */
+  synchronized void update(String label, long done, long total, Unit unit) {
     long now = nanos.getAsLong();
+    if (!java.util.Objects.equals(label, measuredLabel) || unit != measuredUnit) {
+      measuredLabel = label;
+      measuredUnit = unit;
+      firstNanos = -1;
+    }
     if (firstNanos < 0) {
       firstNanos = now;
       firstDone = done;
@@ -73,7 +91,7 @@ final class Progress {
     lastPrintNanos = now;
     double seconds = (now - firstNanos) / 1e9;
     double rate = seconds > 0 ? (done - firstDone) / seconds : 0;
-    String line = task + ": " + render(done, total, unit, rate);
+    String line = task + ": " + (label == null ? "" : label + " ") + render(done, total, unit, rate);
     if (terminal) {
       int pad = Math.max(0, lastLineLength - line.length());
       out.print("\r" + line + " ".repeat(pad));

@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class JoinClient {
   private static final Logger LOG = LoggerFactory.getLogger(JoinClient.class);
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   /** Attempts to reach the peer at all (the hello) before giving up, by default. */
   public static final int PEER_ATTEMPTS_DEFAULT = 6;
@@ -66,6 +67,12 @@ public final class JoinClient {
     void step(String text);
 
     void catchingUp(long appliedIndex, long commitIndex, long snapshotsInstalled);
+
+    /**
+     * A snapshot from the leader is arriving (reported instead of {@link #catchingUp} meanwhile):
+     * {@code bytesReceived} so far of {@code bytesTotal}, 0 when the size is not known.
+     */
+    default void installingSnapshot(long bytesReceived, long bytesTotal) {}
   }
 
   private final VeilraftNode node;
@@ -73,6 +80,8 @@ public final class JoinClient {
   private final NodeHttp http = new NodeHttp();
   private final Listener listener;
   private final int peerAttemptsMax;
+  /** The size of the snapshot this node is being sent, asked once of the peer (or its leader) when one arrives. */
+  private java.util.concurrent.CompletableFuture<Long> senderSnapshotBytes;
 
   public JoinClient(VeilraftNode node, URI peer) {
     this(node, peer, Listener.NONE, PEER_ATTEMPTS_DEFAULT);
@@ -155,23 +164,88 @@ public final class JoinClient {
     JoinReadyResponse active = parse(post("/v1/join/ready", ready.toByteArray()).body(), JoinReadyResponse.parser(), "JoinReadyResponse");
     listener.step("raft started as " + role.name().toLowerCase(java.util.Locale.ROOT) + "; catching up to epoch "
         + active.getEpoch());
-    awaitEpochReporting(active.getEpoch());
+    awaitEpochReporting(active.getEpoch(), members);
     listener.step("joined: epoch " + active.getEpoch() + " applied");
     LOG.info("joined cluster {}: epoch {}", node.genesis().genesis().getClusterName(), active.getEpoch());
   }
 
   /** Waits (bounded, as {@link VeilraftNode#awaitEpoch}) for {@code epoch}, reporting the catch-up meanwhile. */
-  private void awaitEpochReporting(long epoch) throws NodeException, InterruptedException {
+  private void awaitEpochReporting(long epoch, Set<String> members) throws NodeException, InterruptedException {
     long deadline = System.nanoTime() + VeilraftNode.PROPOSAL_TIMEOUT.toNanos();
     while (node.replica().view().epoch() < epoch && System.nanoTime() < deadline) {
       RaftConsensus consensus = node.consensus();
       if (consensus != null) {
-        listener.catchingUp(node.replica().appliedIndex(), consensus.raftProgress().commitIndex(),
-            consensus.snapshotStatus().snapshotsInstalled());
+        var transfer = consensus.snapshotTransfer();
+        if (transfer.isPresent()) {
+          long received = transfer.get().bytesReceived();
+          listener.installingSnapshot(received, snapshotTotal(received, expectedSnapshotBytes(members)));
+        } else {
+          listener.catchingUp(node.replica().appliedIndex(), consensus.raftProgress().commitIndex(),
+              consensus.snapshotStatus().snapshotsInstalled());
+        }
       }
       dev.veilraft.node.Await.until(() -> node.replica().view().epoch() >= epoch, CATCH_UP_POLL);
     }
     node.awaitEpoch(epoch);
+  }
+
+  /**
+   * The size of the snapshot being received as far as it is known yet, else 0: the first call
+   * asks in the background (a slow peer does not hold up the progress display).
+   */
+  private long expectedSnapshotBytes(Set<String> members) {
+    if (senderSnapshotBytes == null) {
+      senderSnapshotBytes = java.util.concurrent.CompletableFuture.supplyAsync(() -> senderSnapshotBytes(members));
+    }
+    return senderSnapshotBytes.getNow(0L);
+  }
+
+  /**
+   * The total to show for {@code received} bytes of a snapshot said to have {@code expected}:
+   * 0 (unknown) when the size is unknown or already exceeded, as when the leader took a newer
+   * snapshot than the one it reported.
+   */
+  static long snapshotTotal(long received, long expected) {
+    return expected > 0 && received <= expected ? expected : 0;
+  }
+
+  /**
+   * The leader's latest snapshot size (the leader sends its latest snapshot): from the peer's
+   * {@code /v1/status} when the peer leads, else from the leader's, found in the peer's member
+   * list; over TLS pinned to the admitted {@code members}. 0 when it cannot be learnt.
+   */
+  private long senderSnapshotBytes(Set<String> members) {
+    NodeHttp statusHttp = new NodeHttp();
+    statusHttp.pin(members);
+    try {
+      var status = JSON.readTree(statusHttp.get(peer.resolve("/v1/status")).body());
+      var leaderApi = leaderApi(status);
+      if (leaderApi.isPresent()) {
+        status = JSON.readTree(statusHttp.get(leaderApi.get().resolve("/v1/status")).body());
+      }
+      return Math.max(0, status.path("latest_snapshot_bytes").asLong(0));
+    } catch (ClientException | IOException | IllegalArgumentException e) {
+      LOG.debug("snapshot size unknown (progress shows bytes without a total): {}", e.getMessage());
+      return 0;
+    }
+  }
+
+  /**
+   * The API of the leader named in a member's {@code /v1/status} when that member is not the
+   * leader itself; empty when it leads or no leader (or its address) is known.
+   */
+  static java.util.Optional<URI> leaderApi(com.fasterxml.jackson.databind.JsonNode status) {
+    String leader = status.path("leader_id").asText("");
+    if (status.path("leader").asBoolean(false) || leader.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    for (var member : status.path("members")) {
+      String api = member.path("api_address").asText("");
+      if (leader.equals(member.path("node_id").asText()) && !api.isEmpty()) {
+        return java.util.Optional.of(URI.create("https://" + api));
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /**

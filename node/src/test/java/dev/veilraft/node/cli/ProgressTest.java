@@ -79,4 +79,45 @@ class ProgressTest {
         .doesNotContain("51/100").endsWith("\njoin: joined" + System.lineSeparator());
     assertThat(output().chars().filter(c -> c == '\n').count()).isEqualTo(2);
   }
+
+  @Test
+  void aSnapshotTransferShowsBytesOfTotalRateAndEta() {
+    // Proves a snapshot transfer's line: MiB of the total, percent, MiB/s and ETA, measured from the transfer's first bytes.
+    Progress progress = new Progress("join", out, false, nanos::get);
+    progress.update(NodeCommand.INSTALLING_SNAPSHOT, 0, 64L << 20, Progress.Unit.BYTES);
+    nanos.addAndGet(Duration.ofSeconds(8).toNanos());
+    progress.update(NodeCommand.INSTALLING_SNAPSHOT, 16L << 20, 64L << 20, Progress.Unit.BYTES);
+
+    assertThat(output().lines().toList()).containsExactly(
+        "join: installing snapshot 0% 0 B/64.0 MiB",
+        // 16 MiB in 8 s = 2 MiB/s; 48 MiB left at that rate = 24 s.
+        "join: installing snapshot 25% 16.0 MiB/64.0 MiB 2.0 MiB/s ETA 24s");
+  }
+
+  @Test
+  void aSnapshotOfUnknownSizeShowsBytesAndRateOnly() {
+    // Proves without a known size the line has no percent and no ETA, yet scales bytes and shows the rate.
+    assertThat(Progress.render(3L << 30, 0, Progress.Unit.BYTES, 512 << 10)).isEqualTo("3.0 GiB 512.0 KiB/s");
+    assertThat(Progress.render(1536, 0, Progress.Unit.BYTES, 0)).isEqualTo("1.5 KiB");
+  }
+
+  @Test
+  void theRateRestartsWhenTheTransferGivesWayToEntries() {
+    // Proves the entries after a snapshot are measured from their own start, not at the transfer's byte rate.
+    Progress progress = new Progress("join", out, false, nanos::get);
+    progress.update(NodeCommand.INSTALLING_SNAPSHOT, 0, 10L << 20, Progress.Unit.BYTES);
+    nanos.addAndGet(Duration.ofSeconds(10).toNanos());
+    progress.update(NodeCommand.INSTALLING_SNAPSHOT, 10L << 20, 10L << 20, Progress.Unit.BYTES);
+    progress.step("installed the leader's snapshot; now at index 5000");
+    progress.update(5000, 6000, Progress.Unit.ENTRIES);
+    nanos.addAndGet(Duration.ofSeconds(5).toNanos());
+    progress.update(5500, 6000, Progress.Unit.ENTRIES);
+
+    assertThat(output().lines().toList()).containsExactly(
+        "join: installing snapshot 0% 0 B/10.0 MiB",
+        "join: installing snapshot 100% 10.0 MiB/10.0 MiB 1.0 MiB/s ETA 0s",
+        "join: installed the leader's snapshot; now at index 5000",
+        "join: 83% 5000/6000 entries",
+        "join: 91% 5500/6000 entries 100 entries/s ETA 5s");
+  }
 }
