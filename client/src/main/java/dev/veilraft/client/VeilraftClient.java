@@ -12,6 +12,7 @@ import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.SealedResponse;
 import dev.veilraft.crypto.seal.ClientSession;
+import dev.veilraft.crypto.seal.QueryResponseSealing;
 import java.io.IOException;
 import java.net.URI;
 import java.security.SecureRandom;
@@ -211,7 +212,7 @@ public final class VeilraftClient {
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return exchangeResult("/v1/events", sealed);
+    return exchangeResult("/v1/events", Kind.EVENT, sealed);
   }
 
   /** A linearizable read: reflects every write acknowledged before it. Sends no log entry. */
@@ -280,7 +281,7 @@ public final class VeilraftClient {
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return exchange("/v1/events", sealed);
+    return exchange("/v1/events", Kind.EVENT, sealed);
   }
 
   private CompletableFuture<byte[]> sendQuery(String app, byte[] request, boolean stale) {
@@ -292,19 +293,22 @@ public final class VeilraftClient {
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return exchange(stale ? "/v1/queries?consistency=stale" : "/v1/queries", sealed);
+    return exchange(stale ? "/v1/queries?consistency=stale" : "/v1/queries", Kind.QUERY, sealed);
   }
 
   /** Posts a sealed request and opens the sealed result; a refusal fails with REJECTED. */
-  private CompletableFuture<byte[]> exchange(String path, EventSealing.ClientSealed sealed) {
-    return exchangeResult(path, sealed).thenApply(result -> result.getResponse().toByteArray());
+  private CompletableFuture<byte[]> exchange(String path, Kind kind, EventSealing.ClientSealed sealed) {
+    return exchangeResult(path, kind, sealed).thenApply(result -> result.getResponse().toByteArray());
   }
 
-  private CompletableFuture<EventResult> exchangeResult(String path, EventSealing.ClientSealed sealed) {
+  /** Posts; an event's answer is AES-GCM (per log index), a query's AES-GCM-SIV ({@link QueryResponseSealing}). */
+  private CompletableFuture<EventResult> exchangeResult(String path, Kind kind, EventSealing.ClientSealed sealed) {
     return http.postAsync(baseUri.resolve(path), sealed.request().toByteArray()).thenApply(body -> {
       try {
         SealedResponse sealedResponse = SealedResponse.parseFrom(body);
-        EventResult result = EventResult.parseFrom(EventSealing.openResponse(sealed.responseKey(), sealedResponse));
+        byte[] plaintext = kind == Kind.EVENT ? EventSealing.openResponse(sealed.responseKey(), sealedResponse)
+            : QueryResponseSealing.open(sealed.responseKey(), sealedResponse);
+        EventResult result = EventResult.parseFrom(plaintext);
         if (result.getStatus() != EventResult.Status.OK) {
           throw new CompletionException(new ClientException("REJECTED", result.getError()));
         }

@@ -14,6 +14,7 @@ import dev.veilraft.crypto.MemberEventTag;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.seal.ClientSession;
+import dev.veilraft.crypto.seal.QueryResponseSealing;
 import dev.veilraft.membership.MembershipView;
 import dev.veilraft.node.NodeException;
 import dev.veilraft.node.VeilraftNode;
@@ -43,13 +44,13 @@ public final class NodeAppGateway implements AppGateway {
 
   @Override
   public CompletableFuture<byte[]> submit(String app, byte[] request) {
-    return attempt(0, view -> session(view).sealEvent(event(view, app, request)),
+    return attempt(0, false, view -> session(view).sealEvent(event(view, app, request)),
         sealed -> node.submitAsync(Proposal.newBuilder().setClientEvent(sealed.request()).build()));
   }
 
   @Override
   public CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable) {
-    return attempt(0, view -> session(view).sealQuery(event(view, app, request)),
+    return attempt(0, true, view -> session(view).sealQuery(event(view, app, request)),
         sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable));
   }
 
@@ -92,7 +93,7 @@ public final class NodeAppGateway implements AppGateway {
     EventSealing.ClientSealed seal(MembershipView view) throws CryptoException;
   }
 
-  private CompletableFuture<byte[]> attempt(int retries, Sealer sealer,
+  private CompletableFuture<byte[]> attempt(int retries, boolean query, Sealer sealer,
       Function<EventSealing.ClientSealed, CompletableFuture<ApplyResult>> send) {
     MembershipView view = node.replica().view();
     if (!view.initialized() || view.epoch() == 0) {
@@ -108,19 +109,21 @@ public final class NodeAppGateway implements AppGateway {
     return send.apply(sealed).thenCompose(result -> {
       if (result.hasError()) {
         if (result.getError().getCode().equals("UNKNOWN_EPOCH") && retries < EPOCH_RETRIES_MAX) {
-          return attempt(retries + 1, sealer, send);
+          return attempt(retries + 1, query, sealer, send);
         }
         return CompletableFuture.failedFuture(new NodeException(result.getError().getCode(),
             result.getError().getMessage()));
       }
-      return CompletableFuture.completedFuture(open(sealed, result));
+      return CompletableFuture.completedFuture(open(query, sealed, result));
     });
   }
 
-  private static byte[] open(EventSealing.ClientSealed sealed, ApplyResult result) {
+  /** Opens an answer: an event's is AES-GCM (per log index), a query's AES-GCM-SIV ({@link QueryResponseSealing}). */
+  private static byte[] open(boolean query, EventSealing.ClientSealed sealed, ApplyResult result) {
     EventResult opened;
     try {
-      opened = EventResult.parseFrom(EventSealing.openResponse(sealed.responseKey(), result.getSealedResponse()));
+      opened = EventResult.parseFrom(query ? QueryResponseSealing.open(sealed.responseKey(), result.getSealedResponse())
+          : EventSealing.openResponse(sealed.responseKey(), result.getSealedResponse()));
     } catch (CryptoException | InvalidProtocolBufferException e) {
       throw new CompletionException(new NodeException("BAD_RESPONSE", "the sealed answer does not open: "
           + e.getMessage(), e));
