@@ -11,7 +11,7 @@ import dev.veilraft.crypto.proto.EventResult;
 
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.SealedResponse;
-import dev.veilraft.crypto.seal.ClientSession;
+import dev.veilraft.crypto.seal.ClientSessions;
 import dev.veilraft.crypto.seal.QueryResponseSealing;
 import java.io.IOException;
 import java.net.URI;
@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  * The Java SDK: verifies a cluster against the client's own policy, seals each request to the
  * epoch's group key, posts it to a node and opens the sealed response. Thread-safe.
  *
- * <p>Requests are sealed in a client session ({@link ClientSession}: one HPKE context per cluster
+ * <p>Requests are sealed in a client session ({@code ClientSession}: one HPKE context per cluster
  * and epoch, then a symmetric seal per request), re-keyed when the epoch changes or the session's
  * counters run out. {@link #sealEachRequestSeparately()} switches to one HPKE context per request
  * (the single-shot form), which clusters that predate sessions need.
@@ -61,8 +61,9 @@ public final class VeilraftClient {
   private final AtomicLong nextSequence = new AtomicLong(1);
   /** Sequences sent whose response has not arrived (or was given up on) yet. */
   private final ConcurrentSkipListSet<Long> outstanding = new ConcurrentSkipListSet<>();
-  /** The sealing session of the current cluster description's epoch; null until the first request. */
-  private volatile ClientSession session;
+  /** The sealing session of the current cluster description's epoch, re-keyed as needed. */
+  private final ClientSessions sessions = new ClientSessions();
+  private final AtomicLong epochRefusals = new AtomicLong();
   private volatile boolean singleShot;
 
   private VeilraftClient(URI baseUri, Policy policy, EvidenceVerifier verifier, Clock clock, byte[] expectedClusterId) {
@@ -121,24 +122,28 @@ public final class VeilraftClient {
       return kind == Kind.EVENT ? EventSealing.sealRequest(groupKey, c.clusterId(), epoch, plaintext)
           : EventSealing.sealQuery(groupKey, c.clusterId(), epoch, plaintext);
     }
-    ClientSession s = sessionFor(groupKey, c.clusterId(), epoch);
-    return kind == Kind.EVENT ? s.sealEvent(plaintext) : s.sealQuery(plaintext);
+    // A new session on a new epoch, group key or when the counters run out (also when another
+    // thread took the last counter first): see ClientSessions.
+    return sessions.seal(groupKey, c.clusterId(), epoch,
+        kind == Kind.EVENT ? ClientSessions.Kind.EVENT : ClientSessions.Kind.QUERY, plaintext);
   }
 
-  /** The session for this cluster, epoch and group key: the current one, or a new one (re-keying). */
-  private ClientSession sessionFor(byte[] groupKey, byte[] clusterId, long epoch) throws CryptoException {
-    ClientSession s = session;
-    if (s != null && s.isFor(clusterId, epoch, groupKey) && !s.exhausted()) {
-      return s;
-    }
-    synchronized (this) {
-      s = session;
-      if (s == null || !s.isFor(clusterId, epoch, groupKey) || s.exhausted()) {
-        s = ClientSession.start(groupKey, clusterId, epoch);
-        session = s;
-      }
-      return s;
-    }
+  /**
+   * Starts a new sealing session for the next request (a fresh HPKE context): for a client that
+   * wants its requests spread over more, shorter sessions than one per epoch.
+   */
+  public void newSession() {
+    sessions.startNewSession();
+  }
+
+  /** Sealing sessions this client started so far: each key rotation it noticed adds one. */
+  public long sessionsStarted() {
+    return sessions.sessionsStarted();
+  }
+
+  /** Requests a node refused because they were sealed to a replaced epoch (each then re-keyed and retried). */
+  public long epochRefusals() {
+    return epochRefusals.get();
   }
 
   /** Sends one request to an app and returns its response bytes. */
@@ -249,6 +254,7 @@ public final class VeilraftClient {
         return CompletableFuture.<T>failedFuture(cause);
       }
       if (cause instanceof ClientException ce && ce.code().equals("UNKNOWN_EPOCH")) {
+        epochRefusals.incrementAndGet();
         try {
           refresh();
         } catch (ClientException refreshFailed) {
