@@ -11,7 +11,8 @@ import dev.veilraft.crypto.proto.EventResult;
 
 import dev.veilraft.crypto.proto.Policy;
 import dev.veilraft.crypto.proto.SealedResponse;
-import dev.veilraft.crypto.seal.ClientSession;
+import dev.veilraft.crypto.seal.ClientSessions;
+import dev.veilraft.crypto.seal.QueryResponseSealing;
 import java.io.IOException;
 import java.net.URI;
 import java.security.SecureRandom;
@@ -30,7 +31,7 @@ import java.util.function.Supplier;
  * The Java SDK: verifies a cluster against the client's own policy, seals each request to the
  * epoch's group key, posts it to a node and opens the sealed response. Thread-safe.
  *
- * <p>Requests are sealed in a client session ({@link ClientSession}: one HPKE context per cluster
+ * <p>Requests are sealed in a client session ({@code ClientSession}: one HPKE context per cluster
  * and epoch, then a symmetric seal per request), re-keyed when the epoch changes or the session's
  * counters run out. {@link #sealEachRequestSeparately()} switches to one HPKE context per request
  * (the single-shot form), which clusters that predate sessions need.
@@ -60,8 +61,9 @@ public final class VeilraftClient {
   private final AtomicLong nextSequence = new AtomicLong(1);
   /** Sequences sent whose response has not arrived (or was given up on) yet. */
   private final ConcurrentSkipListSet<Long> outstanding = new ConcurrentSkipListSet<>();
-  /** The sealing session of the current cluster description's epoch; null until the first request. */
-  private volatile ClientSession session;
+  /** The sealing session of the current cluster description's epoch, re-keyed as needed. */
+  private final ClientSessions sessions = new ClientSessions();
+  private final AtomicLong epochRefusals = new AtomicLong();
   private volatile boolean singleShot;
 
   private VeilraftClient(URI baseUri, Policy policy, EvidenceVerifier verifier, Clock clock, byte[] expectedClusterId) {
@@ -120,24 +122,28 @@ public final class VeilraftClient {
       return kind == Kind.EVENT ? EventSealing.sealRequest(groupKey, c.clusterId(), epoch, plaintext)
           : EventSealing.sealQuery(groupKey, c.clusterId(), epoch, plaintext);
     }
-    ClientSession s = sessionFor(groupKey, c.clusterId(), epoch);
-    return kind == Kind.EVENT ? s.sealEvent(plaintext) : s.sealQuery(plaintext);
+    // A new session on a new epoch, group key or when the counters run out (also when another
+    // thread took the last counter first): see ClientSessions.
+    return sessions.seal(groupKey, c.clusterId(), epoch,
+        kind == Kind.EVENT ? ClientSessions.Kind.EVENT : ClientSessions.Kind.QUERY, plaintext);
   }
 
-  /** The session for this cluster, epoch and group key: the current one, or a new one (re-keying). */
-  private ClientSession sessionFor(byte[] groupKey, byte[] clusterId, long epoch) throws CryptoException {
-    ClientSession s = session;
-    if (s != null && s.isFor(clusterId, epoch, groupKey) && !s.exhausted()) {
-      return s;
-    }
-    synchronized (this) {
-      s = session;
-      if (s == null || !s.isFor(clusterId, epoch, groupKey) || s.exhausted()) {
-        s = ClientSession.start(groupKey, clusterId, epoch);
-        session = s;
-      }
-      return s;
-    }
+  /**
+   * Starts a new sealing session for the next request (a fresh HPKE context): for a client that
+   * wants its requests spread over more, shorter sessions than one per epoch.
+   */
+  public void newSession() {
+    sessions.startNewSession();
+  }
+
+  /** Sealing sessions this client started so far: each key rotation it noticed adds one. */
+  public long sessionsStarted() {
+    return sessions.sessionsStarted();
+  }
+
+  /** Requests a node refused because they were sealed to a replaced epoch (each then re-keyed and retried). */
+  public long epochRefusals() {
+    return epochRefusals.get();
   }
 
   /** Sends one request to an app and returns its response bytes. */
@@ -211,7 +217,7 @@ public final class VeilraftClient {
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return exchangeResult("/v1/events", sealed);
+    return exchangeResult("/v1/events", Kind.EVENT, sealed);
   }
 
   /** A linearizable read: reflects every write acknowledged before it. Sends no log entry. */
@@ -248,6 +254,7 @@ public final class VeilraftClient {
         return CompletableFuture.<T>failedFuture(cause);
       }
       if (cause instanceof ClientException ce && ce.code().equals("UNKNOWN_EPOCH")) {
+        epochRefusals.incrementAndGet();
         try {
           refresh();
         } catch (ClientException refreshFailed) {
@@ -280,7 +287,7 @@ public final class VeilraftClient {
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return exchange("/v1/events", sealed);
+    return exchange("/v1/events", Kind.EVENT, sealed);
   }
 
   private CompletableFuture<byte[]> sendQuery(String app, byte[] request, boolean stale) {
@@ -292,19 +299,22 @@ public final class VeilraftClient {
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return exchange(stale ? "/v1/queries?consistency=stale" : "/v1/queries", sealed);
+    return exchange(stale ? "/v1/queries?consistency=stale" : "/v1/queries", Kind.QUERY, sealed);
   }
 
   /** Posts a sealed request and opens the sealed result; a refusal fails with REJECTED. */
-  private CompletableFuture<byte[]> exchange(String path, EventSealing.ClientSealed sealed) {
-    return exchangeResult(path, sealed).thenApply(result -> result.getResponse().toByteArray());
+  private CompletableFuture<byte[]> exchange(String path, Kind kind, EventSealing.ClientSealed sealed) {
+    return exchangeResult(path, kind, sealed).thenApply(result -> result.getResponse().toByteArray());
   }
 
-  private CompletableFuture<EventResult> exchangeResult(String path, EventSealing.ClientSealed sealed) {
+  /** Posts; an event's answer is AES-GCM (per log index), a query's AES-GCM-SIV ({@link QueryResponseSealing}). */
+  private CompletableFuture<EventResult> exchangeResult(String path, Kind kind, EventSealing.ClientSealed sealed) {
     return http.postAsync(baseUri.resolve(path), sealed.request().toByteArray()).thenApply(body -> {
       try {
         SealedResponse sealedResponse = SealedResponse.parseFrom(body);
-        EventResult result = EventResult.parseFrom(EventSealing.openResponse(sealed.responseKey(), sealedResponse));
+        byte[] plaintext = kind == Kind.EVENT ? EventSealing.openResponse(sealed.responseKey(), sealedResponse)
+            : QueryResponseSealing.open(sealed.responseKey(), sealedResponse);
+        EventResult result = EventResult.parseFrom(plaintext);
         if (result.getStatus() != EventResult.Status.OK) {
           throw new CompletionException(new ClientException("REJECTED", result.getError()));
         }

@@ -15,6 +15,7 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.KemKeyPair;
 import dev.veilraft.crypto.KeyedHash;
 import dev.veilraft.crypto.attestation.EvidenceVerifier;
+import dev.veilraft.crypto.seal.QueryResponseSealing;
 import dev.veilraft.crypto.seal.SessionKeyCache;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
@@ -455,6 +456,10 @@ public final class Replica {
   /**
    * Answers a sealed read-only query from committed state, without a log entry: Ratis calls this
    * after its read index (linearizable) or on a local replica (stale). Never writes. Thread-safe.
+   * The answer reads the live store while apply may commit further entries, so the index it is
+   * labelled with can be older than the state it came from: it is sealed with AES-GCM-SIV
+   * ({@link QueryResponseSealing}), under which two answers with one (key, nonce) reveal only
+   * whether they are equal, never their XOR or the authentication key.
    */
   public ApplyResult query(byte[] sealedQuery) {
     if (haltedBecause != null) {
@@ -496,7 +501,7 @@ public final class Replica {
     }
     boolean fromMember = !event.getMemberTag().isEmpty();
     if (fromMember && !memberTagValid(memberTagKey(secret), event)) {
-      return ApplyResult.newBuilder().setSealedResponse(EventSealing.sealResponse(opened.responseKey(), v.epoch(), index,
+      return ApplyResult.newBuilder().setSealedResponse(QueryResponseSealing.seal(opened.responseKey(), v.epoch(), index,
           rejected("MEMBER_TAG_INVALID: the query's member tag does not verify under the current epoch").toByteArray()))
           .build();
     }
@@ -510,7 +515,7 @@ public final class Replica {
       return error("STATE_REPLACED", "this replica's state was replaced by a snapshot during the query; ask again");
     }
     return ApplyResult.newBuilder().setSealedResponse(
-        EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, result.toByteArray())).build();
+        QueryResponseSealing.seal(opened.responseKey(), v.epoch(), index, result.toByteArray())).build();
   }
 
   /**

@@ -8,6 +8,7 @@ import static dev.veilraft.consensus.SimulatedNodes.open;
 import static dev.veilraft.consensus.SimulatedNodes.put;
 import static dev.veilraft.consensus.SimulatedNodes.sealKv;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import dev.veilraft.consensus.SimulatedNodes.Node;
@@ -19,7 +20,9 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.attestation.AttestationVerifier;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
+import dev.veilraft.crypto.proto.SealedResponse;
 import dev.veilraft.crypto.seal.ClientSession;
+import dev.veilraft.crypto.seal.QueryResponseSealing;
 import dev.veilraft.membership.EpochKeyring;
 import dev.veilraft.membership.GenesisDocument;
 import dev.veilraft.membership.KeyEpochs;
@@ -40,6 +43,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** Session-form requests ({@link ClientSession}) through the apply path, next to the single-shot form. */
 class ReplicaSessionTest {
   private static final AppHost APPS = new AppHost(List.of(new KvApp()));
+  /** Writes applied while a query thread races them (bounded: the test must stay cheap). */
+  private static final int RACE_WRITES = 1500;
+  /** Same-index, different-answer collisions checked before the race stops early. */
+  private static final int COLLISIONS_WANTED = 20;
   @TempDir static Path shared;
   private static SimulatedNodes sim;
   private static AttestationVerifier verifier;
@@ -220,5 +227,63 @@ class ReplicaSessionTest {
     }
     EventSealing.ClientSealed next = client.sealEvent(kvEvent(get("k"), null, 0));
     assertThat(kv(replica.apply(index, entry(T0 + index, event(next))), next).getFound()).isFalse();
+  }
+
+  @Test
+  void aQueryAnsweredTwiceUnderOneResponseKeyAndNonceNeverRevealsTheXorOfTheAnswers() throws Exception {
+    // Proves query answers are sealed with AES-GCM-SIV: while apply races the query (so one log index can label two
+    // different answers to the same sealed query), a (key, nonce) collision never yields XOR-of-plaintexts, and
+    // the answer does not open as the AES-GCM of event responses.
+    Replica replica = replica("replica");
+    long index = bootstrapLog(replica).size() + 1;
+    replica.apply(index, entry(T0 + 3, event(sealKv(replica.view(), clusterId, put("k", "v0")))));
+    EventSealing.ClientSealed sealedQuery = session(replica.view()).sealQuery(kvEvent(get("k"), null, 0));
+    byte[] query = sealedQuery.request().toByteArray();
+    ClientSession writer = session(replica.view());
+    List<EventSealing.ClientSealed> writes = new ArrayList<>();
+    for (int i = 0; i < RACE_WRITES; i++) {
+      writes.add(writer.sealEvent(kvEvent(put("k", "v" + (i % 10)), null, 0)));
+    }
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread applier = new Thread(() -> {
+      for (int i = 0; i < writes.size() && !stop.get(); i++) {
+        replica.apply(index + 1 + i, entry(T0 + 10 + i, event(writes.get(i))));
+      }
+      stop.set(true);
+    });
+    java.util.Map<Long, SealedResponse> seen = new java.util.HashMap<>();
+    int collisions = 0;
+    applier.start();
+    try {
+      while (!stop.get() && collisions < COLLISIONS_WANTED) {
+        SealedResponse r = replica.query(query).getSealedResponse();
+        SealedResponse before = seen.putIfAbsent(r.getLogIndex(), r);
+        if (before != null && !before.getCiphertext().equals(r.getCiphertext())) {
+          collisions++;
+          byte[] p1 = QueryResponseSealing.open(sealedQuery.responseKey(), before);
+          byte[] p2 = QueryResponseSealing.open(sealedQuery.responseKey(), r);
+          assertThat(p1).isNotEqualTo(p2);
+          assertThat(xor(before.getCiphertext().toByteArray(), r.getCiphertext().toByteArray(), p1.length))
+              .as("XOR of the ciphertexts under one (key, nonce) is the XOR of the answers: keystream reuse")
+              .isNotEqualTo(xor(p1, p2, p1.length));
+        }
+      }
+    } finally {
+      stop.set(true);
+      applier.join();
+    }
+    SealedResponse last = replica.query(query).getSealedResponse();
+    assertThat(KvResponse.parseFrom(EventResult.parseFrom(QueryResponseSealing.open(sealedQuery.responseKey(), last))
+        .getResponse()).getFound()).isTrue();
+    assertThatThrownBy(() -> EventSealing.openResponse(sealedQuery.responseKey(), last))
+        .as("a query answer must not be AES-GCM").isInstanceOf(dev.veilraft.crypto.CryptoException.class);
+  }
+
+  private static byte[] xor(byte[] a, byte[] b, int length) {
+    byte[] out = new byte[length];
+    for (int i = 0; i < length; i++) {
+      out[i] = (byte) (a[i] ^ b[i]);
+    }
+    return out;
   }
 }

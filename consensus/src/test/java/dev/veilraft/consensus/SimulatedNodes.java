@@ -185,6 +185,15 @@ public final class SimulatedNodes {
     return EventResult.parseFrom(EventSealing.openResponse(sealed.responseKey(), result.getSealedResponse()));
   }
 
+  /** The client opening the sealed answer to its own query (AES-GCM-SIV, unlike an event's). */
+  public static EventResult openQuery(ApplyResult result, EventSealing.ClientSealed sealed) throws Exception {
+    if (!result.hasSealedResponse()) {
+      throw new AssertionError("expected a sealed response, got " + result);
+    }
+    return EventResult.parseFrom(dev.veilraft.crypto.seal.QueryResponseSealing.open(sealed.responseKey(),
+        result.getSealedResponse()));
+  }
+
   public static KvRequest put(String key, String value) {
     return KvRequest.newBuilder().setPut(KvRequest.Put.newBuilder().setKey(utf8(key)).setValue(utf8(value))).build();
   }

@@ -78,7 +78,7 @@ public final class VeilraftNode implements AutoCloseable {
   private VeilraftNode(NodeConfig config, Clock clock, Attester attesterOverride) throws NodeException {
     this.config = config;
     // Simulations only: an INSECURE clock offset read from a file, when the system property names one.
-    clock = InsecureFileOffsetClock.wrapIfRequested(clock);
+    clock = InsecureFileOffsetClock.wrapIfRequested(clock, config.platform());
     this.clock = clock;
     // Before anything touches the data directory: one node per directory, and its ports free.
     this.dataDirLock = DataDirLock.acquire(config.dataDir());

@@ -106,13 +106,15 @@ class ReadsAndRetriesIT {
   @Test
   @Order(3)
   void aClientSessionReKeysAfterAKeyRotationAndKeepsWritingAndReading() throws Exception {
-    // Proves the SDK's sealing session of an old epoch is refused after a rotation, and the client re-keys (a new
-    // session of the new epoch) and carries on.
+    // Proves the SDK's sealing session of an old epoch is refused (UNKNOWN_EPOCH) after a rotation, and the client
+    // re-keys (a new session of the new epoch) and carries on; newSession() starts another one on request.
     VeilraftClient client = connect(1);
     long before = client.cluster().body().getEpoch();
     client.call(KvApp.NAME, put("session-a", "1").toByteArray());
     assertThat(KvResponse.parseFrom(client.query(KvApp.NAME, get("session-a").toByteArray())).getValue()
         .toStringUtf8()).isEqualTo("1");
+    assertThat(client.sessionsStarted()).isEqualTo(1);
+    assertThat(client.epochRefusals()).isZero();
 
     long rotated = nodes.get(0).rotateKey();
     assertThat(rotated).isEqualTo(before + 1);
@@ -121,12 +123,19 @@ class ReadsAndRetriesIT {
     }
 
     client.call(KvApp.NAME, put("session-b", "2").toByteArray());
+    assertThat(client.epochRefusals()).as("the old epoch's session was refused").isEqualTo(1);
+    assertThat(client.sessionsStarted()).as("one re-key, to the new epoch").isEqualTo(2);
     assertThat(client.cluster().body().getEpoch()).isEqualTo(rotated);
     assertThat(KvResponse.parseFrom(client.query(KvApp.NAME, get("session-a").toByteArray())).getValue()
         .toStringUtf8()).isEqualTo("1");
     assertThat(KvResponse.parseFrom(client.query(KvApp.NAME, get("session-b").toByteArray())).getValue()
         .toStringUtf8()).isEqualTo("2");
     assertThat(nodes.get(1).replica().sessionKeys().hits()).isPositive();
+    client.newSession();
+    assertThat(KvResponse.parseFrom(client.query(KvApp.NAME, get("session-b").toByteArray())).getValue()
+        .toStringUtf8()).isEqualTo("2");
+    assertThat(client.sessionsStarted()).isEqualTo(3);
+    assertThat(client.epochRefusals()).isEqualTo(1);
   }
 
   @Test

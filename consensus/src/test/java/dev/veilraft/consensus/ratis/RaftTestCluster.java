@@ -304,7 +304,7 @@ final class RaftTestCluster implements AutoCloseable {
         query.toByteArray());
     ApplyResult result = member.consensus().query(sealed.request().toByteArray(), stale)
         .get(WAIT_SECONDS, TimeUnit.SECONDS);
-    EventResult opened = open(result, sealed);
+    EventResult opened = SimulatedNodes.openQuery(result, sealed);
     if (opened.getStatus() != EventResult.Status.OK) {
       throw new IllegalStateException("get " + key + " failed: " + opened.getError());
     }

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * made, then {@link #seal} per request with the next counter. The counter is the session's, not a
  * request's: every call takes a fresh one (a retry is sealed again under a new counter; exactly-once
  * rests on the event's client id and sequence inside), so no counter ever carries two plaintexts.
- * Thread-safe. Make a new session on a new epoch or when {@link #exhausted()}.
+ * Thread-safe. Make a new session on a new epoch or when {@link #exhausted()}; {@link ClientSessions}
+ * does both, and retries a seal that lost the race for the last counter.
  */
 public final class ClientSession {
   private final byte[] clusterId;
@@ -67,7 +68,7 @@ public final class ClientSession {
     long counter = lastCounter.incrementAndGet();
     if (counter > SessionSealing.COUNTER_MAX) {
       lastCounter.set(SessionSealing.COUNTER_MAX);
-      throw new CryptoException("session exhausted: all " + SessionSealing.COUNTER_MAX
+      throw new SessionExhaustedException("session exhausted: all " + SessionSealing.COUNTER_MAX
           + " counters are used; start a new session");
     }
     byte[] ciphertext = SessionSealing.sealRequest(keys.requestKey(), clusterId, epoch, kind, counter, plaintext);

@@ -1,10 +1,15 @@
 package dev.veilraft.crypto.seal;
 
+import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.EpochSecret;
 import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.Hpke;
+import dev.veilraft.crypto.KeyedHash;
 import dev.veilraft.crypto.proto.SealedRequest;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,14 +19,42 @@ import java.util.Map;
  * session's HPKE context exports so that only the first request of a session (or one whose
  * session was evicted) pays the HPKE decapsulation. The cache is a memo of a pure function of
  * (epoch secret, cluster id, encapsulated key): a hit and a miss give the same bytes, so replicas
- * with different cache contents never diverge. Bounded ({@link #SESSIONS_MAX}, least recently used
- * evicted). Thread-safe (the apply thread and query threads share it).
+ * with different cache contents never diverge. Thread-safe (the apply thread and query threads
+ * share it).
+ *
+ * <p>Anyone holding the group public key can start sessions, and anyone can post garbage, so the
+ * cache defends its established sessions: keys are remembered only after a request of the session
+ * opened (authenticated); a new session waits in a small probation area ({@link #PROBATION_MAX},
+ * least recently used evicted) and enters the main cache ({@link #SESSIONS_MAX}) only when a second
+ * request, under another counter, opens too. One-shot sessions (honest or not) churn only the
+ * probation area. Map keys hash under a per-process random key and are {@link Comparable}, so
+ * chosen encapsulated keys cannot pile into one bucket. Once {@link #forgetEpochsBefore} ran, keys
+ * of those epochs are never stored again, even by a query thread that computed them earlier.
  */
 public final class SessionKeyCache {
-  /** Sessions whose keys are remembered; ~200 bytes each. */
+  /** Established sessions (opened at least twice) whose keys are remembered; ~250 bytes each. */
   public static final int SESSIONS_MAX = 4096;
+  /** Sessions opened once, waiting for a second request before they may displace established ones. */
+  public static final int PROBATION_MAX = 1024;
+  private static final int HASH_KEY_BYTES = 32;
 
-  private record Entry(long epoch, byte[] keyId, byte[] clusterId, byte[] encapsulatedKey) {
+  /** Per-process random key of the map keys' hash: an attacker cannot choose colliding sessions. */
+  private static final KeyedHash BUCKET_HASH = KeyedHash.fromKey(randomKey());
+
+  private static byte[] randomKey() {
+    byte[] key = new byte[HASH_KEY_BYTES];
+    new SecureRandom().nextBytes(key);
+    return key;
+  }
+
+  private record Entry(long epoch, byte[] keyId, byte[] clusterId, byte[] encapsulatedKey, int hash)
+      implements Comparable<Entry> {
+    static Entry of(long epoch, byte[] keyId, byte[] clusterId, byte[] encapsulatedKey) {
+      byte[] h = BUCKET_HASH.hash(Hashes.u64(epoch), Hashes.u64(keyId.length), keyId, Hashes.u64(clusterId.length),
+          clusterId, encapsulatedKey);
+      return new Entry(epoch, keyId, clusterId, encapsulatedKey, ByteBuffer.wrap(h).getInt());
+    }
+
     @Override
     public boolean equals(Object o) {
       return o instanceof Entry e && e.epoch == epoch && Arrays.equals(e.keyId, keyId)
@@ -30,26 +63,52 @@ public final class SessionKeyCache {
 
     @Override
     public int hashCode() {
-      return Long.hashCode(epoch) * 31 + Arrays.hashCode(encapsulatedKey);
+      return hash;
+    }
+
+    @Override
+    public int compareTo(Entry o) {
+      int c = Long.compare(epoch, o.epoch);
+      c = c != 0 ? c : Arrays.compare(encapsulatedKey, o.encapsulatedKey);
+      c = c != 0 ? c : Arrays.compare(keyId, o.keyId);
+      return c != 0 ? c : Arrays.compare(clusterId, o.clusterId);
     }
   }
 
+  /** A session opened once: its keys and the counter of that request (a replay of it does not promote). */
+  private record Probation(SessionSealing.SessionKeys keys, long firstCounter) {}
+
   private final int capacity;
-  private final Map<Entry, SessionSealing.SessionKeys> keys;
+  private final int probationCapacity;
+  private final Map<Entry, SessionSealing.SessionKeys> established;
+  private final Map<Entry, Probation> probation;
+  /** Sessions of epochs below this were forgotten (their secret is erased) and are never stored again. */
+  private long forgottenBelowEpoch;
   private long hits;
   private long misses;
 
   public SessionKeyCache() {
-    this(SESSIONS_MAX);
+    this(SESSIONS_MAX, PROBATION_MAX);
   }
 
   SessionKeyCache(int capacity) {
-    dev.veilraft.crypto.Check.argument(capacity >= 1, "session cache capacity must be >= 1, got " + capacity);
+    this(capacity, PROBATION_MAX);
+  }
+
+  SessionKeyCache(int capacity, int probationCapacity) {
+    Check.argument(capacity >= 1, "session cache capacity must be >= 1, got " + capacity);
+    Check.argument(probationCapacity >= 1, "session probation capacity must be >= 1, got " + probationCapacity);
     this.capacity = capacity;
-    this.keys = new LinkedHashMap<>(16, 0.75f, true) {
+    this.probationCapacity = probationCapacity;
+    this.established = lru(() -> this.capacity);
+    this.probation = lru(() -> this.probationCapacity);
+  }
+
+  private static <V> Map<Entry, V> lru(java.util.function.IntSupplier bound) {
+    return new LinkedHashMap<>(16, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<Entry, SessionSealing.SessionKeys> eldest) {
-        return size() > SessionKeyCache.this.capacity;
+      protected boolean removeEldestEntry(Map.Entry<Entry, V> eldest) {
+        return size() > bound.getAsInt();
       }
     };
   }
@@ -74,42 +133,66 @@ public final class SessionKeyCache {
       throw new CryptoException("session request is for epoch " + request.getEpoch() + ", the key is epoch "
           + secret.epoch());
     }
-    SessionSealing.SessionKeys session = sessionKeys(secret, clusterId, request.getEncapsulatedKey().toByteArray());
+    Entry entry = Entry.of(secret.epoch(), secret.keyId(), clusterId.clone(),
+        request.getEncapsulatedKey().toByteArray());
+    SessionSealing.SessionKeys session = lookup(entry);
+    if (session == null) {
+      // Outside the lock: the decapsulation is the expensive part, and two threads computing the
+      // same keys at once get the same bytes.
+      session = SessionSealing.export(Hpke.receiver(secret.groupKeyPair(), entry.encapsulatedKey(),
+          SessionSealing.sessionInfo(clusterId, secret.epoch())));
+    }
     byte[] ciphertext = request.getCiphertext().toByteArray();
     byte[] event = SessionSealing.openRequest(session.requestKey(), clusterId, secret.epoch(), kind, counter,
         ciphertext);
+    // Only now, authenticated, may the session take a place in the cache.
+    remember(entry, session, counter);
     return new EventSealing.Opened(event, SessionSealing.responseKey(session.responseSecret(), kind, counter,
         ciphertext));
   }
 
-  private SessionSealing.SessionKeys sessionKeys(EpochSecret secret, byte[] clusterId, byte[] encapsulatedKey)
-      throws CryptoException {
-    Entry entry = new Entry(secret.epoch(), secret.keyId(), clusterId.clone(), encapsulatedKey);
-    synchronized (this) {
-      SessionSealing.SessionKeys known = keys.get(entry);
-      if (known != null) {
-        hits++;
-        return known;
-      }
+  private synchronized SessionSealing.SessionKeys lookup(Entry entry) {
+    SessionSealing.SessionKeys known = established.get(entry);
+    if (known == null) {
+      Probation waiting = probation.get(entry);
+      known = waiting == null ? null : waiting.keys();
+    }
+    if (known != null) {
+      hits++;
+    } else {
       misses++;
     }
-    // Outside the lock: the decapsulation is the expensive part, and two threads computing the
-    // same keys at once get the same bytes.
-    SessionSealing.SessionKeys computed = SessionSealing.export(Hpke.receiver(secret.groupKeyPair(), encapsulatedKey,
-        SessionSealing.sessionInfo(clusterId, secret.epoch())));
-    synchronized (this) {
-      keys.put(entry, computed);
+    return known;
+  }
+
+  private synchronized void remember(Entry entry, SessionSealing.SessionKeys session, long counter) {
+    if (entry.epoch() < forgottenBelowEpoch || established.get(entry) != null) {
+      return;
     }
-    return computed;
+    Probation waiting = probation.get(entry);
+    if (waiting == null) {
+      probation.put(entry, new Probation(session, counter));
+    } else if (waiting.firstCounter() != counter) {
+      probation.remove(entry);
+      established.put(entry, session);
+    }
   }
 
-  /** Forgets every session of epochs before {@code epoch} (their secret is being erased). */
+  /** Forgets every session of epochs before {@code epoch} (their secret is being erased), for good. */
   public synchronized void forgetEpochsBefore(long epoch) {
-    keys.keySet().removeIf(e -> e.epoch < epoch);
+    forgottenBelowEpoch = Math.max(forgottenBelowEpoch, epoch);
+    established.keySet().removeIf(e -> e.epoch() < epoch);
+    probation.keySet().removeIf(e -> e.epoch() < epoch);
   }
 
+  /** Sessions remembered: established ones and those on probation. */
   public synchronized int size() {
-    return keys.size();
+    return established.size() + probation.size();
+  }
+
+  /** Established sessions (opened under two counters) only. */
+  public synchronized int establishedSize() {
+    return established.size();
   }
 
   /** Requests whose session keys were remembered / had to be computed, since this cache was made. */
@@ -123,6 +206,7 @@ public final class SessionKeyCache {
 
   @Override
   public synchronized String toString() {
-    return "SessionKeyCache{sessions=" + keys.size() + "/" + capacity + ", hits=" + hits + ", misses=" + misses + "}";
+    return "SessionKeyCache{sessions=" + established.size() + "/" + capacity + ", probation=" + probation.size() + "/"
+        + probationCapacity + ", hits=" + hits + ", misses=" + misses + "}";
   }
 }

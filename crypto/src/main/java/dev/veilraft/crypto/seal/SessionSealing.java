@@ -120,7 +120,7 @@ public final class SessionSealing {
     }
   }
 
-  private static byte[] gcmSiv(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
+  static byte[] gcmSiv(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
       throws InvalidCipherTextException {
     Check.length(key, KEY_BYTES, "AES-256-GCM-SIV key");
     GCMSIVBlockCipher cipher = new GCMSIVBlockCipher();

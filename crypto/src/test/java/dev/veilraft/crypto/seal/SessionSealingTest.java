@@ -131,7 +131,7 @@ class SessionSealingTest {
         two.sealEvent(Hashes.utf8("2a")).request(), one.sealEvent(Hashes.utf8("1b")).request(),
         two.sealEvent(Hashes.utf8("2b")).request());
     SessionKeyCache warm = new SessionKeyCache();
-    SessionKeyCache evicting = new SessionKeyCache(1);
+    SessionKeyCache evicting = new SessionKeyCache(1, 1);
     for (SealedRequest request : requests) {
       EventSealing.Opened cold = new SessionKeyCache().openEvent(EPOCH1, CLUSTER, request);
       EventSealing.Opened hitOrMiss = warm.openEvent(EPOCH1, CLUSTER, request);

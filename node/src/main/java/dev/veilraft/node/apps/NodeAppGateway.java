@@ -14,6 +14,8 @@ import dev.veilraft.crypto.MemberEventTag;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.seal.ClientSession;
+import dev.veilraft.crypto.seal.ClientSessions;
+import dev.veilraft.crypto.seal.QueryResponseSealing;
 import dev.veilraft.membership.MembershipView;
 import dev.veilraft.node.NodeException;
 import dev.veilraft.node.VeilraftNode;
@@ -34,44 +36,43 @@ public final class NodeAppGateway implements AppGateway {
   private final VeilraftNode node;
   /** The member tag key of each epoch this gateway sealed to (only the current one is kept). */
   private final java.util.Map<Long, KeyedHash> tagKeys = new java.util.concurrent.ConcurrentHashMap<>();
-  /** The sealing session of the newest epoch this gateway sealed to; null before the first request. */
-  private volatile ClientSession session;
+  /** The sealing session of the newest epoch this gateway sealed to. */
+  private final ClientSessions sessions = new ClientSessions();
 
   public NodeAppGateway(VeilraftNode node) {
     this.node = node;
+    // After a rotation the old epoch's session and tag key would only be refused: drop them at once
+    // rather than keep them in memory until this gateway's next request.
+    node.replica().addListener(this::epochChanged);
+  }
+
+  /** Drops what belongs to epochs other than the view's (runs on the apply thread: cheap, no I/O). */
+  void epochChanged(MembershipView view) {
+    sessions.retainOnly(view.epoch());
+    tagKeys.keySet().removeIf(e -> e != view.epoch());
+  }
+
+  /** The current sealing session (null before the first request or after a rotation); for tests. */
+  ClientSession currentSession() {
+    return sessions.current();
   }
 
   @Override
   public CompletableFuture<byte[]> submit(String app, byte[] request) {
-    return attempt(0, view -> session(view).sealEvent(event(view, app, request)),
+    return attempt(0, false, view -> seal(view, ClientSessions.Kind.EVENT, event(view, app, request)),
         sealed -> node.submitAsync(Proposal.newBuilder().setClientEvent(sealed.request()).build()));
   }
 
   @Override
   public CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable) {
-    return attempt(0, view -> session(view).sealQuery(event(view, app, request)),
+    return attempt(0, true, view -> seal(view, ClientSessions.Kind.QUERY, event(view, app, request)),
         sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable));
   }
 
-  /**
-   * This gateway's sealing session for the view's epoch (one HPKE context per epoch, see
-   * {@link ClientSession}); a new one after a rotation or once the counters run out.
-   */
-  private ClientSession session(MembershipView view) throws CryptoException {
-    byte[] clusterId = node.genesis().clusterId();
-    byte[] groupKey = view.groupPublicKey();
-    ClientSession s = session;
-    if (s != null && s.isFor(clusterId, view.epoch(), groupKey) && !s.exhausted()) {
-      return s;
-    }
-    synchronized (this) {
-      s = session;
-      if (s == null || !s.isFor(clusterId, view.epoch(), groupKey) || s.exhausted()) {
-        s = ClientSession.start(groupKey, clusterId, view.epoch());
-        session = s;
-      }
-      return s;
-    }
+  /** Seals in this gateway's session of the view's epoch (re-keyed on a new epoch or exhaustion, see ClientSessions). */
+  private EventSealing.ClientSealed seal(MembershipView view, ClientSessions.Kind kind, byte[] plaintext)
+      throws CryptoException {
+    return sessions.seal(view.groupPublicKey(), node.genesis().clusterId(), view.epoch(), kind, plaintext);
   }
 
   /**
@@ -92,7 +93,7 @@ public final class NodeAppGateway implements AppGateway {
     EventSealing.ClientSealed seal(MembershipView view) throws CryptoException;
   }
 
-  private CompletableFuture<byte[]> attempt(int retries, Sealer sealer,
+  private CompletableFuture<byte[]> attempt(int retries, boolean query, Sealer sealer,
       Function<EventSealing.ClientSealed, CompletableFuture<ApplyResult>> send) {
     MembershipView view = node.replica().view();
     if (!view.initialized() || view.epoch() == 0) {
@@ -108,19 +109,21 @@ public final class NodeAppGateway implements AppGateway {
     return send.apply(sealed).thenCompose(result -> {
       if (result.hasError()) {
         if (result.getError().getCode().equals("UNKNOWN_EPOCH") && retries < EPOCH_RETRIES_MAX) {
-          return attempt(retries + 1, sealer, send);
+          return attempt(retries + 1, query, sealer, send);
         }
         return CompletableFuture.failedFuture(new NodeException(result.getError().getCode(),
             result.getError().getMessage()));
       }
-      return CompletableFuture.completedFuture(open(sealed, result));
+      return CompletableFuture.completedFuture(open(query, sealed, result));
     });
   }
 
-  private static byte[] open(EventSealing.ClientSealed sealed, ApplyResult result) {
+  /** Opens an answer: an event's is AES-GCM (per log index), a query's AES-GCM-SIV ({@link QueryResponseSealing}). */
+  private static byte[] open(boolean query, EventSealing.ClientSealed sealed, ApplyResult result) {
     EventResult opened;
     try {
-      opened = EventResult.parseFrom(EventSealing.openResponse(sealed.responseKey(), result.getSealedResponse()));
+      opened = EventResult.parseFrom(query ? QueryResponseSealing.open(sealed.responseKey(), result.getSealedResponse())
+          : EventSealing.openResponse(sealed.responseKey(), result.getSealedResponse()));
     } catch (CryptoException | InvalidProtocolBufferException e) {
       throw new CompletionException(new NodeException("BAD_RESPONSE", "the sealed answer does not open: "
           + e.getMessage(), e));

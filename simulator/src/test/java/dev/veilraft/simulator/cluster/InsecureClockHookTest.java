@@ -3,6 +3,7 @@ package dev.veilraft.simulator.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veilraft.node.InsecureFileOffsetClock;
+import dev.veilraft.node.NodeConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -20,10 +21,10 @@ class InsecureClockHookTest {
   @TempDir Path dir;
 
   @Test
-  void withoutThePropertyTheClockIsUntouched() {
+  void withoutThePropertyTheClockIsUntouched() throws Exception {
     // Proves the hook is off unless the system property names a file: the node keeps the clock it was given.
     System.clearProperty(InsecureFileOffsetClock.PROPERTY);
-    assertThat(InsecureFileOffsetClock.wrapIfRequested(BASE)).isSameAs(BASE);
+    assertThat(InsecureFileOffsetClock.wrapIfRequested(BASE, NodeConfig.PLATFORM_SIMULATED)).isSameAs(BASE);
   }
 
   @Test
@@ -33,7 +34,7 @@ class InsecureClockHookTest {
     System.setProperty(InsecureFileOffsetClock.PROPERTY, file.toString());
     Clock clock;
     try {
-      clock = InsecureFileOffsetClock.wrapIfRequested(BASE);
+      clock = InsecureFileOffsetClock.wrapIfRequested(BASE, NodeConfig.PLATFORM_SIMULATED);
     } finally {
       System.clearProperty(InsecureFileOffsetClock.PROPERTY);
     }

@@ -1,0 +1,102 @@
+package dev.veilraft.crypto.seal;
+
+import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.EventSealing;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One client's current {@link ClientSession}, re-keyed as needed: a new session when the cluster,
+ * epoch or group key differs from the current one's, when its counters run out, or on request
+ * ({@link #startNewSession}). Shared by the Java SDK and the node's app gateway so both re-key the
+ * same way. Thread-safe.
+ *
+ * <p>Two threads can both see a session with one counter left; the loser's seal then finds it
+ * exhausted. Such a seal starts a new session and is sealed there, once ({@link #seal}): a caller
+ * never sees a spurious "session exhausted".
+ */
+public final class ClientSessions {
+  /** What is being sealed: an event for the log or a read-only query. */
+  public enum Kind { EVENT, QUERY }
+
+  private volatile ClientSession current;
+  private final AtomicLong started = new AtomicLong();
+
+  /** Seals one event or query in the session for this cluster, epoch and group key. */
+  public EventSealing.ClientSealed seal(byte[] groupPublicKey, byte[] clusterId, long epoch, Kind kind,
+      byte[] plaintext) throws CryptoException {
+    return seal(sessionFor(groupPublicKey, clusterId, epoch), kind, plaintext, groupPublicKey, clusterId, epoch);
+  }
+
+  /** Seals in {@code checked}, a session found usable a moment ago; package-private for the race's test. */
+  EventSealing.ClientSealed seal(ClientSession checked, Kind kind, byte[] plaintext, byte[] groupPublicKey,
+      byte[] clusterId, long epoch) throws CryptoException {
+    try {
+      return sealIn(checked, kind, plaintext);
+    } catch (SessionExhaustedException e) {
+      // Another thread took the last counter between our check and our seal: re-key and seal once more.
+      return sealIn(replaceIfCurrent(checked, groupPublicKey, clusterId, epoch), kind, plaintext);
+    }
+  }
+
+  private static EventSealing.ClientSealed sealIn(ClientSession s, Kind kind, byte[] plaintext)
+      throws CryptoException {
+    return kind == Kind.EVENT ? s.sealEvent(plaintext) : s.sealQuery(plaintext);
+  }
+
+  private ClientSession sessionFor(byte[] groupPublicKey, byte[] clusterId, long epoch) throws CryptoException {
+    ClientSession s = current;
+    if (s != null && s.isFor(clusterId, epoch, groupPublicKey) && !s.exhausted()) {
+      return s;
+    }
+    synchronized (this) {
+      s = current;
+      if (s == null || !s.isFor(clusterId, epoch, groupPublicKey) || s.exhausted()) {
+        s = start(groupPublicKey, clusterId, epoch);
+      }
+      return s;
+    }
+  }
+
+  /** A new session in place of {@code stale}, unless another thread already replaced it. */
+  private synchronized ClientSession replaceIfCurrent(ClientSession stale, byte[] groupPublicKey, byte[] clusterId,
+      long epoch) throws CryptoException {
+    ClientSession s = current;
+    if (s != null && s != stale && s.isFor(clusterId, epoch, groupPublicKey) && !s.exhausted()) {
+      return s;
+    }
+    return start(groupPublicKey, clusterId, epoch);
+  }
+
+  private ClientSession start(byte[] groupPublicKey, byte[] clusterId, long epoch) throws CryptoException {
+    ClientSession s = ClientSession.start(groupPublicKey, clusterId, epoch);
+    current = s;
+    started.incrementAndGet();
+    return s;
+  }
+
+  /** Drops the current session: the next seal starts a new one (a client that wants shorter sessions). */
+  public synchronized void startNewSession() {
+    current = null;
+  }
+
+  /**
+   * Drops the current session unless it is of {@code epoch}: after a rotation its keys would only
+   * be refused (UNKNOWN_EPOCH), so they need not stay in memory until the next request.
+   */
+  public synchronized void retainOnly(long epoch) {
+    ClientSession s = current;
+    if (s != null && s.epoch() != epoch) {
+      current = null;
+    }
+  }
+
+  /** The current session, or null before the first seal or after it was dropped. */
+  public ClientSession current() {
+    return current;
+  }
+
+  /** Sessions started so far (each a fresh HPKE context): a re-key shows up here. */
+  public long sessionsStarted() {
+    return started.get();
+  }
+}

@@ -1,0 +1,50 @@
+package dev.veilraft.crypto.seal;
+
+import static dev.veilraft.crypto.seal.SessionSealingTest.CLUSTER;
+import static dev.veilraft.crypto.seal.SessionSealingTest.EPOCH1;
+import static dev.veilraft.crypto.seal.SessionSealingTest.EPOCH2;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.Hashes;
+import org.junit.jupiter.api.Test;
+
+/** How {@link ClientSessions} re-keys: on exhaustion (even when a seal lost the race), epoch change and request. */
+class ClientSessionsTest {
+  @Test
+  void aSealThatFindsTheSessionExhaustedStartsANewSessionAndSucceeds() throws Exception {
+    // Proves the counter exhaustion race: a session checked as usable whose last counter another thread took is
+    // replaced, and the seal goes through in the new session instead of failing.
+    ClientSessions sessions = new ClientSessions();
+    sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("first"));
+    ClientSession first = sessions.current();
+    // The other thread's seal took the last counter right after our check saw one left.
+    first.skipToCounterForTest(SessionSealing.COUNTER_MAX);
+    EventSealing.ClientSealed sealed = sessions.seal(first, ClientSessions.Kind.QUERY, Hashes.utf8("loser"),
+        EPOCH1.groupPublicKey(), CLUSTER, 1);
+    assertThat(sealed.request().getSessionCounter()).isEqualTo(1);
+    assertThat(sessions.current()).isNotSameAs(first);
+    assertThat(sessions.sessionsStarted()).isEqualTo(2);
+    assertThat(new SessionKeyCache().openQuery(EPOCH1, CLUSTER, sealed.request()).event())
+        .isEqualTo(Hashes.utf8("loser"));
+  }
+
+  @Test
+  void aNewEpochOrARequestStartsANewSessionAndAnOldEpochSessionIsDropped() throws Exception {
+    // Proves re-keying on a new epoch and on startNewSession, and that retainOnly drops another epoch's session.
+    ClientSessions sessions = new ClientSessions();
+    sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("a"));
+    sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("b"));
+    assertThat(sessions.sessionsStarted()).isEqualTo(1);
+    sessions.startNewSession();
+    sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("c"));
+    assertThat(sessions.sessionsStarted()).isEqualTo(2);
+    sessions.retainOnly(1);
+    assertThat(sessions.current()).isNotNull();
+    sessions.retainOnly(2);
+    assertThat(sessions.current()).isNull();
+    sessions.seal(EPOCH2.groupPublicKey(), CLUSTER, 2, ClientSessions.Kind.EVENT, Hashes.utf8("d"));
+    assertThat(sessions.current().epoch()).isEqualTo(2);
+    assertThat(sessions.sessionsStarted()).isEqualTo(3);
+  }
+}
