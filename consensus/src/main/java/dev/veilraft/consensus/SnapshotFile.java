@@ -451,6 +451,20 @@ public final class SnapshotFile {
     }
   }
 
+  /**
+   * Authenticates the whole file as {@link #read} does (header, chain, every chunk and the
+   * trailer) and discards its records: for checking a snapshot this node keeps but does not install.
+   *
+   * @throws SnapshotException naming the file and the reason it is refused
+   */
+  public static Stats verify(Path file, byte[] clusterId, EpochKeys keys) throws IOException {
+    try {
+      return read(file, clusterId, keys, (namespace, key, value) -> { });
+    } catch (StateException e) {
+      throw new IllegalStateException("a sink that discards its records threw: " + e.getMessage(), e);
+    }
+  }
+
   private static int readInt(Path file, DataInputStream in, long frame) throws IOException {
     try {
       return in.readInt();

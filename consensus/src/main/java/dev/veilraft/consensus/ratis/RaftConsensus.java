@@ -150,6 +150,7 @@ public final class RaftConsensus implements AutoCloseable {
   private final AtomicLong serverRestarts = new AtomicLong();
   private final AtomicLong snapshotsTakenBefore = new AtomicLong();
   private final AtomicLong snapshotsInstalledBefore = new AtomicLong();
+  private final AtomicLong snapshotsRefusedAtStartBefore = new AtomicLong();
 
   /**
    * How a node's Raft server starts when it has no configuration of its own yet (a node with one,
@@ -1041,6 +1042,7 @@ public final class RaftConsensus implements AutoCloseable {
     }
     snapshotsTakenBefore.addAndGet(oldMachine.snapshotsTaken());
     snapshotsInstalledBefore.addAndGet(oldMachine.snapshotsInstalled());
+    snapshotsRefusedAtStartBefore.addAndGet(oldMachine.snapshotsRefusedAtStart());
     stateMachine = machine;
     server = fresh;
     serverRestarts.incrementAndGet();
@@ -1134,6 +1136,15 @@ public final class RaftConsensus implements AutoCloseable {
     VeilraftStateMachine machine = stateMachine;
     return new SnapshotStatus(machine.latestSnapshotIndex(), logStart,
         snapshotsTakenBefore.get() + machine.snapshotsTaken(), snapshotsInstalledBefore.get() + machine.snapshotsInstalled());
+  }
+
+  /**
+   * How often a start of this node's Raft server refused its own latest snapshot file (altered or
+   * damaged on this host; the store stays the node's state and a new snapshot replaces the file).
+   * For metrics: anything above 0 deserves an operator's look at the host.
+   */
+  public long snapshotsRefusedAtStart() {
+    return snapshotsRefusedAtStartBefore.get() + stateMachine.snapshotsRefusedAtStart();
   }
 
   /**

@@ -25,11 +25,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.server.protocol.TermIndex;
@@ -54,6 +57,17 @@ import org.slf4j.LoggerFactory;
  */
 final class VeilraftStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(VeilraftStateMachine.class);
+  /** Appended to the name of this node's own snapshot file once a newer valid snapshot replaced it. */
+  static final String REFUSED_SUFFIX = ".refused";
+  /**
+   * Snapshot requests made to replace a refused own snapshot (one per applied entry at most, while
+   * none is pending); after that the replacement waits for Ratis' auto-trigger threshold.
+   */
+  static final int REPLACEMENT_REQUESTS_MAX = 64;
+  /** How long one such snapshot request may wait for the apply thread to take the snapshot. */
+  private static final long REPLACEMENT_REQUEST_TIMEOUT_MS = 60_000;
+  /** Ratis takes the requested snapshot when at least this many entries were applied since the latest one. */
+  private static final long REPLACEMENT_CREATION_GAP = 1;
 
   private final Replica replica;
   private final Clock clock;
@@ -63,6 +77,17 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private final AtomicLong snapshotsTaken = new AtomicLong();
   /** Told how long each {@link Replica#apply} call took (ns), for metrics; timing never affects the result. */
   volatile java.util.function.LongConsumer applyNanos = nanos -> {};
+  private final AtomicLong snapshotsRefusedAtStart = new AtomicLong();
+  /**
+   * This node's own latest snapshot when {@link #initialize} refused it; null once a newer snapshot
+   * exists and the refused file was set aside (renamed with {@link #REFUSED_SUFFIX}).
+   */
+  private volatile SingleFileSnapshotInfo refusedSnapshot;
+  private final AtomicBoolean replacementPending = new AtomicBoolean();
+  /** Snapshot requests made for {@link #refusedSnapshot} (apply thread only). */
+  private int replacementRequests;
+  private final ClientId snapshotRequestClientId = ClientId.randomId();
+  private final AtomicLong snapshotRequestCallIds = new AtomicLong();
 
   VeilraftStateMachine(Replica replica, Clock clock) {
     this.replica = replica;
@@ -72,7 +97,9 @@ final class VeilraftStateMachine extends BaseStateMachine {
   /**
    * Finds the latest snapshot in the state machine storage; when it is ahead of the store (a
    * snapshot Ratis received before a crash, or a swap that was rolled back) installs it. A
-   * snapshot that is refused fails the start with its reason.
+   * snapshot that is refused fails the start with its reason. A latest snapshot that is not ahead
+   * is authenticated in full (see {@link #verifyOwnSnapshot}): this node would otherwise offer it,
+   * unchecked, to every follower that needs a snapshot.
    */
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
@@ -80,9 +107,12 @@ final class VeilraftStateMachine extends BaseStateMachine {
     storage.init(raftStorage);
     SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
     if (latest != null) {
+      boolean refused = latest.getIndex() <= replica.appliedIndex() && !verifyOwnSnapshot(latest);
       installIfAhead(latest);
-      // A crash may have come between a snapshot and the erasure it allowed.
-      eraseCoveredSecrets();
+      if (!refused) {
+        // A crash may have come between a snapshot and the erasure it allowed.
+        eraseCoveredSecrets();
+      }
     }
     lastStampMs.set(replica.view().lastLeaderTimeMs());
     getLifeCycle().transition(LifeCycle.State.STARTING);
@@ -115,10 +145,110 @@ final class VeilraftStateMachine extends BaseStateMachine {
       throw new IOException("asked to install a snapshot, but the state machine storage holds none");
     }
     installIfAhead(latest);
+    // A snapshot received from the leader also replaces a refused own snapshot.
+    setRefusedAside(latest.getIndex());
     if (getLifeCycleState() == LifeCycle.State.PAUSED) {
       getLifeCycle().transition(LifeCycle.State.STARTING);
       getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
+  }
+
+  /**
+   * Authenticates this node's own latest snapshot, which is not ahead of the store (header,
+   * epoch chain, every chunk, trailer, and the header's term and index against the file name).
+   * The store is this node's source of truth, so a refused snapshot does not stop the start: it is
+   * logged and counted, and this node asks Ratis for a new snapshot as soon as the store's last
+   * entry is applied again (see {@link #requestReplacement}); the new snapshot then sets the refused
+   * file aside. Returns whether the snapshot was accepted.
+   */
+  private boolean verifyOwnSnapshot(SingleFileSnapshotInfo info) {
+    Path file = info.getFile().getPath();
+    long started = System.nanoTime();
+    String refusal;
+    try {
+      SnapshotFile.Stats stats = SnapshotFile.verify(file, replica.clusterId(),
+          header -> replica.keyring().get(header.epoch()));
+      SnapshotFile.Header header = stats.header();
+      if (header.term() == info.getTerm() && header.index() == info.getIndex()) {
+        LOG.info("own snapshot {} authenticates ({} records in {} chunks, checked in {} ms)", file.getFileName(),
+            stats.records(), stats.chunks(), (System.nanoTime() - started) / 1_000_000);
+        return true;
+      }
+      refusal = new SnapshotException(SnapshotException.Reason.HEADER_MISMATCH, file, "the header names term "
+          + header.term() + " index " + header.index() + ", the file name term " + info.getTerm() + " index "
+          + info.getIndex()).getMessage();
+    } catch (SnapshotException e) {
+      refusal = e.getMessage();
+    } catch (IOException | RuntimeException e) {
+      refusal = "snapshot " + file + " cannot be read: " + e;
+    }
+    snapshotsRefusedAtStart.incrementAndGet();
+    refusedSnapshot = info;
+    LOG.error("own latest {}. It was altered or damaged on this host. The store (applied index {}) is intact and"
+        + " stays this node's state; a new snapshot will replace the refused one, which is then renamed with suffix"
+        + " {} for inspection", refusal, replica.appliedIndex(), REFUSED_SUFFIX);
+    return false;
+  }
+
+  /**
+   * Asks Ratis (through its snapshot management API, from the apply thread, without waiting) for
+   * a snapshot to replace {@link #refusedSnapshot}, once the store holds exactly the entry just
+   * applied: only then does {@link #takeSnapshot} know the store's term. A request that ends
+   * without a new snapshot (e.g. the apply thread had moved on to a configuration entry) is
+   * made again after the next entry, up to {@link #REPLACEMENT_REQUESTS_MAX} requests.
+   */
+  private void requestReplacement(long index) {
+    SingleFileSnapshotInfo refused = refusedSnapshot;
+    if (refused == null || index <= refused.getIndex() || replica.appliedIndex() != index
+        || latestSnapshotIndex() > refused.getIndex() || replacementRequests >= REPLACEMENT_REQUESTS_MAX
+        || !replacementPending.compareAndSet(false, true)) {
+      return;
+    }
+    replacementRequests++;
+    if (replacementRequests == REPLACEMENT_REQUESTS_MAX) {
+      LOG.warn("last request for a snapshot to replace refused snapshot {}; after this one the replacement waits"
+          + " for the snapshot threshold", refused.getFile().getPath().getFileName());
+    }
+    getServer().thenCompose(server -> server.snapshotManagementAsync(SnapshotManagementRequest.newCreate(
+        snapshotRequestClientId, getId(), getGroupId(), snapshotRequestCallIds.incrementAndGet(),
+        REPLACEMENT_REQUEST_TIMEOUT_MS, REPLACEMENT_CREATION_GAP)))
+        .whenComplete((reply, error) -> {
+          replacementPending.set(false);
+          if (error != null || !reply.isSuccess()) {
+            LOG.warn("snapshot request to replace refused snapshot {} failed: {}",
+                refused.getFile().getPath().getFileName(), error != null ? error.toString() : reply.getException());
+          }
+        });
+  }
+
+  /**
+   * Renames the refused own snapshot (and its .md5) aside once {@code newIndex}, a newer valid
+   * snapshot (taken, or received and installed), exists: Ratis' file pattern no longer matches
+   * it, so it is neither offered nor counted for retention, and an operator can inspect it. A
+   * failed rename is retried after the next snapshot.
+   */
+  private void setRefusedAside(long newIndex) {
+    SingleFileSnapshotInfo refused = refusedSnapshot;
+    if (refused == null || newIndex <= refused.getIndex()) {
+      return;
+    }
+    Path file = refused.getFile().getPath();
+    Path aside = file.resolveSibling(file.getFileName() + REFUSED_SUFFIX);
+    try {
+      if (Files.exists(file)) {
+        Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+      }
+      Path md5 = MD5FileUtil.getDigestFileForFile(file.toFile()).toPath();
+      if (Files.exists(md5)) {
+        Files.move(md5, MD5FileUtil.getDigestFileForFile(aside.toFile()).toPath(), StandardCopyOption.ATOMIC_MOVE);
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot rename refused snapshot {} aside: {}", file, e.toString());
+      return;
+    }
+    refusedSnapshot = null;
+    LOG.warn("refused snapshot {} replaced by the snapshot at index {}; renamed to {}", file.getFileName(), newIndex,
+        aside.getFileName());
   }
 
   private void installIfAhead(SingleFileSnapshotInfo info) throws IOException {
@@ -206,6 +336,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
     LOG.info("took snapshot {} (epoch {}, chain of {} links, {} records, {} bytes) in {} ms", file.getName(),
         secret.epoch(), stats.header().chain().size(), stats.records(), stats.bytes(),
         (System.nanoTime() - started) / 1_000_000);
+    setRefusedAside(last.getIndex());
     eraseCoveredSecrets();
     return last.getIndex();
   }
@@ -244,9 +375,13 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private OptionalLong retainedSnapshotsEpochFloor() {
     Path dir = storage.getSnapshotFile(0, 0).toPath().getParent();
     List<File> files = new ArrayList<>();
+    SingleFileSnapshotInfo refused = refusedSnapshot;
+    Path refusedFile = refused == null ? null : refused.getFile().getPath().getFileName();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path p : entries) {
-        if (SimpleStateMachineStorage.SNAPSHOT_REGEX.matcher(p.getFileName().toString()).matches()) {
+        // A refused snapshot's header is not authentic: its epoch must not decide which secrets are erased.
+        if (SimpleStateMachineStorage.SNAPSHOT_REGEX.matcher(p.getFileName().toString()).matches()
+            && !p.getFileName().equals(refusedFile)) {
           files.add(p.toFile());
         }
       }
@@ -274,6 +409,11 @@ final class VeilraftStateMachine extends BaseStateMachine {
 
   long snapshotsTaken() {
     return snapshotsTaken.get();
+  }
+
+  /** Own latest snapshots refused by {@link #initialize} (0 or 1 per start). */
+  long snapshotsRefusedAtStart() {
+    return snapshotsRefusedAtStart.get();
   }
 
   long latestSnapshotIndex() {
@@ -344,6 +484,9 @@ final class VeilraftStateMachine extends BaseStateMachine {
     // After a snapshot that was not ahead of the store, Ratis re-feeds entries already applied.
     if (index > getLastAppliedTermIndex().getIndex()) {
       updateLastAppliedTermIndex(entry.getTerm(), index);
+    }
+    if (refusedSnapshot != null) {
+      requestReplacement(index);
     }
     return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
   }

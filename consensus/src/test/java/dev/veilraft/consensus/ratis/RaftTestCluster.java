@@ -23,6 +23,7 @@ import dev.veilraft.membership.proto.AdmitNode;
 import dev.veilraft.membership.proto.JoinRequest;
 import dev.veilraft.membership.proto.MemberRecord;
 import dev.veilraft.state.RocksDbStateStore;
+import dev.veilraft.state.StateDirectory;
 import dev.veilraft.state.app.AppHost;
 import dev.veilraft.state.kv.KvApp;
 import dev.veilraft.state.proto.KvResponse;
@@ -71,6 +72,7 @@ final class RaftTestCluster implements AutoCloseable {
   static final Duration ELECTION_TIMEOUT_MAX = Duration.ofMillis(300);
 
   private final Path dir;
+  private final long snapshotThresholdEntries;
   final SimulatedNodes sim;
   final GenesisDocument genesis;
   private final Map<String, Member> members = new LinkedHashMap<>();
@@ -82,6 +84,7 @@ final class RaftTestCluster implements AutoCloseable {
     final Node node;
     final int port;
     final RaftConsensus.Settings settings;
+    /** The store opened at start; after a snapshot install the replica holds another ({@code replica.store()}). */
     final RocksDbStateStore store;
     final Replica replica;
     private final boolean isFounder;
@@ -93,10 +96,13 @@ final class RaftTestCluster implements AutoCloseable {
       this.isFounder = isFounder;
       this.port = freePort();
       this.settings = new RaftConsensus.Settings(dir.resolve(name).resolve("raft"), "127.0.0.1", port,
-          ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX);
-      this.store = RocksDbStateStore.open(dir.resolve(name).resolve("state"), Hashes.sha256(Hashes.utf8("storage " + name)));
-      this.replica = new Replica(store, genesis.clusterId(), node.id(), node.kem(), new AttestationVerifier(), keyring,
-          new AppHost(List.of(new KvApp())));
+          ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX, snapshotThresholdEntries);
+      // A state directory, so that the replica can install snapshots (it swaps in a new store).
+      StateDirectory directory = new StateDirectory(dir.resolve(name).resolve("state"),
+          Hashes.sha256(Hashes.utf8("storage " + name)));
+      this.store = directory.open();
+      this.replica = new Replica(store, directory, genesis.clusterId(), node.id(), node.kem(),
+          new AttestationVerifier(), keyring, new AppHost(List.of(new KvApp())));
     }
 
     String id() {
@@ -151,15 +157,21 @@ final class RaftTestCluster implements AutoCloseable {
     }
   }
 
-  private RaftTestCluster(Path dir) throws Exception {
+  private RaftTestCluster(Path dir, long snapshotThresholdEntries) throws Exception {
     this.dir = dir;
+    this.snapshotThresholdEntries = snapshotThresholdEntries;
     this.sim = SimulatedNodes.create(dir);
     this.genesis = sim.genesis(g -> g);
   }
 
   /** A founder that leads a one-member group with the cluster initialized and key epoch 1. */
   static RaftTestCluster create(Path dir) throws Exception {
-    RaftTestCluster cluster = new RaftTestCluster(dir);
+    return create(dir, RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_DEFAULT);
+  }
+
+  /** As {@link #create(Path)}, with members taking a snapshot every {@code snapshotThresholdEntries} entries. */
+  static RaftTestCluster create(Path dir, long snapshotThresholdEntries) throws Exception {
+    RaftTestCluster cluster = new RaftTestCluster(dir, snapshotThresholdEntries);
     try {
       cluster.founder = cluster.new Member("n0", cluster.sim.node(Instant.now()), true, new EpochKeyring());
       cluster.members.put(cluster.founder.name, cluster.founder);
@@ -424,7 +436,7 @@ final class RaftTestCluster implements AutoCloseable {
     }
     for (Member m : members.values()) {
       try {
-        m.store.close();
+        m.replica.store().close();
       } catch (Exception e) {
         first = first == null ? e : first;
       }
