@@ -71,6 +71,9 @@ public final class NodeMetrics {
         n -> view(n).initialized() && !Roles.satisfied(view(n)) ? 1 : 0);
     gauge("veilraft_is_leader", "1 on the Raft leader", n -> n.consensus() != null && n.consensus().isLeader() ? 1 : 0);
     gauge("veilraft_ready", "1 when GET /readyz answers 200", n -> Readiness.of(n).ready() ? 1 : 0);
+    gauge("veilraft_snapshots_refused_at_start", "Own latest snapshots found altered when Raft started (replaced "
+        + "by a fresh one; a non-zero value means this host's disk or someone on it changed the file)",
+        n -> n.consensus() == null ? 0 : n.consensus().snapshotsRefusedAtStart());
     // Every reason starts at zero, so rate() and increase() work from the first rejection on.
     Stream.concat(JOIN_REASONS.stream(), Stream.of(REASON_OTHER)).forEach(this::joinRejections);
     this.apply = Timer.builder("veilraft.apply").description("Time to apply one committed log entry on this replica")
