@@ -72,7 +72,7 @@ public final class Audit {
   }
 
   static String value(Object value) {
-    String text = String.valueOf(value).replaceAll("\\p{Cntrl}", "?");
+    String text = String.valueOf(value).replaceAll("[\\p{Cc}\\p{Zl}\\p{Zp}]", "?");
     return text.length() > VALUE_CHARS_MAX ? text.substring(0, VALUE_CHARS_MAX) + "…" : text;
   }
 

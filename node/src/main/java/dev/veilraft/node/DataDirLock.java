@@ -42,7 +42,8 @@ public final class DataDirLock implements AutoCloseable {
     Path file = dataDir.resolve(FILE_NAME);
     FileChannel channel;
     try {
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
     } catch (AccessDeniedException e) {
       throw new NodeException("DATA_DIR_UNUSABLE", "data directory " + dataDir + " (key 'dataDir'): cannot open "
           + file + ": permission denied");

@@ -30,6 +30,18 @@ class DataDirLockTest {
   }
 
   @Test
+  void aLockFileThatIsASymlinkIsRefusedAndItsTargetLeftAlone() throws Exception {
+    // Proves a veilraft.lock planted as a symlink is not followed: the start fails, and the file it points to keeps
+    // its content (the lock would otherwise truncate it to write the pid).
+    Path data = Files.createDirectories(dir.resolve("node2"));
+    Path victim = Files.writeString(dir.resolve("victim"), "precious");
+    Files.createSymbolicLink(data.resolve(DataDirLock.FILE_NAME), victim);
+    assertThatThrownBy(() -> DataDirLock.acquire(data)).isInstanceOfSatisfying(NodeException.class,
+        e -> assertThat(e.code()).isEqualTo("DATA_DIR_UNUSABLE")).hasMessageContaining(data.toString());
+    assertThat(Files.readString(victim)).isEqualTo("precious");
+  }
+
+  @Test
   void aFileWhereTheDirectoryShouldBeIsRefusedAndLeftAlone() throws Exception {
     // Proves a data directory that is a regular file fails with a message naming it and the key, and is not changed.
     Path file = Files.writeString(dir.resolve("not-a-dir"), "keep me");

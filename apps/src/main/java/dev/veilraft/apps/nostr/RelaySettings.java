@@ -94,10 +94,12 @@ public record RelaySettings(String name, String description, String pubkey, Stri
      * NOTICE at once instead of a refusal from consensus.
      */
     public static Limits forClusterEventBytes(int clusterEventBytesMax) {
-      Check.argument(clusterEventBytesMax > 2 * CLUSTER_EVENT_OVERHEAD_BYTES, "the cluster's event_bytes_max "
-          + clusterEventBytesMax + " leaves no room for a Nostr event");
-      return DEFAULTS.toBuilder().messageBytesMax(Math.min(DEFAULTS.messageBytesMax(),
-          clusterEventBytesMax - CLUSTER_EVENT_OVERHEAD_BYTES)).build();
+      Check.argument(clusterEventBytesMax > 0, "the cluster's event_bytes_max must be positive, got "
+          + clusterEventBytesMax);
+      // The smallest event limit genesis allows (1 KiB) still leaves half for the event: the envelope
+      // is far below the overhead reserved for it.
+      int fits = Math.max(clusterEventBytesMax / 2, clusterEventBytesMax - CLUSTER_EVENT_OVERHEAD_BYTES);
+      return DEFAULTS.toBuilder().messageBytesMax(Math.min(DEFAULTS.messageBytesMax(), fits)).build();
     }
 
     public Limits {

@@ -473,7 +473,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
     try {
       long started = System.nanoTime();
       result = replica.apply(index, data);
-      applyNanos.accept(System.nanoTime() - started);
+      observeApply(System.nanoTime() - started);
     } catch (ReplicaHaltedException e) {
       LOG.error("replica halted at index {}: {}; stopping this raft server so it neither leads nor votes",
           index, e.getMessage());
@@ -489,5 +489,14 @@ final class VeilraftStateMachine extends BaseStateMachine {
       requestReplacement(index);
     }
     return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
+  }
+
+  /** Metrics only: a failing observer must never stop the apply thread (the entry is already applied). */
+  private void observeApply(long nanos) {
+    try {
+      applyNanos.accept(nanos);
+    } catch (RuntimeException e) {
+      LOG.debug("apply-time observer failed: {}", e.toString());
+    }
   }
 }

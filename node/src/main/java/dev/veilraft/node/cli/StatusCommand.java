@@ -131,7 +131,20 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   /** The human-readable status: a header of cluster facts and a table of members. */
+  /**
+   * The status as text for a terminal. Every string in it came from the node: control characters
+   * (ANSI escapes, carriage returns, Unicode line separators) are shown as '?', so a node cannot
+   * rewrite the operator's screen.
+   */
   static String render(JsonNode s, long nowMs) {
+    return printable(renderRaw(s, nowMs));
+  }
+
+  static String printable(String text) {
+    return text.replaceAll("[\\p{Cc}\\p{Zl}\\p{Zp}&&[^\\n]]", "?");
+  }
+
+  private static String renderRaw(JsonNode s, long nowMs) {
     StringBuilder out = new StringBuilder();
     String answering = s.path("node_id").asText();
     if (!s.path("initialized").asBoolean(false)) {

@@ -84,7 +84,12 @@ public final class VerifyApi {
   }
 
   /** What the request asked to verify. */
-  record Request(Evidence evidence, byte[] expectedReportData, String binding, String nodeId, Instant at) {}
+  /**
+   * @param callerChoseReportData whether the expected report data comes from the caller (a {@code ?nonce=},
+   *     {@code expected_nonce} or {@code report_data}), so a match proves freshness; the document's own nonce does not
+   */
+  record Request(Evidence evidence, byte[] expectedReportData, String binding, String nodeId, Instant at,
+      boolean callerChoseReportData) {}
 
   HttpAnswer answer(byte[] body, String query) {
     if (body.length > BODY_BYTES_MAX) {
@@ -134,11 +139,35 @@ public final class VerifyApi {
       root.put("failures", failures);
       root.put("verdict", "FAILED");
     }
+    root.put("not_checked", notChecked(request));
     try {
       return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write the verification report", e);
     }
+  }
+
+  /**
+   * What PASSED does not mean. This is a verification service for the platform layer: an appraisal
+   * (which code, debug or not, which TCB is good enough, how fresh) is the relying party's, so every
+   * answer says which of those it did not judge.
+   */
+  static List<String> notChecked(Request request) {
+    List<String> missing = new ArrayList<>();
+    missing.add("policy: the measurement, debug mode (see claims.debug), TCB floor and signer are not judged against "
+        + "any policy; compare the claims with yours");
+    if (!request.callerChoseReportData()) {
+      missing.add("freshness: no nonce or report data of yours was given (?nonce=, expected_nonce or report_data), so"
+          + " this evidence may be old or replayed");
+    }
+    Collateral collateral = request.evidence().getCollateral();
+    if (collateral.getCrlsCount() == 0) {
+      missing.add("revocation: no CRLs were sent");
+    }
+    if (request.evidence().getPlatform() == Platform.TDX && collateral.getTdxTcbInfo().isEmpty()) {
+      missing.add("tcb_status: no TDX TCB info and QE identity were sent");
+    }
+    return missing;
   }
 
   private Request parse(byte[] body, String query) throws ApiException {
@@ -153,7 +182,7 @@ public final class VerifyApi {
     }
     if (body[first] != '{') {
       Evidence evidence = evidenceProtobuf(body, "body");
-      return new Request(evidence, null, null, null, defaultInstant(evidence));
+      return new Request(evidence, null, null, null, defaultInstant(evidence), false);
     }
     JsonNode json;
     try {
@@ -203,7 +232,7 @@ public final class VerifyApi {
       throw new ApiException(400, "UNKNOWN_BINDING", "binding '" + printable(binding) + "' is not veilraft/attest/v1 "
           + "or veilraft/attest-web-tls/v1");
     }
-    return new Request(evidence, expected, binding, nodeId, at(json, evidence));
+    return new Request(evidence, expected, binding, nodeId, at(json, evidence), expectedNonce != null);
   }
 
   private Request requestForm(JsonNode json) throws ApiException {
@@ -229,7 +258,7 @@ public final class VerifyApi {
       evidence = evidence.toBuilder().setCollateral(collateral).build();
     }
     byte[] expected = json.has("report_data") ? hex(text(json, "report_data"), "report_data", ReportData.BYTES) : null;
-    return new Request(evidence, expected, null, null, at(json, evidence));
+    return new Request(evidence, expected, null, null, at(json, evidence), expected != null);
   }
 
   /**

@@ -36,6 +36,15 @@ class StatusCommandTest {
   }
 
   @Test
+  void controlCharactersFromTheNodeNeverReachTheTerminal() throws Exception {
+    // Proves an ANSI escape, a carriage return and a Unicode line separator in a node's strings print as '?'.
+    String text = StatusCommand.render(new ObjectMapper().readTree(FOLLOWER_VIEW.replace("\"prod\"",
+        "\"prod\\u001b[2J\\r\\u2028x\"")), 3_601_000);
+    assertThat(text).contains("cluster   prod?[2J??x (").doesNotContain("\u001b").doesNotContain("\r")
+        .doesNotContain("\u2028");
+  }
+
+  @Test
   void aNodeNotYetInAClusterSaysSo() throws Exception {
     // Proves an uninitialized node's status is two lines, not a table of nothing.
     String text = StatusCommand.render(new ObjectMapper().readTree(

@@ -81,6 +81,9 @@ class VerifyApiTest {
     assertThat(report.get("claims").get("debug").asText()).isEqualTo("true");
     assertThat(report.get("claims").has("reported_tcb")).isTrue();
     assertThat(report.get("report_data_checked").asBoolean()).isFalse();
+    // PASSED is the platform layer only: the answer says what it did not judge (this guest is a debug one).
+    assertThat(report.get("not_checked").toString()).contains("policy:").contains("debug mode").contains("freshness:")
+        .contains("revocation:");
   }
 
   @Test
@@ -94,6 +97,7 @@ class VerifyApiTest {
 
     assertThat(match.get("verdict").asText()).isEqualTo("PASSED");
     assertThat(match.get("report_data_checked").asBoolean()).isTrue();
+    assertThat(match.get("not_checked").toString()).contains("policy:").doesNotContain("freshness:");
     assertThat(mismatch.get("verdict").asText()).isEqualTo("FAILED");
     assertThat(mismatch.get("failures").get(0).get("reason").asText()).isEqualTo("REPORT_DATA_MISMATCH");
   }
@@ -120,6 +124,7 @@ class VerifyApiTest {
 
     assertThat(report.get("verdict").asText()).as(report.toString()).isEqualTo("PASSED");
     assertThat(report.get("claims").has("mrtd")).isTrue();
+    assertThat(report.get("not_checked").toString()).contains("tcb_status: no TDX TCB info");
   }
 
   @Test
