@@ -30,7 +30,7 @@ class MembershipSimulationTest {
    * operator keys) evidence and signatures, about 60 ECDSA operations at about 1 ms each on the
    * JDK's pure-Java curves, which is most of its 0.1 s.
    */
-  static final int SEEDS_DEFAULT = 300;
+  static final int SEEDS_DEFAULT = 1_000;
   /** Seeds run at once: each run is single-threaded and shares only the vendor. */
   static final int THREADS_MAX = 4;
 
