@@ -137,6 +137,31 @@ public final class NostrRelay implements CommittedListener, AutoCloseable {
     }
   }
 
+  /**
+   * Waits until the fan-out thread has matched every event committed before this call. The
+   * fan-out runs behind commits, so a REQ made meanwhile may also get, after its EOSE, events
+   * committed before it (clients de-duplicate by id, as NIP-01 relays allow); tests that need an
+   * exact message order call this first.
+   *
+   * @return false when {@code timeout} passed first
+   */
+  boolean awaitFanOut(java.time.Duration timeout) throws InterruptedException {
+    CompletableFuture<Void> drained = new CompletableFuture<>();
+    try {
+      fanout.execute(() -> drained.complete(null));
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
+    try {
+      drained.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The NIP-11 relay information document, served for {@code Accept: application/nostr+json}. */
   public byte[] informationDocument() {
     return RelayInformation.document(settings);

@@ -160,6 +160,9 @@ class NostrRelayTest {
     NostrEvent deletion = sign(ALICE, NOW_SECONDS, 5, tags(tag("e", post.id())), "");
     writer.publish(deletion);
     assertThat(reader.next()).isEqualTo(event("all", deletion));
+    // Node A's fan-out may lag node B's: let it match the commits so far, or "later" could also get the
+    // already deleted post live after its EOSE (allowed by NIP-01, but not the order this test reads).
+    assertThat(harness.relayA.awaitFanOut(java.time.Duration.ofSeconds(10))).isTrue();
     assertThat(writer.subscribe("later", "{}")).containsExactly(event("later", deletion), eose("later"));
     assertThat(writer.publish(post)).isEqualTo(ok(post, false, "blocked: this event was deleted by its author (NIP-09)"));
   }
