@@ -1,7 +1,6 @@
 package dev.veilraft.node.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,7 +13,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -35,19 +33,7 @@ class VerifyCommandTest {
 
   /** A file of the vectors; skips outside CI and fails in CI when the vectors are absent. */
   static String vector(String relative) {
-    String property = System.getProperty("veilraft.shared.dir");
-    Path vectors = Path.of(property == null || property.isBlank() ? "../shared" : property).resolve("vectors");
-    if (!Files.isDirectory(vectors)) {
-      String message = "real TEE test vectors are missing: no directory " + vectors.toAbsolutePath();
-      String ci = System.getenv("CI");
-      if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
-        fail(message + "; CI must run these tests");
-      }
-      Assumptions.assumeTrue(false, message);
-    }
-    Path file = vectors.resolve(relative);
-    assertThat(file).as("vector file (see shared/vectors/MANIFEST.md)").isRegularFile();
-    return file.toString();
+    return dev.veilraft.node.SharedVectors.file(relative).toString();
   }
 
   static final String GO_REPORT = "sev-snp/go-sev-guest/attestation.bin";

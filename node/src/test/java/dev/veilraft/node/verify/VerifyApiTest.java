@@ -1,7 +1,6 @@
 package dev.veilraft.node.verify;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,11 +11,9 @@ import dev.veilraft.crypto.proto.Evidence;
 import dev.veilraft.crypto.proto.Platform;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** POST /v1/verify on real SEV-SNP, TDX and Nitro evidence from ../shared/vectors, and on garbage. */
@@ -28,17 +25,7 @@ class VerifyApiTest {
 
   /** Bytes of a vector; skips outside CI and fails in CI when the vectors are absent. */
   static byte[] vector(String relative) throws Exception {
-    String property = System.getProperty("veilraft.shared.dir");
-    Path vectors = Path.of(property == null || property.isBlank() ? "../shared" : property).resolve("vectors");
-    if (!Files.isDirectory(vectors)) {
-      String message = "real TEE test vectors are missing: no directory " + vectors.toAbsolutePath();
-      String ci = System.getenv("CI");
-      if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
-        fail(message + "; CI must run these tests");
-      }
-      Assumptions.assumeTrue(false, message);
-    }
-    return Files.readAllBytes(vectors.resolve(relative));
+    return Files.readAllBytes(dev.veilraft.node.SharedVectors.file(relative));
   }
 
   private JsonNode ok(byte[] body) throws Exception {
