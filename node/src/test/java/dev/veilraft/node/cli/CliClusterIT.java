@@ -6,11 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veilraft.crypto.attestation.CodeMeasurement;
 import dev.veilraft.node.LocalCluster;
 import dev.veilraft.node.VeilraftNode;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import org.junit.jupiter.api.AfterAll;
@@ -18,7 +13,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The CLI against a live one-node cluster: 'status' reads it, and joins it with the wrong genesis fail clearly. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -27,21 +21,8 @@ class CliClusterIT {
   private LocalCluster.Layout layout;
   private VeilraftNode founder;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter err = new StringWriter();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PrintStream saved = System.out;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      CommandLine cli = Main.commandLine();
-      cli.setErr(new PrintWriter(err, true));
-      int exit = cli.execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(saved);
-    }
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @BeforeAll
@@ -61,7 +42,7 @@ class CliClusterIT {
   @Test
   void statusShowsTheClusterLeaderIndexesAndMembers() throws Exception {
     // Proves 'status --config' pins the node by its identity.pem and prints leader, epoch, indexes and the member row.
-    Run status = run("status", "--config", layout.configFiles().get(0).toString());
+    CliRun status = run("status", "--config", layout.configFiles().get(0).toString());
     System.out.println(status.out());
     assertThat(status.exit()).as(status.err()).isZero();
     assertThat(status.out()).contains("cluster   demo (" + layout.genesis().clusterIdHex().substring(0, 16))
@@ -74,14 +55,14 @@ class CliClusterIT {
   void statusJsonCarriesTheFieldsMachinesNeedAndAWrongPinIsRefused() throws Exception {
     // Proves --json prints the node's status with leader, commit index and lag, and a wrong --node-id fails with exit 1.
     String url = founder.apiUrl().toString();
-    Run json = run("status", "--url", url, "--node-id", founder.nodeId(), "--json");
+    CliRun json = run("status", "--url", url, "--node-id", founder.nodeId(), "--json");
     assertThat(json.exit()).as(json.err()).isZero();
     var status = new ObjectMapper().readTree(json.out());
     assertThat(status.path("leader_id").asText()).isEqualTo(founder.nodeId());
     assertThat(status.path("commit_index").asLong()).isPositive();
     assertThat(status.path("members").get(0).path("lag_entries").asLong()).isZero();
 
-    Run wrongPin = run("status", "--url", url, "--node-id", "00".repeat(16));
+    CliRun wrongPin = run("status", "--url", url, "--node-id", "00".repeat(16));
     assertThat(wrongPin.exit()).isEqualTo(1);
     assertThat(wrongPin.err()).contains("unreachable").contains(url);
     assertThat(run("status").exit()).isEqualTo(2);
@@ -103,7 +84,7 @@ class CliClusterIT {
         new dev.veilraft.node.NodeConfig.Endpoint("127.0.0.1", LocalCluster.freePort()), base.platform(),
         base.simulated(), null, null);
     Path config = java.nio.file.Files.writeString(root.resolve("joiner.yaml"), joiner.toYaml());
-    Run join = run("node", "join", "--config", config.toString(), "--peer",
+    CliRun join = run("node", "join", "--config", config.toString(), "--peer",
         founder.apiUrl().toString());
     assertThat(join.exit()).isEqualTo(1);
     assertThat(join.out()).contains("FAILED WRONG_CLUSTER").contains(genesisFile.toString())

@@ -3,11 +3,6 @@ package dev.veilraft.node.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.veilraft.membership.GenesisDocument;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -16,21 +11,8 @@ import picocli.CommandLine;
 
 /** The veilraft command: documented exit codes, and one-line errors instead of stack traces. */
 class MainTest {
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter err = new StringWriter();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PrintStream saved = System.out;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      CommandLine cli = Main.commandLine();
-      cli.setErr(new PrintWriter(err, true));
-      int exit = cli.execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(saved);
-    }
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @Test
@@ -38,12 +20,12 @@ class MainTest {
     // A genesis written by 'genesis create' is read back by 'genesis show' with the same cluster id.
     String measurement = "ab".repeat(48);
     Path genesis = dir.resolve("genesis.bin");
-    Run created = run("genesis", "create", "--out", genesis.toString(), "--sim-vendor", dir.resolve("vendor").toString(),
+    CliRun created = run("genesis", "create", "--out", genesis.toString(), "--sim-vendor", dir.resolve("vendor").toString(),
         "--allow-measurement", measurement, "--name", "prod-eu");
     assertThat(created.exit()).isZero();
     String id = GenesisDocument.read(genesis).clusterIdHex();
     assertThat(created.out()).contains(id);
-    Run shown = run("genesis", "show", genesis.toString());
+    CliRun shown = run("genesis", "show", genesis.toString());
     assertThat(shown.exit()).isZero();
     assertThat(shown.out()).contains(id).contains("prod-eu");
   }
@@ -55,8 +37,8 @@ class MainTest {
     Files.writeString(policy, "name: prod-2026-11\nplatforms: [snp, tdx]\nmeasurements: ['" + "cd".repeat(48) + "']\n");
     Path genesis = dir.resolve("genesis.bin");
 
-    Run created = run("genesis", "create", "--out", genesis.toString(), "--policy", policy.toString());
-    Run mixed = run("genesis", "create", "--out", genesis.toString(), "--policy", policy.toString(),
+    CliRun created = run("genesis", "create", "--out", genesis.toString(), "--policy", policy.toString());
+    CliRun mixed = run("genesis", "create", "--out", genesis.toString(), "--policy", policy.toString(),
         "--sim-vendor", dir.resolve("vendor").toString());
 
     assertThat(created.exit()).as(created.err()).isZero();
@@ -73,7 +55,7 @@ class MainTest {
     // A garbled genesis file is reported in one line naming the file, with exit code 1.
     Path genesis = dir.resolve("genesis.bin");
     Files.write(genesis, new byte[] {0x0a, (byte) 0xff, 0x13});
-    Run shown = run("genesis", "show", genesis.toString());
+    CliRun shown = run("genesis", "show", genesis.toString());
     assertThat(shown.exit()).isEqualTo(1);
     assertThat(shown.err()).startsWith("error: " + genesis).doesNotContain("\tat ");
   }
@@ -81,7 +63,7 @@ class MainTest {
   @Test
   void nodeWithMissingConfigFailsWithItsReason(@TempDir Path dir) {
     // A node whose configuration file is missing prints FAILED with the reason and exits 1.
-    Run node = run("node", "start", "--config", dir.resolve("absent.yaml").toString());
+    CliRun node = run("node", "start", "--config", dir.resolve("absent.yaml").toString());
     assertThat(node.exit()).isEqualTo(1);
     assertThat(node.out()).contains("FAILED").contains("does not exist");
   }
@@ -95,7 +77,7 @@ class MainTest {
   @Test
   void measurePrintsA384BitHexMeasurement() {
     // 'measure' prints the SHA-384 launch measurement of the running code.
-    Run measured = run("measure");
+    CliRun measured = run("measure");
     assertThat(measured.exit()).isZero();
     assertThat(measured.out().trim()).matches("[0-9a-f]{96}");
   }
@@ -106,14 +88,14 @@ class MainTest {
     var layout = layout();
     Path config = layout.configFiles().get(0);
     Path csr = dir.resolve("node.csr");
-    Run first = run("tls", "csr", "--config", config.toString(), "--dns", "mint.example.org", "--out", csr.toString());
+    CliRun first = run("tls", "csr", "--config", config.toString(), "--dns", "mint.example.org", "--out", csr.toString());
     assertThat(first.exit()).as(first.err()).isZero();
     assertThat(Files.readString(csr)).startsWith("-----BEGIN CERTIFICATE REQUEST-----");
     assertThat(layout.nodes().get(0).dataDir().resolve(dev.veilraft.crypto.seal.WebTlsKey.FILE_NAME)).exists();
-    Run again = run("tls", "csr", "--config", config.toString(), "--dns", "mint.example.org", "--out", csr.toString());
+    CliRun again = run("tls", "csr", "--config", config.toString(), "--dns", "mint.example.org", "--out", csr.toString());
     assertThat(again.out().lines().filter(l -> l.startsWith("web tls spki")).toList()).hasSize(1).isEqualTo(
         first.out().lines().filter(l -> l.startsWith("web tls spki")).toList());
-    Run bad = run("tls", "csr", "--config", config.toString(), "--dns", "Not A Host", "--out", csr.toString());
+    CliRun bad = run("tls", "csr", "--config", config.toString(), "--dns", "Not A Host", "--out", csr.toString());
     assertThat(bad.exit()).isEqualTo(1);
     assertThat(bad.out()).contains("FAILED BAD_NAME", "Not A Host");
   }
@@ -148,7 +130,7 @@ class MainTest {
   @Test
   void helpListsEveryCommandIncludingTheLauncherOnesAndTheExitCodes() {
     // Proves --help names status, init, completion and the commands run from other jars, and documents exit codes.
-    Run help = run("--help");
+    CliRun help = run("--help");
     assertThat(help.exit()).isZero();
     assertThat(help.out()).contains("status", "init", "completion", "simulate", "local", "bench", "--log-format",
         "Exit codes: 0 success, 1 failure", "2 bad usage");
@@ -163,7 +145,7 @@ class MainTest {
     for (var path : paths) {
       var args = new java.util.ArrayList<>(path);
       args.add("--help");
-      Run help = run(args.toArray(String[]::new));
+      CliRun help = run(args.toArray(String[]::new));
       assertThat(help.exit()).as(String.join(" ", args) + ": " + help.err()).isZero();
       assertThat(help.out()).as(String.join(" ", args)).contains("Usage: veilraft");
     }
@@ -185,10 +167,10 @@ class MainTest {
   @Test
   void launcherOnlyCommandsSayHowToRunThem() {
     // Proves 'simulate' in the node jar explains the launcher command (with the user's arguments) and exits 2.
-    Run simulate = run("simulate", "--nodes", "3", "--seed", "7");
+    CliRun simulate = run("simulate", "--nodes", "3", "--seed", "7");
     assertThat(simulate.exit()).isEqualTo(2);
     assertThat(simulate.err()).contains("veilraft-simulator.jar").contains("./veilraft simulate --nodes 3 --seed 7");
-    Run bench = run("bench");
+    CliRun bench = run("bench");
     assertThat(bench.exit()).isEqualTo(2);
     assertThat(bench.err()).contains("benchmarks.jar").contains("./veilraft bench --help");
   }
@@ -196,7 +178,7 @@ class MainTest {
   @Test
   void completionPrintsABashScriptCoveringTheSubcommands() {
     // Proves 'completion' prints a bash completion function that knows the top-level commands and nested ones.
-    Run completion = run("completion");
+    CliRun completion = run("completion");
     assertThat(completion.exit()).isZero();
     assertThat(completion.out()).contains("complete -F").contains("status").contains("genesis").contains("simulate")
         .contains("completion").contains("--peer-attempts");
@@ -211,7 +193,7 @@ class MainTest {
       assertThat(System.getProperty(Main.LOG_FORMAT_PROPERTY)).isEqualTo("json");
       assertThat(run("version", "--log-format", "text").exit()).isZero();
       assertThat(System.getProperty(Main.LOG_FORMAT_PROPERTY)).isEqualTo("text");
-      Run bad = run("--log-format", "xml", "version");
+      CliRun bad = run("--log-format", "xml", "version");
       assertThat(bad.exit()).isEqualTo(2);
       assertThat(bad.err()).contains("xml");
       Main.presetLogFormat(new String[] {"node", "start", "--log-format=json"});
@@ -229,7 +211,7 @@ class MainTest {
   void topLevelInitPrintsTheNodeIdAndPublicKeys() throws Exception {
     // Proves 'veilraft init' is 'node init': it prints the node id and its public keys, the same on a second run.
     var layout = layout();
-    Run init = run("init", "--config", layout.configFiles().get(0).toString());
+    CliRun init = run("init", "--config", layout.configFiles().get(0).toString());
     assertThat(init.exit()).as(init.err()).isZero();
     assertThat(init.out()).containsPattern("node id [0-9a-f]{32}").containsPattern("identity public key [0-9a-f]{100,}")
         .containsPattern("identity spki sha256 [0-9a-f]{64}")
@@ -243,7 +225,7 @@ class MainTest {
     var layout = layout();
     ConfigFiles.environmentOverride = java.util.Map.of("VEILRAFT_API_PROT", "9000");
     try {
-      Run node = run("node", "start", "--config", layout.configFiles().get(0).toString());
+      CliRun node = run("node", "start", "--config", layout.configFiles().get(0).toString());
       assertThat(node.exit()).isEqualTo(1);
       assertThat(node.out()).contains("FAILED config").contains("VEILRAFT_API_PROT").contains("VEILRAFT_API_PORT");
     } finally {
@@ -258,7 +240,7 @@ class MainTest {
     Path data = layout.nodes().get(0).dataDir();
     try (var held = dev.veilraft.node.DataDirLock.acquire(data)) {
       var before = snapshot(data);
-      Run node = run("node", "start", "--config", layout.configFiles().get(0).toString());
+      CliRun node = run("node", "start", "--config", layout.configFiles().get(0).toString());
       assertThat(node.exit()).isEqualTo(1);
       assertThat(node.out()).contains("FAILED DATA_DIR_LOCKED").contains(data.toString())
           .contains("pid " + ProcessHandle.current().pid());
@@ -275,7 +257,7 @@ class MainTest {
     var before = snapshot(data);
     before.remove(dev.veilraft.node.DataDirLock.FILE_NAME);
     try (var taken = new java.net.ServerSocket(config.api().port(), 1, java.net.InetAddress.getByName(config.api().host()))) {
-      Run node = run("node", "start", "--config", layout.configFiles().get(0).toString());
+      CliRun node = run("node", "start", "--config", layout.configFiles().get(0).toString());
       assertThat(node.exit()).isEqualTo(1);
       assertThat(node.out()).contains("FAILED PORT_IN_USE").contains("key 'api.port'")
           .contains(config.api().address());
@@ -285,7 +267,7 @@ class MainTest {
     assertThat(after).isEqualTo(before);
 
     try (var taken = new java.net.ServerSocket(config.raft().port(), 1, java.net.InetAddress.getByName(config.raft().host()))) {
-      Run node = run("node", "start", "--config", layout.configFiles().get(0).toString());
+      CliRun node = run("node", "start", "--config", layout.configFiles().get(0).toString());
       assertThat(node.exit()).isEqualTo(1);
       assertThat(node.out()).contains("FAILED RAFT_START_FAILED").contains("key 'raft.port'")
           .contains(config.raft().address());
@@ -299,7 +281,7 @@ class MainTest {
     Path file = Files.writeString(dir.resolve("data-file"), "x");
     Path config = Files.writeString(dir.resolve("bad.yaml"), layout.nodes().get(0).toYaml()
         .replace(layout.nodes().get(0).dataDir().toString(), file.toString()));
-    Run node = run("node", "start", "--config", config.toString());
+    CliRun node = run("node", "start", "--config", config.toString());
     assertThat(node.exit()).isEqualTo(1);
     assertThat(node.out()).contains("FAILED DATA_DIR_UNUSABLE").contains(file.toString()).contains("not a directory");
     assertThat(Files.readString(file)).isEqualTo("x");
@@ -311,12 +293,12 @@ class MainTest {
     var layout = layout();
     int closed = dev.veilraft.node.LocalCluster.freePort();
     String peer = "https://127.0.0.1:" + closed;
-    Run join = run("node", "join", "--config", layout.configFiles().get(0).toString(), "--peer", peer,
+    CliRun join = run("node", "join", "--config", layout.configFiles().get(0).toString(), "--peer", peer,
         "--peer-attempts", "2");
     assertThat(join.exit()).isEqualTo(1);
     assertThat(join.out()).contains("attempt 1 of 2").contains("FAILED PEER_UNREACHABLE").contains(peer)
         .contains("after 2 attempts");
-    Run badUrl = run("node", "join", "--config", layout.configFiles().get(0).toString(), "--peer", "ftp://x");
+    CliRun badUrl = run("node", "join", "--config", layout.configFiles().get(0).toString(), "--peer", "ftp://x");
     assertThat(badUrl.exit()).isEqualTo(2);
   }
 }
