@@ -6,9 +6,11 @@ import dev.veilraft.simulator.check.ConfidentialityChecker;
 import dev.veilraft.simulator.check.MembershipObserver;
 import dev.veilraft.simulator.check.Verdict;
 import dev.veilraft.simulator.cluster.InJvmCluster;
+import dev.veilraft.simulator.cluster.NodeStatus;
 import dev.veilraft.simulator.cluster.ProcessCluster;
 import dev.veilraft.simulator.cluster.SimCluster;
 import dev.veilraft.simulator.cluster.SimException;
+import dev.veilraft.simulator.cluster.SimLayout;
 import dev.veilraft.simulator.fault.FaultRunner;
 import dev.veilraft.simulator.fault.FaultWindow;
 import dev.veilraft.simulator.fault.Schedule;
@@ -28,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -45,6 +48,7 @@ public final class Simulation {
   /** A schedule may run this much past the run's duration (attacks take their time) before it is stopped. */
   public static final Duration SCHEDULE_OVERRUN_MAX = Duration.ofMinutes(5);
   static final String LIVENESS = "liveness";
+  static final long CATCH_UP_POLL_MS = 100;
   static final String SCHEDULE = "schedule";
 
   private final SimulationOptions options;
@@ -130,7 +134,10 @@ public final class Simulation {
       Verdict liveness = liveness(cluster, workload, runner, history, healedAt);
       long recoveryMs = liveness.passed() ? TimeUnit.NANOSECONDS.toMillis(history.now() - healedAt) : -1;
       progress.say(liveness.detail());
-      boolean finished = liveness.passed() && workload.finish(FINAL_PHASE_BOUND);
+      long finalDeadline = System.nanoTime() + FINAL_PHASE_BOUND.toNanos();
+      Optional<String> behind = liveness.passed() ? catchUp(cluster, runner.members(), finalDeadline) : Optional.empty();
+      boolean finished = liveness.passed() && behind.isEmpty()
+          && workload.finish(Duration.ofNanos(Math.max(0, finalDeadline - System.nanoTime())));
       observer.sample();
       observer.close();
       long proxied = cluster.network().map(n -> n.bytesForwarded()).orElse(-1L);
@@ -149,7 +156,9 @@ public final class Simulation {
       verdicts.add(scheduleVerdict(timeline.windows()));
       verdicts.add(new ConfidentialityChecker().check(dataDirs(cluster), logs(cluster), workload.plaintextMarker()));
       verdicts.add(liveness);
-      if (liveness.passed() && !finished) {
+      if (behind.isPresent()) {
+        verdicts.add(Verdict.fail(LIVENESS, Verdict.Kind.LIVENESS, behind.get()));
+      } else if (liveness.passed() && !finished) {
         verdicts.add(Verdict.fail(LIVENESS, Verdict.Kind.LIVENESS, "the final reads did not finish within "
             + FINAL_PHASE_BOUND.toSeconds() + " s"));
       }
@@ -202,6 +211,44 @@ public final class Simulation {
     }
     return Verdict.fail(LIVENESS, Verdict.Kind.LIVENESS, "no write and read succeeded within "
         + LIVENESS_BOUND.toSeconds() + " s after the faults healed");
+  }
+
+  /**
+   * Waits until every running member has applied every entry committed when the final phase
+   * begins. Final reads that a node answers from its own replica (a relay's REQ, like any NIP-01
+   * relay's) would otherwise judge a node still catching up after a restart, which is allowed to
+   * lag, as if it had lost acknowledged writes. Empty when all caught up; else which node did not.
+   */
+  static Optional<String> catchUp(SimCluster cluster, java.util.Set<Integer> members, long deadlineNs)
+      throws InterruptedException {
+    List<Integer> slots = members.stream().filter(cluster::running).sorted().toList();
+    long target = -1;
+    while (target < 0 && System.nanoTime() < deadlineNs) {
+      for (int slot : slots) {
+        target = Math.max(target, cluster.status(slot).map(NodeStatus::commitIndex).orElse(-1L));
+      }
+      if (target < 0) {
+        TimeUnit.MILLISECONDS.sleep(CATCH_UP_POLL_MS);
+      }
+    }
+    if (target < 0) {
+      return Optional.of("no running member reported a commit index within " + FINAL_PHASE_BOUND.toSeconds() + " s");
+    }
+    for (int slot : slots) {
+      long applied = -1;
+      while (true) {
+        applied = cluster.status(slot).map(NodeStatus::appliedIndex).orElse(applied);
+        if (applied >= target) {
+          break;
+        }
+        if (System.nanoTime() >= deadlineNs) {
+          return Optional.of(SimLayout.name(slot) + " applied index " + applied + " did not reach the commit index "
+              + target + " (at the end of the run) within " + FINAL_PHASE_BOUND.toSeconds() + " s");
+        }
+        TimeUnit.MILLISECONDS.sleep(CATCH_UP_POLL_MS);
+      }
+    }
+    return Optional.empty();
   }
 
   private static Verdict scheduleVerdict(List<FaultWindow> windows) {

@@ -13,7 +13,10 @@ import java.util.Map;
  * @param raftConfiguration node id to VOTER or LISTENER in its Raft configuration; empty when the
  *     mode cannot see it
  * @param heldEpochs epochs whose secret it holds (empty when the mode cannot see it)
+ * @param appliedIndex the log index its state machine has applied
+ * @param commitIndex the highest log index it knows to be committed (-1 before Raft runs)
  * @param voters node ids its member list names voters
  */
 public record NodeStatus(String nodeId, long epoch, String keyIdHex, boolean leader, List<String> members,
-    Map<String, String> raftConfiguration, List<Long> heldEpochs, long appliedIndex, List<String> voters) {}
+    Map<String, String> raftConfiguration, List<Long> heldEpochs, long appliedIndex, long commitIndex,
+    List<String> voters) {}

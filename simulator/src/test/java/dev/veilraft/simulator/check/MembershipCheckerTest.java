@@ -16,8 +16,8 @@ class MembershipCheckerTest {
 
   private MembershipCheckerTest see(long t, String observer, long epoch, String keyId, long applied, List<String> members,
       Map<String, String> raft, List<Long> held) {
-    observations.add(new Observation(t, 0, new NodeStatus(observer, epoch, keyId, false, members, raft, held, applied,
-        members)));
+    observations.add(new Observation(t, 0,
+        new NodeStatus(observer, epoch, keyId, false, members, raft, held, applied, applied, members)));
     return this;
   }
 
