@@ -74,6 +74,9 @@ public final class NodeMetrics {
     gauge("veilraft_snapshots_refused_at_start", "Own latest snapshots found altered when Raft started (replaced "
         + "by a fresh one; a non-zero value means this host's disk or someone on it changed the file)",
         n -> n.consensus() == null ? 0 : n.consensus().snapshotsRefusedAtStart());
+    gauge("veilraft_snapshots_failed", "Snapshot attempts that failed to write since the node started (a full or failing"
+        + " disk; attempts back off from 1 s to 1 min while they fail)",
+        n -> n.consensus() == null ? 0 : n.consensus().snapshotStatus().snapshotsFailed());
     // Every reason starts at zero, so rate() and increase() work from the first rejection on.
     Stream.concat(JOIN_REASONS.stream(), Stream.of(REASON_OTHER)).forEach(this::joinRejections);
     this.apply = Timer.builder("veilraft.apply").description("Time to apply one committed log entry on this replica")

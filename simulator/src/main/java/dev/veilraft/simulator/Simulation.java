@@ -243,7 +243,8 @@ public final class Simulation {
         }
         if (System.nanoTime() >= deadlineNs) {
           return Optional.of(SimLayout.name(slot) + " applied index " + applied + " did not reach the commit index "
-              + target + " (at the end of the run) within " + FINAL_PHASE_BOUND.toSeconds() + " s");
+              + target + " (at the end of the run) within " + FINAL_PHASE_BOUND.toSeconds() + " s; "
+              + cluster.dumpThreads(slot));
         }
         TimeUnit.MILLISECONDS.sleep(CATCH_UP_POLL_MS);
       }

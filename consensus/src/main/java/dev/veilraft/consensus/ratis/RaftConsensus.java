@@ -150,6 +150,7 @@ public final class RaftConsensus implements AutoCloseable {
   private final AtomicLong serverRestarts = new AtomicLong();
   private final AtomicLong snapshotsTakenBefore = new AtomicLong();
   private final AtomicLong snapshotsInstalledBefore = new AtomicLong();
+  private final AtomicLong snapshotsFailedBefore = new AtomicLong();
   private final AtomicLong snapshotsRefusedAtStartBefore = new AtomicLong();
 
   /**
@@ -1042,6 +1043,7 @@ public final class RaftConsensus implements AutoCloseable {
     }
     snapshotsTakenBefore.addAndGet(oldMachine.snapshotsTaken());
     snapshotsInstalledBefore.addAndGet(oldMachine.snapshotsInstalled());
+    snapshotsFailedBefore.addAndGet(oldMachine.snapshotsFailed());
     snapshotsRefusedAtStartBefore.addAndGet(oldMachine.snapshotsRefusedAtStart());
     stateMachine = machine;
     server = fresh;
@@ -1124,7 +1126,7 @@ public final class RaftConsensus implements AutoCloseable {
 
   /** This node's snapshots and log, for operators and tests. */
   public record SnapshotStatus(long latestSnapshotIndex, long logStartIndex, long snapshotsTaken,
-      long snapshotsInstalled) {}
+      long snapshotsInstalled, long snapshotsFailed) {}
 
   public SnapshotStatus snapshotStatus() {
     long logStart;
@@ -1135,7 +1137,8 @@ public final class RaftConsensus implements AutoCloseable {
     }
     VeilraftStateMachine machine = stateMachine;
     return new SnapshotStatus(machine.latestSnapshotIndex(), logStart,
-        snapshotsTakenBefore.get() + machine.snapshotsTaken(), snapshotsInstalledBefore.get() + machine.snapshotsInstalled());
+        snapshotsTakenBefore.get() + machine.snapshotsTaken(), snapshotsInstalledBefore.get() + machine.snapshotsInstalled(),
+        snapshotsFailedBefore.get() + machine.snapshotsFailed());
   }
 
   /**

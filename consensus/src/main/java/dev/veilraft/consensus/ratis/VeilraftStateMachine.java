@@ -75,6 +75,18 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final AtomicLong snapshotsInstalled = new AtomicLong();
   private final AtomicLong snapshotsTaken = new AtomicLong();
+  private final AtomicLong snapshotsFailed = new AtomicLong();
+  /**
+   * After a snapshot fails to write (a full disk, an I/O error), the next attempt waits this long,
+   * doubling up to {@link #SNAPSHOT_RETRY_MAX}: past the threshold Ratis asks again after every
+   * applied entry, and each attempt exports the whole store, so a full disk would otherwise cost a
+   * full export (and a stack trace) every few entries.
+   */
+  static final java.time.Duration SNAPSHOT_RETRY_MIN = java.time.Duration.ofSeconds(1);
+  static final java.time.Duration SNAPSHOT_RETRY_MAX = java.time.Duration.ofMinutes(1);
+  /** Guarded by {@code this}: the failure backoff ({@link #SNAPSHOT_RETRY_MIN}); zero delay = none. */
+  private long snapshotRetryAtNanos;
+  private java.time.Duration snapshotRetryDelay = java.time.Duration.ZERO;
   /** Told how long each {@link Replica#apply} call took (ns), for metrics; timing never affects the result. */
   volatile java.util.function.LongConsumer applyNanos = nanos -> {};
   private final AtomicLong snapshotsRefusedAtStart = new AtomicLong();
@@ -311,6 +323,34 @@ final class VeilraftStateMachine extends BaseStateMachine {
       return latestIndex;
     }
     File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+    synchronized (this) {
+      if (!snapshotRetryDelay.isZero() && System.nanoTime() - snapshotRetryAtNanos < 0) {
+        LOG.debug("no snapshot at {}: the last attempt failed, next attempt in {} ms", last,
+            (snapshotRetryAtNanos - System.nanoTime()) / 1_000_000);
+        return latestIndex;
+      }
+    }
+    try {
+      long index = writeSnapshot(file, last, secret);
+      synchronized (this) {
+        snapshotRetryDelay = java.time.Duration.ZERO;
+      }
+      return index;
+    } catch (IOException | RuntimeException e) {
+      snapshotsFailed.incrementAndGet();
+      java.time.Duration delay;
+      synchronized (this) {
+        delay = snapshotRetryDelay.isZero() ? SNAPSHOT_RETRY_MIN
+            : java.util.Collections.min(List.of(snapshotRetryDelay.multipliedBy(2), SNAPSHOT_RETRY_MAX));
+        snapshotRetryDelay = delay;
+        snapshotRetryAtNanos = System.nanoTime() + delay.toNanos();
+      }
+      throw new IOException(e.getMessage() + " (next attempt in " + delay.toSeconds() + " s at the earliest)", e);
+    }
+  }
+
+  /** Writes, checks in and announces the snapshot of the applied state at {@code last}. */
+  private long writeSnapshot(File file, TermIndex last, EpochSecret secret) throws IOException {
     Path tmp = file.toPath().resolveSibling(file.getName() + ".writing");
     long started = System.nanoTime();
     SnapshotFile.Stats stats;
@@ -409,6 +449,11 @@ final class VeilraftStateMachine extends BaseStateMachine {
 
   long snapshotsTaken() {
     return snapshotsTaken.get();
+  }
+
+  /** Snapshot attempts that failed to write (each one followed by the {@link #SNAPSHOT_RETRY_MIN} backoff). */
+  long snapshotsFailed() {
+    return snapshotsFailed.get();
   }
 
   /** Own latest snapshots refused by {@link #initialize} (0 or 1 per start). */

@@ -184,6 +184,24 @@ public final class InJvmCluster implements SimCluster {
   }
 
   @Override
+  public String dumpThreads(int slot) {
+    StringBuilder dump = new StringBuilder("thread dump for ").append(SimLayout.name(slot))
+        .append(" (every thread of this JVM):");
+    for (java.lang.management.ThreadInfo t : java.lang.management.ManagementFactory.getThreadMXBean()
+        .dumpAllThreads(true, true)) {
+      dump.append('\n').append('"').append(t.getThreadName()).append("\" ").append(t.getThreadState());
+      if (t.getLockName() != null) {
+        dump.append(" on ").append(t.getLockName());
+      }
+      for (StackTraceElement frame : t.getStackTrace()) {
+        dump.append("\n\tat ").append(frame);
+      }
+    }
+    org.slf4j.LoggerFactory.getLogger(InJvmCluster.class).warn("{}", dump);
+    return "thread dump in " + logOf(slot);
+  }
+
+  @Override
   public Path logOf(int slot) {
     return layout.cluster().root().resolve("simulator.log");
   }

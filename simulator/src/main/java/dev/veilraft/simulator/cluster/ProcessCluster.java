@@ -300,6 +300,16 @@ public final class ProcessCluster implements SimCluster {
     signal(slot, "CONT");
   }
 
+  @Override
+  public String dumpThreads(int slot) {
+    try {
+      signal(slot, "QUIT");
+      return "thread dump in " + logOf(slot);
+    } catch (SimException e) {
+      return "no thread dump: " + e.getMessage();
+    }
+  }
+
   private void signal(int slot, String signal) throws SimException {
     Process p = processes[slot];
     if (p == null || !p.isAlive()) {

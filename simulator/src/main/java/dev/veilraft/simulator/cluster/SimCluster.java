@@ -30,6 +30,13 @@ public interface SimCluster extends AutoCloseable {
 
   boolean running(int slot);
 
+  /**
+   * Writes a thread dump of slot's node into its log (process mode: SIGQUIT, which the JVM answers
+   * on its standard output; in this JVM: every thread of the JVM), for a run that ends with a node
+   * stuck. Returns where it went, or why not.
+   */
+  String dumpThreads(int slot);
+
   /** A running member's view; empty when it is down or does not answer. */
   Optional<NodeStatus> status(int slot);
 
