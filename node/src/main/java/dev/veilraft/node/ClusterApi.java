@@ -155,6 +155,7 @@ final class ClusterApi {
       root.put("raft_role", node.consensus().localRole());
       var progress = node.consensus().raftProgress();
       root.put("commit_index", progress.commitIndex());
+      root.put("raft_applied_index", node.consensus().lastAppliedIndex());
       root.put("last_log_index", progress.lastLogIndex());
       peerCommits = progress.peerCommitIndexes();
       root.put("snapshots_installed", node.consensus().snapshotStatus().snapshotsInstalled());

@@ -214,8 +214,9 @@ public final class Simulation {
   }
 
   /**
-   * Waits until every running member has applied every entry committed when the final phase
-   * begins. Final reads that a node answers from its own replica (a relay's REQ, like any NIP-01
+   * Waits until every running member has processed every entry committed when the final phase
+   * begins (its Raft applied index, which counts the leader no-op and configuration entries that
+   * never reach the store, reaches the highest commit index any of them reports). Final reads that a node answers from its own replica (a relay's REQ, like any NIP-01
    * relay's) would otherwise judge a node still catching up after a restart, which is allowed to
    * lag, as if it had lost acknowledged writes. Empty when all caught up; else which node did not.
    */
@@ -237,12 +238,12 @@ public final class Simulation {
     for (int slot : slots) {
       long applied = -1;
       while (true) {
-        applied = cluster.status(slot).map(NodeStatus::appliedIndex).orElse(applied);
+        applied = cluster.status(slot).map(NodeStatus::raftAppliedIndex).orElse(applied);
         if (applied >= target) {
           break;
         }
         if (System.nanoTime() >= deadlineNs) {
-          return Optional.of(SimLayout.name(slot) + " applied index " + applied + " did not reach the commit index "
+          return Optional.of(SimLayout.name(slot) + " processed log index " + applied + " did not reach the commit index "
               + target + " (at the end of the run) within " + FINAL_PHASE_BOUND.toSeconds() + " s; "
               + cluster.dumpThreads(slot));
         }

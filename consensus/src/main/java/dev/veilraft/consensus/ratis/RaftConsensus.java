@@ -57,6 +57,7 @@ import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
@@ -1056,6 +1057,17 @@ public final class RaftConsensus implements AutoCloseable {
    * heard), or -1 when its Raft server is not available. Compared with the replica's applied
    * index it tells how far this node lags behind (readiness, metrics).
    */
+  /**
+   * The last log index this node's state machine has processed, entries that change no state
+   * (Ratis' configuration and leader no-op entries) included; {@code Replica.appliedIndex()} is
+   * the last one that reached the store. A node is caught up when this reaches the commit index.
+   * -1 before Raft runs.
+   */
+  public long lastAppliedIndex() {
+    TermIndex applied = stateMachine.getLastAppliedTermIndex();
+    return applied == null ? -1 : applied.getIndex();
+  }
+
   public long commitIndex() {
     try {
       return server.getDivision(groupId).getRaftLog().getLastCommittedIndex();

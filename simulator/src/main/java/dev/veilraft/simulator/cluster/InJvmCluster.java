@@ -135,7 +135,8 @@ public final class InJvmCluster implements SimCluster {
       return Optional.of(new NodeStatus(node.nodeId(), view.epoch(), view.initialized() ? Hashes.hex(view.keyId()) : "",
           consensus != null && consensus.isLeader(), view.memberIds(),
           consensus == null ? java.util.Map.of() : consensus.configurationRoles(), held, node.replica().appliedIndex(),
-          consensus == null ? -1 : consensus.commitIndex(), view.voters().stream().map(m -> m.getNodeId()).toList()));
+          consensus == null ? -1 : consensus.commitIndex(), consensus == null ? -1 : consensus.lastAppliedIndex(),
+          view.voters().stream().map(m -> m.getNodeId()).toList()));
     } catch (RuntimeException e) {
       // A node closing under us: no status at this instant.
       return Optional.empty();

@@ -15,8 +15,10 @@ import java.util.Map;
  * @param heldEpochs epochs whose secret it holds (empty when the mode cannot see it)
  * @param appliedIndex the log index its state machine has applied
  * @param commitIndex the highest log index it knows to be committed (-1 before Raft runs)
+ * @param raftAppliedIndex the last log index its state machine processed, entries that change no
+ *     state included (-1 before Raft runs): caught up when it reaches the commit index
  * @param voters node ids its member list names voters
  */
 public record NodeStatus(String nodeId, long epoch, String keyIdHex, boolean leader, List<String> members,
     Map<String, String> raftConfiguration, List<Long> heldEpochs, long appliedIndex, long commitIndex,
-    List<String> voters) {}
+    long raftAppliedIndex, List<String> voters) {}
