@@ -138,6 +138,9 @@ public final class Simulation {
       Optional<String> behind = liveness.passed() ? catchUp(cluster, runner.members(), finalDeadline) : Optional.empty();
       boolean finished = liveness.passed() && behind.isEmpty()
           && workload.finish(Duration.ofNanos(Math.max(0, finalDeadline - System.nanoTime())));
+      // A node that cannot answer its final reads is usually stuck: its threads say where.
+      String unfinishedDumps = finished || !liveness.passed() || behind.isPresent() ? ""
+          : String.join("; ", runningSlots(cluster).stream().map(cluster::dumpThreads).toList());
       observer.sample();
       observer.close();
       long proxied = cluster.network().map(n -> n.bytesForwarded()).orElse(-1L);
@@ -160,7 +163,7 @@ public final class Simulation {
         verdicts.add(Verdict.fail(LIVENESS, Verdict.Kind.LIVENESS, behind.get()));
       } else if (liveness.passed() && !finished) {
         verdicts.add(Verdict.fail(LIVENESS, Verdict.Kind.LIVENESS, "the final reads did not finish within "
-            + FINAL_PHASE_BOUND.toSeconds() + " s"));
+            + FINAL_PHASE_BOUND.toSeconds() + " s" + lastFinalFailure(ops) + "; " + unfinishedDumps));
       }
       return new Result(List.copyOf(verdicts), ops, timeline, historyFile, recoveryMs, observer.observationCount(),
           healed, proxied);
@@ -251,6 +254,27 @@ public final class Simulation {
       }
     }
     return Optional.empty();
+  }
+
+  private static List<Integer> runningSlots(SimCluster cluster) {
+    List<Integer> slots = new ArrayList<>();
+    for (int slot = 0; slot < cluster.layout().slots(); slot++) {
+      if (cluster.running(slot)) {
+        slots.add(slot);
+      }
+    }
+    return slots;
+  }
+
+  /** " (last error: through NODE, ERROR)" of the last failed final operation, or "". */
+  private static String lastFinalFailure(List<Operation> ops) {
+    for (int i = ops.size() - 1; i >= 0; i--) {
+      Operation op = ops.get(i);
+      if (op.f().startsWith("final") && op.failed()) {
+        return " (last error: through " + op.node() + ", " + op.error() + ")";
+      }
+    }
+    return "";
   }
 
   private static Verdict scheduleVerdict(List<FaultWindow> windows) {
