@@ -74,6 +74,12 @@ public final class NodeMetrics {
     gauge("veilraft_snapshots_refused_at_start", "Own latest snapshots found altered when Raft started (replaced "
         + "by a fresh one; a non-zero value means this host's disk or someone on it changed the file)",
         n -> n.consensus() == null ? 0 : n.consensus().snapshotsRefusedAtStart());
+    gauge("veilraft_client_event_proposals", "Proposals this node sent for client events since its Raft server "
+        + "started (one log entry each; several events share one under load)",
+        n -> n.consensus() == null ? 0 : n.consensus().eventGrouping().proposals());
+    gauge("veilraft_client_events_proposed", "Client events this node proposed since its Raft server started; "
+        + "divided by veilraft_client_event_proposals: events per entry",
+        n -> n.consensus() == null ? 0 : n.consensus().eventGrouping().events());
     // Every reason starts at zero, so rate() and increase() work from the first rejection on.
     Stream.concat(JOIN_REASONS.stream(), Stream.of(REASON_OTHER)).forEach(this::joinRejections);
     this.apply = Timer.builder("veilraft.apply").description("Time to apply one committed log entry on this replica")
