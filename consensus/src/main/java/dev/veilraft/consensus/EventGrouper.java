@@ -40,6 +40,11 @@ public final class EventGrouper implements AutoCloseable {
    * queues without bound. Far above what the per-client pending limit lets a few clients send.
    */
   public static final int QUEUED_EVENTS_MAX = 8_192;
+  /**
+   * Bytes of sealed events that may wait. Past it a submit fails at once (NODE_BUSY), so large
+   * events cannot fill the heap while they wait (8,192 events of the largest size would).
+   */
+  public static final long QUEUED_BYTES_MAX = 64L << 20;
 
   /** An event waiting to be sent, with its caller's future and its size inside an EventGroup. */
   private record Waiting(SealedRequest event, CompletableFuture<ApplyResult> caller, int groupedBytes) {}
@@ -61,6 +66,8 @@ public final class EventGrouper implements AutoCloseable {
   private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
   /** Guarded by this. */
   private int inFlight;
+  /** Guarded by this: the grouped sizes of the waiting events. */
+  private long waitingBytes;
   /** Guarded by this: one thread at a time moves waiting events into proposals (see {@link #pump}). */
   private boolean pumping;
   /** Guarded by this. */
@@ -114,7 +121,13 @@ public final class EventGrouper implements AutoCloseable {
         return CompletableFuture.failedFuture(new BusyException("NODE_BUSY: " + waiting.size()
             + " events already wait to be proposed on this node (at most " + QUEUED_EVENTS_MAX + "); retry later"));
       }
-      waiting.add(new Waiting(event, caller, CodedOutputStream.computeMessageSize(EventGroup.EVENTS_FIELD_NUMBER, event)));
+      int bytes = CodedOutputStream.computeMessageSize(EventGroup.EVENTS_FIELD_NUMBER, event);
+      if (waitingBytes + bytes > QUEUED_BYTES_MAX) {
+        return CompletableFuture.failedFuture(new BusyException("NODE_BUSY: " + waitingBytes + " bytes of events "
+            + "already wait to be proposed on this node (at most " + QUEUED_BYTES_MAX + "); retry later"));
+      }
+      waiting.add(new Waiting(event, caller, bytes));
+      waitingBytes += bytes;
     }
     pump();
     return caller;
@@ -160,12 +173,14 @@ public final class EventGrouper implements AutoCloseable {
       Waiting w = waiting.peek();
       if (w.caller().isDone()) {
         waiting.poll(); // its caller already gave up: do not commit what it was told failed
+        waitingBytes -= w.groupedBytes();
         continue;
       }
       if (!next.isEmpty() && bytes + w.groupedBytes() > bytesMax) {
         break;
       }
       next.add(waiting.poll());
+      waitingBytes -= w.groupedBytes();
       bytes += w.groupedBytes();
     }
     return next;
@@ -248,6 +263,7 @@ public final class EventGrouper implements AutoCloseable {
       closed = true;
       dropped = new ArrayList<>(waiting);
       waiting.clear();
+      waitingBytes = 0;
     }
     IllegalStateException closing = new IllegalStateException("NODE_CLOSING: this node shut down before the event "
         + "was proposed; it was not committed");

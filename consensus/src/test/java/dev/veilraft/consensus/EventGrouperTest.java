@@ -238,8 +238,8 @@ class EventGrouperTest {
 
   @Test
   void aNodeWithAFullQueueRefusesTheNextEventAtOnce() throws Exception {
-    // Proves the wait queue is bounded: past QUEUED_EVENTS_MAX waiting events a submit fails with NODE_BUSY at once,
-    // and the events already waiting are still sent.
+    // Proves the wait queue is bounded: past QUEUED_EVENTS_MAX waiting events (or QUEUED_BYTES_MAX waiting bytes) a
+    // submit fails with NODE_BUSY at once, and the events already waiting are still sent.
     HeldSends sends = new HeldSends();
     try (EventGrouper grouper = new EventGrouper(sends::send, 1, Limits.GROUP_EVENTS_MAX, Limits.GROUP_BYTES_MAX)) {
       grouper.submit(event("in-flight"));
@@ -256,6 +256,19 @@ class EventGrouperTest {
       assertThat(sends.proposal(1).getClientEventGroup().getEventsCount()).isEqualTo(Limits.GROUP_EVENTS_MAX);
       sends.answer(1);
       assertThat(ciphertext(waiting.get(0)).toStringUtf8()).isEqualTo("w0");
+    }
+    // The byte bound: large events fill it long before the count bound.
+    HeldSends large = new HeldSends();
+    int eventBytes = 1 << 20;
+    SealedRequest big = SealedRequest.newBuilder().setCiphertext(ByteString.copyFrom(new byte[eventBytes])).build();
+    try (EventGrouper grouper = new EventGrouper(large::send, 1, Limits.GROUP_EVENTS_MAX, Limits.GROUP_BYTES_MAX)) {
+      grouper.submit(big);
+      int fits = (int) (EventGrouper.QUEUED_BYTES_MAX / (eventBytes + 8));
+      for (int i = 0; i < fits; i++) {
+        assertThat(grouper.submit(big)).isNotCompletedExceptionally();
+      }
+      assertThatThrownBy(grouper.submit(big)::join).hasCauseInstanceOf(EventGrouper.BusyException.class)
+          .hasMessageContaining("bytes of events");
     }
   }
 
