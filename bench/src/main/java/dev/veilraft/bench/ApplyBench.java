@@ -3,6 +3,7 @@ package dev.veilraft.bench;
 import com.google.protobuf.ByteString;
 import dev.veilraft.consensus.Replica;
 import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.EventGroup;
 import dev.veilraft.consensus.proto.LogEntry;
 import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.EventSealing;
@@ -60,7 +61,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * run the kv app, seal the response, commit the transaction with its state-digest update), alone
  * or as one of a sealed batch of {@value #SMALL_BATCH} puts of {@code size} bytes in one entry, or
  * of {@value #LARGE_BATCH} puts of {@value #LARGE_BATCH_VALUE_BYTES} bytes (whatever {@code size}
- * says: 64 larger values would pass limits.event_bytes_max); batches report the cost per put.
+ * says: 64 larger values would pass limits.event_bytes_max); batches report the cost per put, as
+ * does a node-side group of {@value #GROUP} session-sealed puts in one entry.
  * The founder's replica of a simulated one-member cluster, epoch 1. These events carry no client id,
  * so no exactly-once session record is written; {@code applySealedPutWithSession} applies puts as
  * the SDK sends them (a client id, increasing sequences, each acknowledging the one before), which
@@ -78,6 +80,10 @@ public class ApplyBench {
   static final int SMALL_BATCH = 8;
   static final int LARGE_BATCH = 64;
   static final int LARGE_BATCH_VALUE_BYTES = 256;
+  /** Session-sealed puts per grouped entry (node-side grouping: one EventGroup, each put its own request). */
+  static final int GROUP = 16;
+  /** Distinct grouped entries applied round-robin. */
+  private static final int GROUP_POOL = 128;
   /** Distinct sealed entries applied round-robin (their keys repeat, so the store stays small). */
   private static final int POOL = 512;
   private static final int KEYS = 10_000;
@@ -94,6 +100,7 @@ public class ApplyBench {
   private dev.veilraft.crypto.seal.ClientSession session;
   private final List<byte[]> smallBatches = new ArrayList<>();
   private final List<byte[]> largeBatches = new ArrayList<>();
+  private final List<byte[]> sessionGroups = new ArrayList<>();
   private long index;
   private int next;
   private long leaderTime;
@@ -146,6 +153,10 @@ public class ApplyBench {
       smallBatches.add(sealedEntry(view, clusterId, batch(keys, SMALL_BATCH, value)).entry());
       largeBatches.add(sealedEntry(view, clusterId, batch(keys, LARGE_BATCH, smallValue)).entry());
     }
+    for (int g = 0; g < GROUP_POOL; g++) {
+      sessionGroups.add(sessionGroup(keys, value).entry());
+    }
+    probeGroup(keys, value);
     probe(view, clusterId, put(keys.nextInt(KEYS), value), 0);
     probe(sessionEntry(put(keys.nextInt(KEYS), value)), 0);
     probe(view, clusterId, batch(keys, SMALL_BATCH, value), SMALL_BATCH);
@@ -173,6 +184,33 @@ public class ApplyBench {
     require(opened.getStatus() == EventResult.Status.OK && opened.getBatchResultsCount() == batchSize
         && opened.getBatchResultsList().stream().allMatch(r -> r.getStatus() == EventResult.Status.OK),
         "a sealed entry of " + Math.max(1, batchSize) + " puts was refused: " + opened);
+  }
+
+  private record SealedGroup(List<EventSealing.ClientSealed> clients, byte[] entry) {}
+
+  /** {@value #GROUP} session-sealed puts in one EventGroup entry, as a node groups concurrent requests. */
+  private SealedGroup sessionGroup(Random keys, byte[] value) throws Exception {
+    List<EventSealing.ClientSealed> clients = new ArrayList<>();
+    EventGroup.Builder group = EventGroup.newBuilder();
+    for (int j = 0; j < GROUP; j++) {
+      EventSealing.ClientSealed sealed = session.sealEvent(put(keys.nextInt(KEYS), value).toByteArray());
+      clients.add(sealed);
+      group.addEvents(sealed.request());
+    }
+    return new SealedGroup(clients, entry(Proposal.newBuilder().setClientEventGroup(group).build()));
+  }
+
+  /** Applies one grouped entry and checks that every put in it was answered OK at its own position. */
+  private void probeGroup(Random keys, byte[] value) throws Exception {
+    SealedGroup sealed = sessionGroup(keys, value);
+    ApplyResult result = replica.apply(++index, sealed.entry());
+    require(result.hasGroup() && result.getGroup().getResultsCount() == GROUP, "a grouped entry was not applied: "
+        + result);
+    for (int j = 0; j < GROUP; j++) {
+      EventResult opened = EventResult.parseFrom(EventSealing.openResponse(sealed.clients().get(j).responseKey(),
+          result.getGroup().getResults(j).getSealedResponse()));
+      require(opened.getStatus() == EventResult.Status.OK, "put " + j + " of a grouped entry was refused: " + opened);
+    }
   }
 
   private static Event put(int key, byte[] value) {
@@ -250,6 +288,17 @@ public class ApplyBench {
   @Benchmark
   public ApplyResult applySessionSealedPut() {
     return replica.apply(++index, sessionSingles.get(next++ % POOL));
+  }
+
+  /**
+   * {@link #applySessionSealedPut} with {@value #GROUP} such puts grouped into one entry by the node
+   * (each still its own request, answer and nonce), per put: what one transaction and one commit
+   * per entry instead of per put saves.
+   */
+  @Benchmark
+  @OperationsPerInvocation(GROUP)
+  public ApplyResult applySessionGroupOf16PerPut() {
+    return replica.apply(++index, sessionGroups.get(next++ % GROUP_POOL));
   }
 
   @Benchmark

@@ -36,6 +36,7 @@ final class ClusterBench {
     List<ServerProcess> nodes = cluster.nodes();
     long[] cpuBefore = new long[nodes.size() + 1];
     long[] cpuAfter = new long[nodes.size() + 1];
+    long[] appliedIndex = new long[2];
     String tag = String.format("%s-n%d-c%d-s%d-b%d-r%d", cluster.mode(), nodes.size(), spec.concurrency(),
         spec.valueBytes(), spec.batchMax(), run);
     Recording[] clientRecording = new Recording[1];
@@ -46,8 +47,10 @@ final class ClusterBench {
       window = load.measure(warmup, duration, () -> {
         startProfile(nodes, tag, clientRecording);
         readCpu(nodes, cpuBefore);
+        appliedIndex[0] = cluster.leaderAppliedIndex();
       }, () -> {
         readCpu(nodes, cpuAfter);
+        appliedIndex[1] = cluster.leaderAppliedIndex();
         stopProfile(nodes, leader, tag, clientRecording[0]);
       });
     } finally {
@@ -63,12 +66,14 @@ final class ClusterBench {
       cpu.add(new PointResult.ProcessCpu(name, role, 100 * seconds / window.seconds(),
           window.completed() == 0 ? 0 : seconds * 1e6 / window.completed()));
     }
+    long entries = appliedIndex[0] < 0 || appliedIndex[1] < 0 ? 0 : appliedIndex[1] - appliedIndex[0];
+    double putsPerEntry = entries <= 0 ? 0 : (double) window.completed() / entries;
     return new PointResult(cluster.mode(), nodes.size(), spec.concurrency(), spec.valueBytes(), spec.batchMax(),
         spec.callsMax(), run, window.seconds(), window.completed(), window.errors(), window.calls(),
         window.opsPerSecond(), window.percentileMs(50), window.percentileMs(99), window.percentileMs(99.9),
         window.latencyNs().getTotalCount() == 0 ? 0 : window.latencyNs().getMaxValue() / 1e6,
         window.latencyNs().getTotalCount() == 0 ? 0 : window.latencyNs().getMean() / 1e6, cpu, loadAverage(),
-        window.firstError());
+        window.firstError(), putsPerEntry);
   }
 
   /**

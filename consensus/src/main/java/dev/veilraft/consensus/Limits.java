@@ -10,6 +10,19 @@ public final class Limits {
   public static final int SEALED_OVERHEAD_BYTES = 1024;
   /** Largest proposal of any kind: the largest event a genesis may allow plus room for headers. */
   public static final int PROPOSAL_BYTES_MAX = (1 << 20) + 64 * 1024;
+  /**
+   * Most client events in one grouped entry ({@code EventGroup}). Every replica refuses a larger
+   * group as a whole (GROUP_TOO_LARGE), so this is part of the replicated rules: lowering it would
+   * split replicas over groups already in the log.
+   */
+  public static final int GROUP_EVENTS_MAX = 256;
+  /**
+   * Largest serialized {@code EventGroup}: its events and their framing. Leaves room under
+   * {@link #PROPOSAL_BYTES_MAX} for the proposal's own framing (a grouped proposal is never refused
+   * for size by the state machine) and stays far below Ratis' gRPC message and log appender
+   * buffer limits (64 MiB and 4 MiB by default). One event larger than this is sent alone.
+   */
+  public static final int GROUP_BYTES_MAX = 1 << 20;
 
   /** Largest sealed request a cluster whose events are at most {@code eventBytesMax} accepts. */
   public static int sealedRequestBytesMax(int eventBytesMax) {

@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.EntryError;
+import dev.veilraft.consensus.proto.EventGroup;
+import dev.veilraft.consensus.proto.GroupResult;
 import dev.veilraft.consensus.proto.InitDecision;
 import dev.veilraft.consensus.proto.LogEntry;
 import dev.veilraft.consensus.proto.Proposal;
@@ -311,7 +313,9 @@ public final class Replica {
       case INIT_CLUSTER -> applyInit(v, proposal.getInitCluster(), index, leaderTime);
       case ADMIT_NODE -> applyAdmit(tx, v, proposal.getAdmitNode(), index, leaderTime);
       case KEY_EPOCH -> applyKeyEpoch(tx, v, proposal.getKeyEpoch(), index);
-      case CLIENT_EVENT -> new Applied(applyEvent(tx, v, proposal.getClientEvent(), index, leaderTime), v);
+      case CLIENT_EVENT -> new Applied(applyEvent(tx, v, proposal.getClientEvent(), index, leaderTime, 0), v);
+      case CLIENT_EVENT_GROUP -> new Applied(applyEventGroup(tx, v, proposal.getClientEventGroup(), index, leaderTime),
+          v);
       case BEACON -> membership(Reattestation.beacon(v, proposal.getBeacon(), leaderTime));
       case BEACON_ANSWER -> membership(Reattestation.answer(v, proposal.getBeaconAnswer(), leaderTime, verifier));
       case REMOVE_MEMBER -> applyRemove(tx, v, proposal.getRemoveMember(), index);
@@ -413,8 +417,41 @@ public final class Replica {
     return secret;
   }
 
-  private ApplyResult applyEvent(StateTransaction tx, MembershipView v, SealedRequest request, long index,
+  /**
+   * A group of client events in one entry (a node's {@code EventGrouper} built it): each event is
+   * applied in order exactly as if it had come alone ({@link #applyEvent}: its own sealing form,
+   * exactly-once record, result, randomness and answer nonce, the last two from (index, position)),
+   * in this entry's one transaction, so a later event sees an earlier one's writes and its
+   * exactly-once record (the same event twice in one group is applied once). A bad event gets its
+   * own error and changes nothing for its neighbours. Only the group's shape is refused as a whole.
+   */
+  private ApplyResult applyEventGroup(StateTransaction tx, MembershipView v, EventGroup group, long index,
       long leaderTime) throws StateException {
+    int count = group.getEventsCount();
+    if (count == 0) {
+      return error("EMPTY_GROUP", "event group carries no events");
+    }
+    if (count > Limits.GROUP_EVENTS_MAX) {
+      return error("GROUP_TOO_LARGE", "event group carries " + count + " events, more than "
+          + Limits.GROUP_EVENTS_MAX);
+    }
+    int bytes = group.getSerializedSize();
+    if (bytes > Limits.GROUP_BYTES_MAX) {
+      return error("GROUP_TOO_LARGE", "event group is " + bytes + " bytes, more than " + Limits.GROUP_BYTES_MAX);
+    }
+    GroupResult.Builder results = GroupResult.newBuilder();
+    for (int position = 0; position < count; position++) {
+      results.addResults(applyEvent(tx, v, group.getEvents(position), index, leaderTime, position));
+    }
+    return ApplyResult.newBuilder().setGroup(results).build();
+  }
+
+  /**
+   * One sealed client event, alone in its entry ({@code position} 0) or at {@code position} of a
+   * group. Refusals that come before the app runs (epoch, cluster, size, decryption) write nothing.
+   */
+  private ApplyResult applyEvent(StateTransaction tx, MembershipView v, SealedRequest request, long index,
+      long leaderTime, int position) throws StateException {
     if (!v.initialized() || v.epoch() == 0) {
       return error("NOT_INITIALIZED", "cluster has no key epoch yet");
     }
@@ -448,9 +485,9 @@ public final class Replica {
       return error("UNDECRYPTABLE_EVENT", "request does not open with the epoch " + v.epoch() + " group key");
     }
     EventResult eventResult = dispatch(tx, v.genesis(), opened.event(),
-        new AppContext(index, leaderTime, random(secret, index)), memberTagKey(secret));
+        new AppContext(index, leaderTime, random(secret, index, position)), memberTagKey(secret));
     return ApplyResult.newBuilder().setSealedResponse(
-        EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, eventResult.toByteArray())).build();
+        EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, position, eventResult.toByteArray())).build();
   }
 
   /**
@@ -582,13 +619,18 @@ public final class Replica {
   }
 
   /**
-   * The entry's random source: HMAC under a key derived from S_e, over the index. Every member
-   * of the epoch computes the same stream; the host, which never holds S_e, cannot predict it.
+   * An event's random source: HMAC under a key derived from S_e, over the entry's index, and for
+   * an event at position p > 0 of a grouped entry also over u32 p (so position 0, the only event of
+   * an ungrouped entry, keeps the seed entries always had). Inputs of 8 and of 12 bytes never
+   * coincide, so no two events anywhere in the log share a stream. Every member of the epoch
+   * computes the same stream; the host, which never holds S_e, cannot predict it.
    */
-  private DeterministicRandom random(EpochSecret secret, long index) {
+  private DeterministicRandom random(EpochSecret secret, long index, int position) {
     KeyedHash key = randomKeys.computeIfAbsent(secret.epoch(),
         e -> KeyedHash.fromKey(secret.deriveKey(APP_RANDOM_LABEL)));
-    return DeterministicRandom.fromSeed(key.hash(Hashes.u64(index)));
+    byte[] input = position == 0 ? Hashes.u64(index)
+        : Hashes.concat(Hashes.u64(index), java.nio.ByteBuffer.allocate(Integer.BYTES).putInt(position).array());
+    return DeterministicRandom.fromSeed(key.hash(input));
   }
 
   private static EventResult rejected(String message) {

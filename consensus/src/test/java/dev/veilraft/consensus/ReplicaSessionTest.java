@@ -47,7 +47,6 @@ class ReplicaSessionTest {
   private static final int RACE_WRITES = 1500;
   /** Same-index, different-answer collisions checked before the race stops early. */
   private static final int COLLISIONS_WANTED = 20;
-  @TempDir static Path shared;
   private static SimulatedNodes sim;
   private static AttestationVerifier verifier;
   private static GenesisDocument genesis;
@@ -59,7 +58,7 @@ class ReplicaSessionTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    sim = SimulatedNodes.create(shared);
+    sim = SimulatedNodes.sharedPerJvm();
     verifier = new AttestationVerifier();
     genesis = sim.genesis(g -> g);
     clusterId = genesis.clusterId();

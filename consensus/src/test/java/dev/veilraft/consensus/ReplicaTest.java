@@ -51,7 +51,6 @@ import dev.veilraft.state.kv.KvApp;
 /** The deterministic apply path, driven entry by entry without Ratis, over real encrypted RocksDB stores. */
 class ReplicaTest {
   static final AppHost APPS = new AppHost(List.of(new KvApp()));
-  @TempDir static Path shared;
   private static SimulatedNodes sim;
   private static AttestationVerifier verifier;
   private static GenesisDocument genesis;
@@ -65,7 +64,7 @@ class ReplicaTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    sim = SimulatedNodes.create(shared);
+    sim = SimulatedNodes.sharedPerJvm();
     verifier = new AttestationVerifier();
     genesis = sim.genesis(g -> g);
     clusterId = genesis.clusterId();

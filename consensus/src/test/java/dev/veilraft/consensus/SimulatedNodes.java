@@ -73,6 +73,30 @@ public final class SimulatedNodes {
     return new SimulatedNodes(vendor, SimulatedSnpChip.openOrCreate(dir.resolve("chip"), vendor), dir);
   }
 
+  /** Guarded by SimulatedNodes.class. */
+  private static SimulatedNodes perJvm;
+
+  /**
+   * One vendor and chip for every test class of this JVM that asks (surefire runs a module's classes
+   * in one JVM), so the RSA-4096 vendor keys, which take seconds on a loaded machine, are made once.
+   * They live in a temporary directory removed when the JVM exits. For tests that only need a
+   * cluster to exist, not a vendor of their own.
+   */
+  public static synchronized SimulatedNodes sharedPerJvm() throws IOException {
+    if (perJvm == null) {
+      Path dir = java.nio.file.Files.createTempDirectory("veilraft-simulated-nodes");
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try (var paths = java.nio.file.Files.walk(dir)) {
+          paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+          // A temporary directory left behind is harmless.
+        }
+      }));
+      perJvm = create(dir);
+    }
+    return perJvm;
+  }
+
   /** A further chip of this vendor: every node runs on its own (the rules refuse two members on one chip). */
   public SimulatedSnpChip newChip() {
     try {

@@ -8,7 +8,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * AES-256-GCM with a caller-supplied unique nonce, for the deterministic apply path where every
  * replica must produce the same bytes. The caller guarantees that no (key, nonce) pair repeats:
- * veilraft derives the nonce from the log index, which never repeats.
+ * veilraft derives the nonce from the log index, which never repeats, and the event's position
+ * within its entry (several events of one grouped entry share the index).
  */
 public final class DeterministicCipher {
   private static final int TAG_BITS = 128;
@@ -16,7 +17,22 @@ public final class DeterministicCipher {
   private DeterministicCipher() {}
 
   public static byte[] nonceForIndex(long logIndex) {
+    return nonceForEntryPosition(logIndex, 0);
+  }
+
+  /**
+   * The nonce of the answer to the event at {@code position} of the entry at {@code logIndex}:
+   * {@code u32 position || u64 logIndex}. Position 0 is exactly {@link #nonceForIndex}, so an entry
+   * that carries one event (the form every entry had before node-side grouping) keeps its bytes;
+   * the events of a grouped entry share its index and differ by position.
+   */
+  public static byte[] nonceForEntryPosition(long logIndex, int position) {
+    Check.argument(position >= 0, "entry position must not be negative, got " + position);
     byte[] nonce = new byte[12];
+    nonce[0] = (byte) (position >>> 24);
+    nonce[1] = (byte) (position >>> 16);
+    nonce[2] = (byte) (position >>> 8);
+    nonce[3] = (byte) position;
     System.arraycopy(Hashes.u64(logIndex), 0, nonce, 4, 8);
     return nonce;
   }

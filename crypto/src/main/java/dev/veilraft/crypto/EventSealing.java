@@ -79,17 +79,37 @@ public final class EventSealing {
     return new Opened(event, receiver.export(RESPONSE_LABEL, RESPONSE_KEY_BYTES));
   }
 
-  /** Group side, inside apply: seals the response; deterministic for a given log index. */
+  /** Group side, inside apply: seals the response of an entry's only event; deterministic for a given log index. */
   public static SealedResponse sealResponse(byte[] responseKey, long epoch, long logIndex, byte[] response) {
-    byte[] ciphertext = DeterministicCipher.encrypt(responseKey, DeterministicCipher.nonceForIndex(logIndex),
-        response, responseAad(epoch, logIndex));
-    return SealedResponse.newBuilder().setEpoch(epoch).setLogIndex(logIndex)
-        .setCiphertext(ByteString.copyFrom(ciphertext)).build();
+    return sealResponse(responseKey, epoch, logIndex, 0, response);
   }
 
-  /** Client side: opens the response to its own request. */
+  /**
+   * Group side, inside apply: seals the response of the event at {@code position} of the entry at
+   * {@code logIndex} (0 for an entry that carries one event); deterministic for a given (index,
+   * position). The position goes into the nonce, so two events of one grouped entry that share a
+   * response key (the same request carried twice) still never share a (key, nonce) pair.
+   */
+  public static SealedResponse sealResponse(byte[] responseKey, long epoch, long logIndex, int position,
+      byte[] response) {
+    byte[] ciphertext = DeterministicCipher.encrypt(responseKey,
+        DeterministicCipher.nonceForEntryPosition(logIndex, position), response, responseAad(epoch, logIndex));
+    SealedResponse.Builder sealed = SealedResponse.newBuilder().setEpoch(epoch).setLogIndex(logIndex)
+        .setCiphertext(ByteString.copyFrom(ciphertext));
+    if (position != 0) {
+      sealed.setEntryPosition(position);
+    }
+    return sealed.build();
+  }
+
+  /** Client side: opens the response to its own request (at whatever position of its entry it was applied). */
   public static byte[] openResponse(byte[] responseKey, SealedResponse response) throws CryptoException {
-    return DeterministicCipher.decrypt(responseKey, DeterministicCipher.nonceForIndex(response.getLogIndex()),
+    if (response.getEntryPosition() > Integer.MAX_VALUE) {
+      throw new CryptoException("response names entry position " + response.getEntryPosition()
+          + ", more than any entry holds");
+    }
+    return DeterministicCipher.decrypt(responseKey,
+        DeterministicCipher.nonceForEntryPosition(response.getLogIndex(), (int) response.getEntryPosition()),
         response.getCiphertext().toByteArray(), responseAad(response.getEpoch(), response.getLogIndex()));
   }
 

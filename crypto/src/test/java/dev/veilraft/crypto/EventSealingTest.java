@@ -48,6 +48,27 @@ class EventSealingTest {
   }
 
   @Test
+  void anAnswerAtAPositionOfAGroupedEntryOpensOnlyThereAndPositionZeroIsTheIndexOnlyFormat() throws Exception {
+    // Proves the entry position is part of the answer's nonce: one request answered at two positions of one entry
+    // gives two ciphertexts, an answer moved to another position (or one whose position is out of range) does not
+    // open, and position 0 is byte for byte the answer format of an ungrouped entry.
+    EventSealing.ClientSealed sealed = EventSealing.sealRequest(EPOCH.groupPublicKey(), CLUSTER, 1, Hashes.utf8("e"));
+    SealedResponse at3 = EventSealing.sealResponse(sealed.responseKey(), 1, 42, 3, Hashes.utf8("ok"));
+    SealedResponse at4 = EventSealing.sealResponse(sealed.responseKey(), 1, 42, 4, Hashes.utf8("ok"));
+
+    assertThat(at3.getEntryPosition()).isEqualTo(3);
+    assertThat(EventSealing.openResponse(sealed.responseKey(), at3)).isEqualTo(Hashes.utf8("ok"));
+    assertThat(at3.getCiphertext()).isNotEqualTo(at4.getCiphertext());
+    assertThatThrownBy(() -> EventSealing.openResponse(sealed.responseKey(), at3.toBuilder().setEntryPosition(4).build()))
+        .isInstanceOf(CryptoException.class);
+    assertThatThrownBy(() -> EventSealing.openResponse(sealed.responseKey(),
+        at3.toBuilder().setEntryPosition(1L << 40).build())).isInstanceOf(CryptoException.class);
+    assertThat(EventSealing.sealResponse(sealed.responseKey(), 1, 42, 0, Hashes.utf8("ok")))
+        .isEqualTo(EventSealing.sealResponse(sealed.responseKey(), 1, 42, Hashes.utf8("ok")));
+    assertThat(DeterministicCipher.nonceForEntryPosition(42, 0)).isEqualTo(Hashes.concat(new byte[4], Hashes.u64(42)));
+  }
+
+  @Test
   void aRequestForAnotherClusterOrEpochDoesNotOpen() throws Exception {
     // Proves the HPKE info binds requests to their cluster id and epoch.
     EventSealing.ClientSealed sealed = EventSealing.sealRequest(EPOCH.groupPublicKey(), CLUSTER, 1, Hashes.utf8("e"));

@@ -283,6 +283,11 @@ final class ClusterApi {
   }
 
   private static byte[] answer(ApplyResult result, Throwable error, String failure) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause instanceof dev.veilraft.consensus.EventGrouper.BusyException busy) {
+      // Nothing was proposed: the node's queue of events waiting for a log entry is full.
+      throw new CompletionException(new ApiException(503, "NODE_BUSY", busy.getMessage()));
+    }
     if (error != null) {
       throw new CompletionException(new ApiException(503, "COMMIT_FAILED", failure + ": "
           + (error instanceof CompletionException && error.getCause() != null ? error.getCause() : error)));

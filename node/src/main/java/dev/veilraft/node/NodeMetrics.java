@@ -77,6 +77,12 @@ public final class NodeMetrics {
     gauge("veilraft_snapshots_failed", "Snapshot attempts that failed to write since the node started (a full or failing"
         + " disk; attempts back off from 1 s to 1 min while they fail)",
         n -> n.consensus() == null ? 0 : n.consensus().snapshotStatus().snapshotsFailed());
+    gauge("veilraft_client_event_proposals", "Proposals this node sent for client events since its Raft server "
+        + "started (one log entry each; several events share one under load)",
+        n -> n.consensus() == null ? 0 : n.consensus().eventGrouping().proposals());
+    gauge("veilraft_client_events_proposed", "Client events this node proposed since its Raft server started; "
+        + "divided by veilraft_client_event_proposals: events per entry",
+        n -> n.consensus() == null ? 0 : n.consensus().eventGrouping().events());
     // Every reason starts at zero, so rate() and increase() work from the first rejection on.
     Stream.concat(JOIN_REASONS.stream(), Stream.of(REASON_OTHER)).forEach(this::joinRejections);
     this.apply = Timer.builder("veilraft.apply").description("Time to apply one committed log entry on this replica")

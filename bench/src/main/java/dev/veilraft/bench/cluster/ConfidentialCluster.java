@@ -95,6 +95,17 @@ public final class ConfidentialCluster implements BenchCluster {
     return 0;
   }
 
+  /** The applied index in the /v1/status of the node last seen leading; -1 when it cannot be read. */
+  @Override
+  public long leaderAppliedIndex() {
+    URI status = layout.api(leader).resolve("/v1/status");
+    try {
+      return JSON.readTree(new NodeHttp().get(status).body()).path("applied_index").asLong(-1);
+    } catch (IOException | ClientException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   public LocalCluster.Layout layout() {
     return layout;
   }

@@ -6,10 +6,13 @@ import java.util.Locale;
 /**
  * One measured point: a mode at one cluster size, concurrency and event size, one run. CPU is
  * per process over the measured window: percent of one core, and microseconds per completed put.
+ * {@code putsPerEntry}: completed puts per log entry the leader applied in the window (node-side
+ * grouping; confidential modes only, 0 where the mode does not tell).
  */
 public record PointResult(String mode, int nodes, int concurrency, int sizeBytes, int batchMax, int callsMax, int run,
     double seconds, long completed, long errors, long calls, double opsPerSecond, double p50Ms, double p99Ms,
-    double p999Ms, double maxMs, double meanMs, List<ProcessCpu> cpu, String loadAverage, String firstError) {
+    double p999Ms, double maxMs, double meanMs, List<ProcessCpu> cpu, String loadAverage, String firstError,
+    double putsPerEntry) {
 
   /** CPU of one process during the window; {@code role} is leader, follower or client. */
   public record ProcessCpu(String process, String role, double percentOfCore, double microsPerOp) {}
@@ -27,9 +30,11 @@ public record PointResult(String mode, int nodes, int concurrency, int sizeBytes
       cpuText.append(String.format(Locale.ROOT, " %s(%s)=%.0f%%/%.0fus", c.process(), c.role(), c.percentOfCore(),
           c.microsPerOp()));
     }
-    return String.format(Locale.ROOT, "  detail nodes=%d run=%d p999_ms=%.2f max_ms=%.1f puts_per_call=%.1f errors=%d"
+    return String.format(Locale.ROOT, "  detail nodes=%d run=%d p999_ms=%.2f max_ms=%.1f puts_per_call=%.1f%s errors=%d"
         + " cpu_per_process(%%core/us_per_op):%s load=%s%s", nodes, run, p999Ms, maxMs,
-        calls == 0 ? 0.0 : (double) (completed + errors) / calls, errors, cpuText, loadAverage,
+        calls == 0 ? 0.0 : (double) (completed + errors) / calls,
+        putsPerEntry <= 0 ? "" : String.format(Locale.ROOT, " puts_per_entry=%.1f", putsPerEntry), errors, cpuText,
+        loadAverage,
         firstError == null ? "" : " first_error=" + firstError);
   }
 }

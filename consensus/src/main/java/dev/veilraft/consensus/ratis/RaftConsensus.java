@@ -1,6 +1,7 @@
 package dev.veilraft.consensus.ratis;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.veilraft.consensus.EventGrouper;
 import dev.veilraft.consensus.Replica;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.Proposal;
@@ -153,6 +154,8 @@ public final class RaftConsensus implements AutoCloseable {
   private final AtomicLong snapshotsInstalledBefore = new AtomicLong();
   private final AtomicLong snapshotsFailedBefore = new AtomicLong();
   private final AtomicLong snapshotsRefusedAtStartBefore = new AtomicLong();
+  /** Groups this node's concurrent client events into shared entries (see {@link #submit}). */
+  private final EventGrouper grouper = new EventGrouper(this::send);
 
   /**
    * How a node's Raft server starts when it has no configuration of its own yet (a node with one,
@@ -318,8 +321,25 @@ public final class RaftConsensus implements AutoCloseable {
     return ids;
   }
 
-  /** Submits a proposal to the group and returns the applied result. */
+  /**
+   * Submits a proposal to the group and returns the applied result. Client events go through this
+   * node's {@link EventGrouper}: under load, those that arrive together share one log entry, and
+   * each still gets its own result here. Every other proposal is one entry of its own.
+   */
   public CompletableFuture<ApplyResult> submit(Proposal proposal) {
+    if (proposal.getBodyCase() == Proposal.BodyCase.CLIENT_EVENT) {
+      return grouper.submit(proposal.getClientEvent());
+    }
+    return send(proposal);
+  }
+
+  /** How many proposals this node's event grouper sent and how many client events they carried. */
+  public EventGrouper.Stats eventGrouping() {
+    return grouper.stats();
+  }
+
+  /** One proposal, one log entry. */
+  private CompletableFuture<ApplyResult> send(Proposal proposal) {
     RaftClient c;
     try {
       c = client();
@@ -1200,6 +1220,7 @@ public final class RaftConsensus implements AutoCloseable {
   @Override
   public void close() throws IOException {
     closed = true;
+    grouper.close();
     watchdog.shutdown();
     try {
       if (!watchdog.awaitTermination(3 * PORT_RELEASE_WAIT.toSeconds(), TimeUnit.SECONDS)) {

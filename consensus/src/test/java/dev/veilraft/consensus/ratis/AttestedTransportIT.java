@@ -97,7 +97,7 @@ class AttestedTransportIT {
 
   @BeforeAll
   static void startFounder() throws Exception {
-    sim = SimulatedNodes.create(dir);
+    sim = SimulatedNodes.sharedPerJvm();
     genesis = sim.genesis(g -> g);
     founder = sim.node(Instant.now());
     openReplica();

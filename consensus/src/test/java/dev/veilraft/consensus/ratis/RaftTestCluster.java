@@ -160,7 +160,7 @@ final class RaftTestCluster implements AutoCloseable {
   private RaftTestCluster(Path dir, long snapshotThresholdEntries) throws Exception {
     this.dir = dir;
     this.snapshotThresholdEntries = snapshotThresholdEntries;
-    this.sim = SimulatedNodes.create(dir);
+    this.sim = SimulatedNodes.sharedPerJvm();
     this.genesis = sim.genesis(g -> g);
   }
 

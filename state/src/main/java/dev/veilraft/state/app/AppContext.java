@@ -5,7 +5,8 @@ import dev.veilraft.crypto.DeterministicRandom;
 /**
  * What an app may know about the entry it applies, all of it from the committed entry.
  *
- * @param index the entry's log index (unique, increasing)
+ * @param index the entry's log index (increasing; the events of one grouped entry share it, and each
+ *     has its own {@code random})
  * @param leaderTimeMs the leader's time stamped on the entry, monotonic along the log; use it for
  *     expiries, never the local clock
  * @param random reproducible on every member, unpredictable outside the group (see

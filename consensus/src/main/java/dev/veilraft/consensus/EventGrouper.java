@@ -1,0 +1,273 @@
+package dev.veilraft.consensus;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.EventGroup;
+import dev.veilraft.consensus.proto.Proposal;
+import dev.veilraft.crypto.Check;
+import dev.veilraft.crypto.proto.SealedRequest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * Groups client events that reach this node at the same time into one log entry, without a
+ * timer. While fewer than {@code groupsInFlightMax} proposals of this grouper are uncommitted, an
+ * event is sent at once (alone, as an ordinary {@code client_event} entry, so a lightly loaded
+ * node behaves exactly as without grouping); otherwise it waits, and each completion sends what
+ * waits, oldest first, up to {@code eventsMax} events and {@code bytesMax} bytes, as ONE
+ * {@link EventGroup} entry. Groups therefore grow with the load and nothing waits for a clock.
+ *
+ * <p>Each event stays its own request: every replica applies it alone within the entry (its own
+ * sealing, exactly-once record and result, see {@code Replica}), and this class hands each caller
+ * exactly its own result (or its entry's failure), completing every future once. Events whose
+ * caller gave up (future already completed, e.g. by a timeout) before they were sent are dropped,
+ * so nothing enters the log for a caller that was already told it failed. Thread-safe; no Ratis
+ * types: {@code send} is the raw proposal path.
+ */
+public final class EventGrouper implements AutoCloseable {
+  /**
+   * Proposals of this grouper that may be uncommitted at once. Enough to keep Ratis' pipeline busy
+   * (one group being replicated while another is applied), few enough that under load each group
+   * collects most of what waits.
+   */
+  public static final int GROUPS_IN_FLIGHT_MAX = 4;
+  /**
+   * Events that may wait for a free slot. Past it a submit fails at once (NODE_BUSY): a node never
+   * queues without bound. Far above what the per-client pending limit lets a few clients send.
+   */
+  public static final int QUEUED_EVENTS_MAX = 8_192;
+  /**
+   * Bytes of sealed events that may wait. Past it a submit fails at once (NODE_BUSY), so large
+   * events cannot fill the heap while they wait (8,192 events of the largest size would).
+   */
+  public static final long QUEUED_BYTES_MAX = 64L << 20;
+
+  /** An event waiting to be sent, with its caller's future and its size inside an EventGroup. */
+  private record Waiting(SealedRequest event, CompletableFuture<ApplyResult> caller, int groupedBytes) {}
+
+  /** How many proposals were sent and how many events they carried (for tests and metrics). */
+  public record Stats(long proposals, long groups, long events, long largestGroup) {}
+
+  /** Refused because {@link #QUEUED_EVENTS_MAX} events already wait. */
+  public static final class BusyException extends RuntimeException {
+    BusyException(String message) {
+      super(message);
+    }
+  }
+
+  private final Function<Proposal, CompletableFuture<ApplyResult>> send;
+  private final int groupsInFlightMax;
+  private final int eventsMax;
+  private final int bytesMax;
+  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+  /** Guarded by this. */
+  private int inFlight;
+  /** Guarded by this: the grouped sizes of the waiting events. */
+  private long waitingBytes;
+  /** Guarded by this: one thread at a time moves waiting events into proposals (see {@link #pump}). */
+  private boolean pumping;
+  /** Guarded by this. */
+  private boolean closed;
+  /** Runs {@link #pump} after a completion (one daemon thread; see {@link #propose}). */
+  private final java.util.concurrent.ExecutorService pumper;
+  private final AtomicLong proposals = new AtomicLong();
+  private final AtomicLong groups = new AtomicLong();
+  private final AtomicLong events = new AtomicLong();
+  private final AtomicLong largestGroup = new AtomicLong();
+
+  /** A grouper with the production bounds ({@link Limits#GROUP_EVENTS_MAX}, {@link Limits#GROUP_BYTES_MAX}). */
+  public EventGrouper(Function<Proposal, CompletableFuture<ApplyResult>> send) {
+    this(send, GROUPS_IN_FLIGHT_MAX, Limits.GROUP_EVENTS_MAX, Limits.GROUP_BYTES_MAX);
+  }
+
+  /**
+   * @param eventsMax at most {@link Limits#GROUP_EVENTS_MAX} (replicas refuse larger groups)
+   * @param bytesMax at most {@link Limits#GROUP_BYTES_MAX}
+   */
+  public EventGrouper(Function<Proposal, CompletableFuture<ApplyResult>> send, int groupsInFlightMax, int eventsMax,
+      int bytesMax) {
+    Check.argument(groupsInFlightMax >= 1, "groups in flight must be at least 1, got " + groupsInFlightMax);
+    Check.argument(eventsMax >= 1 && eventsMax <= Limits.GROUP_EVENTS_MAX, "events per group must lie in 1.."
+        + Limits.GROUP_EVENTS_MAX + ", got " + eventsMax);
+    Check.argument(bytesMax >= 1 && bytesMax <= Limits.GROUP_BYTES_MAX, "bytes per group must lie in 1.."
+        + Limits.GROUP_BYTES_MAX + ", got " + bytesMax);
+    this.send = send;
+    this.groupsInFlightMax = groupsInFlightMax;
+    this.eventsMax = eventsMax;
+    this.bytesMax = bytesMax;
+    this.pumper = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "veilraft-event-grouper");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Submits one sealed client event; completes with its own result: a {@code sealed_response} or
+   * its error, exactly as if it had been proposed alone. Fails when its entry was not committed
+   * (the caller may retry: exactly-once records make a retry safe) or with {@link BusyException}.
+   */
+  public CompletableFuture<ApplyResult> submit(SealedRequest event) {
+    CompletableFuture<ApplyResult> caller = new CompletableFuture<>();
+    synchronized (this) {
+      if (closed) {
+        return CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
+      }
+      if (waiting.size() >= QUEUED_EVENTS_MAX) {
+        return CompletableFuture.failedFuture(new BusyException("NODE_BUSY: " + waiting.size()
+            + " events already wait to be proposed on this node (at most " + QUEUED_EVENTS_MAX + "); retry later"));
+      }
+      int bytes = CodedOutputStream.computeMessageSize(EventGroup.EVENTS_FIELD_NUMBER, event);
+      if (waitingBytes + bytes > QUEUED_BYTES_MAX) {
+        return CompletableFuture.failedFuture(new BusyException("NODE_BUSY: " + waitingBytes + " bytes of events "
+            + "already wait to be proposed on this node (at most " + QUEUED_BYTES_MAX + "); retry later"));
+      }
+      waiting.add(new Waiting(event, caller, bytes));
+      waitingBytes += bytes;
+    }
+    pump();
+    return caller;
+  }
+
+  public Stats stats() {
+    return new Stats(proposals.get(), groups.get(), events.get(), largestGroup.get());
+  }
+
+  /**
+   * Sends waiting events while a slot is free. One thread pumps at a time; another that finds it
+   * pumping leaves the work to it. No wake-up is lost: the pumping thread re-checks under the
+   * lock before it stops, and whoever changes the state afterwards finds {@code pumping} false.
+   * Sending outside the lock also keeps a proposal that completes at once (a failed send) from
+   * recursing into here.
+   */
+  private void pump() {
+    synchronized (this) {
+      if (pumping) {
+        return;
+      }
+      pumping = true;
+    }
+    while (true) {
+      List<Waiting> next;
+      synchronized (this) {
+        next = inFlight < groupsInFlightMax ? take() : List.of();
+        if (next.isEmpty()) {
+          pumping = false;
+          return;
+        }
+        inFlight++;
+      }
+      propose(next);
+    }
+  }
+
+  /** The oldest waiting events that fit one proposal (at least one if any waits). Holds the lock. */
+  private List<Waiting> take() {
+    List<Waiting> next = new ArrayList<>();
+    long bytes = 0;
+    while (!waiting.isEmpty() && next.size() < eventsMax) {
+      Waiting w = waiting.peek();
+      if (w.caller().isDone()) {
+        waiting.poll(); // its caller already gave up: do not commit what it was told failed
+        waitingBytes -= w.groupedBytes();
+        continue;
+      }
+      if (!next.isEmpty() && bytes + w.groupedBytes() > bytesMax) {
+        break;
+      }
+      next.add(waiting.poll());
+      waitingBytes -= w.groupedBytes();
+      bytes += w.groupedBytes();
+    }
+    return next;
+  }
+
+  private void propose(List<Waiting> group) {
+    Proposal proposal;
+    if (group.size() == 1) {
+      proposal = Proposal.newBuilder().setClientEvent(group.get(0).event()).build();
+    } else {
+      EventGroup.Builder body = EventGroup.newBuilder();
+      group.forEach(w -> body.addEvents(w.event()));
+      proposal = Proposal.newBuilder().setClientEventGroup(body).build();
+      groups.incrementAndGet();
+    }
+    proposals.incrementAndGet();
+    events.addAndGet(group.size());
+    largestGroup.accumulateAndGet(group.size(), Math::max);
+    CompletableFuture<ApplyResult> sent;
+    try {
+      sent = send.apply(proposal);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    sent.whenComplete((result, error) -> {
+      try {
+        deliver(group, result, error);
+      } finally {
+        boolean more;
+        synchronized (this) {
+          inFlight--;
+          more = !waiting.isEmpty() && !pumping;
+        }
+        if (more) {
+          // Not on this thread: Ratis completes a proposal under its client's sliding-window lock,
+          // and a send from there could wait for a window slot that only that lock frees.
+          try {
+            pumper.execute(this::pump);
+          } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Closed meanwhile: close() failed every waiting event, so none is left behind.
+          }
+        }
+      }
+    });
+  }
+
+  /** Hands each caller its own result; every caller's future is completed exactly once here. */
+  private static void deliver(List<Waiting> group, ApplyResult result, Throwable error) {
+    if (error != null) {
+      group.forEach(w -> w.caller().completeExceptionally(error));
+      return;
+    }
+    if (group.size() == 1) {
+      group.get(0).caller().complete(result);
+      return;
+    }
+    if (result.hasGroup() && result.getGroup().getResultsCount() == group.size()) {
+      for (int i = 0; i < group.size(); i++) {
+        group.get(i).caller().complete(result.getGroup().getResults(i));
+      }
+      return;
+    }
+    if (result.hasError()) {
+      // The group was refused as a whole (its shape), so no event of it was applied: each caller
+      // learns why, as it would had its event been refused alone.
+      group.forEach(w -> w.caller().complete(result));
+      return;
+    }
+    IllegalStateException mismatch = new IllegalStateException("GROUP_REPLY_MISMATCH: a group of " + group.size()
+        + " events was answered with " + (result.hasGroup() ? result.getGroup().getResultsCount() + " results"
+        : "a " + result.getResultCase() + " result"));
+    group.forEach(w -> w.caller().completeExceptionally(mismatch));
+  }
+
+  /** Fails every waiting event (not yet proposed) and refuses new ones; proposals in flight still complete. */
+  @Override
+  public void close() {
+    List<Waiting> dropped;
+    synchronized (this) {
+      closed = true;
+      dropped = new ArrayList<>(waiting);
+      waiting.clear();
+      waitingBytes = 0;
+    }
+    IllegalStateException closing = new IllegalStateException("NODE_CLOSING: this node shut down before the event "
+        + "was proposed; it was not committed");
+    dropped.forEach(w -> w.caller().completeExceptionally(closing));
+    pumper.shutdown();
+  }
+}
