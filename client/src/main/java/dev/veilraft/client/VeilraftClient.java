@@ -46,8 +46,13 @@ public final class VeilraftClient {
   static final long RETRY_BACKOFF_MS = 100;
   static final int CLIENT_ID_BYTES = 16;
   /** Node answers after which a request may or may not have been applied. */
+  /**
+   * Answers after which sending the same request again is safe: it was not applied (NODE_BUSY:
+   * the node's queue was full, nothing proposed; GROUP_ANSWERS_FULL: committed behind answers too
+   * large for one entry, not applied) or may not have been (then exactly-once answers a retry).
+   */
   private static final Set<String> RETRYABLE_CODES = Set.of("UNKNOWN_EPOCH", "COMMIT_FAILED", "NOT_READY",
-      "UNREACHABLE");
+      "UNREACHABLE", "NODE_BUSY", "GROUP_ANSWERS_FULL");
   private final URI baseUri;
   private final Policy policy;
   private final EvidenceVerifier verifier;
@@ -267,7 +272,7 @@ public final class VeilraftClient {
   }
 
   /** Failures after which the request may or may not have been applied, so it is sent again. */
-  private static boolean retryable(Throwable cause) {
+  static boolean retryable(Throwable cause) {
     if (cause instanceof IOException) {
       return true;
     }

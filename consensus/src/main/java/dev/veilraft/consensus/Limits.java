@@ -23,6 +23,17 @@ public final class Limits {
    * buffer limits (64 MiB and 4 MiB by default). One event larger than this is sent alone.
    */
   public static final int GROUP_BYTES_MAX = 1 << 20;
+  /**
+   * Answers of one grouped entry, serialized: once the events applied so far answered more than
+   * this, every later event of the entry is answered GROUP_ANSWERS_FULL and not applied (no state,
+   * no exactly-once record), so its sender can send it again. Small requests can ask for large
+   * answers (a batch of gets of large values), and without this bound one group's reply outgrew
+   * Ratis' reply limit (64 MiB: every caller failed although the events committed) or every
+   * replica's heap. The event that crosses the bound is applied, so each group applies at least
+   * one event, and a reply stays below this plus one event's answer, far under 64 MiB. Part of the
+   * replicated rules, like {@link #GROUP_EVENTS_MAX}.
+   */
+  public static final int GROUP_ANSWER_BYTES_MAX = 16 << 20;
 
   /** Largest sealed request a cluster whose events are at most {@code eventBytesMax} accepts. */
   public static int sealedRequestBytesMax(int eventBytesMax) {

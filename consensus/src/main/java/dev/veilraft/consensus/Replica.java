@@ -440,8 +440,16 @@ public final class Replica {
       return error("GROUP_TOO_LARGE", "event group is " + bytes + " bytes, more than " + Limits.GROUP_BYTES_MAX);
     }
     GroupResult.Builder results = GroupResult.newBuilder();
+    long answerBytes = 0;
     for (int position = 0; position < count; position++) {
-      results.addResults(applyEvent(tx, v, group.getEvents(position), index, leaderTime, position));
+      if (answerBytes > Limits.GROUP_ANSWER_BYTES_MAX) {
+        results.addResults(error("GROUP_ANSWERS_FULL", "not applied: the answers before it in this entry are "
+            + answerBytes + " bytes, more than " + Limits.GROUP_ANSWER_BYTES_MAX + "; send it again"));
+        continue;
+      }
+      ApplyResult result = applyEvent(tx, v, group.getEvents(position), index, leaderTime, position);
+      answerBytes += result.getSerializedSize();
+      results.addResults(result);
     }
     return ApplyResult.newBuilder().setGroup(results).build();
   }

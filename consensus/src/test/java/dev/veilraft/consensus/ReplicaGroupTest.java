@@ -61,7 +61,20 @@ class ReplicaGroupTest {
       return drawn;
     }
   };
-  private static final AppHost APPS = new AppHost(List.of(new KvApp(), RANDOM_APP));
+  /** Answers a request "N" with N deterministic bytes and records that it applied it: small requests, large answers. */
+  private static final App BIG_ANSWER_APP = new App() {
+    @Override
+    public String name() {
+      return "big";
+    }
+
+    @Override
+    public byte[] apply(AppContext context, AppState state, byte[] request) {
+      state.put(request, new byte[] {1});
+      return new byte[Integer.parseInt(new String(request, java.nio.charset.StandardCharsets.UTF_8).split("/")[0])];
+    }
+  };
+  private static final AppHost APPS = new AppHost(List.of(new KvApp(), RANDOM_APP, BIG_ANSWER_APP));
   private static final long T = T0 + 100;
   private static SimulatedNodes sim;
   private static AttestationVerifier verifier;
@@ -322,6 +335,47 @@ class ReplicaGroupTest {
     }
     drawn.add(open(single, alone).getResponse());
     assertThat(drawn).hasSize(events.size() + 1);
+  }
+
+  @Test
+  void onceAGroupsAnswersPassTheBoundTheRestAreNotAppliedAndCanBeSentAgain() throws Exception {
+    // Proves the answer bound: small requests asking for 3 MiB answers each, eight in one entry; after the answers
+    // pass GROUP_ANSWER_BYTES_MAX the rest get GROUP_ANSWERS_FULL on every replica alike and change no state, and
+    // the same sealed requests sent again in a later entry apply.
+    Replica r1 = replica("r1");
+    Replica r2 = replica("r2");
+    long index = bootstrap(r1, r2);
+    MembershipView view = r1.view();
+    int answer = 3 << 20;
+    List<EventSealing.ClientSealed> events = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      events.add(SimulatedNodes.seal(view, clusterId, "big", Hashes.utf8(answer + "/" + i)));
+    }
+    byte[] grouped = groupEntry(events.stream().map(EventSealing.ClientSealed::request).toList());
+    ApplyResult result = r1.apply(index, grouped);
+    assertThat(r2.apply(index, grouped).toByteArray()).isEqualTo(result.toByteArray());
+    int applied = Limits.GROUP_ANSWER_BYTES_MAX / answer + 1;
+    for (int i = 0; i < events.size(); i++) {
+      ApplyResult one = result.getGroup().getResults(i);
+      if (i < applied) {
+        assertThat(open(one, events.get(i)).getResponse().size()).as("event %d", i).isEqualTo(answer);
+      } else {
+        assertThat(one.getError().getCode()).as("event %d", i).isEqualTo("GROUP_ANSWERS_FULL");
+        assertThat(one.getError().getMessage()).contains("not applied", "send it again");
+      }
+    }
+    assertThat(applied).isLessThan(events.size());
+    assertThat(result.getSerializedSize()).isLessThan(Limits.GROUP_ANSWER_BYTES_MAX + 2 * answer);
+    java.util.Map<String, String> before = stateDigest(r1);
+    assertThat(before).isEqualTo(stateDigest(r2));
+
+    byte[] again = groupEntry(events.subList(applied, events.size()).stream()
+        .map(EventSealing.ClientSealed::request).toList());
+    ApplyResult second = r1.apply(index + 1, again);
+    for (int i = applied; i < events.size(); i++) {
+      assertThat(open(second.getGroup().getResults(i - applied), events.get(i)).getResponse().size()).isEqualTo(answer);
+    }
+    assertThat(stateDigest(r1)).hasSize(before.size() + events.size() - applied);
   }
 
   @Test

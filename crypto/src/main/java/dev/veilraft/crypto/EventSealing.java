@@ -104,8 +104,9 @@ public final class EventSealing {
 
   /** Client side: opens the response to its own request (at whatever position of its entry it was applied). */
   public static byte[] openResponse(byte[] responseKey, SealedResponse response) throws CryptoException {
-    if (response.getEntryPosition() > Integer.MAX_VALUE) {
-      throw new CryptoException("response names entry position " + response.getEntryPosition()
+    // uint64 on the wire: 2^63 and above arrive as negative longs and must not wrap into a small position.
+    if (response.getEntryPosition() < 0 || response.getEntryPosition() > Integer.MAX_VALUE) {
+      throw new CryptoException("response names entry position " + Long.toUnsignedString(response.getEntryPosition())
           + ", more than any entry holds");
     }
     return DeterministicCipher.decrypt(responseKey,

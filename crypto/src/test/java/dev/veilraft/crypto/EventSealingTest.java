@@ -63,6 +63,12 @@ class EventSealingTest {
         .isInstanceOf(CryptoException.class);
     assertThatThrownBy(() -> EventSealing.openResponse(sealed.responseKey(),
         at3.toBuilder().setEntryPosition(1L << 40).build())).isInstanceOf(CryptoException.class);
+    // uint64 positions of 2^63 and above are negative longs: refused, never wrapped to position 3 or thrown unchecked.
+    for (long wrapped : new long[] {Long.MIN_VALUE + 3, -1L}) {
+      assertThatThrownBy(() -> EventSealing.openResponse(sealed.responseKey(),
+          at3.toBuilder().setEntryPosition(wrapped).build())).isInstanceOf(CryptoException.class)
+          .hasMessageContaining(Long.toUnsignedString(wrapped));
+    }
     assertThat(EventSealing.sealResponse(sealed.responseKey(), 1, 42, 0, Hashes.utf8("ok")))
         .isEqualTo(EventSealing.sealResponse(sealed.responseKey(), 1, 42, Hashes.utf8("ok")));
     assertThat(DeterministicCipher.nonceForEntryPosition(42, 0)).isEqualTo(Hashes.concat(new byte[4], Hashes.u64(42)));

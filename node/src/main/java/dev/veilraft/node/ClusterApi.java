@@ -293,7 +293,12 @@ final class ClusterApi {
           + (error instanceof CompletionException && error.getCause() != null ? error.getCause() : error)));
     }
     if (result.hasError()) {
-      int status = result.getError().getCode().equals("UNKNOWN_EPOCH") ? 409 : 422;
+      // GROUP_ANSWERS_FULL: committed in a group whose earlier answers were too large, not applied; send again.
+      int status = switch (result.getError().getCode()) {
+        case "UNKNOWN_EPOCH" -> 409;
+        case "GROUP_ANSWERS_FULL" -> 503;
+        default -> 422;
+      };
       throw new CompletionException(new ApiException(status, result.getError().getCode(), result.getError().getMessage()));
     }
     return result.getSealedResponse().toByteArray();
