@@ -138,6 +138,22 @@ public final class Replica {
     this.keyring = keyring;
     this.view = MembershipStore.load(store);
     loadSecrets(store, view);
+    haltIfVersionAboveBuild("its stored state");
+  }
+
+  /**
+   * Halts at once when the state already in place (restored at start, or installed from a
+   * snapshot) is at a protocol version above this build's: this build could not read it as its
+   * peers do, so it must not answer reads from it either. The next entry would halt anyway
+   * ({@link ProtocolGate}); this also covers the time until one arrives.
+   */
+  private void haltIfVersionAboveBuild(String what) {
+    MembershipView v = view;
+    if (v.initialized() && v.protocolVersion() > protocolVersionMax) {
+      haltedBecause = "at index " + store.appliedIndex() + ": " + what + " is at protocol version "
+          + v.protocolVersion() + ", this build applies up to " + protocolVersionMax + ": upgrade this node";
+      org.slf4j.LoggerFactory.getLogger(Replica.class).error("replica halted: {}", haltedBecause);
+    }
   }
 
   /**
@@ -703,6 +719,7 @@ public final class Replica {
     forgetSecretsBefore(retainFromEpoch);
     loadSecrets(next, after);
     publish(before, after);
+    haltIfVersionAboveBuild("the installed snapshot");
     return true;
   }
 

@@ -110,6 +110,20 @@ class ProtocolGateTest {
   }
 
   @Test
+  void aBuildRestartedOverStateAboveItsVersionHaltsAtOnce() throws Exception {
+    // Proves a node rolled back to an older build over a store at a newer version answers no reads even before the next entry.
+    GenesisDocument genesis = found(2, 2);
+    store.close();
+    store = RocksDbStateStore.open(dir.resolve("store"), Hashes.sha256(Hashes.utf8("storage")));
+    replica = new Replica(store, null, genesis.clusterId(), founder.id(), founder.kem(), new AttestationVerifier(),
+        new EpochKeyring(), new AppHost(List.of(new KvApp())), 1);
+    assertThat(replica.halted()).hasValueSatisfying(reason -> assertThat(reason)
+        .contains("its stored state is at protocol version 2, this build applies up to 1: upgrade this node"));
+    assertThat(replica.query(new byte[0]).getError().getCode()).isEqualTo("HALTED");
+    assertThat(replica.appliedIndex()).isEqualTo(1);
+  }
+
+  @Test
   void anUnknownFieldInANestedMessageHalts() throws Exception {
     // Proves an unknown field deep inside the proposal (a KeyEpoch's wrap) halts before anything is written, and names where.
     found(0, 1);
