@@ -151,7 +151,8 @@ class ObservabilityIT {
     String scrape = get(1, "/metrics").body();
     assertThat(scrape).contains("veilraft_join_rejections_total{reason=\"MEASUREMENT_NOT_ALLOWED\"} 1.0")
         .contains("veilraft_join_rejections_total{reason=\"DEBUG_ENABLED\"} 0.0")
-        .contains("veilraft_join_rejections_total{reason=\"OTHER\"} 0.0");
+        .contains("veilraft_join_rejections_total{reason=\"OTHER\"} 0.0")
+        .contains("veilraft_join_rejections_total{reason=\"PROTOCOL_VERSION_UNSUPPORTED\"} 0.0");
     assertThat(capture.text("join.rejected")).anySatisfy(l -> assertThat(l).contains("reason=MEASUREMENT_NOT_ALLOWED"));
   }
 
