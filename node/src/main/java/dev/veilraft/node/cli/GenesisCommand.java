@@ -270,6 +270,8 @@ final class GenesisCommand {
       out.println("cluster id " + g.clusterIdHex());
       out.println("cluster name " + g.genesis().getClusterName());
       out.println("members max " + g.genesis().getMembersMax() + ", join window " + g.genesis().getJoinWindowMs() + " ms");
+      out.println("protocol version " + g.protocolVersion() + " at start (this build applies up to "
+          + dev.veilraft.membership.ProtocolVersions.BUILD_MAX + ")");
       printPolicy(out, g);
       out.println("operators (governance threshold " + g.governanceThreshold() + " of " + g.operators().size() + "):");
       for (Operator op : g.operators()) {

@@ -42,6 +42,7 @@ class MainTest {
     assertThat(GenesisDocument.read(plain).genesis().getProtocolVersion()).isZero();
     assertThat(GenesisDocument.read(plain).protocolVersion()).isEqualTo(1);
     assertThat(GenesisDocument.read(explicit).protocolVersion()).isEqualTo(2);
+    assertThat(run("genesis", "show", explicit.toString()).out()).contains("protocol version 2 at start");
   }
 
   @Test
