@@ -33,6 +33,7 @@ import dev.veilraft.membership.MembershipView;
 import dev.veilraft.membership.Governance;
 import dev.veilraft.membership.GovernanceActions;
 import dev.veilraft.membership.GovernanceStore;
+import dev.veilraft.membership.ProtocolVersions;
 import dev.veilraft.membership.Reattestation;
 import dev.veilraft.membership.Removals;
 import dev.veilraft.membership.proto.RemoveMember;
@@ -105,6 +106,8 @@ public final class Replica {
   private volatile MembershipView view;
   /** Why this replica halted; null while it is healthy. Once set, it applies nothing more. */
   private volatile String haltedBecause;
+  /** The highest protocol version this replica applies ({@link ProtocolVersions#BUILD_MAX} outside tests). */
+  private final long protocolVersionMax;
 
   public Replica(StateStore store, byte[] clusterId, String nodeId, KemKeyPair kem, EvidenceVerifier verifier,
       EpochKeyring keyring, AppHost apps) throws StateException {
@@ -114,6 +117,19 @@ public final class Replica {
   /** A replica that can replace {@code store} by a snapshot's through {@code replacement}. */
   public Replica(StateStore store, StoreReplacement replacement, byte[] clusterId, String nodeId, KemKeyPair kem,
       EvidenceVerifier verifier, EpochKeyring keyring, AppHost apps) throws StateException {
+    this(store, replacement, clusterId, nodeId, kem, verifier, keyring, apps, ProtocolVersions.BUILD_MAX);
+  }
+
+  /**
+   * As above, applying protocol versions up to {@code protocolVersionMax} instead of this build's
+   * {@link ProtocolVersions#BUILD_MAX}: tests use it to stand in for an older or newer build.
+   * Production code passes the build's constant (the other constructors do).
+   */
+  public Replica(StateStore store, StoreReplacement replacement, byte[] clusterId, String nodeId, KemKeyPair kem,
+      EvidenceVerifier verifier, EpochKeyring keyring, AppHost apps, long protocolVersionMax) throws StateException {
+    Check.argument(protocolVersionMax >= ProtocolVersions.DEFAULT, "protocolVersionMax must be at least "
+        + ProtocolVersions.DEFAULT + ", got " + protocolVersionMax);
+    this.protocolVersionMax = protocolVersionMax;
     this.store = store;
     this.replacement = replacement;
     this.apps = apps;
@@ -124,6 +140,22 @@ public final class Replica {
     this.keyring = keyring;
     this.view = MembershipStore.load(store);
     loadSecrets(store, view);
+    haltIfVersionAboveBuild("its stored state");
+  }
+
+  /**
+   * Halts at once when the state already in place (restored at start, or installed from a
+   * snapshot) is at a protocol version above this build's: this build could not read it as its
+   * peers do, so it must not answer reads from it either. The next entry would halt anyway
+   * ({@link ProtocolGate}); this also covers the time until one arrives.
+   */
+  private void haltIfVersionAboveBuild(String what) {
+    MembershipView v = view;
+    if (v.initialized() && v.protocolVersion() > protocolVersionMax) {
+      haltedBecause = "at index " + store.appliedIndex() + ": " + what + " is at protocol version "
+          + v.protocolVersion() + ", this build applies up to " + protocolVersionMax + ": upgrade this node";
+      org.slf4j.LoggerFactory.getLogger(Replica.class).error("replica halted: {}", haltedBecause);
+    }
   }
 
   /**
@@ -192,6 +224,20 @@ public final class Replica {
     return view;
   }
 
+  /**
+   * Why this replica stopped applying (an entry it cannot apply as its peers do, a store failure),
+   * or empty while it applies. A halted replica answers no queries; restart the node (with a build
+   * that applies the entry, when the reason says so) to go on from the last entry it applied.
+   */
+  public java.util.Optional<String> halted() {
+    return java.util.Optional.ofNullable(haltedBecause);
+  }
+
+  /** The highest protocol version this replica's build applies. */
+  public long protocolVersionMax() {
+    return protocolVersionMax;
+  }
+
   public long appliedIndex() {
     return store.appliedIndex();
   }
@@ -245,6 +291,8 @@ public final class Replica {
     if (index <= store.appliedIndex()) {
       return error("ALREADY_APPLIED", "entry " + index + " was applied before this restart");
     }
+    // Before anything is read or written: an entry this build cannot apply as its peers do halts here.
+    ProtocolGate.check(index, entryBytes, view, protocolVersionMax);
     MembershipView before = view;
     committedEvents.clear();
     StateTransaction tx = store.begin();
@@ -721,6 +769,7 @@ public final class Replica {
     forgetSecretsBefore(retainFromEpoch);
     loadSecrets(next, after);
     publish(before, after);
+    haltIfVersionAboveBuild("the installed snapshot");
     return true;
   }
 

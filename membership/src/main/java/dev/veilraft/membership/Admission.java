@@ -107,6 +107,12 @@ public final class Admission {
       return Outcome.reject(JoinReason.CLUSTER_FULL.name(), "cluster has " + view.members().size()
           + " members, the genesis allows " + view.genesis().genesis().getMembersMax(), joinerId, memberNonce);
     }
+    long supported = ProtocolVersions.effective(request.getProtocolVersionMax());
+    if (supported < view.protocolVersion() || !ProtocolVersions.valid(request.getProtocolVersionMax())) {
+      return Outcome.reject(JoinReason.PROTOCOL_VERSION_UNSUPPORTED.name(), "node " + joinerId + "'s build applies "
+          + "protocol versions up to " + supported + ", the cluster's active version is " + view.protocolVersion()
+          + "; join with a build that applies it", joinerId, memberNonce);
+    }
     byte[] kem = request.getHello().getKemPublicKey().toByteArray();
     byte[] expected = ReportData.bind(memberNonce, joinerCert.getPublicKey().getEncoded(), kem);
     AttestationResult result = verifier.verify(request.getEvidence(), view.policy(), expected,
@@ -141,6 +147,7 @@ public final class Admission {
         .setEndorsement(request.getEndorsement())
         .setPlatformInstanceId(ByteString.copyFrom(instance))
         .setAttestedAtMs(leaderTimeMs)
+        .setProtocolVersionMax(request.getProtocolVersionMax())
         .build();
     MembershipView after = Roles.rebalance(view.withMember(member));
     MemberRole role = after.member(joinerId).orElseThrow().getRole();

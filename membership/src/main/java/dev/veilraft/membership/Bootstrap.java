@@ -42,6 +42,12 @@ public final class Bootstrap {
       return new Outcome(null, "genesis is not signed by every operator: " + e.getMessage());
     }
     MemberRecord founder = init.getFounder();
+    if (ProtocolVersions.supportedBy(founder) < genesis.protocolVersion()
+        || !ProtocolVersions.valid(founder.getProtocolVersionMax())) {
+      return new Outcome(null, "PROTOCOL_VERSION_UNSUPPORTED: the genesis starts at protocol version "
+          + genesis.protocolVersion() + ", the founder's build applies up to "
+          + ProtocolVersions.supportedBy(founder) + "; found the cluster with a build that applies it");
+    }
     X509Certificate cert;
     try {
       cert = Certificates.parse(founder.getIdentityCert().toByteArray(), "founder.identity_cert");

@@ -259,6 +259,10 @@ public final class GenesisDocument {
       throw new GenesisException(operators.get());
     }
     GenesisRules.validate(g.getRules(), g.getLimits());
+    if (!ProtocolVersions.valid(g.getProtocolVersion())) {
+      throw new GenesisException("field protocol_version is " + Integer.toUnsignedString(g.getProtocolVersion())
+          + ", expected 1.." + ProtocolVersions.VERSION_LIMIT + " (0 means " + ProtocolVersions.DEFAULT + ")");
+    }
   }
 
   private static void validatePolicy(Genesis g) throws GenesisException {
@@ -292,6 +296,11 @@ public final class GenesisDocument {
 
   public Genesis genesis() {
     return genesis;
+  }
+
+  /** The protocol version the cluster starts at (absent = {@link ProtocolVersions#DEFAULT}). */
+  public long protocolVersion() {
+    return ProtocolVersions.effective(genesis.getProtocolVersion());
   }
 
   public byte[] genesisBytes() {

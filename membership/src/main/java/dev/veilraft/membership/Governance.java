@@ -272,8 +272,8 @@ public final class Governance {
           + " characters, at most " + SUMMARY_CHARS_MAX);
     }
     if (p.getActionCase() == GovProposal.ActionCase.ACTION_NOT_SET) {
-      throw new Refusal(GovernanceReason.MALFORMED, "the proposal has no action (set_policy, remove_node, rotate_key "
-          + "or set_operators)");
+      throw new Refusal(GovernanceReason.MALFORMED, "the proposal has no action (set_policy, remove_node, rotate_key, "
+          + "set_operators or set_protocol_version)");
     }
     return p;
   }
@@ -354,6 +354,7 @@ public final class Governance {
               + "; add the new operators' nodes first");
         }
       }
+      case SET_PROTOCOL_VERSION -> checkProtocolVersion(view, proposal.getSetProtocolVersion().getVersion());
       case ROTATE_KEY -> { }
       case ACTION_NOT_SET -> throw new Refusal(GovernanceReason.MALFORMED, "the proposal has no action");
     }
@@ -372,6 +373,28 @@ public final class Governance {
         throw new Refusal(GovernanceReason.INVALID_POLICY, "set_policy allows simulated members, but its "
             + "simulated_root_sha256 is not the genesis simulated_root_cert's hash");
       }
+    }
+  }
+
+  /**
+   * A raise applies only above the active version (it never goes down) and only when every current
+   * member advertised a build that applies it: otherwise those members would stop applying.
+   */
+  private static void checkProtocolVersion(MembershipView view, int version) throws Refusal {
+    if (version == 0 || !ProtocolVersions.valid(version)) {
+      throw new Refusal(GovernanceReason.MALFORMED, "set_protocol_version.version is "
+          + Integer.toUnsignedString(version) + ", expected 1.." + ProtocolVersions.VERSION_LIMIT);
+    }
+    if (version <= view.protocolVersion()) {
+      throw new Refusal(GovernanceReason.PROTOCOL_VERSION_NOT_HIGHER, "protocol version " + version
+          + " is not above the active version " + view.protocolVersion() + "; the version never goes down");
+    }
+    List<String> lacking = ProtocolVersions.lacking(view, version);
+    if (!lacking.isEmpty()) {
+      throw new Refusal(GovernanceReason.PROTOCOL_VERSION_UNSUPPORTED, "protocol version " + version + " is not "
+          + "supported by " + lacking.size() + " of " + view.members().size() + " members: "
+          + ProtocolVersions.describe(view, lacking) + "; upgrade them (they re-advertise in their next beacon "
+          + "answer) or remove them first");
     }
   }
 

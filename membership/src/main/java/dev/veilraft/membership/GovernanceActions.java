@@ -16,7 +16,9 @@ import dev.veilraft.membership.proto.RemovalReason;
  *   <li>rotate_key: the leader rotates the key;
  *   <li>set_operators: the operator set and threshold change; members keep running, their
  *       operators' later joins are judged by the new set, and roles are recomputed (the diversity
- *       rule applies only with more than one operator).
+ *       rule applies only with more than one operator);
+ *   <li>set_protocol_version: the active protocol version rises (checked again here: above the
+ *       active one, and every current member advertised support).
  * </ul>
  */
 public final class GovernanceActions {
@@ -34,6 +36,7 @@ public final class GovernanceActions {
       case ROTATE_KEY -> view.withRotationRequested();
       case SET_OPERATORS -> Roles.rebalance(view.withOperators(proposal.getSetOperators().getOperatorsList(),
           proposal.getSetOperators().getThreshold()));
+      case SET_PROTOCOL_VERSION -> view.withProtocolVersion(proposal.getSetProtocolVersion().getVersion());
       case ACTION_NOT_SET -> throw new IllegalArgumentException("Governance approved a proposal without an action");
     };
   }

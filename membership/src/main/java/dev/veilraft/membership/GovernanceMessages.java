@@ -66,6 +66,7 @@ public final class GovernanceMessages {
       case REMOVE_NODE -> "remove_node";
       case ROTATE_KEY -> "rotate_key";
       case SET_OPERATORS -> "set_operators";
+      case SET_PROTOCOL_VERSION -> "set_protocol_version";
       case ACTION_NOT_SET -> "none";
     };
   }
@@ -79,6 +80,8 @@ public final class GovernanceMessages {
       case ROTATE_KEY -> "rotate_key";
       case SET_OPERATORS -> "set_operators " + String.join(",", proposal.getSetOperators().getOperatorsList().stream()
           .map(o -> Check.printable(o.getName())).toList()) + " threshold " + proposal.getSetOperators().getThreshold();
+      case SET_PROTOCOL_VERSION -> "set_protocol_version "
+          + Integer.toUnsignedString(proposal.getSetProtocolVersion().getVersion());
       case ACTION_NOT_SET -> "no action";
     };
   }

@@ -29,5 +29,9 @@ public enum GovernanceReason {
   UNKNOWN_NODE,
   /** Removing the node would leave fewer voters than a majority of the current voters. */
   WOULD_BREAK_QUORUM,
-  INVALID_OPERATORS
+  INVALID_OPERATORS,
+  /** set_protocol_version names a version that is not above the active one (it never goes down). */
+  PROTOCOL_VERSION_NOT_HIGHER,
+  /** set_protocol_version names a version some current member's build did not advertise support for. */
+  PROTOCOL_VERSION_UNSUPPORTED
 }

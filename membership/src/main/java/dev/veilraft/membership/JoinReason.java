@@ -26,5 +26,7 @@ public enum JoinReason {
   /** Another member already runs on the same platform instance (chip, PCK key, Nitro module). */
   SHARED_PLATFORM_INSTANCE,
   /** The node was removed from this cluster and is never admitted again. */
-  REMOVED_NODE
+  REMOVED_NODE,
+  /** The joiner's build does not apply the cluster's active protocol version (or names an invalid one). */
+  PROTOCOL_VERSION_UNSUPPORTED
 }

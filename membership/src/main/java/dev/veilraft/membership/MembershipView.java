@@ -110,6 +110,15 @@ public final class MembershipView {
     return Hashes.sha256(policy().toByteArray());
   }
 
+  /**
+   * The active protocol version: what apply's rules are at this index (the genesis version until
+   * governance raises it). Apply refuses to run on a build below it (ProtocolVersions).
+   */
+  public long protocolVersion() {
+    return snapshot.getProtocolVersion() != 0 ? ProtocolVersions.effective(snapshot.getProtocolVersion())
+        : genesis().protocolVersion();
+  }
+
   public BeaconState beacon() {
     return snapshot.getBeacon();
   }
@@ -232,6 +241,13 @@ public final class MembershipView {
   public MembershipView withOperators(List<dev.veilraft.membership.proto.Operator> operators, int threshold) {
     return new MembershipView(snapshot.toBuilder().clearOperators().addAllOperators(operators)
         .setGovernanceThreshold(threshold).build(), genesis, members);
+  }
+
+  /** The active protocol version raised to {@code version} (governance checked that it only goes up). */
+  public MembershipView withProtocolVersion(int version) {
+    dev.veilraft.crypto.Check.argument(ProtocolVersions.effective(version) > protocolVersion(),
+        "protocol version " + Integer.toUnsignedString(version) + " is not above the active " + protocolVersion());
+    return new MembershipView(snapshot.toBuilder().setProtocolVersion(version).build(), genesis, members);
   }
 
   public MembershipView withRotationRequested() {

@@ -98,6 +98,14 @@ public final class Reattestation {
       return refuse(view, "DUPLICATE_ANSWER", "node " + member.getNodeId() + " already answered beacon "
           + current.getSequence(), member.getNodeId());
     }
+    long supported = ProtocolVersions.effective(answer.getProtocolVersionMax());
+    if (supported < view.protocolVersion() || !ProtocolVersions.valid(answer.getProtocolVersionMax())) {
+      // Its build cannot apply the active version, so its replica has stopped: the answer counts
+      // as none, and the member is evicted as silent unless it is upgraded within the grace period.
+      return refuse(view, "PROTOCOL_VERSION_UNSUPPORTED", "node " + member.getNodeId() + "'s build applies protocol "
+          + "versions up to " + supported + ", the active version is " + view.protocolVersion()
+          + "; upgrade the node", member.getNodeId());
+    }
     Checked checked = check(view, member, answer.getEvidence(), current.getNonce().toByteArray(), leaderTimeMs, verifier);
     MemberRecord.Builder updated = member.toBuilder();
     if (checked.code() == null) {
@@ -105,7 +113,8 @@ public final class Reattestation {
       updated.setEvidence(answer.getEvidence()).setEvidenceNonce(current.getNonce())
           .setMeasurement(ByteString.copyFrom(result.claims().measurement()))
           .setAttestedBeacon(current.getSequence()).setAttestedAtMs(leaderTimeMs).setAskedSinceMs(0)
-          .setEvictAfterMs(0).clearFailureCode().clearFailure();
+          .setEvictAfterMs(0).clearFailureCode().clearFailure()
+          .setProtocolVersionMax(answer.getProtocolVersionMax());
       MembershipView next = view.withMember(updated.build());
       return new Outcome(accept("node " + member.getNodeId() + " re-attested for beacon " + current.getSequence(),
           member.getNodeId()), sweep(next, leaderTimeMs, false));

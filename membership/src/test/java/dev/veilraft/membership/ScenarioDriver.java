@@ -55,7 +55,7 @@ import java.util.Optional;
  * <pre>
  * genesis operators=a,b,c [threshold=N] [diversity=listener|refuse|off] [shared-chip=allow|refuse]
  *         [interval=10s] [grace=20s] [policy-grace=60s] [ttl-max=7d] [nodes-max=a:1,b:2]
- *         [members-max=9] [unsigned=c]
+ *         [members-max=9] [unsigned=c] [protocol=V]
  * sign-genesis OP                  OP adds its signature to the genesis (after unsigned=OP)
  * start NODE operator=OP [chip=NODE] [measurement=M] [evidence=E] [endorsement=E2] [endorsed-by=OP]
  *                                  InitCluster, then KeyEpoch 1 if it was accepted
@@ -65,11 +65,11 @@ import java.util.Optional;
  * rotate [stale]                   KeyEpoch for the current members (stale: for the view before the last entry)
  * time +10s | time -5s             the leader's clock (apply keeps leader time monotonic)
  * beacon [sequence=N] [stale]      Beacon with the next sequence (stale: the current one again)
- * answer NODE [sequence=N] [evidence=E] | answer all [except=NODE,..]            BeaconAnswer(s)
+ * answer NODE [sequence=N] [evidence=E] [protocol=V] | answer all [except=NODE,..] [protocol=V]  BeaconAnswer(s)
  * remove NODE [epoch=stale]        RemoveMember with the next epoch built as the leader builds it
  * propose P by=OP ACTION [expires=+1h] [signature=forged] [cluster=other]       signed GovProposal
  *   ACTION: remove-node NODE | rotate-key | set-policy [add=M,..] [withdraw=M,..] [root=other]
- *         | set-operators OP,.. [threshold=N] [nodes-max=OP:N,..]
+ *         | set-operators OP,.. [threshold=N] [nodes-max=OP:N,..] | set-protocol-version V
  * vote P by=OP approve|reject [signature=forged] [cluster=other]   signed GovBallot (unknown P: a made-up id)
  * replay                           the previous entry again, at a new index and the current time
  * expect accepted | refused CODE | code CODE | reason WORDS.. | admitted [voter|listener]
@@ -79,6 +79,8 @@ import java.util.Optional;
  * expect failure NODE CODE|none ; evict-after NODE set|none ; measurement NODE M
  * expect epoch N ; beacon N ; wraps-exclude NODE ; diversity satisfied|violated ; rotation-requested yes|no
  * expect proposal P STATUS ; approvals P OP,..|none ; operators OP,.. threshold=N ; policy-allows M,..
+ * expect protocol V ; supports NODE V   (the active protocol version; what NODE advertised)
+ * start and join take [protocol=V] too: the version the node's build advertises (absent = 1).
  * </pre>
  * E (evidence) is genuine, replayed, forged, debug, wrong-key, other-measurement or other-chip
  * ({@link EvidenceKind}); E2 (endorsement) is forged, missing or other-cluster. M names code:
@@ -211,7 +213,8 @@ final class ScenarioDriver {
             .setReattestIntervalMs(cmd.durationMs("interval", 0))
             .setReattestGraceMs(cmd.durationMs("grace", 0))
             .setPolicyGraceMs(cmd.durationMs("policy-grace", 0))
-            .setProposalTtlMsMax(cmd.durationMs("ttl-max", 0)));
+            .setProposalTtlMsMax(cmd.durationMs("ttl-max", 0)))
+        .setProtocolVersion(Integer.parseInt(cmd.option("protocol", "0")));
     for (String name : names) {
       g.addOperators(cast.operator(name, nodesMax.getOrDefault(name, NODES_MAX_DEFAULT)));
     }
@@ -234,7 +237,8 @@ final class ScenarioDriver {
         .setIdentityCert(ByteString.copyFrom(founder.identity.certificateDer()))
         .setKemPublicKey(ByteString.copyFrom(founder.kem.publicKey()))
         .setEvidence(cast.evidence(founder, genesis.clusterId(), kind))
-        .setRaftAddress(founder.name + ".scenario:7000").setApiAddress(founder.name + ".scenario:8000");
+        .setRaftAddress(founder.name + ".scenario:7000").setApiAddress(founder.name + ".scenario:8000")
+        .setProtocolVersionMax(Integer.parseInt(cmd.option("protocol", "0")));
     endorsement(cmd, founder, operator, genesis.clusterId()).ifPresent(record::setEndorsement);
     InitCluster init = InitCluster.newBuilder().setGenesis(ByteString.copyFrom(genesis.genesisBytes()))
         .setFounder(record).addAllGenesisSignatures(genesis.signatures()).build();
@@ -270,7 +274,8 @@ final class ScenarioDriver {
     byte[] memberNonce = ChallengeBody.parseFrom(challenge.getBody()).getMemberNonce().toByteArray();
     JoinRequest.Builder request = JoinRequest.newBuilder().setHello(hello).setChallenge(challenge)
         .setEvidence(cast.evidence(joiner, memberNonce, EvidenceKind.of(cmd.option("evidence", "genuine"))))
-        .setRaftAddress(joiner.name + ".scenario:7000").setApiAddress(joiner.name + ".scenario:8000");
+        .setRaftAddress(joiner.name + ".scenario:7000").setApiAddress(joiner.name + ".scenario:8000")
+        .setProtocolVersionMax(Integer.parseInt(cmd.option("protocol", "0")));
     endorsement(cmd, joiner, operator, genesis.clusterId()).ifPresent(request::setEndorsement);
     lastBatch = List.of(commit(Kind.ADMIT, AdmitNode.newBuilder().setRequest(request).build()).result());
   }
@@ -307,13 +312,14 @@ final class ScenarioDriver {
     }
     long sequence = Long.parseLong(cmd.option("sequence", String.valueOf(view().beacon().getSequence())));
     EvidenceKind kind = EvidenceKind.of(cmd.option("evidence", "genuine"));
+    int protocol = Integer.parseInt(cmd.option("protocol", "0"));
     List<Result> batch = new ArrayList<>();
     for (ScenarioNode n : answering) {
       // Before the first beacon there is no nonce to bind: the node makes one up (and is refused).
       byte[] beaconNonce = view().beacon().getSequence() == 0 ? nonce("no beacon yet")
           : view().beacon().getNonce().toByteArray();
       BeaconAnswer answer = BeaconAnswer.newBuilder().setNodeId(n.id()).setSequence(sequence)
-          .setEvidence(cast.evidence(n, beaconNonce, kind)).build();
+          .setEvidence(cast.evidence(n, beaconNonce, kind)).setProtocolVersionMax(protocol).build();
       batch.add(commit(Kind.ANSWER, answer).result());
     }
     lastBatch = batch;
@@ -346,6 +352,8 @@ final class ScenarioDriver {
       case "remove-node" -> p.setRemoveNode(RemoveNodeAction.newBuilder()
           .setNodeId(cast.idOrName(cmd.words(3).word(2))));
       case "rotate-key" -> p.setRotateKey(RotateKeyAction.getDefaultInstance());
+      case "set-protocol-version" -> p.setSetProtocolVersion(dev.veilraft.membership.proto.SetProtocolVersionAction
+          .newBuilder().setVersion(Integer.parseInt(cmd.words(3).word(2))));
       case "set-policy" -> p.setSetPolicy(policyChange(cmd.words(2), name));
       case "set-operators" -> {
         Map<String, Integer> nodesMax = pairs(cmd.list("nodes-max"));
@@ -357,7 +365,7 @@ final class ScenarioDriver {
         p.setSetOperators(set);
       }
       default -> throw new IllegalArgumentException("unknown proposal action '" + action
-          + "' (remove-node, rotate-key, set-policy, set-operators)");
+          + "' (remove-node, rotate-key, set-policy, set-operators, set-protocol-version)");
     }
     SignedGov signed = GovernanceMessages.sign(p.build(), signer(cmd, by));
     proposals.put(name, signed);

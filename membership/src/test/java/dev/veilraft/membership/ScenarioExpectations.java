@@ -100,6 +100,9 @@ final class ScenarioExpectations {
       }
       case "policy-allows" -> equal(new TreeSet<>(v.policy().getAllowedMeasurementsList().stream()
           .map(m -> d.cast().measurementName(m.toByteArray())).toList()), set(cmd.words(2), 1), "allowed measurements");
+      case "protocol" -> equal(v.protocolVersion(), Long.parseLong(cmd.words(2).word(1)), "active protocol version");
+      case "supports" -> equal(ProtocolVersions.supportedBy(member(d, cmd.words(3))), Long.parseLong(cmd.word(2)),
+          "protocol version " + cmd.word(1) + " advertised");
       default -> throw new IllegalArgumentException("unknown expectation '" + what + "'");
     }
   }

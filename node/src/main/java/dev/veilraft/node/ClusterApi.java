@@ -69,6 +69,11 @@ final class ClusterApi {
     if (!view.initialized() || view.epoch() == 0) {
       throw new ApiException(503, "NOT_READY", "this node has not applied a key epoch yet");
     }
+    // A halted replica's view is behind the cluster's: describing it would send clients to an old
+    // epoch or protocol version as if it were current.
+    if (node.replica().halted().isPresent()) {
+      throw new ApiException(503, "HALTED", "this replica stopped applying " + node.replica().halted().get());
+    }
     ClusterDescriptionBody.Builder body = ClusterDescriptionBody.newBuilder()
         .setClusterId(ByteString.copyFrom(node.genesis().clusterId()))
         .setClusterName(node.genesis().genesis().getClusterName())
@@ -76,7 +81,8 @@ final class ClusterApi {
         .setGroupPublicKey(ByteString.copyFrom(view.groupPublicKey()))
         .setServingNodeId(node.nodeId())
         .setClientNonce(ByteString.copyFrom(nonce))
-        .setAppliedIndex(node.replica().appliedIndex());
+        .setAppliedIndex(node.replica().appliedIndex())
+        .setProtocolVersion((int) view.protocolVersion());
     for (MemberRecord m : view.members().values()) {
       body.addMembers(MemberInfo.newBuilder().setNodeId(m.getNodeId()).setIdentityCert(m.getIdentityCert())
           .setKemPublicKey(m.getKemPublicKey()).setEvidence(m.getEvidence()).setEvidenceNonce(m.getEvidenceNonce())
@@ -132,6 +138,8 @@ final class ClusterApi {
     var root = JSON.createObjectNode();
     root.put("node_id", node.nodeId());
     root.put("applied_index", node.replica().appliedIndex());
+    root.put("build_protocol_version_max", node.replica().protocolVersionMax());
+    node.replica().halted().ifPresent(reason -> root.put("halted", reason));
     if (node.consensus() != null) {
       // Also before this node is initialized: a joiner's first state often arrives as a snapshot.
       node.consensus().snapshotTransfer().ifPresent(t -> root.put("snapshot_transfer_bytes", t.bytesReceived()));
@@ -144,6 +152,7 @@ final class ClusterApi {
     root.put("cluster_id", node.genesis().clusterIdHex());
     root.put("cluster_name", node.genesis().genesis().getClusterName());
     root.put("epoch", view.epoch());
+    root.put("protocol_version", view.protocolVersion());
     root.put("policy", view.policy().getName());
     root.put("leader", node.consensus() != null && node.consensus().isLeader());
     var raft = root.putObject("raft_configuration");
@@ -183,6 +192,7 @@ final class ClusterApi {
       o.put("admitted_index", m.getAdmittedIndex());
       o.put("attested_beacon", m.getAttestedBeacon());
       o.put("attested_at_ms", m.getAttestedAtMs());
+      o.put("protocol_version_max", dev.veilraft.membership.ProtocolVersions.supportedBy(m));
       Long memberCommit = peerCommits.get(m.getNodeId());
       if (memberCommit != null) {
         o.put("commit_index", memberCommit);
@@ -267,6 +277,14 @@ final class ClusterApi {
       request = SealedRequest.parseFrom(body);
     } catch (InvalidProtocolBufferException e) {
       throw new ApiException(400, "MALFORMED_REQUEST", "body is not a SealedRequest protobuf: " + e.getMessage());
+    }
+    if (!request.getUnknownFields().asMap().isEmpty()) {
+      // The request goes into this member's proposal as is; an unknown field there would be refused
+      // by the leader (or, past a faulty leader, stop every replica), so it is refused here first.
+      throw new ApiException(400, "UNKNOWN_FIELDS", "sealed request carries field number(s) "
+          + request.getUnknownFields().asMap().keySet() + " that this build (protocol versions up to "
+          + node.replica().protocolVersionMax() + ") does not know; seal the request in the form of the cluster's active protocol version "
+          + "(GET /v1/cluster, protocol_version)");
     }
     if (!Arrays.equals(request.getClusterId().toByteArray(), node.genesis().clusterId())) {
       throw new ApiException(400, "WRONG_CLUSTER", "request is sealed to cluster "

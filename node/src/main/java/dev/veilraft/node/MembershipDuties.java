@@ -158,7 +158,8 @@ public final class MembershipDuties implements AutoCloseable {
     try {
       Evidence evidence = node.attest(view.beacon().getNonce().toByteArray());
       ApplyResult result = node.submit(Proposal.newBuilder().setBeaconAnswer(BeaconAnswer.newBuilder()
-          .setNodeId(node.nodeId()).setSequence(sequence).setEvidence(evidence)).build());
+          .setNodeId(node.nodeId()).setSequence(sequence).setEvidence(evidence)
+          .setProtocolVersionMax((int) node.replica().protocolVersionMax())).build());
       MembershipResult answer = result.getMembership();
       settled = answer.getAccepted() || "STALE_BEACON".equals(answer.getCode());
       if (!settled) {

@@ -71,6 +71,12 @@ public final class NodeMetrics {
         n -> view(n).initialized() && !Roles.satisfied(view(n)) ? 1 : 0);
     gauge("veilraft_is_leader", "1 on the Raft leader", n -> n.consensus() != null && n.consensus().isLeader() ? 1 : 0);
     gauge("veilraft_ready", "1 when GET /readyz answers 200", n -> Readiness.of(n).ready() ? 1 : 0);
+    gauge("veilraft_halted", "1 when this replica stopped applying rather than diverge (/readyz HALTED says why)",
+        n -> n.replica().halted().isPresent() ? 1 : 0);
+    gauge("veilraft_protocol_version", "The cluster's active protocol version as this replica applied it",
+        n -> view(n).initialized() ? view(n).protocolVersion() : 0);
+    gauge("veilraft_build_protocol_version_max", "The highest protocol version this node's build applies",
+        n -> n.replica().protocolVersionMax());
     gauge("veilraft_snapshots_refused_at_start", "Own latest snapshots found altered when Raft started (replaced "
         + "by a fresh one; a non-zero value means this host's disk or someone on it changed the file)",
         n -> n.consensus() == null ? 0 : n.consensus().snapshotsRefusedAtStart());

@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * Whether this node can serve clients now ({@code GET /readyz}): it is an admitted member, holds
- * the secret of the current key epoch, knows a Raft leader, and has applied to within
+ * the secret of the current key epoch, knows a Raft leader, has not halted, and has applied to within
  * {@link #APPLY_LAG_ENTRIES_MAX} entries of the commit index it knows. Liveness ({@code /healthz})
  * is separate: a node that is not ready is still alive and catching up.
  *
@@ -42,13 +42,25 @@ public record Readiness(List<Unmet> unmet) {
     boolean epochKey = epoch > 0 && node.replica().keyring().get(epoch).isPresent();
     Optional<String> leader = consensus == null ? Optional.empty() : consensus.leaderId();
     long commit = consensus == null ? -1 : consensus.commitIndex();
-    return evaluate(member, epoch, epochKey, leader, commit, node.replica().appliedIndex());
+    return evaluate(node.replica().halted(), member, epoch, epochKey, leader, commit, node.replica().appliedIndex());
   }
 
-  /** The pure decision, given what the node observes. */
+  /** The pure decision, given what the node observes, for a replica that has not halted. */
   static Readiness evaluate(boolean member, long epoch, boolean epochKey, Optional<String> leader, long commitIndex,
       long appliedIndex) {
+    return evaluate(Optional.empty(), member, epoch, epochKey, leader, commitIndex, appliedIndex);
+  }
+
+  /**
+   * The pure decision; {@code halted} is why the replica stopped applying, if it did. A halted
+   * replica's state is behind the cluster's and stays so until the node is restarted (with a build
+   * that applies the entry, when the reason says so), so it is never ready.
+   */
+  static Readiness evaluate(Optional<String> halted, boolean member, long epoch, boolean epochKey,
+      Optional<String> leader, long commitIndex, long appliedIndex) {
     List<Unmet> unmet = new ArrayList<>();
+    halted.ifPresent(reason -> unmet.add(new Unmet("HALTED", "this replica stopped applying " + reason
+        + "; its state is behind the cluster's and it serves no reads until restarted")));
     if (!member) {
       unmet.add(new Unmet("MEMBER", "this node is not an admitted member of the cluster (yet)"));
     }

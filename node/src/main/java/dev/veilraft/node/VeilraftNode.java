@@ -252,6 +252,7 @@ public final class VeilraftNode implements AutoCloseable {
         .setRaftAddress(config.raft().address())
         .setApiAddress(config.api().address())
         .setEndorsement(endorsement())
+        .setProtocolVersionMax((int) replica.protocolVersionMax())
         .build();
     ApplyResult result = submit(Proposal.newBuilder().setInitCluster(
         dev.veilraft.membership.proto.InitCluster.newBuilder()

@@ -139,8 +139,8 @@ class ClusterIT {
   @Test
   @Order(5)
   void badInputGetsSpecificErrorsAndTheClusterKeepsServing() throws Exception {
-    // Garbage join messages, an event for an unknown epoch and an oversized event each get a
-    // specific error; afterwards the cluster still serves.
+    // Garbage join messages, an event for an unknown epoch, one with a field this build does not
+    // know and an oversized event each get a specific error; afterwards the cluster still serves.
     NodeHttp http = new NodeHttp();
     byte[] garbage = new byte[300];
     new Random(7).nextBytes(garbage);
@@ -159,6 +159,16 @@ class ClusterIT {
     assertThatThrownBy(() -> http.post(api(2).resolve("/v1/events"), staleEpoch.request().toByteArray()))
         .isInstanceOfSatisfying(ClientException.class, e -> assertThat(e.code()).isEqualTo("UNKNOWN_EPOCH"))
         .hasMessageContaining("epoch 99").hasMessageContaining("current epoch is 3");
+
+    // A field this build does not know would reach the proposal as is: refused before the log.
+    var current = EventSealing.sealRequest(client.cluster().body().getGroupPublicKey().toByteArray(),
+        layout.genesis().clusterId(), client.cluster().body().getEpoch(), event);
+    byte[] withUnknownField = current.request().toBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet
+        .newBuilder().addField(6, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build())
+        .build().toByteArray();
+    assertThatThrownBy(() -> http.post(api(1).resolve("/v1/events"), withUnknownField))
+        .isInstanceOfSatisfying(ClientException.class, e -> assertThat(e.code()).isEqualTo("UNKNOWN_FIELDS"))
+        .hasMessageContaining("[6]");
 
     byte[] big = new byte[70 * 1024];
     KvRequest oversized = KvRequest.newBuilder().setPut(KvRequest.Put.newBuilder()

@@ -151,7 +151,8 @@ class ObservabilityIT {
     String scrape = get(1, "/metrics").body();
     assertThat(scrape).contains("veilraft_join_rejections_total{reason=\"MEASUREMENT_NOT_ALLOWED\"} 1.0")
         .contains("veilraft_join_rejections_total{reason=\"DEBUG_ENABLED\"} 0.0")
-        .contains("veilraft_join_rejections_total{reason=\"OTHER\"} 0.0");
+        .contains("veilraft_join_rejections_total{reason=\"OTHER\"} 0.0")
+        .contains("veilraft_join_rejections_total{reason=\"PROTOCOL_VERSION_UNSUPPORTED\"} 0.0");
     assertThat(capture.text("join.rejected")).anySatisfy(l -> assertThat(l).contains("reason=MEASUREMENT_NOT_ALLOWED"));
   }
 
@@ -228,7 +229,9 @@ class ObservabilityIT {
     String scrape = get(0, "/metrics").body();
 
     assertThat(scrape).contains("veilraft_commit_index ").contains("veilraft_apply_seconds_count ")
-        .contains("veilraft_epoch_age_seconds ").contains("veilraft_ready 1.0");
+        .contains("veilraft_epoch_age_seconds ").contains("veilraft_ready 1.0")
+        .contains("veilraft_halted 0.0").contains("veilraft_protocol_version 1.0")
+        .contains("veilraft_build_protocol_version_max 1.0");
     for (VeilraftNode node : nodes) {
       assertThat(scrape).contains("veilraft_attestation_age_seconds{member=\"" + node.nodeId() + "\"}");
     }

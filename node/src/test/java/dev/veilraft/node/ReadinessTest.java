@@ -39,4 +39,16 @@ class ReadinessTest {
       assertThat(u.detail()).contains("trails the commit index");
     });
   }
+
+  @Test
+  void aHaltedReplicaIsNeverReadyAndSaysWhy() {
+    // Proves a replica that stopped applying (here: a build below the active protocol version) is not ready even with everything else met, and names the reason first.
+    Readiness readiness = Readiness.evaluate(Optional.of("at index 9: entry 9 needs protocol version 2, this build "
+        + "applies up to 1: upgrade this node"), true, 3, true, Optional.of("n1"), 10, 8);
+    assertThat(readiness.ready()).isFalse();
+    assertThat(readiness.unmet()).singleElement().satisfies(u -> {
+      assertThat(u.condition()).isEqualTo("HALTED");
+      assertThat(u.detail()).contains("needs protocol version 2", "upgrade this node", "serves no reads");
+    });
+  }
 }

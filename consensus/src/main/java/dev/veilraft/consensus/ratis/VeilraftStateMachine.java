@@ -475,6 +475,17 @@ final class VeilraftStateMachine extends BaseStateMachine {
       trx.setException(new IOException("proposal is " + content.size() + " bytes, more than " + Limits.PROPOSAL_BYTES_MAX));
       return trx;
     }
+    // A proposal with structure this build does not know would halt every replica of this build
+    // once committed (ProtocolGate): refuse it here, before it enters the log. Only a leader that
+    // skips this check (a faulty or malicious member) can commit one.
+    java.util.Optional<String> unknown = dev.veilraft.consensus.ProtocolGate.unknownStructure(content.toByteArray());
+    if (unknown.isPresent()) {
+      TransactionContext trx = builder.build();
+      trx.setException(new IOException("UNKNOWN_STRUCTURE: the proposal carries fields this build does not know ("
+          + unknown.get() + "); a newer build must not send a new wire form before the cluster's protocol version "
+          + "allows it"));
+      return trx;
+    }
     // A host may skew this node's clock; the stamp is still forced monotonic along the log, and
     // only coarse validity checks use it. Freshness of evidence comes from nonces.
     long stamp = lastStampMs.updateAndGet(last -> Math.max(last, clock.millis()));

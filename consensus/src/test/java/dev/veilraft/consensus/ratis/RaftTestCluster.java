@@ -19,6 +19,8 @@ import dev.veilraft.membership.EpochKeyring;
 import dev.veilraft.membership.GenesisDocument;
 import dev.veilraft.membership.KeyEpochs;
 import dev.veilraft.membership.MembershipView;
+import dev.veilraft.membership.ProtocolVersions;
+import dev.veilraft.membership.proto.InitCluster;
 import dev.veilraft.membership.proto.AdmitNode;
 import dev.veilraft.membership.proto.JoinRequest;
 import dev.veilraft.membership.proto.MemberRecord;
@@ -73,6 +75,8 @@ final class RaftTestCluster implements AutoCloseable {
 
   private final Path dir;
   private final long snapshotThresholdEntries;
+  /** What every member's build applies and advertises, unless a test says otherwise. */
+  private final int protocolVersionMax;
   final SimulatedNodes sim;
   final GenesisDocument genesis;
   private final Map<String, Member> members = new LinkedHashMap<>();
@@ -85,12 +89,19 @@ final class RaftTestCluster implements AutoCloseable {
     final int port;
     final RaftConsensus.Settings settings;
     /** The store opened at start; after a snapshot install the replica holds another ({@code replica.store()}). */
-    final RocksDbStateStore store;
-    final Replica replica;
+    RocksDbStateStore store;
+    /** Replaced only by {@link #restartWithBuild}, which stands in for an upgrade or a rollback of the node's build. */
+    Replica replica;
+    private final StateDirectory directory;
     private final boolean isFounder;
     private RaftConsensus consensus;
 
     private Member(String name, Node node, boolean isFounder, EpochKeyring keyring) throws Exception {
+      this(name, node, isFounder, keyring, protocolVersionMax);
+    }
+
+    private Member(String name, Node node, boolean isFounder, EpochKeyring keyring, long buildVersionMax)
+        throws Exception {
       this.name = name;
       this.node = node;
       this.isFounder = isFounder;
@@ -98,11 +109,26 @@ final class RaftTestCluster implements AutoCloseable {
       this.settings = new RaftConsensus.Settings(dir.resolve(name).resolve("raft"), "127.0.0.1", port,
           ELECTION_TIMEOUT_MIN, ELECTION_TIMEOUT_MAX, snapshotThresholdEntries);
       // A state directory, so that the replica can install snapshots (it swaps in a new store).
-      StateDirectory directory = new StateDirectory(dir.resolve(name).resolve("state"),
+      this.directory = new StateDirectory(dir.resolve(name).resolve("state"),
           Hashes.sha256(Hashes.utf8("storage " + name)));
       this.store = directory.open();
       this.replica = new Replica(store, directory, genesis.clusterId(), node.id(), node.kem(),
-          new AttestationVerifier(), keyring, new AppHost(List.of(new KvApp())));
+          new AttestationVerifier(), keyring, new AppHost(List.of(new KvApp())), buildVersionMax);
+    }
+
+    /**
+     * Stops this node, reopens its storage under a build that applies protocol versions up to
+     * {@code buildVersionMax} (a new Replica over the same store and epoch secrets, as a restarted
+     * process would have) and starts it again as a voter.
+     */
+    void restartWithBuild(long buildVersionMax) throws Exception {
+      stop();
+      EpochKeyring keyring = replica.keyring();
+      replica.store().close();
+      store = directory.open();
+      replica = new Replica(store, directory, genesis.clusterId(), node.id(), node.kem(),
+          new AttestationVerifier(), keyring, new AppHost(List.of(new KvApp())), buildVersionMax);
+      start();
     }
 
     String id() {
@@ -157,9 +183,10 @@ final class RaftTestCluster implements AutoCloseable {
     }
   }
 
-  private RaftTestCluster(Path dir, long snapshotThresholdEntries) throws Exception {
+  private RaftTestCluster(Path dir, long snapshotThresholdEntries, int protocolVersionMax) throws Exception {
     this.dir = dir;
     this.snapshotThresholdEntries = snapshotThresholdEntries;
+    this.protocolVersionMax = protocolVersionMax;
     this.sim = SimulatedNodes.sharedPerJvm();
     this.genesis = sim.genesis(g -> g);
   }
@@ -171,7 +198,15 @@ final class RaftTestCluster implements AutoCloseable {
 
   /** As {@link #create(Path)}, with members taking a snapshot every {@code snapshotThresholdEntries} entries. */
   static RaftTestCluster create(Path dir, long snapshotThresholdEntries) throws Exception {
-    RaftTestCluster cluster = new RaftTestCluster(dir, snapshotThresholdEntries);
+    return create(dir, snapshotThresholdEntries, ProtocolVersions.BUILD_MAX);
+  }
+
+  /**
+   * As {@link #create(Path, long)}, every member's build applying (and advertising) protocol
+   * versions up to {@code protocolVersionMax}, which may stand in for a newer build than this one.
+   */
+  static RaftTestCluster create(Path dir, long snapshotThresholdEntries, int protocolVersionMax) throws Exception {
+    RaftTestCluster cluster = new RaftTestCluster(dir, snapshotThresholdEntries, protocolVersionMax);
     try {
       cluster.founder = cluster.new Member("n0", cluster.sim.node(Instant.now()), true, new EpochKeyring());
       cluster.members.put(cluster.founder.name, cluster.founder);
@@ -179,8 +214,10 @@ final class RaftTestCluster implements AutoCloseable {
       if (!awaitTrue(cluster.founder.consensus::isLeader)) {
         throw new IllegalStateException("founder did not become leader");
       }
-      ApplyResult init = cluster.submit(Proposal.newBuilder()
-          .setInitCluster(cluster.founder.node.init(cluster.genesis, cluster.founder.address())).build());
+      InitCluster founding = cluster.founder.node.init(cluster.genesis, cluster.founder.address());
+      founding = founding.toBuilder().setFounder(founding.getFounder().toBuilder()
+          .setProtocolVersionMax(protocolVersionMax)).build();
+      ApplyResult init = cluster.submit(Proposal.newBuilder().setInitCluster(founding).build());
       if (!init.getInit().getAccepted()) {
         throw new IllegalStateException("init refused: " + init.getInit().getReason());
       }
@@ -223,7 +260,8 @@ final class RaftTestCluster implements AutoCloseable {
     founder.replica.keyring().all().forEach(history::put);
     Member member = new Member(name, node, false, history);
     JoinRequest request = node.joinThrough(founder.node, genesis.clusterId(), "reconcile-it/" + name,
-        System.currentTimeMillis()).toBuilder().setRaftAddress(member.address()).build();
+        System.currentTimeMillis()).toBuilder().setRaftAddress(member.address())
+        .setProtocolVersionMax(protocolVersionMax).build();
     ApplyResult admitted = submit(Proposal.newBuilder().setAdmitNode(AdmitNode.newBuilder().setRequest(request)).build());
     if (!admitted.getAdmit().getAdmitted()) {
       member.store.close();

@@ -105,6 +105,10 @@ final class GenesisCommand {
     @Option(names = "--proposal-ttl-max", paramLabel = "DURATION", description = "Longest governance proposal lifetime.")
     String proposalTtlMax;
 
+    @Option(names = "--protocol-version", paramLabel = "V", description = "The protocol version the cluster starts at "
+        + "(default 1; later raised only by 'gov propose --set-protocol-version'). Every founding build must apply it.")
+    Integer protocolVersion;
+
     @Override
     public Integer call() throws Exception {
       PrintWriter stdout = spec.commandLine().getOut();
@@ -134,6 +138,13 @@ final class GenesisCommand {
       }
       builder.setGovernanceThreshold(threshold == null ? 1 : threshold);
       builder.setRules(rules(count));
+      if (protocolVersion != null) {
+        if (protocolVersion < 1) {
+          throw new IllegalArgumentException("--protocol-version is " + protocolVersion + ", expected 1.."
+              + dev.veilraft.membership.ProtocolVersions.VERSION_LIMIT);
+        }
+        builder.setProtocolVersion(protocolVersion);
+      }
       GenesisDocument genesis = GenesisDocument.create(builder.build());
       for (Map.Entry<String, OperatorKey> signer : signers.entrySet()) {
         genesis = genesis.sign(signer.getKey(), signer.getValue());
@@ -259,6 +270,8 @@ final class GenesisCommand {
       out.println("cluster id " + g.clusterIdHex());
       out.println("cluster name " + g.genesis().getClusterName());
       out.println("members max " + g.genesis().getMembersMax() + ", join window " + g.genesis().getJoinWindowMs() + " ms");
+      out.println("protocol version " + g.protocolVersion() + " at start (this build applies up to "
+          + dev.veilraft.membership.ProtocolVersions.BUILD_MAX + ")");
       printPolicy(out, g);
       out.println("operators (governance threshold " + g.governanceThreshold() + " of " + g.operators().size() + "):");
       for (Operator op : g.operators()) {

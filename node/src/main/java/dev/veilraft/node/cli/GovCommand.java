@@ -154,6 +154,11 @@ final class GovCommand {
     @Option(names = "--rotate-key", description = "Start a new key epoch.")
     boolean rotateKey;
 
+    @Option(names = "--set-protocol-version", paramLabel = "V",
+        description = "Raise the cluster's protocol version to V (applies only once every member's build advertised V; "
+            + "it never goes down). See 'veilraft status', column PROTO.")
+    Integer setProtocolVersion;
+
     @Option(names = "--set-operators", paramLabel = "name=N,key=FILE.pub[,nodes-max=K]",
         description = "Replace the operator set: one per operator, repeatable; with --new-threshold.")
     List<String> setOperators = new ArrayList<>();
@@ -189,10 +194,10 @@ final class GovCommand {
 
     private void setAction(GovProposal.Builder proposal) throws Exception {
       int actions = (setPolicy != null ? 1 : 0) + (removeNode != null ? 1 : 0) + (rotateKey ? 1 : 0)
-          + (setOperators.isEmpty() ? 0 : 1);
+          + (setOperators.isEmpty() ? 0 : 1) + (setProtocolVersion != null ? 1 : 0);
       if (actions != 1) {
-        throw new IllegalArgumentException("give exactly one action: --set-policy FILE, --remove-node ID, --rotate-key "
-            + "or --set-operators SPEC... --new-threshold M");
+        throw new IllegalArgumentException("give exactly one action: --set-policy FILE, --remove-node ID, --rotate-key, "
+            + "--set-protocol-version V or --set-operators SPEC... --new-threshold M");
       }
       if (newThreshold != null && setOperators.isEmpty()) {
         throw new IllegalArgumentException("--new-threshold goes with --set-operators");
@@ -203,6 +208,13 @@ final class GovCommand {
         proposal.setRemoveNode(RemoveNodeAction.newBuilder().setNodeId(removeNode));
       } else if (rotateKey) {
         proposal.setRotateKey(RotateKeyAction.getDefaultInstance());
+      } else if (setProtocolVersion != null) {
+        if (setProtocolVersion < 2 || setProtocolVersion > dev.veilraft.membership.ProtocolVersions.VERSION_LIMIT) {
+          throw new IllegalArgumentException("--set-protocol-version is " + setProtocolVersion + ", expected 2.."
+              + dev.veilraft.membership.ProtocolVersions.VERSION_LIMIT + " (version 1 is every cluster's start)");
+        }
+        proposal.setSetProtocolVersion(dev.veilraft.membership.proto.SetProtocolVersionAction.newBuilder()
+            .setVersion(setProtocolVersion));
       } else {
         if (newThreshold == null) {
           throw new IllegalArgumentException("--set-operators needs --new-threshold M");

@@ -154,8 +154,17 @@ final class StatusCommand implements Callable<Integer> {
     }
     out.append("cluster   ").append(s.path("cluster_name").asText()).append(" (")
         .append(shorten(s.path("cluster_id").asText(), 16)).append(")\n");
-    out.append("epoch     ").append(s.path("epoch").asLong()).append("   policy ").append(s.path("policy").asText())
-        .append('\n');
+    out.append("epoch     ").append(s.path("epoch").asLong()).append("   policy ").append(s.path("policy").asText());
+    if (s.has("protocol_version")) {
+      out.append("   protocol ").append(s.path("protocol_version").asLong());
+      if (s.has("build_protocol_version_max")) {
+        out.append(" (this node applies up to ").append(s.path("build_protocol_version_max").asLong()).append(')');
+      }
+    }
+    out.append('\n');
+    if (s.has("halted")) {
+      out.append("halted    ").append(s.path("halted").asText()).append('\n');
+    }
     String leader = s.path("leader_id").asText("");
     out.append("leader    ").append(leader.isEmpty() ? "unknown" : leader)
         .append(leader.equals(answering) ? " (the node answering)" : "").append('\n');
@@ -166,7 +175,8 @@ final class StatusCommand implements Callable<Integer> {
       out.append("warning   the diversity rule does not hold: one operator holds a Raft majority\n");
     }
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"NODE", "OPERATOR", "ROLE", "PLATFORM", "MEASUREMENT", "ATTESTED", "LAG", "API"});
+    // PROTO: the highest protocol version the member's build advertised (a raise needs every member at or above it).
+    rows.add(new String[] {"NODE", "OPERATOR", "ROLE", "PLATFORM", "MEASUREMENT", "PROTO", "ATTESTED", "LAG", "API"});
     JsonNode raft = s.path("raft_configuration");
     for (JsonNode m : s.path("members")) {
       String id = m.path("node_id").asText();
@@ -174,6 +184,7 @@ final class StatusCommand implements Callable<Integer> {
       long attested = m.path("attested_at_ms").asLong(0);
       rows.add(new String[] {id + (id.equals(leader) ? "*" : ""), m.path("operator").asText(), role.toLowerCase(Locale.ROOT),
           m.path("platform").asText(), shorten(m.path("measurement").asText(), MEASUREMENT_HEX_SHOWN),
+          m.has("protocol_version_max") ? m.path("protocol_version_max").asText() : "?",
           attested == 0 ? "never" : age(nowMs - attested) + " ago",
           m.has("lag_entries") ? m.path("lag_entries").asText() : "-", m.path("api_address").asText()});
     }

@@ -133,6 +133,7 @@ public final class JoinClient {
     Evidence evidence = node.attest(body.getMemberNonce().toByteArray());
     JoinRequest request = JoinRequest.newBuilder().setHello(hello).setChallenge(challenge).setEvidence(evidence)
         .setEndorsement(node.endorsement())
+        .setProtocolVersionMax((int) node.replica().protocolVersionMax())
         .setRaftAddress(node.config().raft().address()).setApiAddress(node.config().api().address()).build();
     JoinResponse response = parse(post("/v1/join/request", request.toByteArray()).body(), JoinResponse.parser(), "JoinResponse");
     Set<String> members = response.getMembersList().stream().map(MemberRecord::getNodeId).collect(Collectors.toSet());

@@ -126,6 +126,14 @@ public final class JoinService {
     if (!result.accepted()) {
       throw rejected(joinerId, 403, result.reason().name(), result.detail());
     }
+    long active = node.replica().view().protocolVersion();
+    if (dev.veilraft.membership.ProtocolVersions.effective(request.getProtocolVersionMax()) < active) {
+      // Fast reject too; admission refuses it again on every replica.
+      throw rejected(joinerId, 403, JoinReason.PROTOCOL_VERSION_UNSUPPORTED.name(), "the joiner's build applies "
+          + "protocol versions up to " + dev.veilraft.membership.ProtocolVersions.effective(
+              request.getProtocolVersionMax()) + ", the cluster's active version is " + active
+          + "; join with a build that applies it");
+    }
     AdmitDecision decision = propose(AdmitNode.newBuilder().setRequest(request).build());
     if (!decision.getAdmitted()) {
       throw rejected(joinerId, 403, decision.getReasonCode(), decision.getReason());

@@ -3,6 +3,7 @@ package dev.veilraft.node.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.veilraft.membership.ProtocolVersions;
 import dev.veilraft.crypto.attestation.CodeMeasurement;
 import dev.veilraft.node.LocalCluster;
 import dev.veilraft.node.VeilraftNode;
@@ -48,7 +49,8 @@ class CliClusterIT {
     assertThat(status.out()).contains("cluster   demo (" + layout.genesis().clusterIdHex().substring(0, 16))
         .contains("epoch     " + founder.replica().view().epoch()).contains("leader    " + founder.nodeId())
         .contains("index     commit ").contains(founder.nodeId() + "*").contains("voter").contains("local")
-        .containsPattern("SIM\\S*\\s+[0-9a-f]{16}…\\s+\\d+s ago\\s+0\\s");
+        .containsPattern("SIM\\S*\\s+[0-9a-f]{16}…\\s+1\\s+\\d+s ago\\s+0\\s")
+        .contains("protocol 1 (this node applies up to 1)");
   }
 
   @Test
@@ -61,6 +63,11 @@ class CliClusterIT {
     assertThat(status.path("leader_id").asText()).isEqualTo(founder.nodeId());
     assertThat(status.path("commit_index").asLong()).isPositive();
     assertThat(status.path("members").get(0).path("lag_entries").asLong()).isZero();
+    assertThat(status.path("protocol_version").asLong()).as("a genesis without a version starts at 1").isEqualTo(1);
+    assertThat(status.path("build_protocol_version_max").asLong()).isEqualTo(ProtocolVersions.BUILD_MAX);
+    assertThat(status.path("members").get(0).path("protocol_version_max").asLong())
+        .as("the founder advertised its build's version").isEqualTo(ProtocolVersions.BUILD_MAX);
+    assertThat(status.has("halted")).isFalse();
 
     CliRun wrongPin = run("status", "--url", url, "--node-id", "00".repeat(16));
     assertThat(wrongPin.exit()).isEqualTo(1);

@@ -170,6 +170,20 @@ class GovCommandTest {
   }
 
   @Test
+  void aProtocolVersionRaiseIsRefusedNamingTheMemberThatLacksIt() {
+    // Proves 'gov propose --set-protocol-version' reaches governance, whose refusal names the member whose build is older.
+    var refused = gov(concat(new String[] {"gov", "propose"}, signer("alice"), node(),
+        new String[] {"--set-protocol-version", "2"}));
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.out()).contains("set_protocol_version 2");
+    assertThat(refused.err()).startsWith("error: PROTOCOL_VERSION_UNSUPPORTED").contains("n1 (applies up to 1)");
+    var down = gov(concat(new String[] {"gov", "propose"}, signer("alice"), node(),
+        new String[] {"--set-protocol-version", "1"}));
+    assertThat(down.exit()).isEqualTo(1);
+    assertThat(down.err()).contains("--set-protocol-version is 1");
+  }
+
+  @Test
   void signedOfflineThenSubmitted() throws Exception {
     // Proves --out writes a JSON signed message without contacting a node, and 'gov submit' delivers it.
     Path file = dir.resolve("proposal.json");

@@ -31,6 +31,21 @@ class MainTest {
   }
 
   @Test
+  void genesisCreateStatesTheProtocolVersionOnlyWhenAsked(@TempDir Path dir) throws Exception {
+    // Proves the default genesis leaves protocol_version absent (version 1) and --protocol-version writes it.
+    Path plain = dir.resolve("plain.bin");
+    Path explicit = dir.resolve("v2.bin");
+    assertThat(run("genesis", "create", "--out", plain.toString(), "--sim-vendor", dir.resolve("vendor").toString(),
+        "--allow-measurement", "ab".repeat(48)).exit()).isZero();
+    assertThat(run("genesis", "create", "--out", explicit.toString(), "--sim-vendor", dir.resolve("vendor").toString(),
+        "--allow-measurement", "ab".repeat(48), "--protocol-version", "2").exit()).isZero();
+    assertThat(GenesisDocument.read(plain).genesis().getProtocolVersion()).isZero();
+    assertThat(GenesisDocument.read(plain).protocolVersion()).isEqualTo(1);
+    assertThat(GenesisDocument.read(explicit).protocolVersion()).isEqualTo(2);
+    assertThat(run("genesis", "show", explicit.toString()).out()).contains("protocol version 2 at start");
+  }
+
+  @Test
   void genesisForAHardwareClusterTakesItsPolicyFromAFile(@TempDir Path dir) throws Exception {
     // Proves 'genesis create --policy' writes the file's policy (no simulated root), and mixing modes is an error.
     Path policy = dir.resolve("policy.yaml");

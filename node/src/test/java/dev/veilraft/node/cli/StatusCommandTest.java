@@ -29,10 +29,25 @@ class StatusCommandTest {
     assertThat(text).contains("cluster   prod (0123456789abcdef…)").contains("epoch     3   policy p1")
         .contains("leader    aaaa\n").contains("node      bbbb (FOLLOWER)").contains("index     commit 42   applied 41")
         .contains("diversity rule does not hold").contains("members   2 (* leader)")
-        .containsPattern("aaaa\\*\\s+alice\\s+voter\\s+SNP\\s+7a1e5c266c0108db…\\s+60m ago\\s+-\\s+10.0.0.1:8443")
-        .containsPattern("bbbb\\s+bob\\s+listener\\s+TDX\\s+ffff\\s+never\\s+-\\s+10.0.0.2:8443")
+        .containsPattern("aaaa\\*\\s+alice\\s+voter\\s+SNP\\s+7a1e5c266c0108db…\\s+\\?\\s+60m ago\\s+-\\s+10.0.0.1:8443")
+        .containsPattern("bbbb\\s+bob\\s+listener\\s+TDX\\s+ffff\\s+\\?\\s+never\\s+-\\s+10.0.0.2:8443")
         .contains("hint      lag is known by the leader: veilraft status --url https://10.0.0.1:8443 --node-id aaaa")
         .contains("failure   bbbb: TCB_BELOW_MINIMUM").contains("removal   bbbb pending: REATTESTATION_FAILED (blocked");
+  }
+
+  @Test
+  void theProtocolVersionsAndAHaltAreShown() throws Exception {
+    // Proves the active protocol version, what the answering build applies, each member's advertised version and a halt reason are printed.
+    String view = FOLLOWER_VIEW.replace("\"policy\": \"p1\",", "\"policy\": \"p1\", \"protocol_version\": 2, "
+        + "\"build_protocol_version_max\": 1, \"halted\": \"at index 9: entry 9 needs protocol version 2\",")
+        .replace("\"attested_at_ms\": 1000}", "\"attested_at_ms\": 1000, \"protocol_version_max\": 2}")
+        .replace("\"attested_at_ms\": 0,", "\"attested_at_ms\": 0, \"protocol_version_max\": 1,");
+    String text = StatusCommand.render(new ObjectMapper().readTree(view), 3_601_000);
+    assertThat(text).contains("epoch     3   policy p1   protocol 2 (this node applies up to 1)\n")
+        .contains("halted    at index 9: entry 9 needs protocol version 2\n")
+        .containsPattern("NODE\\s+OPERATOR\\s+ROLE\\s+PLATFORM\\s+MEASUREMENT\\s+PROTO\\s+ATTESTED")
+        .containsPattern("aaaa\\*\\s+alice\\s+voter\\s+SNP\\s+7a1e5c266c0108db…\\s+2\\s+60m ago")
+        .containsPattern("bbbb\\s+bob\\s+listener\\s+TDX\\s+ffff\\s+1\\s+never");
   }
 
   @Test
