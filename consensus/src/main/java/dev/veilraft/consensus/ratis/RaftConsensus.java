@@ -245,6 +245,7 @@ public final class RaftConsensus implements AutoCloseable {
     checkPortFree(settings);
     RaftConsensus consensus = new RaftConsensus(settings, identity, replica, bootstrapTrust, role, clock);
     consensus.server.start();
+    consensus.stateMachine.started();
     long period = Math.max(WATCHDOG_PERIOD_MS_MIN, settings.electionTimeoutMin().toMillis() / 2);
     consensus.watchdog.scheduleWithFixedDelay(consensus::checkListenerRole, period, period, TimeUnit.MILLISECONDS);
     LOG.info("raft server {} listening on {} for group {} ({})", identity.nodeId(), settings.address(),
@@ -1040,6 +1041,7 @@ public final class RaftConsensus implements AutoCloseable {
       fresh.close();
       throw e;
     }
+    machine.started();
     snapshotsTakenBefore.addAndGet(oldMachine.snapshotsTaken());
     snapshotsInstalledBefore.addAndGet(oldMachine.snapshotsInstalled());
     snapshotsRefusedAtStartBefore.addAndGet(oldMachine.snapshotsRefusedAtStart());
