@@ -131,7 +131,8 @@ final class ClusterApi {
   /**
    * What this node knows of the cluster, as JSON: epoch, beacon, every member with its role,
    * operator, platform, measurement and attestation status, pending and blocked removals, and
-   * whether the diversity rule holds. Public information only; nothing here is secret.
+   * whether the diversity rule holds. Public information only; nothing here is secret, and sizes
+   * that would trace the state's growth are coarse ({@link CoarseBytes}).
    */
   private byte[] status() throws ApiException {
     MembershipView view = node.replica().view();
@@ -142,7 +143,9 @@ final class ClusterApi {
     node.replica().halted().ifPresent(reason -> root.put("halted", reason));
     if (node.consensus() != null) {
       // Also before this node is initialized: a joiner's first state often arrives as a snapshot.
-      node.consensus().snapshotTransfer().ifPresent(t -> root.put("snapshot_transfer_bytes", t.bytesReceived()));
+      // Coarse (CoarseBytes): exact sizes over time would tell anyone how the state grows.
+      node.consensus().snapshotTransfer().ifPresent(t -> root.put("snapshot_transfer_bytes",
+          CoarseBytes.roundDown(t.bytesReceived())));
     }
     if (!view.initialized()) {
       root.put("initialized", false);
@@ -168,10 +171,11 @@ final class ClusterApi {
       root.put("last_log_index", progress.lastLogIndex());
       peerCommits = progress.peerCommitIndexes();
       root.put("snapshots_installed", node.consensus().snapshotStatus().snapshotsInstalled());
-      // What a joiner receives from this node as leader, so it can show its transfer's progress.
+      // What a joiner receives from this node as leader, so it can show its transfer's progress;
+      // coarse and rounded up (CoarseBytes): exact sizes over time would tell anyone how the state grows.
       node.consensus().latestSnapshot().ifPresent(latest -> {
         root.put("latest_snapshot_index", latest.index());
-        root.put("latest_snapshot_bytes", latest.bytes());
+        root.put("latest_snapshot_bytes", CoarseBytes.roundUp(latest.bytes()));
       });
     }
     // Only the leader hears every member's commit index; a follower's own view would read as "no lag".

@@ -32,19 +32,26 @@ import picocli.CommandLine.Spec;
             + "isolate-leader, bridge, ring), delay (per-link delay, jitter, emulated loss), pause (SIGSTOP/SIGCONT), "
             + "skew (a node's clock), disk, and the attackers rogue-measurement, replayed-evidence, forged-signature, "
             + "debug-policy, stolen-identity, removed-return, tamper-files; or all.",
-        "",
-        "Modes: in-JVM (default) runs every node in this JVM: crash, skew and every attacker; partition, delay and pause "
-            + "need --processes (in one JVM a proxy cannot tell which node dials it). --processes runs one JVM per node "
-            + "with a TCP proxy per directed link: crash (SIGKILL), partition, delay, pause and every attacker; skew "
-            + "needs a node option that does not exist yet. disk is not supported in either mode. With 'all', "
-            + "unsupported faults are left out and listed; named explicitly, they are refused.",
         ""},
     footer = {"", "The last line is 'simulate OK seed=S ops=N' or 'simulate FAILED seed=S <checker>: <reason>'.",
         "Exit codes: 0 every checker passed, 1 a checker failed, 2 bad usage."})
 final class SimulateCommand implements Callable<Integer> {
   static final int CLIENTS_DEFAULT = 5;
 
-  @Spec CommandSpec spec;
+  CommandSpec spec;
+
+  /**
+   * Picocli hands over the command's model when it builds it; the modes paragraph of the help is
+   * appended here from {@link FaultKind#modesHelp}, the table the run uses to refuse faults.
+   */
+  @Spec
+  void spec(CommandSpec spec) {
+    this.spec = spec;
+    List<String> description = new ArrayList<>(List.of(spec.usageMessage().description()));
+    description.addAll(FaultKind.modesHelp());
+    description.add("");
+    spec.usageMessage().description(description.toArray(String[]::new));
+  }
 
   @Option(names = "--nodes", defaultValue = "3", description = "Cluster size, 1..9 (default: ${DEFAULT-VALUE}).")
   int nodes;

@@ -250,6 +250,7 @@ public final class RaftConsensus implements AutoCloseable {
     checkPortFree(settings);
     RaftConsensus consensus = new RaftConsensus(settings, identity, replica, bootstrapTrust, role, clock);
     consensus.server.start();
+    consensus.stateMachine.started();
     long period = Math.max(WATCHDOG_PERIOD_MS_MIN, settings.electionTimeoutMin().toMillis() / 2);
     consensus.watchdog.scheduleWithFixedDelay(consensus::checkListenerRole, period, period, TimeUnit.MILLISECONDS);
     LOG.info("raft server {} listening on {} for group {} ({})", identity.nodeId(), settings.address(),
@@ -1062,6 +1063,7 @@ public final class RaftConsensus implements AutoCloseable {
       fresh.close();
       throw e;
     }
+    machine.started();
     snapshotsTakenBefore.addAndGet(oldMachine.snapshotsTaken());
     snapshotsInstalledBefore.addAndGet(oldMachine.snapshotsInstalled());
     snapshotsFailedBefore.addAndGet(oldMachine.snapshotsFailed());
@@ -1247,11 +1249,33 @@ public final class RaftConsensus implements AutoCloseable {
   public record SnapshotTransfer(long bytesReceived, java.time.Instant lastWrite) {}
 
   /**
+   * How long one scan of the transfer directory answers {@link #snapshotTransfer}: anyone may call
+   * {@code /v1/status} as often as they like, and progress displays refresh about once a second.
+   */
+  static final Duration TRANSFER_SCAN_REUSE = Duration.ofMillis(500);
+  private final Object transferScanLock = new Object();
+  private Optional<SnapshotTransfer> transferScanned = Optional.empty();
+  private long transferScannedNanos;
+  private boolean transferScanDone;
+
+  /**
    * The snapshot transfer in progress on this node, read from the directory Ratis receives
    * InstallSnapshot chunks in (see {@link SnapshotTransfers}); empty when none is (or the Raft
    * server is not available). For progress display only: cheap, never throws.
    */
   public Optional<SnapshotTransfer> snapshotTransfer() {
+    synchronized (transferScanLock) {
+      long now = System.nanoTime();
+      if (!transferScanDone || now - transferScannedNanos >= TRANSFER_SCAN_REUSE.toNanos()) {
+        transferScanned = scanSnapshotTransfer();
+        transferScannedNanos = now;
+        transferScanDone = true;
+      }
+      return transferScanned;
+    }
+  }
+
+  private Optional<SnapshotTransfer> scanSnapshotTransfer() {
     java.io.File tmpDir;
     try {
       RaftServer.Division division = server.getDivision(groupId);

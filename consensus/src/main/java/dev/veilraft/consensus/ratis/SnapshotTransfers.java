@@ -36,6 +36,12 @@ final class SnapshotTransfers {
   static final int FILES_MAX = 64;
   /** Directory depth walked below a transfer directory (Ratis keeps the sender's relative path). */
   static final int DEPTH_MAX = 4;
+  /**
+   * Entries of the tmp directory looked at per scan: Ratis never deletes the directories of
+   * aborted transfers, and {@code /v1/status} scans on every call, so the work per call is bounded
+   * whatever accumulates (one transfer runs at a time; leftovers beyond this are not looked at).
+   */
+  static final int ENTRIES_MAX = 32;
 
   /** A snapshot transfer in progress: bytes written so far and when the last of them was. */
   record Transfer(long bytesReceived, Instant lastWrite) {}
@@ -50,7 +56,7 @@ final class SnapshotTransfers {
       return Optional.empty();
     }
     Transfer newest = null;
-    try (Stream<Path> dirs = Files.list(tmpDir)) {
+    try (Stream<Path> dirs = Files.list(tmpDir).limit(ENTRIES_MAX)) {
       for (Path dir : (Iterable<Path>) dirs::iterator) {
         if (!dir.getFileName().toString().startsWith(TRANSFER_DIR_PREFIX) || !Files.isDirectory(dir)) {
           continue;

@@ -39,6 +39,7 @@ import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
@@ -72,7 +73,12 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private final Replica replica;
   private final Clock clock;
   private final AtomicLong lastStampMs = new AtomicLong();
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  /**
+   * Replaced by a fresh instance once a refused own snapshot is set aside ({@link #rescanStorage}):
+   * Ratis' storage caches its latest snapshot and replaces it only with a higher index.
+   */
+  private volatile SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private volatile RaftStorage raftStorage;
   private final AtomicLong snapshotsInstalled = new AtomicLong();
   private final AtomicLong snapshotsTaken = new AtomicLong();
   private final AtomicLong snapshotsFailed = new AtomicLong();
@@ -100,6 +106,11 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private int replacementRequests;
   private final ClientId snapshotRequestClientId = ClientId.randomId();
   private final AtomicLong snapshotRequestCallIds = new AtomicLong();
+  /**
+   * Set by {@link #started} once Ratis opened its log from the latest snapshot's index: from then
+   * on {@link #getLatestSnapshot} no longer names {@link #refusedSnapshot} (see there).
+   */
+  private volatile RaftServer.Division startedDivision;
 
   VeilraftStateMachine(Replica replica, Clock clock) {
     this.replica = replica;
@@ -116,12 +127,17 @@ final class VeilraftStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
+    this.raftStorage = raftStorage;
     storage.init(raftStorage);
     SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
     if (latest != null) {
-      boolean refused = latest.getIndex() <= replica.appliedIndex() && !verifyOwnSnapshot(latest);
-      installIfAhead(latest);
-      if (!refused) {
+      if (latest.getIndex() <= replica.appliedIndex() && !verifyOwnSnapshot(latest)) {
+        // Neither the refused file's term nor its index is authentic: the last applied term and
+        // index come from the Raft log instead (replayed entries, or adoptStoreTermIndex).
+        LOG.info("snapshot {} is not ahead of the applied index {}; keeping the store",
+            latest.getFile().getPath().getFileName(), replica.appliedIndex());
+      } else {
+        installIfAhead(latest);
         // A crash may have come between a snapshot and the erasure it allowed.
         eraseCoveredSecrets();
       }
@@ -134,6 +150,86 @@ final class VeilraftStateMachine extends BaseStateMachine {
   @Override
   public StateMachineStorage getStateMachineStorage() {
     return storage;
+  }
+
+  /**
+   * The latest snapshot, as Ratis' contract asks, except a refused own snapshot once the server
+   * runs. Ratis reads the latest snapshot while it opens its log at start (its log and apply
+   * thread continue from that index, which the store holds); afterwards a leader offers it to any
+   * follower that needs a snapshot, and that follower would refuse it and stop its Raft server.
+   * So from {@link #started} until a replacement exists this answers "no snapshot": a follower
+   * that needs entries the log no longer holds waits for the replacement. One exception keeps
+   * votes safe: with an empty Raft log Ratis takes the latest snapshot's term and index as this
+   * member's last entry, which votes compare; answering none there would let this member vote for
+   * a candidate that lacks entries it holds, so the refused file is still named then.
+   */
+  @Override
+  public SnapshotInfo getLatestSnapshot() {
+    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    SingleFileSnapshotInfo refused = refusedSnapshot;
+    RaftServer.Division division = startedDivision;
+    if (latest == null || refused == null || division == null || !isRefused(latest, refused)) {
+      return latest;
+    }
+    return division.getRaftLog().getLastEntryTermIndex() == null ? latest : null;
+  }
+
+  private static boolean isRefused(SingleFileSnapshotInfo info, SingleFileSnapshotInfo refused) {
+    return info.getIndex() == refused.getIndex() && info.getFile().getPath().equals(refused.getFile().getPath());
+  }
+
+  /**
+   * Called once the Raft server runs (its log is open). With a refused own snapshot, stops
+   * naming it (see {@link #getLatestSnapshot}) and, when the store sits exactly at its index (no
+   * entry replayed at start reaches the store), asks Ratis at once for a snapshot to replace it:
+   * the term of the store's last entry is read from the Raft log, never from the refused file's
+   * name. When the log no longer holds that entry, the replacement waits for the next applied
+   * entry. With the store ahead, replaying the store's last entry brings the replacement.
+   */
+  void started() {
+    SingleFileSnapshotInfo refused = refusedSnapshot;
+    if (refused == null) {
+      return;
+    }
+    RaftServer.Division division;
+    try {
+      division = getServer().join().getDivision(getGroupId());
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cannot reach this node's raft group to replace refused snapshot {}: {}",
+          refused.getFile().getPath().getFileName(), e.toString());
+      return;
+    }
+    startedDivision = division;
+    long storeIndex = replica.appliedIndex();
+    if (refused.getIndex() != storeIndex) {
+      return;
+    }
+    TermIndex stored = division.getRaftLog().getTermIndex(storeIndex);
+    if (stored == null) {
+      LOG.warn("the raft log no longer holds entry {} (the store's last), so its term is unknown: refused snapshot"
+          + " {} is replaced after the next applied entry", storeIndex, refused.getFile().getPath().getFileName());
+      return;
+    }
+    if (adoptStoreTermIndex(stored) && replacementPending.compareAndSet(false, true)) {
+      requestSnapshot(refused);
+    }
+  }
+
+  /**
+   * Sets the last applied term and index to the store's last entry, as the Raft log names it,
+   * unless Ratis applied further meanwhile. Synchronized with {@link #updateLastAppliedTermIndex}
+   * so that the two never move it backwards.
+   */
+  private synchronized boolean adoptStoreTermIndex(TermIndex stored) {
+    if (getLastAppliedTermIndex().getIndex() >= stored.getIndex()) {
+      return false;
+    }
+    return super.updateLastAppliedTermIndex(stored);
+  }
+
+  @Override
+  protected synchronized boolean updateLastAppliedTermIndex(TermIndex newTermIndex) {
+    return super.updateLastAppliedTermIndex(newTermIndex);
   }
 
   /** Ratis pauses the state machine before it publishes a snapshot received from the leader. */
@@ -158,7 +254,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
     }
     installIfAhead(latest);
     // A snapshot received from the leader also replaces a refused own snapshot.
-    setRefusedAside(latest.getIndex());
+    setRefusedAside(latest);
     if (getLifeCycleState() == LifeCycle.State.PAUSED) {
       getLifeCycle().transition(LifeCycle.State.STARTING);
       getLifeCycle().transition(LifeCycle.State.RUNNING);
@@ -169,9 +265,11 @@ final class VeilraftStateMachine extends BaseStateMachine {
    * Authenticates this node's own latest snapshot, which is not ahead of the store (header,
    * epoch chain, every chunk, trailer, and the header's term and index against the file name).
    * The store is this node's source of truth, so a refused snapshot does not stop the start: it is
-   * logged and counted, and this node asks Ratis for a new snapshot as soon as the store's last
-   * entry is applied again (see {@link #requestReplacement}); the new snapshot then sets the refused
-   * file aside. Returns whether the snapshot was accepted.
+   * logged and counted, Ratis is no longer offered it once the server runs (see
+   * {@link #getLatestSnapshot}), and this node asks Ratis for a new snapshot as soon as it can: at
+   * start when the store sits at the refused snapshot's index ({@link #started}), else once the
+   * store's last entry is applied again (see {@link #requestReplacement}); the new snapshot then
+   * sets the refused file aside. Returns whether the snapshot was accepted.
    */
   private boolean verifyOwnSnapshot(SingleFileSnapshotInfo info) {
     Path file = info.getFile().getPath();
@@ -221,6 +319,11 @@ final class VeilraftStateMachine extends BaseStateMachine {
       LOG.warn("last request for a snapshot to replace refused snapshot {}; after this one the replacement waits"
           + " for the snapshot threshold", refused.getFile().getPath().getFileName());
     }
+    requestSnapshot(refused);
+  }
+
+  /** Asks Ratis for a snapshot to replace {@code refused}; the caller set {@link #replacementPending}. */
+  private void requestSnapshot(SingleFileSnapshotInfo refused) {
     getServer().thenCompose(server -> server.snapshotManagementAsync(SnapshotManagementRequest.newCreate(
         snapshotRequestClientId, getId(), getGroupId(), snapshotRequestCallIds.incrementAndGet(),
         REPLACEMENT_REQUEST_TIMEOUT_MS, REPLACEMENT_CREATION_GAP)))
@@ -234,16 +337,49 @@ final class VeilraftStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Renames the refused own snapshot (and its .md5) aside once {@code newIndex}, a newer valid
-   * snapshot (taken, or received and installed), exists: Ratis' file pattern no longer matches
+   * Renames the refused own snapshot (and its .md5) aside once {@code replacement}, a valid
+   * snapshot at least as new (taken, or received and installed), exists: Ratis' file pattern no longer matches
    * it, so it is neither offered nor counted for retention, and an operator can inspect it. A
    * failed rename is retried after the next snapshot.
    */
-  private void setRefusedAside(long newIndex) {
+  private void setRefusedAside(SingleFileSnapshotInfo replacement) {
     SingleFileSnapshotInfo refused = refusedSnapshot;
-    if (refused == null || newIndex <= refused.getIndex()) {
+    if (refused == null || replacement.getIndex() < refused.getIndex()) {
       return;
     }
+    long newIndex = replacement.getIndex();
+    Path file = refused.getFile().getPath();
+    if (replacement.getFile().getPath().equals(file)) {
+      // Same term and index: the valid snapshot took the refused file's name (a received one
+      // replaced it; a taken one moved it aside first, see takeSnapshot).
+      LOG.warn("refused snapshot {} replaced by a valid snapshot of the same term and index", file.getFileName());
+    } else if (moveAside(refused)) {
+      LOG.warn("refused snapshot {} replaced by the snapshot at index {}", file.getFileName(), newIndex);
+    } else {
+      return;
+    }
+    refusedSnapshot = null;
+    rescanStorage();
+  }
+
+  /**
+   * Replaces Ratis' storage with a fresh one that finds the latest snapshot on disk again: the
+   * old one may still hold the refused file as its latest (it caches the latest and replaces it
+   * only with a higher index, while the replacement may have the same index).
+   */
+  private void rescanStorage() {
+    SimpleStateMachineStorage fresh = new SimpleStateMachineStorage();
+    try {
+      fresh.init(raftStorage);
+    } catch (IOException e) {
+      LOG.warn("cannot rescan the snapshots after setting a refused one aside: {}", e.toString());
+      return;
+    }
+    storage = fresh;
+  }
+
+  /** Renames {@code refused} (and its .md5) with {@link #REFUSED_SUFFIX}; returns whether that worked. */
+  private static boolean moveAside(SingleFileSnapshotInfo refused) {
     Path file = refused.getFile().getPath();
     Path aside = file.resolveSibling(file.getFileName() + REFUSED_SUFFIX);
     try {
@@ -256,11 +392,10 @@ final class VeilraftStateMachine extends BaseStateMachine {
       }
     } catch (IOException e) {
       LOG.warn("cannot rename refused snapshot {} aside: {}", file, e.toString());
-      return;
+      return false;
     }
-    refusedSnapshot = null;
-    LOG.warn("refused snapshot {} replaced by the snapshot at index {}; renamed to {}", file.getFileName(), newIndex,
-        aside.getFileName());
+    LOG.warn("refused snapshot {} renamed to {} for inspection", file.getFileName(), aside.getFileName());
+    return true;
   }
 
   private void installIfAhead(SingleFileSnapshotInfo info) throws IOException {
@@ -307,7 +442,10 @@ final class VeilraftStateMachine extends BaseStateMachine {
   public long takeSnapshot() throws IOException {
     TermIndex last = getLastAppliedTermIndex();
     SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
-    long latestIndex = latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
+    SingleFileSnapshotInfo refused = refusedSnapshot;
+    // A refused latest snapshot counts as none: it neither blocks its replacement nor is reported as taken.
+    long latestIndex = latest == null || (refused != null && isRefused(latest, refused)) ? RaftLog.INVALID_LOG_INDEX
+        : latest.getIndex();
     MembershipView view = replica.view();
     if (last == null || last.getIndex() <= 0 || last.getIndex() <= latestIndex || view.epoch() == 0) {
       return latestIndex;
@@ -369,14 +507,19 @@ final class VeilraftStateMachine extends BaseStateMachine {
       Files.deleteIfExists(tmp);
       throw new IOException("cannot write snapshot " + file + ": " + e.getMessage(), e);
     }
+    if (refused != null && refused.getFile().getPath().equals(file.toPath())) {
+      // The replacement has the refused file's term and index: keep the refused one for inspection.
+      moveAside(refused);
+    }
     Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
     MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
-    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+    SingleFileSnapshotInfo taken = new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last);
+    storage.updateLatestSnapshot(taken);
     snapshotsTaken.incrementAndGet();
     LOG.info("took snapshot {} (epoch {}, chain of {} links, {} records, {} bytes) in {} ms", file.getName(),
         secret.epoch(), stats.header().chain().size(), stats.records(), stats.bytes(),
         (System.nanoTime() - started) / 1_000_000);
-    setRefusedAside(last.getIndex());
+    setRefusedAside(taken);
     eraseCoveredSecrets();
     return last.getIndex();
   }

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A member whose own latest snapshot file was altered on its host while it was stopped refuses
  * the file at restart (logged and counted), keeps serving its intact store, replaces the file with
- * a new valid snapshot once it has applied the store's last entry again or a later one (setting
- * the altered file aside as {@code .refused}), and a new follower that needs a snapshot install
+ * a new valid snapshot at start (store at the snapshot's index) or once it has replayed the
+ * store's last entry (store ahead), setting the altered file aside as {@code .refused}, takes no
+ * term or index from the refused file's name, and a new follower that needs a snapshot install
  * then gets the valid one. The tests share one group (a founder, later a joiner) and run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -45,6 +46,8 @@ class OwnSnapshotRefusedIT {
   private static final long SNAPSHOT_THRESHOLD = RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_MIN;
   /** How long the apply thread gets to take a snapshot that is due, before the test writes again. */
   private static final Duration SNAPSHOT_WAIT = Duration.ofSeconds(1);
+  /** A term no entry of the test's group reaches (one founder, a few restarts). */
+  private static final long UNREACHED_TERM = 999;
 
   @TempDir static Path dir;
   private static RaftTestCluster cluster;
@@ -83,12 +86,13 @@ class OwnSnapshotRefusedIT {
 
   /**
    * With the store exactly at the altered snapshot's index (the member snapshotted last, then
-   * idled), no entry replayed at restart reaches the store, so the refused file stays the latest
-   * until a client entry is applied; that entry's snapshot then replaces it.
+   * idled), no entry replayed at restart reaches the store; the member still replaces the refused
+   * file at start, without waiting for a client write, with a valid snapshot of the same term and
+   * index (the term read from the Raft log), and keeps the altered one aside.
    */
   @Test
   @Order(1)
-  void alteredOwnSnapshotAtTheStoreIndexIsRefusedAndReplacedAfterTheNextWrite() throws Exception {
+  void alteredOwnSnapshotAtTheStoreIndexIsRefusedAndReplacedAtStart() throws Exception {
     // Ratis' first snapshot comes at applied index threshold - 1 (counted from -1): write up to
     // there, then one entry at a time until the snapshot is there, so that it is at the last entry.
     while (n0.replica.appliedIndex() < SNAPSHOT_THRESHOLD - 1) {
@@ -103,19 +107,26 @@ class OwnSnapshotRefusedIT {
         .isEqualTo(storeIndex);
     Path altered = stopAndAlterLatestSnapshot();
 
+    int keysBefore = keys;
     n0.start();
     assertRefusedAtStart(altered, 1);
+    assertReplacedAndSetAside(altered);
+    assertThat(keys).as("no client write").isEqualTo(keysBefore);
     assertThat(n0.replica.appliedIndex()).isEqualTo(storeIndex);
-    assertThat(Files.exists(altered)).as("nothing replaces the refused file before a client entry").isTrue();
+    assertThat(n0.consensus().snapshotStatus().latestSnapshotIndex()).as("replaced at the store index")
+        .isEqualTo(storeIndex);
+    assertThat(latestSnapshot()).as("the replacement took the refused file's name").contains(altered);
 
     long written = put();
-    assertReplacedAndSetAside(altered);
-    assertThat(n0.consensus().snapshotStatus().latestSnapshotIndex()).isEqualTo(written);
+    assertThat(cluster.read(n0, "k" + (keys - 1), false)).contains("v" + (keys - 1));
+    assertThat(n0.replica.appliedIndex()).isGreaterThanOrEqualTo(written);
   }
 
   /**
    * With the store ahead of the altered snapshot, the restart's replay of the store's last entry
-   * already brings the replacement, before any client write; a joiner then installs it.
+   * already brings the replacement, before any client write; a joiner then installs it. The
+   * altered file also names a higher term than any entry has: a member that took its last applied
+   * term from that name would fail its next apply (terms must not go backwards).
    */
   @Test
   @Order(2)
@@ -126,11 +137,12 @@ class OwnSnapshotRefusedIT {
       put();
     }
     long storeIndex = n0.replica.appliedIndex();
-    Path altered = stopAndAlterLatestSnapshot();
+    Path altered = renameToTerm(stopAndAlterLatestSnapshot(), UNREACHED_TERM);
 
     n0.start();
     assertRefusedAtStart(altered, 1);
     assertReplacedAndSetAside(altered);
+    assertThat(Files.exists(altered)).as("the replacement has the real term, not the altered name's").isFalse();
     assertThat(n0.consensus().snapshotStatus().latestSnapshotIndex()).as("replaced at the replayed store index")
         .isEqualTo(storeIndex);
     assertThat(n0.replica.appliedIndex()).isEqualTo(storeIndex);
@@ -145,6 +157,9 @@ class OwnSnapshotRefusedIT {
     for (int i = 0; i < keys; i++) {
       assertThat(cluster.read(n1, "k" + i, true)).contains("v" + i);
     }
+    long written = put();
+    assertThat(awaitTrue(() -> n1.replica.appliedIndex() >= written)).as("both members apply the next write").isTrue();
+    assertThat(n0.running()).isTrue();
   }
 
   /** Writes the next key through the group; returns its log index. */
@@ -182,17 +197,33 @@ class OwnSnapshotRefusedIT {
     }
   }
 
-  /** A newer snapshot that authenticates is the latest (awaited) and {@code altered} was renamed aside. */
+  /**
+   * A snapshot taken since the restart (awaited), at least as new as {@code altered},
+   * authenticates and is the latest, and {@code altered} was renamed aside.
+   */
   private static void assertReplacedAndSetAside(Path altered) throws Exception {
     long alteredIndex = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(altered.toFile()).getIndex();
     Path setAside = altered.resolveSibling(altered.getFileName() + VeilraftStateMachine.REFUSED_SUFFIX);
-    assertThat(awaitTrue(() -> n0.consensus().snapshotStatus().latestSnapshotIndex() > alteredIndex
-        && Files.exists(setAside) && !Files.exists(altered)))
+    assertThat(awaitTrue(() -> n0.consensus().snapshotStatus().snapshotsTaken() >= 1
+        && n0.consensus().snapshotStatus().latestSnapshotIndex() >= alteredIndex && Files.exists(setAside)))
         .as("a new snapshot replaced %s, which was renamed aside", altered.getFileName()).isTrue();
     Path replacement = latestSnapshot().orElseThrow();
     SnapshotFile.Stats stats = SnapshotFile.verify(replacement, cluster.genesis.clusterId(),
         header -> n0.replica.keyring().get(header.epoch()));
     assertThat(stats.records()).isPositive();
+  }
+
+  /**
+   * Renames snapshot {@code file} to name {@code term} with its index, as a host could, with a
+   * matching .md5; returns the new path.
+   */
+  private static Path renameToTerm(Path file, long term) throws IOException {
+    long index = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file.toFile()).getIndex();
+    Path renamed = file.resolveSibling(SimpleStateMachineStorage.getSnapshotFileName(term, index));
+    Files.move(file, renamed);
+    Files.delete(MD5FileUtil.getDigestFileForFile(file.toFile()).toPath());
+    MD5FileUtil.computeAndSaveMd5ForFile(renamed.toFile());
+    return renamed;
   }
 
   /** The founder's snapshot file with the highest index, by Ratis' file name pattern. */

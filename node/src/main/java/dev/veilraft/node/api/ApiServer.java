@@ -60,6 +60,22 @@ public final class ApiServer implements AutoCloseable {
     HttpAnswer handle(byte[] body, String query);
   }
 
+  /**
+   * A JSON route that also reads the caller's address (for per-caller bounds) and may add
+   * response headers (e.g. Retry-After).
+   */
+  @FunctionalInterface
+  public interface CallerHttpHandler {
+    CallerAnswer handle(byte[] body, String query, String callerAddress);
+  }
+
+  /** An answer with extra response headers. */
+  public record CallerAnswer(HttpAnswer answer, Map<String, String> headers) {
+    public CallerAnswer {
+      headers = Map.copyOf(headers);
+    }
+  }
+
   /** A request to an app's own protocol (Cashu HTTP, NIP-11), routed by path prefix. */
   public record AppRequest(String method, String path, String query, String accept, byte[] body) {}
 
@@ -77,6 +93,7 @@ public final class ApiServer implements AutoCloseable {
   private final Map<String, String> contentTypes = new ConcurrentHashMap<>();
   private final Map<String, PrefixHandler> prefixes = new ConcurrentHashMap<>();
   private final Map<String, HttpHandler> httpRoutes = new ConcurrentHashMap<>();
+  private final Map<String, CallerHttpHandler> callerRoutes = new ConcurrentHashMap<>();
   private final java.util.Set<String> webSocketPaths = ConcurrentHashMap.newKeySet();
   private final WebSockets webSockets;
   private volatile RequestObserver observer = (route, method, status, nanos) -> {};
@@ -186,6 +203,14 @@ public final class ApiServer implements AutoCloseable {
     });
   }
 
+  /** Registers {@code METHOD /path} like {@link #routeHttp}, with the caller's address and response headers. */
+  public void routeHttpFromCaller(String method, String path, CallerHttpHandler handler) {
+    routeHttp(method, path, (body, query) -> {
+      throw new IllegalStateException(method + " " + path + " is answered by its CallerHttpHandler");
+    });
+    callerRoutes.put(method + " " + path, handler);
+  }
+
   /**
    * Hands every request whose path is {@code prefix} or starts with {@code prefix + "/"} to
    * {@code handler} (an app's own protocol), with CORS open to any origin as public web APIs
@@ -261,6 +286,11 @@ public final class ApiServer implements AutoCloseable {
       callback = observed(callback, routes.containsKey(method + " " + path) || routes.keySet().stream()
           .anyMatch(k -> k.endsWith(" " + path)) ? path : ROUTE_UNMATCHED, method, response, started);
       Callback done = callback;
+      CallerHttpHandler caller = callerRoutes.get(method + " " + path);
+      if (caller != null) {
+        handleFromCaller(caller, path, request, response, done);
+        return true;
+      }
       HttpHandler http = httpRoutes.get(method + " " + path);
       if (http != null) {
         handleHttp(http, path, request, response, done);
@@ -311,6 +341,24 @@ public final class ApiServer implements AutoCloseable {
       answer = HttpAnswer.json(500, errorJson("INTERNAL", "internal error: " + e.getClass().getSimpleName()));
     }
     send(response, answer.status(), answer.contentType(), answer.body(), callback);
+  }
+
+  private static void handleFromCaller(CallerHttpHandler handler, String path, Request request, Response response,
+      Callback callback) {
+    CallerAnswer answer;
+    try {
+      byte[] body = "GET".equals(request.getMethod()) ? new byte[0] : readBody(request);
+      answer = handler.handle(body, request.getHttpURI().getQuery(), Request.getRemoteAddr(request));
+    } catch (ApiException e) {
+      answer = new CallerAnswer(HttpAnswer.json(e.status(), errorJson(e.code(), e.getMessage())), Map.of());
+    } catch (RuntimeException e) {
+      LOG.warn("internal error on {}: {}", path, e.toString());
+      answer = new CallerAnswer(HttpAnswer.json(500, errorJson("INTERNAL", "internal error: "
+          + e.getClass().getSimpleName())), Map.of());
+    }
+    answer.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+    HttpAnswer http = answer.answer();
+    send(response, http.status(), http.contentType(), http.body(), callback);
   }
 
   /** {@code callback}, which first tells the observer the request's route, method, status and duration. */

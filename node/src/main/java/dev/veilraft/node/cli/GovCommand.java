@@ -334,7 +334,7 @@ final class GovCommand {
       try {
         signed = GovernanceJson.parseSigned(Files.readAllBytes(file));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(file + ": " + ErrorMessages.describe(e), e);
       }
       return deliver(spec, node, null, which.proposal != null ? PROPOSALS_PATH : BALLOTS_PATH, signed);
     }
@@ -353,7 +353,7 @@ final class GovCommand {
     try {
       answer = node.connect(spec.commandLine().getErr()).postJson(path, GovernanceJson.signed(signed));
     } catch (CryptoException e) {
-      throw new IllegalArgumentException(e.getMessage(), e);
+      throw new IllegalArgumentException(ErrorMessages.describe(e), e);
     }
     JsonNode result = GovernanceJson.tree(answer);
     stdout.println(result.path("code").asText() + ": " + result.path("reason").asText());

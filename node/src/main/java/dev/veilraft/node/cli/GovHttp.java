@@ -32,7 +32,8 @@ final class GovHttp {
     final String code;
 
     NodeError(int status, String code, String message) {
-      super(code + ": " + message);
+      super(code + ": " + (message == null || message.isBlank() ? "(the node gave no message; HTTP " + status + ")"
+          : message));
       this.status = status;
       this.code = code;
     }
@@ -81,7 +82,8 @@ final class GovHttp {
         body = in.readNBytes(ANSWER_BYTES_MAX + 1);
       }
     } catch (IOException e) {
-      throw new IOException(request.uri() + ": " + e.getMessage(), e);
+      // The node may be down or have closed the connection (the JDK then often gives no message).
+      throw new IOException(request.uri() + ": " + ErrorMessages.describe(e), e);
     }
     if (body.length > ANSWER_BYTES_MAX) {
       throw new IOException(request.uri() + ": answer is larger than " + ANSWER_BYTES_MAX + " bytes");

@@ -69,7 +69,7 @@ public final class Main implements Runnable {
     CommandLine cli = new CommandLine(new Main());
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      commandLine.getErr().println("error: " + e.getMessage());
+      commandLine.getErr().println("error: " + ErrorMessages.describe(e));
       return EXIT_FAILURE;
     });
     return cli;

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -51,7 +52,9 @@ import java.util.function.Supplier;
  *       (ISO-8601 instant).
  * </ul>
  * Answers 200 with the report (verdict PASSED or FAILED with reasons), 400 for unusable input,
- * 413 when too large, 429 when {@link #CONCURRENT_MAX} verifications are already running.
+ * 413 when too large, 429 when {@link #CONCURRENT_MAX} verifications are already running (BUSY)
+ * or the caller's address or all callers together started more than their rate allows
+ * ({@link VerifyRateLimit}: RATE_LIMITED, with Retry-After).
  * Simulated evidence is verified against this cluster's simulated roots and labelled INSECURE.
  */
 public final class VerifyApi {
@@ -60,6 +63,10 @@ public final class VerifyApi {
   public static final int BODY_BYTES_MAX = 256 * 1024;
   /** Verifications run on the request thread and cost RSA/ECDSA chain checks: bounded so anyone cannot load the node. */
   public static final int CONCURRENT_MAX = 2;
+  /** Error code of a request refused by the rate limit ({@link VerifyRateLimit}). */
+  public static final String RATE_LIMITED = "RATE_LIMITED";
+  /** Retry-After of a request refused because {@link #CONCURRENT_MAX} verifications are running. */
+  static final long BUSY_RETRY_AFTER_SECONDS = 1;
   private static final int CERTS_MAX = Certificates.CHAIN_CERTS_MAX;
   /** A verifier uses one AMD or a PCK and a root CRL; a few spare. */
   private static final int CRLS_MAX = 8;
@@ -67,6 +74,7 @@ public final class VerifyApi {
 
   private final AttestationVerifier verifier = new AttestationVerifier();
   private final Semaphore running = new Semaphore(CONCURRENT_MAX);
+  private final VerifyRateLimit rate;
   private final Supplier<Policy> clusterPolicy;
   private final InstantSource clock;
 
@@ -75,12 +83,44 @@ public final class VerifyApi {
    * does not allow simulation: none); {@code clock} is "now" for certificate validity.
    */
   public VerifyApi(Supplier<Policy> clusterPolicy, InstantSource clock) {
+    this(clusterPolicy, clock, System::nanoTime);
+  }
+
+  /** {@code nanoTime} is the monotonic clock of the rate limit (tests drive it). */
+  VerifyApi(Supplier<Policy> clusterPolicy, InstantSource clock, LongSupplier nanoTime) {
     this.clusterPolicy = clusterPolicy;
     this.clock = clock;
+    this.rate = new VerifyRateLimit(nanoTime);
   }
 
   public void register(ApiServer api) {
-    api.routeHttp("POST", PATH, (body, query) -> answer(body, query));
+    api.routeHttpFromCaller("POST", PATH, this::answerFrom);
+  }
+
+  /**
+   * The route: the rate limit of {@code caller}'s address and of all callers first (a refused
+   * request costs no parsing), then {@link #answer}.
+   */
+  ApiServer.CallerAnswer answerFrom(byte[] body, String query, String caller) {
+    VerifyRateLimit.Decision decision = rate.tryAcquire(caller);
+    if (!decision.allowed()) {
+      String detail = decision.global()
+          ? "this node starts at most " + fmt(VerifyRateLimit.GLOBAL_RATE_PER_SECOND) + " verifications per second for"
+              + " all callers together (bursts of " + fmt(VerifyRateLimit.GLOBAL_BURST) + "), so that verification"
+              + " cannot starve consensus; retry after " + decision.retryAfterSeconds() + " s"
+          : "your address may start at most " + fmt(VerifyRateLimit.SOURCE_RATE_PER_SECOND) + " verifications per"
+              + " second (bursts of " + fmt(VerifyRateLimit.SOURCE_BURST) + "); retry after "
+              + decision.retryAfterSeconds() + " s";
+      return new ApiServer.CallerAnswer(error(429, RATE_LIMITED, detail),
+          Map.of("Retry-After", Long.toString(decision.retryAfterSeconds())));
+    }
+    HttpAnswer answer = answer(body, query);
+    return new ApiServer.CallerAnswer(answer, answer.status() == 429
+        ? Map.of("Retry-After", Long.toString(BUSY_RETRY_AFTER_SECONDS)) : Map.of());
+  }
+
+  private static String fmt(double value) {
+    return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
   }
 
   /** What the request asked to verify. */

@@ -184,6 +184,39 @@ class GovCommandTest {
   }
 
   @Test
+  void aRotationThroughANodeThatIsDownNamesWhatWentWrongNeverNull() throws Exception {
+    // Proves a governance request whose node refuses the connection (as a killed leader does) exits 1 with a
+    // message naming the URL and the failure; the JDK's ConnectException has no message, once printed as "null".
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    String down = "https://127.0.0.1:" + closedPort;
+    var failed = gov(concat(new String[] {"gov", "propose"}, signer("alice"),
+        new String[] {"--node", down, "--node-cert", nodeCert.toString(), "--rotate-key"}));
+    assertThat(failed.exit()).isEqualTo(1);
+    assertThat(failed.err()).startsWith("error: " + down).contains("ConnectException").doesNotContain("null");
+    assertThat(ledger.records).isEmpty();
+  }
+
+  @Test
+  void everyExceptionIsDescribedByWhatWentWrong() {
+    // Proves a message-less exception is named by its type and its first cause with a message, never "null".
+    assertThat(ErrorMessages.describe(new java.net.ConnectException())).isEqualTo("ConnectException (no message)");
+    Exception wrapped = new java.io.IOException(null, new java.net.ConnectException(null) {
+      {
+        initCause(new java.nio.channels.ClosedChannelException());
+      }
+    });
+    assertThat(ErrorMessages.describe(wrapped)).contains("IOException", "ClosedChannelException").doesNotContain("null");
+    assertThat(ErrorMessages.describe(new IllegalStateException("rotation refused: STALE_VIEW")))
+        .isEqualTo("rotation refused: STALE_VIEW");
+    assertThat(ErrorMessages.describe(new RuntimeException(new IllegalArgumentException("bad epoch"))))
+        .isEqualTo("java.lang.IllegalArgumentException: bad epoch");
+    assertThat(ErrorMessages.describe(null)).isEqualTo("unknown error");
+  }
+
+  @Test
   void signedOfflineThenSubmitted() throws Exception {
     // Proves --out writes a JSON signed message without contacting a node, and 'gov submit' delivers it.
     Path file = dir.resolve("proposal.json");

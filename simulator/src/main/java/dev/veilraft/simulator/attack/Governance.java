@@ -36,7 +36,7 @@ public final class Governance {
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(out, true));
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-      commandLine.getErr().println("error: " + e.getMessage());
+      commandLine.getErr().println("error: " + dev.veilraft.node.cli.ErrorMessages.describe(e));
       return 1;
     });
     int code = cli.execute(args.toArray(String[]::new));

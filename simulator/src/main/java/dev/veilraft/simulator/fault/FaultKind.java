@@ -6,29 +6,41 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** The fault names {@code --faults} accepts, and what each cluster mode can do. */
+/**
+ * The fault names {@code --faults} accepts, and what each cluster mode can do: one table, which
+ * both refuses unsupported faults ({@link #supported}, {@link #unsupportedReason}) and writes
+ * {@code simulate --help} ({@link #modesHelp}), so the two cannot disagree. A null "how" means
+ * the mode does not support the fault.
+ */
 public enum FaultKind {
-  CRASH(true, true, false),
-  PARTITION(false, true, false),
-  DELAY(false, true, false),
-  PAUSE(false, true, false),
-  SKEW(true, true, false),
-  DISK(false, true, false),
-  ROGUE_MEASUREMENT(true, true, true),
-  REPLAYED_EVIDENCE(true, true, true),
-  FORGED_SIGNATURE(true, true, true),
-  DEBUG_POLICY(true, true, true),
-  STOLEN_IDENTITY(true, true, true),
-  REMOVED_RETURN(true, true, true),
-  TAMPER_FILES(true, true, true);
+  CRASH("stop and restart a node's server in this JVM", "SIGKILL the node's process, then restart it", false),
+  PARTITION(null, "cut links at the TCP proxy of each directed link", false),
+  DELAY(null, "delay, jitter and drop at the TCP proxy of each directed link", false),
+  PAUSE(null, "SIGSTOP/SIGCONT the node's process", false),
+  SKEW("shift the node's clock object", "write the node's INSECURE clock offset file"
+      + " (veilraft.insecure.clockOffsetFile, simulated platform only)", false),
+  DISK(null, "fill a size-limited tmpfs mounted on the node's data directory (needs root; without it the run"
+      + " leaves disk out and says why)", false),
+  ROGUE_MEASUREMENT(Attackers.HOW, Attackers.HOW, true),
+  REPLAYED_EVIDENCE(Attackers.HOW, Attackers.HOW, true),
+  FORGED_SIGNATURE(Attackers.HOW, Attackers.HOW, true),
+  DEBUG_POLICY(Attackers.HOW, Attackers.HOW, true),
+  STOLEN_IDENTITY(Attackers.HOW, Attackers.HOW, true),
+  REMOVED_RETURN(Attackers.HOW, Attackers.HOW, true),
+  TAMPER_FILES(Attackers.HOW, Attackers.HOW, true);
 
-  private final boolean inJvm;
-  private final boolean processes;
+  /** How every attacker runs, in both modes: it talks to the cluster like any outside client or joiner. */
+  private static final class Attackers {
+    static final String HOW = "an attacker client against the running cluster";
+  }
+
+  private final String inJvmHow;
+  private final String processesHow;
   private final boolean attack;
 
-  FaultKind(boolean inJvm, boolean processes, boolean attack) {
-    this.inJvm = inJvm;
-    this.processes = processes;
+  FaultKind(String inJvmHow, String processesHow, boolean attack) {
+    this.inJvmHow = inJvmHow;
+    this.processesHow = processesHow;
     this.attack = attack;
   }
 
@@ -42,7 +54,38 @@ public enum FaultKind {
   }
 
   public boolean supported(boolean processMode) {
-    return processMode ? processes : inJvm;
+    return (processMode ? processesHow : inJvmHow) != null;
+  }
+
+  /**
+   * The help text on modes, from the same table as {@link #supported}: per mode, every fault it
+   * runs and how, then every fault it does not run and why.
+   */
+  public static List<String> modesHelp() {
+    List<String> lines = new ArrayList<>();
+    for (boolean processMode : new boolean[] {false, true}) {
+      lines.add(processMode ? "--processes (one JVM per node, a TCP proxy per directed link) runs:"
+          : "In-JVM mode (default; every node in this JVM) runs:");
+      List<String> attackers = new ArrayList<>();
+      List<String> refused = new ArrayList<>();
+      for (FaultKind k : values()) {
+        if (!k.supported(processMode)) {
+          refused.add(k.cliName());
+        } else if (k.attack) {
+          attackers.add(k.cliName());
+        } else {
+          lines.add("  " + k.cliName() + ": " + (processMode ? k.processesHow : k.inJvmHow));
+        }
+      }
+      if (!attackers.isEmpty()) {
+        lines.add("  " + String.join(", ", attackers) + ": " + Attackers.HOW);
+      }
+      for (String name : refused) {
+        lines.add("  not " + name + ": " + parse(name).unsupportedReason(processMode));
+      }
+    }
+    lines.add("With 'all', faults the mode does not run are left out and listed; named explicitly, they are refused.");
+    return lines;
   }
 
   /** Why this fault cannot run in the given mode (only meaningful when not {@link #supported}). */
