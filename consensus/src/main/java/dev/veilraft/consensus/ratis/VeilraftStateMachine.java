@@ -469,7 +469,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
       }
     }
     try {
-      long index = writeSnapshot(file, last, secret);
+      long index = writeSnapshot(file, last, secret, refused);
       synchronized (this) {
         snapshotRetryDelay = java.time.Duration.ZERO;
       }
@@ -487,8 +487,12 @@ final class VeilraftStateMachine extends BaseStateMachine {
     }
   }
 
-  /** Writes, checks in and announces the snapshot of the applied state at {@code last}. */
-  private long writeSnapshot(File file, TermIndex last, EpochSecret secret) throws IOException {
+  /**
+   * Writes, checks in and announces the snapshot of the applied state at {@code last}; {@code
+   * refused} is the own snapshot refused at start, if any (null otherwise).
+   */
+  private long writeSnapshot(File file, TermIndex last, EpochSecret secret, SingleFileSnapshotInfo refused)
+      throws IOException {
     Path tmp = file.toPath().resolveSibling(file.getName() + ".writing");
     long started = System.nanoTime();
     SnapshotFile.Stats stats;
