@@ -13,6 +13,9 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.TrustManager;
@@ -26,27 +29,58 @@ public final class NodeHttp {
   public static final String PROTOBUF = "application/x-protobuf";
   public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
+  public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  /** Which HTTP version to ask a node for. */
+  public enum Protocol {
+    /**
+     * HTTP/2 offered by ALPN, HTTP/1.1 when the node does not take it: every request to a node
+     * shares one TLS connection (streams), instead of one connection per request in flight.
+     */
+    HTTP_2,
+    /** HTTP/1.1 only: one TLS connection per request in flight, each kept for the next request. */
+    HTTP_1_1
+  }
+
+  /**
+   * Asynchronous requests in flight at once; more wait in this client, in order, for one to end.
+   * Over HTTP/2 every request to a node is a stream of one connection, and the JDK client fails a
+   * request beyond the node's stream limit ("too many concurrent streams", 256 on veilraft
+   * nodes) instead of waiting; this keeps well below it, and at the cluster's default
+   * pending-per-client bound, which a client cannot usefully exceed anyway.
+   */
+  public static final int ASYNC_REQUESTS_IN_FLIGHT_MAX = 128;
+
   private final MemberKeyTrustManager trust = new MemberKeyTrustManager();
   private final HttpClient http;
+  private final Semaphore inFlight = new Semaphore(ASYNC_REQUESTS_IN_FLIGHT_MAX);
+  /** Requests waiting for a slot, oldest first; each one starts its send. */
+  private final ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
 
+  /** A client that asks for HTTP/2 ({@link Protocol#HTTP_2}). */
   public NodeHttp() {
+    this(Protocol.HTTP_2);
+  }
+
+  public NodeHttp(Protocol protocol) {
     try {
       SSLContext tls = SSLContext.getInstance("TLS");
       tls.init(null, new TrustManager[] {trust}, new SecureRandom());
-      this.http = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(10))
-          .version(HttpClient.Version.HTTP_1_1).build();
+      this.http = HttpClient.newBuilder().sslContext(tls).connectTimeout(CONNECT_TIMEOUT)
+          .version(protocol == Protocol.HTTP_1_1 ? HttpClient.Version.HTTP_1_1 : HttpClient.Version.HTTP_2).build();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("TLS unavailable", e);
     }
   }
+
+  /** The HTTP version of a successful answer: "HTTP/2" or "HTTP/1.1". */
+  public record Answer(byte[] body, X509Certificate tlsPeer, String version) {}
 
   /** From now on only accept TLS keys of these (attested) nodes. */
   public void pin(Set<String> nodeIds) {
     trust.pin(nodeIds);
   }
 
-  /** A successful answer and the TLS certificate the node presented. */
-  public record Answer(byte[] body, X509Certificate tlsPeer) {}
 
   public Answer get(URI uri) throws ClientException {
     return send(HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET().build());
@@ -57,13 +91,47 @@ public final class NodeHttp {
   }
 
   public CompletableFuture<byte[]> postAsync(URI uri, byte[] body) {
-    return http.sendAsync(postRequest(uri, body), HttpResponse.BodyHandlers.ofByteArray()).thenApply(response -> {
+    HttpRequest request = postRequest(uri, body);
+    CompletableFuture<byte[]> answer = new CompletableFuture<>();
+    waiting.add(() -> {
+      CompletableFuture<HttpResponse<byte[]>> sent;
       try {
-        return body(response);
-      } catch (ClientException e) {
-        throw new java.util.concurrent.CompletionException(e);
+        sent = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+      } catch (RuntimeException e) {
+        sent = CompletableFuture.failedFuture(e);
       }
+      sent.whenComplete((response, error) -> {
+        inFlight.release();
+        startWaiting();
+        if (error != null) {
+          answer.completeExceptionally(error instanceof CompletionException && error.getCause() != null
+              ? error.getCause() : error);
+          return;
+        }
+        try {
+          answer.complete(body(response));
+        } catch (ClientException e) {
+          answer.completeExceptionally(e);
+        }
+      });
     });
+    startWaiting();
+    return answer;
+  }
+
+  /**
+   * Starts waiting requests while slots are free. Called after every enqueue and every release,
+   * so a request enqueued while the last slot was being released is always started by one of them.
+   */
+  private void startWaiting() {
+    while (!waiting.isEmpty() && inFlight.tryAcquire()) {
+      Runnable next = waiting.poll();
+      if (next == null) {
+        inFlight.release(); // another thread took it: check again
+        continue;
+      }
+      next.run();
+    }
   }
 
   private static HttpRequest postRequest(URI uri, byte[] body) {
@@ -81,7 +149,8 @@ public final class NodeHttp {
       Thread.currentThread().interrupt();
       throw new ClientException("INTERRUPTED", "interrupted while calling " + request.uri(), e);
     }
-    return new Answer(body(response), peer(response));
+    return new Answer(body(response), peer(response),
+        response.version() == HttpClient.Version.HTTP_2 ? "HTTP/2" : "HTTP/1.1");
   }
 
   private static X509Certificate peer(HttpResponse<?> response) throws ClientException {
