@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.TrustManager;
@@ -53,7 +54,13 @@ public final class NodeHttp {
 
   private final MemberKeyTrustManager trust = new MemberKeyTrustManager();
   private final HttpClient http;
-  private final Semaphore inFlight = new Semaphore(ASYNC_REQUESTS_IN_FLIGHT_MAX);
+  /**
+   * Starts with one slot: until a first answer arrives there is no HTTP/2 connection yet, and the
+   * JDK client would open one TLS connection per concurrent request of a cold burst (measured: 64
+   * handshakes for 64 requests). The first answer (of any request) opens the other slots.
+   */
+  private final Semaphore inFlight = new Semaphore(1);
+  private final AtomicBoolean connected = new AtomicBoolean();
   /** Requests waiting for a slot, oldest first; each one starts its send. */
   private final ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
 
@@ -102,6 +109,9 @@ public final class NodeHttp {
       }
       sent.whenComplete((response, error) -> {
         inFlight.release();
+        if (error == null) {
+          openAllSlots();
+        }
         startWaiting();
         if (error != null) {
           answer.completeExceptionally(error instanceof CompletionException && error.getCause() != null
@@ -117,6 +127,13 @@ public final class NodeHttp {
     });
     startWaiting();
     return answer;
+  }
+
+  /** After the first answer: the connection exists, so the other slots open (once). */
+  private void openAllSlots() {
+    if (connected.compareAndSet(false, true)) {
+      inFlight.release(ASYNC_REQUESTS_IN_FLIGHT_MAX - 1);
+    }
   }
 
   /**
@@ -149,6 +166,8 @@ public final class NodeHttp {
       Thread.currentThread().interrupt();
       throw new ClientException("INTERRUPTED", "interrupted while calling " + request.uri(), e);
     }
+    openAllSlots();
+    startWaiting();
     return new Answer(body(response), peer(response),
         response.version() == HttpClient.Version.HTTP_2 ? "HTTP/2" : "HTTP/1.1");
   }

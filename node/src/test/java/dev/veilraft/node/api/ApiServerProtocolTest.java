@@ -82,6 +82,17 @@ class ApiServerProtocolTest {
   }
 
   @Test
+  void aColdBurstOfConcurrentRequestsOpensOneConnection() throws Exception {
+    // Proves a client whose first act is 32 concurrent posts still makes one TLS handshake (the JDK client alone would open one per request).
+    URI base = startEchoServer();
+    NodeHttp http = new NodeHttp();
+
+    postMany(http, base, IN_FLIGHT);
+
+    assertThat(server.tlsHandshakes()).isEqualTo(Map.of(ApiServer.PROTOCOL_H2, 1L));
+  }
+
+  @Test
   void http11ClientsStillWorkAndKeepTheirConnections() throws Exception {
     // Proves an HTTP/1.1-only client is answered over HTTP/1.1 and reuses its connections: handshakes stay near the requests in flight, far below the request count.
     URI base = startEchoServer();
