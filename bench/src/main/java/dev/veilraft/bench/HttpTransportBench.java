@@ -65,6 +65,7 @@ public final class HttpTransportBench {
     Semaphore slots = new Semaphore(inFlight);
     AtomicLong done = new AtomicLong();
     AtomicLong errors = new AtomicLong();
+    long threadsStart = ManagementFactory.getThreadMXBean().getTotalStartedThreadCount();
     long cpuStart = os.getProcessCpuTime();
     long start = System.nanoTime();
     long end = start + TimeUnit.SECONDS.toNanos(seconds);
@@ -85,7 +86,8 @@ public final class HttpTransportBench {
     long elapsed = System.nanoTime() - start;
     long cpu = os.getProcessCpuTime() - cpuStart;
     long requests = Math.max(1, done.get());
-    System.out.printf("bench http %s requests_per_s=%.0f cpu_us_per_request=%.1f errors=%d load=%.2f%n", label,
-        requests * 1e9 / elapsed, cpu / 1e3 / requests, errors.get(), os.getSystemLoadAverage());
+    long threads = ManagementFactory.getThreadMXBean().getTotalStartedThreadCount() - threadsStart;
+    System.out.printf("bench http %s requests_per_s=%.0f cpu_us_per_request=%.1f threads_started=%d errors=%d load=%.2f%n",
+        label, requests * 1e9 / elapsed, cpu / 1e3 / requests, threads, errors.get(), os.getSystemLoadAverage());
   }
 }

@@ -15,7 +15,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -52,8 +57,22 @@ public final class NodeHttp {
    */
   public static final int ASYNC_REQUESTS_IN_FLIGHT_MAX = 128;
 
+  /**
+   * True where {@code HttpClient.sendAsync} would start a new thread for every answer: the JDK
+   * client completes each asynchronous exchange on CompletableFuture's default executor, which is
+   * a new thread per task when the common ForkJoinPool has fewer than two workers (machines with
+   * two or fewer CPUs). Measured with JFR on the 2-core benchmark machine: one thread start per
+   * request in the client. There this class makes blocking sends on its own reused threads.
+   */
+  static final boolean ASYNC_ANSWERS_START_THREADS = ForkJoinPool.getCommonPoolParallelism() < 2;
+  /** How long an idle sending thread is kept (they are created as requests need them). */
+  private static final long SENDING_THREAD_IDLE_SECONDS = 60;
+  private static final AtomicInteger SENDING_THREADS = new AtomicInteger();
+
   private final MemberKeyTrustManager trust = new MemberKeyTrustManager();
   private final HttpClient http;
+  /** Threads for blocking sends, at most one per slot; null unless {@link #ASYNC_ANSWERS_START_THREADS}. */
+  private final ThreadPoolExecutor sendingThreads;
   /**
    * Starts with one slot: until a first answer arrives there is no HTTP/2 connection yet, and the
    * JDK client would open one TLS connection per concurrent request of a cold burst (measured: 64
@@ -78,6 +97,36 @@ public final class NodeHttp {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("TLS unavailable", e);
     }
+    this.sendingThreads = ASYNC_ANSWERS_START_THREADS ? sendingThreads() : null;
+  }
+
+  /** Daemon threads, one per request in flight at most (the slots bound the tasks), idle ones end. */
+  private static ThreadPoolExecutor sendingThreads() {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(ASYNC_REQUESTS_IN_FLIGHT_MAX, ASYNC_REQUESTS_IN_FLIGHT_MAX,
+        SENDING_THREAD_IDLE_SECONDS, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), task -> {
+          Thread thread = new Thread(task, "veilraft-http-" + SENDING_THREADS.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  /** Sends without a thread per answer: see {@link #ASYNC_ANSWERS_START_THREADS}. */
+  private CompletableFuture<HttpResponse<byte[]>> sendInBackground(HttpRequest request) {
+    if (sendingThreads == null) {
+      return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+    }
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CompletionException(new IOException("interrupted while calling " + request.uri(), e));
+      }
+    }, sendingThreads);
   }
 
   /** The HTTP version of a successful answer: "HTTP/2" or "HTTP/1.1". */
@@ -103,7 +152,7 @@ public final class NodeHttp {
     waiting.add(() -> {
       CompletableFuture<HttpResponse<byte[]>> sent;
       try {
-        sent = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+        sent = sendInBackground(request);
       } catch (RuntimeException e) {
         sent = CompletableFuture.failedFuture(e);
       }

@@ -93,6 +93,20 @@ class ApiServerProtocolTest {
   }
 
   @Test
+  void answersDoNotStartAThreadEach() throws Exception {
+    // Proves 300 asynchronous requests after a warm-up start far fewer than 300 threads in this JVM, on any core count (on 2 cores the JDK client alone starts one per answer).
+    URI base = startEchoServer();
+    NodeHttp http = new NodeHttp();
+    postMany(http, base, IN_FLIGHT);
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getTotalStartedThreadCount();
+
+    postMany(http, base, IN_FLIGHT);
+
+    assertThat(threads.getTotalStartedThreadCount() - before).isLessThan(REQUESTS / 4);
+  }
+
+  @Test
   void http11ClientsStillWorkAndKeepTheirConnections() throws Exception {
     // Proves an HTTP/1.1-only client is answered over HTTP/1.1 and reuses its connections: handshakes stay near the requests in flight, far below the request count.
     URI base = startEchoServer();
