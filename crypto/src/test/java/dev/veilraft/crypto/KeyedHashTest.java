@@ -28,4 +28,38 @@ class KeyedHashTest {
     assertThat(hash.hash(Hashes.utf8("ab"), Hashes.utf8("c"))).isEqualTo(hash.hash(Hashes.utf8("abc")));
     assertThatThrownBy(() -> KeyedHash.fromKey(new byte[16])).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void matchesAFreshJdkHmacAlsoWhenSharedBetweenThreads() throws Exception {
+    // Proves the cloned-prototype Mac gives exactly HMAC-SHA256 of the input, call after call and from several threads at once.
+    KeyedHash hash = KeyedHash.fromKey(KEY);
+    javax.crypto.Mac reference = javax.crypto.Mac.getInstance("HmacSHA256");
+    reference.init(new javax.crypto.spec.SecretKeySpec(KEY, "HmacSHA256"));
+    int inputs = 64;
+    byte[][] expected = new byte[inputs][];
+    for (int i = 0; i < inputs; i++) {
+      expected[i] = reference.doFinal(Hashes.utf8("record-" + i));
+    }
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        results.add(threads.submit(() -> {
+          for (int round = 0; round < 50; round++) {
+            for (int i = 0; i < inputs; i++) {
+              if (!java.util.Arrays.equals(hash.hash(Hashes.utf8("record-"), Hashes.utf8(Integer.toString(i))), expected[i])) {
+                return false;
+              }
+            }
+          }
+          return true;
+        }));
+      }
+      for (java.util.concurrent.Future<Boolean> result : results) {
+        assertThat(result.get(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+  }
 }

@@ -8,6 +8,8 @@ import dev.veilraft.crypto.Hkdf;
 import dev.veilraft.crypto.KeyedHash;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -56,6 +58,11 @@ final class RecordCipher {
     }
   }
 
+  /** Namespaces whose tag is kept in memory; an app with more namespaces pays one HMAC per record for the rest. */
+  static final int TAGS_CACHED_MAX = 1024;
+
+  /** Tags by namespace, at most {@link #TAGS_CACHED_MAX}; the arrays are never changed or handed out. */
+  private final Map<String, byte[]> tags = new ConcurrentHashMap<>();
   private final KeyedHash lookup;
   private final KeyedHash namespaceTags;
   private final AesGcmAead values;
@@ -113,10 +120,27 @@ final class RecordCipher {
 
   /** The first {@value #TAG_BYTES} bytes of every location in {@code namespace}. */
   byte[] tag(String namespace) {
+    return cachedTag(namespace).clone();
+  }
+
+  /**
+   * The tag of {@code namespace}, shared: callers only read it. Tags are a pure function of the
+   * namespace under a fixed key, and every record a transaction touches needs one, so they are
+   * kept for up to {@link #TAGS_CACHED_MAX} namespaces (more are computed on every call).
+   */
+  private byte[] cachedTag(String namespace) {
+    byte[] cached = tags.get(namespace);
+    if (cached != null) {
+      return cached;
+    }
     // Every node-local namespace shares the tag of the prefix, so that this node's own records
     // (its epoch secrets) are one small contiguous run that open can read whole (NodeLocalMirror).
     byte[] name = ascii(namespace.startsWith(StateStore.NODE_LOCAL_PREFIX) ? StateStore.NODE_LOCAL_PREFIX : namespace);
-    return Arrays.copyOf(namespaceTags.hash(u32(name.length), name), TAG_BYTES);
+    byte[] tag = Arrays.copyOf(namespaceTags.hash(u32(name.length), name), TAG_BYTES);
+    if (tags.size() < TAGS_CACHED_MAX) {
+      tags.putIfAbsent(namespace, tag);
+    }
+    return tag;
   }
 
   /** The tag shared by every node-local namespace ({@value StateStore#NODE_LOCAL_PREFIX}…). */
@@ -126,7 +150,7 @@ final class RecordCipher {
 
   /** The RocksDB key of a record. The namespace is ASCII (checked by the caller). */
   byte[] locate(String namespace, byte[] key) {
-    return Hashes.concat(tag(namespace), recordHash(namespace, key));
+    return Hashes.concat(cachedTag(namespace), recordHash(namespace, key));
   }
 
   /** Where format v1 kept a record; used only to recognise a v1 store and refuse it. */

@@ -72,7 +72,8 @@ public final class RocksDbStateStore implements StateStore {
   public static final String META_NAMESPACE = SealedRecords.META_NAMESPACE;
 
   private static final Logger log = LoggerFactory.getLogger(RocksDbStateStore.class);
-  private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9/_-]{1," + namespaceLengthMax + "}");
+  /** The namespace rule, as a regex: {@link #validNamespace} checks the same without one. */
+  static final Pattern NAMESPACE = Pattern.compile("[a-z0-9/_-]{1," + namespaceLengthMax + "}");
 
   static {
     // Loads the native library once per class loader, before any RocksDB object is built.
@@ -487,22 +488,44 @@ public final class RocksDbStateStore implements StateStore {
 
   /** Refuses namespaces outside [a-z0-9/_-]{1,64} and the reserved {@value #META_NAMESPACE}. */
   static void checkNamespace(String namespace) {
+    // These checks run for every record an entry touches: the messages are built only on failure.
     Objects.requireNonNull(namespace, "namespace");
-    Check.argument(NAMESPACE.matcher(namespace).matches(),
-        "namespace must be 1.." + namespaceLengthMax + " characters of [a-z0-9/_-] (namespaceLengthMax "
-            + namespaceLengthMax + "), got " + namespace.length() + " characters");
-    Check.argument(!namespace.equals(META_NAMESPACE), "namespace " + META_NAMESPACE + " is reserved for the store");
+    if (!validNamespace(namespace)) {
+      throw new IllegalArgumentException("namespace must be 1.." + namespaceLengthMax + " characters of [a-z0-9/_-] "
+          + "(namespaceLengthMax " + namespaceLengthMax + "), got " + namespace.length() + " characters");
+    }
+    if (namespace.equals(META_NAMESPACE)) {
+      throw new IllegalArgumentException("namespace " + META_NAMESPACE + " is reserved for the store");
+    }
+  }
+
+  /** Same as matching {@link #NAMESPACE}, without a regex per record. */
+  static boolean validNamespace(String namespace) {
+    int length = namespace.length();
+    if (length < 1 || length > namespaceLengthMax) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      char c = namespace.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '/' || c == '_' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static void checkKey(byte[] key) {
     Objects.requireNonNull(key, "key");
-    Check.argument(key.length <= keySizeBytesMax,
-        "key is " + key.length + " bytes, over keySizeBytesMax " + keySizeBytesMax);
+    if (key.length > keySizeBytesMax) {
+      throw new IllegalArgumentException("key is " + key.length + " bytes, over keySizeBytesMax " + keySizeBytesMax);
+    }
   }
 
   static void checkValue(byte[] value) {
     Objects.requireNonNull(value, "value");
-    Check.argument(value.length <= valueSizeBytesMax,
-        "value is " + value.length + " bytes, over valueSizeBytesMax " + valueSizeBytesMax);
+    if (value.length > valueSizeBytesMax) {
+      throw new IllegalArgumentException("value is " + value.length + " bytes, over valueSizeBytesMax "
+          + valueSizeBytesMax);
+    }
   }
 }

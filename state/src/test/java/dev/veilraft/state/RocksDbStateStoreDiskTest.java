@@ -350,6 +350,26 @@ class RocksDbStateStoreDiskTest {
   }
 
   @Test
+  void cachedNamespaceTagsAreTheComputedOnesAndCannotBeChangedByCallers() {
+    // Proves the tag cache changes no location: past its bound, on repeated calls and after a caller scribbles on a returned tag, every tag equals that of a fresh cipher.
+    RecordCipher cipher = RecordCipher.fromStorageSecret(SECRET);
+    int namespaces = RecordCipher.TAGS_CACHED_MAX + 100;
+    List<byte[]> first = new ArrayList<>();
+    for (int i = 0; i < namespaces; i++) {
+      first.add(cipher.tag("app/n" + i));
+    }
+    Arrays.fill(cipher.tag("app/n0"), (byte) 0);
+    for (int round = 0; round < 2; round++) {
+      RecordCipher fresh = RecordCipher.fromStorageSecret(SECRET);
+      for (int i = 0; i < namespaces; i++) {
+        String namespace = "app/n" + i;
+        assertThat(cipher.tag(namespace)).isEqualTo(first.get(i)).isEqualTo(fresh.tag(namespace));
+        assertThat(cipher.locate(namespace, utf8("k"))).isEqualTo(fresh.locate(namespace, utf8("k")));
+      }
+    }
+  }
+
+  @Test
   void alteredRecordFailsTheScanThatIndexesItsNamespaceEveryTime() throws Exception {
     // Proves a record altered on disk (with a root forged to match, so open passes) makes the index build fail naming the namespace, leaves no half-built index, and spares other namespaces.
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {

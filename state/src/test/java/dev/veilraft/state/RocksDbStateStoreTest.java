@@ -172,6 +172,30 @@ class RocksDbStateStoreTest {
   }
 
   @Test
+  void namespaceCheckAgreesWithTheNamespaceRegex() {
+    // Proves the regex-free namespace check accepts exactly what [a-z0-9/_-]{1,64} matches, over every ASCII character, lengths 0..65 and a seeded random sample.
+    java.util.List<String> candidates = new java.util.ArrayList<>(java.util.List.of("", "a".repeat(64), "a".repeat(65),
+        "app/kv", "sys/session-results", "x_y-z/0", "A", "é", "app\u0000"));
+    for (char c = 0; c < 128; c++) {
+      candidates.add(String.valueOf(c));
+      candidates.add("ns" + c + "x");
+    }
+    java.util.Random random = new java.util.Random(9);
+    String alphabet = "abz09/_-A.: \u00e9";
+    for (int i = 0; i < 2_000; i++) {
+      StringBuilder name = new StringBuilder();
+      for (int n = random.nextInt(67); n > 0; n--) {
+        name.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      candidates.add(name.toString());
+    }
+    for (String candidate : candidates) {
+      assertThat(RocksDbStateStore.validNamespace(candidate)).as(candidate)
+          .isEqualTo(RocksDbStateStore.NAMESPACE.matcher(candidate).matches());
+    }
+  }
+
+  @Test
   void wrongSizedSecretAndClosedStoreAreRefused() throws Exception {
     // Proves a storage secret must be 32 bytes, and a closed store refuses reads instead of touching freed memory.
     assertThatThrownBy(() -> RocksDbStateStore.open(dir, new byte[16]))

@@ -15,7 +15,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
+import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -41,6 +44,16 @@ public final class ApiServer implements AutoCloseable {
   /** Largest request body accepted on any route. */
   public static final int BODY_BYTES_MAX = 512 * 1024;
   private static final int THREADS_MAX = 64;
+  /**
+   * Requests one HTTP/2 connection may have open at once. Above the default pending-per-client
+   * bound (128) so one SDK client at its limit never waits for a stream; a request waiting for
+   * Raft holds a stream but no thread. Each open stream may hold a body of up to
+   * {@link #BODY_BYTES_MAX}, as each HTTP/1.1 connection may.
+   */
+  public static final int H2_STREAMS_PER_CONNECTION_MAX = 256;
+  /** ALPN names of the protocols the TLS connector offers, in order of preference. */
+  public static final String PROTOCOL_H2 = "h2";
+  public static final String PROTOCOL_HTTP_1_1 = "http/1.1";
 
   /** A route answered on the request thread. */
   @FunctionalInterface
@@ -96,6 +109,7 @@ public final class ApiServer implements AutoCloseable {
   private final Map<String, CallerHttpHandler> callerRoutes = new ConcurrentHashMap<>();
   private final java.util.Set<String> webSocketPaths = ConcurrentHashMap.newKeySet();
   private final WebSockets webSockets;
+  private final HandshakeCounter handshakes = new HandshakeCounter();
   private volatile RequestObserver observer = (route, method, status, nanos) -> {};
 
   /**
@@ -137,7 +151,15 @@ public final class ApiServer implements AutoCloseable {
     SecureRequestCustomizer secure = new SecureRequestCustomizer();
     secure.setSniHostCheck(false);
     http.addCustomizer(secure);
-    this.connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http));
+    // HTTP/2 when the client offers it by ALPN (the SDK does: all its requests share one TLS
+    // connection), HTTP/1.1 otherwise (curl without ALPN, WebSocket upgrades, older SDKs).
+    HttpConnectionFactory http1 = new HttpConnectionFactory(http);
+    HTTP2ServerConnectionFactory http2 = new HTTP2ServerConnectionFactory(http);
+    http2.setMaxConcurrentStreams(H2_STREAMS_PER_CONNECTION_MAX);
+    ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory(PROTOCOL_H2, PROTOCOL_HTTP_1_1);
+    alpn.setDefaultProtocol(PROTOCOL_HTTP_1_1);
+    this.connector = new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, http2, http1);
+    connector.addBean(handshakes);
     connector.setHost(host);
     connector.setPort(port);
     server.addConnector(connector);
@@ -262,6 +284,32 @@ public final class ApiServer implements AutoCloseable {
 
   public int port() {
     return connector.getLocalPort();
+  }
+
+  /**
+   * TLS handshakes completed on the API port so far, by the protocol ALPN chose ("h2",
+   * "http/1.1"): a client that reuses its connections adds one per connection, not one per request.
+   */
+  public Map<String, Long> tlsHandshakes() {
+    return handshakes.byProtocol();
+  }
+
+  /** Counts the TLS handshakes of the API connector (Jetty hands every SslHandshakeListener bean to each TLS connection). */
+  private static final class HandshakeCounter implements SslHandshakeListener {
+    private final Map<String, java.util.concurrent.atomic.LongAdder> byProtocol = new ConcurrentHashMap<>();
+
+    @Override
+    public void handshakeSucceeded(Event event) {
+      String protocol = event.getSSLEngine().getApplicationProtocol();
+      byProtocol.computeIfAbsent(protocol == null || protocol.isEmpty() ? PROTOCOL_HTTP_1_1 : protocol,
+          p -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    Map<String, Long> byProtocol() {
+      Map<String, Long> counts = new java.util.TreeMap<>();
+      byProtocol.forEach((protocol, count) -> counts.put(protocol, count.sum()));
+      return counts;
+    }
   }
 
   /** The plain HTTP port, or -1 when plain HTTP is off. */

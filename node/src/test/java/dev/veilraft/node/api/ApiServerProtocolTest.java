@@ -1,0 +1,169 @@
+package dev.veilraft.node.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veilraft.client.NodeHttp;
+import dev.veilraft.crypto.NodeIdentity;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** HTTP/2 and HTTP/1.1 on the API's TLS port against real Jetty, with the SDK's transport. */
+class ApiServerProtocolTest {
+  /** Requests per test, and how many of them are in flight at once. */
+  private static final int REQUESTS = 300;
+  private static final int IN_FLIGHT = 32;
+
+  private ApiServer server;
+  private final ExecutorService later = Executors.newFixedThreadPool(2);
+
+  @AfterEach
+  void stop() {
+    later.shutdownNow();
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  /** An API whose POST /v1/echo answers from another thread, as a commit does, and GET /v1/ping at once. */
+  private URI startEchoServer() throws Exception {
+    server = new ApiServer("127.0.0.1", 0, NodeIdentity.generate(Instant.now()));
+    server.routeAsync("POST", "/v1/echo", (body, query) -> CompletableFuture.supplyAsync(() -> body, later));
+    server.route("GET", "/v1/ping", (body, query) -> "pong".getBytes(StandardCharsets.UTF_8));
+    server.start();
+    return URI.create("https://127.0.0.1:" + server.port());
+  }
+
+  /** Posts {@link #REQUESTS} distinct bodies, {@code inFlight} at a time, and checks every echo. */
+  private static void postMany(NodeHttp http, URI base, int inFlight) throws Exception {
+    Semaphore slots = new Semaphore(inFlight);
+    List<CompletableFuture<Boolean>> answers = new ArrayList<>();
+    for (int i = 0; i < REQUESTS; i++) {
+      slots.acquire();
+      byte[] body = ("request " + i).getBytes(StandardCharsets.UTF_8);
+      answers.add(http.postAsync(base.resolve("/v1/echo"), body).thenApply(echo -> java.util.Arrays.equals(echo, body))
+          .whenComplete((ok, error) -> slots.release()));
+    }
+    for (CompletableFuture<Boolean> answer : answers) {
+      assertThat(answer.get(30, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void sdkSpeaksHttp2AndSharesOneTlsConnectionAcrossConcurrentRequests() throws Exception {
+    // Proves the SDK's default transport negotiates h2 by ALPN and sends 300 requests, 32 in flight, over one TLS handshake.
+    URI base = startEchoServer();
+    NodeHttp http = new NodeHttp();
+
+    NodeHttp.Answer first = http.get(base.resolve("/v1/ping"));
+    postMany(http, base, IN_FLIGHT);
+
+    assertThat(first.version()).isEqualTo("HTTP/2");
+    assertThat(new String(first.body(), StandardCharsets.UTF_8)).isEqualTo("pong");
+    assertThat(server.tlsHandshakes()).isEqualTo(Map.of(ApiServer.PROTOCOL_H2, 1L));
+  }
+
+  @Test
+  void aColdBurstOfConcurrentRequestsOpensOneConnection() throws Exception {
+    // Proves a client whose first act is 32 concurrent posts still makes one TLS handshake (the JDK client alone would open one per request).
+    URI base = startEchoServer();
+    NodeHttp http = new NodeHttp();
+
+    postMany(http, base, IN_FLIGHT);
+
+    assertThat(server.tlsHandshakes()).isEqualTo(Map.of(ApiServer.PROTOCOL_H2, 1L));
+  }
+
+  @Test
+  void answersDoNotStartAThreadEach() throws Exception {
+    // Proves 300 asynchronous requests after a warm-up start far fewer than 300 threads in this JVM, on any core count (on 2 cores the JDK client alone starts one per answer).
+    URI base = startEchoServer();
+    NodeHttp http = new NodeHttp();
+    postMany(http, base, IN_FLIGHT);
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getTotalStartedThreadCount();
+
+    postMany(http, base, IN_FLIGHT);
+
+    assertThat(threads.getTotalStartedThreadCount() - before).isLessThan(REQUESTS / 4);
+  }
+
+  @Test
+  void http11ClientsStillWorkAndKeepTheirConnections() throws Exception {
+    // Proves an HTTP/1.1-only client is answered over HTTP/1.1 and reuses its connections: handshakes stay near the requests in flight, far below the request count.
+    URI base = startEchoServer();
+    NodeHttp http = new NodeHttp(NodeHttp.Protocol.HTTP_1_1);
+
+    NodeHttp.Answer first = http.get(base.resolve("/v1/ping"));
+    postMany(http, base, IN_FLIGHT);
+
+    assertThat(first.version()).isEqualTo("HTTP/1.1");
+    Map<String, Long> handshakes = server.tlsHandshakes();
+    assertThat(handshakes).containsOnlyKeys(ApiServer.PROTOCOL_HTTP_1_1);
+    // A connection goes back to the pool just after its answer, so a few more than IN_FLIGHT may open.
+    assertThat(handshakes.get(ApiServer.PROTOCOL_HTTP_1_1)).isBetween(1L, 2L * IN_FLIGHT);
+  }
+
+  @Test
+  void moreConcurrentRequestsThanOneConnectionsStreamsAllSucceed() throws Exception {
+    // Proves a caller with more requests outstanding than the node's h2 stream limit gets every answer (the JDK client alone fails the excess with "too many concurrent streams"; NodeHttp queues it).
+    URI base = startEchoServer();
+    NodeHttp http = new NodeHttp();
+    http.get(base.resolve("/v1/ping"));
+
+    postMany(http, base, ApiServer.H2_STREAMS_PER_CONNECTION_MAX + 20);
+
+    assertThat(server.tlsHandshakes().keySet()).contains(ApiServer.PROTOCOL_H2);
+  }
+
+  @Test
+  void webSocketUpgradesStillWorkOverTls() throws Exception {
+    // Proves a WebSocket client (HTTP/1.1 upgrade) connects over the TLS port that now also offers h2, and text flows both ways.
+    server = new ApiServer("127.0.0.1", 0, NodeIdentity.generate(Instant.now()));
+    server.routeWebSocket("/ws", sink -> new WebSockets.Connection() {
+      @Override
+      public void onText(String text) {
+        sink.send("echo " + text);
+      }
+
+      @Override
+      public void onClose() {}
+    });
+    server.start();
+    SslContextFactory.Client tls = new SslContextFactory.Client();
+    tls.setTrustAll(true);
+    tls.setEndpointIdentificationAlgorithm(null);
+    ClientConnector connector = new ClientConnector();
+    connector.setSslContextFactory(tls);
+    WebSocketClient client = new WebSocketClient(new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector)));
+    client.start();
+    try {
+      BlockingQueue<String> received = new LinkedBlockingQueue<>();
+      Session session = client.connect(new ApiServerTest.Recorder(received, new CompletableFuture<>()), URI.create("wss://127.0.0.1:" + server.port() + "/ws")).get(10, TimeUnit.SECONDS);
+      session.sendText("hi", Callback.NOOP);
+      assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("echo hi");
+      session.close();
+    } finally {
+      client.stop();
+    }
+    assertThat(server.tlsHandshakes()).containsKey(ApiServer.PROTOCOL_HTTP_1_1);
+  }
+}
