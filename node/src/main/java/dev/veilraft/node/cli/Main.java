@@ -42,7 +42,28 @@ public final class Main implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** The JDK property that sizes the common fork-join pool; read once, when the pool is first used. */
+  static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+  /** The smallest common-pool parallelism at which CompletableFuture's async methods use the pool. */
+  static final int COMMON_POOL_PARALLELISM_MIN = 2;
+
+  /**
+   * On a machine with 2 cores the common pool's parallelism is 1, and below 2 CompletableFuture's
+   * {@code *Async} methods without an executor start a new thread per task. Ratis' log worker and
+   * the JDK HttpClient use them, so a node started a thread per log entry (measured on the
+   * benchmark's followers, thousands per 20 s). Unless the operator set the property, it is raised
+   * to at least {@link #COMMON_POOL_PARALLELISM_MIN} before anything touches the pool. Set in code,
+   * not on the java command line, so the launch configuration (part of the measurement) is unchanged.
+   */
+  static void commonPoolNeverThreadPerTask() {
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(COMMON_POOL_PARALLELISM, Integer.toString(
+          Math.max(COMMON_POOL_PARALLELISM_MIN, Runtime.getRuntime().availableProcessors() - 1)));
+    }
+  }
+
   public static void main(String[] args) {
+    commonPoolNeverThreadPerTask();
     // Logging may initialise while the command line is built (a command class's logger): set the
     // format from the raw arguments first. Picocli validates the value afterwards.
     presetLogFormat(args);

@@ -16,6 +16,28 @@ class MainTest {
   }
 
   @Test
+  void theCommonPoolIsSizedSoAsyncTasksNeverGetAThreadEach() {
+    // Proves main raises the common pool's parallelism to at least 2 (below that CompletableFuture starts a thread
+    // per async task) unless the operator set the property, whose value it leaves alone.
+    String before = System.getProperty(Main.COMMON_POOL_PARALLELISM);
+    try {
+      System.clearProperty(Main.COMMON_POOL_PARALLELISM);
+      Main.commonPoolNeverThreadPerTask();
+      assertThat(Integer.parseInt(System.getProperty(Main.COMMON_POOL_PARALLELISM)))
+          .isGreaterThanOrEqualTo(Main.COMMON_POOL_PARALLELISM_MIN);
+      System.setProperty(Main.COMMON_POOL_PARALLELISM, "7");
+      Main.commonPoolNeverThreadPerTask();
+      assertThat(System.getProperty(Main.COMMON_POOL_PARALLELISM)).isEqualTo("7");
+    } finally {
+      if (before == null) {
+        System.clearProperty(Main.COMMON_POOL_PARALLELISM);
+      } else {
+        System.setProperty(Main.COMMON_POOL_PARALLELISM, before);
+      }
+    }
+  }
+
+  @Test
   void genesisCreateThenShowRoundTrips(@TempDir Path dir) throws Exception {
     // A genesis written by 'genesis create' is read back by 'genesis show' with the same cluster id.
     String measurement = "ab".repeat(48);
