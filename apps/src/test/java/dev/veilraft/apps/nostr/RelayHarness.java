@@ -37,8 +37,11 @@ final class RelayHarness implements AutoCloseable {
         NostrTestEvents.CAROL.pubkey(), "mailto:ops@example.org", url, limits);
   }
 
-  /** A connected client: its sink, its connection and the challenge the relay greeted it with. */
-  record Client(RecordingSink sink, RelayConnection connection, String challenge) {
+  /** How long a subscribe waits for its relay's fan-out to catch up with what was committed. */
+  static final java.time.Duration FAN_OUT_WAIT = java.time.Duration.ofSeconds(10);
+
+  /** A connected client: its relay, sink, connection and the challenge the relay greeted it with. */
+  record Client(NostrRelay relay, RecordingSink sink, RelayConnection connection, String challenge) {
     void send(String message) {
       connection.onText(message);
     }
@@ -57,8 +60,13 @@ final class RelayHarness implements AutoCloseable {
       return next();
     }
 
-    /** Subscribes and returns the stored events' messages up to and including EOSE. */
+    /**
+     * Subscribes and returns the stored events' messages up to and including EOSE. First waits
+     * until the relay's fan-out has matched every event committed so far: otherwise one of them
+     * may still reach an open subscription live (as NIP-01 allows) between these messages.
+     */
     List<String> subscribe(String id, String... filters) throws InterruptedException {
+      assertThat(relay.awaitFanOut(FAN_OUT_WAIT)).as("the relay's fan-out caught up").isTrue();
       send("[\"REQ\"," + NostrJson.quote(id) + "," + String.join(",", filters) + "]");
       List<String> out = new ArrayList<>();
       String message;
@@ -82,7 +90,7 @@ final class RelayHarness implements AutoCloseable {
     RelayConnection connection = relay.open(sink);
     String greeting = sink.next();
     assertThat(greeting).isEqualTo("[\"AUTH\",\"" + connection.challenge() + "\"]");
-    return new Client(sink, connection, connection.challenge());
+    return new Client(relay, sink, connection, connection.challenge());
   }
 
   static NostrEvent authEvent(NostrTestEvents.Key key, String url, String challenge, long createdAt) {
