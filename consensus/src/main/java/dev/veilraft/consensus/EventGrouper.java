@@ -62,10 +62,11 @@ public final class EventGrouper implements AutoCloseable {
    */
   public static final int DELIVERY_THREADS = 2;
   /**
-   * Committed proposals whose results may wait for a delivery thread. Past it the completing
-   * thread delivers itself, as it did before deliveries had threads: slow callers then slow the
-   * completions, so events wait in this grouper and past its bounds a submit gets NODE_BUSY.
-   * 64 groups hold at most 64 × {@link Limits#GROUP_EVENTS_MAX} answers.
+   * Committed proposals whose results may wait for a delivery thread. A proposal keeps its slot
+   * until its delivery starts, so with the production {@link #GROUPS_IN_FLIGHT_MAX} this never fills; should
+   * it, the completing thread delivers itself, as it did before deliveries had threads (back-pressure:
+   * events wait in this grouper and past its bounds a submit gets NODE_BUSY). 64 groups hold at
+   * most 64 × {@link Limits#GROUP_EVENTS_MAX} answers.
    */
   public static final int DELIVERIES_QUEUED_MAX = 64;
 
@@ -245,26 +246,34 @@ public final class EventGrouper implements AutoCloseable {
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e);
     }
-    sent.whenComplete((result, error) -> {
-      // On the completing thread (Ratis' client thread in production): only hand the results over
-      // and free the slot, so that thread returns at once. Each group's delivery is one task, run
-      // exactly once, by a delivery thread or (queue full, closed) right here.
-      deliverer.execute(() -> deliver(group, result, error));
-      boolean more;
-      synchronized (this) {
-        inFlight--;
-        more = !waiting.isEmpty() && !pumping;
+    // On the completing thread (Ratis' client thread in production) only hand the results over, so
+    // that thread returns at once. Each group's delivery is one task, run exactly once, by a
+    // delivery thread or (queue full, closed) right here. The slot stays taken until the task
+    // starts, so deliveries waiting for a thread never outnumber the proposals in flight, and a
+    // caller that learns its result finds its slot free again.
+    sent.whenComplete((result, error) -> deliverer.execute(() -> {
+      release();
+      deliver(group, result, error);
+    }));
+  }
+
+  /** Frees a delivered proposal's slot and lets the pump send what waits. */
+  private void release() {
+    boolean more;
+    synchronized (this) {
+      inFlight--;
+      more = !waiting.isEmpty() && !pumping;
+    }
+    if (more) {
+      // Not on this thread: it may be Ratis' (a delivery the executor did not take), which completes
+      // a proposal under its client's sliding-window lock, and a send from there could wait for a
+      // window slot that only that lock frees.
+      try {
+        pumper.execute(this::pump);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // Closed meanwhile: close() failed every waiting event, so none is left behind.
       }
-      if (more) {
-        // Not on this thread: Ratis completes a proposal under its client's sliding-window lock,
-        // and a send from there could wait for a window slot that only that lock frees.
-        try {
-          pumper.execute(this::pump);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-          // Closed meanwhile: close() failed every waiting event, so none is left behind.
-        }
-      }
-    });
+    }
   }
 
   /** Hands each caller its own result; every caller's future is completed exactly once here. */

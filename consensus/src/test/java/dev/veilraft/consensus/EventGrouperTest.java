@@ -364,24 +364,27 @@ class EventGrouperTest {
   @Test
   void answersAreWrittenOnDeliveryThreadsSoTheCompletingThreadReturnsAtOnce() throws Exception {
     // Proves the thread that completes a proposal (Ratis' client thread) does not run the callers' answers: it
-    // returns while an answer is still being written, the freed slot sends the next event, and a second delivery
-    // thread answers that one meanwhile.
+    // returns while an answer is still being written, a second delivery thread answers the next proposal
+    // meanwhile, and a proposal's slot is free again once its callers are being answered.
     HeldSends sends = new HeldSends();
     CountDownLatch hold = new CountDownLatch(1);
-    try (EventGrouper grouper = new EventGrouper(sends::send, 1, 8, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(sends::send, 2, 8, Limits.GROUP_BYTES_MAX)) {
       CompletableFuture<String> slow = answeredOn(grouper.submit(event("slow")), hold);
-      sends.answer(0); // returns although the answer of "slow" is held
       CompletableFuture<ApplyResult> next = grouper.submit(event("next"));
-      assertThat(await(() -> sends.count() == 2)).isTrue();
       CompletableFuture<String> nextOn = answeredOn(next, null);
+      sends.answer(0); // returns although the answer of "slow" is held
       sends.answer(1);
       // The dependent first: a thread waiting in get() on the caller's future may run its dependents itself.
       assertThat(nextOn.get(WAIT_SECONDS, TimeUnit.SECONDS)).startsWith("veilraft-event-delivery-");
       assertThat(ciphertext(next).toStringUtf8()).isEqualTo("next");
+      CompletableFuture<ApplyResult> third = grouper.submit(event("third"));
+      assertThat(await(() -> sends.count() == 3)).as("a delivered proposal's slot is free again").isTrue();
       assertThat(slow).isNotDone();
       hold.countDown();
       assertThat(slow.get(WAIT_SECONDS, TimeUnit.SECONDS)).startsWith("veilraft-event-delivery-")
           .isNotEqualTo(nextOn.get());
+      sends.answer(2);
+      assertThat(ciphertext(third).toStringUtf8()).isEqualTo("third");
     }
   }
 
