@@ -252,9 +252,26 @@ public final class EventGrouper implements AutoCloseable {
     // starts, so deliveries waiting for a thread never outnumber the proposals in flight, and a
     // caller that learns its result finds its slot free again.
     sent.whenComplete((result, error) -> deliverer.execute(() -> {
-      release();
-      deliver(group, result, error);
+      try {
+        release();
+      } finally {
+        deliverOrFail(group, result, error);
+      }
     }));
+  }
+
+  /**
+   * {@link #deliver}, and should it fail (a malformed reply it cannot read), fails the callers it
+   * did not complete, so no caller waits for an answer that will never come.
+   */
+  private static void deliverOrFail(List<Waiting> group, ApplyResult result, Throwable error) {
+    try {
+      deliver(group, result, error);
+    } catch (RuntimeException e) {
+      IllegalStateException failed = new IllegalStateException("GROUP_REPLY_UNREADABLE: the reply to a group of "
+          + group.size() + " events could not be handed out: " + e.getClass().getName(), e);
+      group.forEach(w -> w.caller().completeExceptionally(failed));
+    }
   }
 
   /** Frees a delivered proposal's slot and lets the pump send what waits. */

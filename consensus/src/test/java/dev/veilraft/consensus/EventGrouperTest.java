@@ -449,4 +449,26 @@ class EventGrouperTest {
       assertThat(ciphertext(callers.get(i)).toStringUtf8()).isEqualTo("c" + i);
     }
   }
+
+  @Test
+  void aReplyThatCannotBeReadFailsItsCallersInsteadOfLeavingThemWaiting() throws Exception {
+    // Proves a delivery that throws (a send that completed with no result and no error) still completes every caller
+    // of its group, with a failure, and the grouper keeps sending afterwards.
+    HeldSends sends = new HeldSends();
+    try (EventGrouper grouper = new EventGrouper(sends::send, 1, 8, Limits.GROUP_BYTES_MAX)) {
+      CompletableFuture<ApplyResult> first = grouper.submit(event("first"));
+      CompletableFuture<ApplyResult> a = grouper.submit(event("a"));
+      CompletableFuture<ApplyResult> b = grouper.submit(event("b"));
+      sends.answer(0);
+      assertThat(ciphertext(first).toStringUtf8()).isEqualTo("first");
+      assertThat(await(() -> sends.count() == 2)).isTrue();
+      sends.pending.get(1).complete(null);
+      assertThatThrownBy(() -> a.get(WAIT_SECONDS, TimeUnit.SECONDS)).hasMessageContaining("GROUP_REPLY_UNREADABLE");
+      assertThatThrownBy(() -> b.get(WAIT_SECONDS, TimeUnit.SECONDS)).hasMessageContaining("GROUP_REPLY_UNREADABLE");
+      CompletableFuture<ApplyResult> after = grouper.submit(event("after"));
+      assertThat(await(() -> sends.count() == 3)).isTrue();
+      sends.answer(2);
+      assertThat(ciphertext(after).toStringUtf8()).isEqualTo("after");
+    }
+  }
 }
