@@ -269,6 +269,73 @@ public class ApplyBench {
     }
   }
 
+  /**
+   * Grouped entries of {@value ApplyBench#GROUP} session-sealed puts of one pipelining client, as
+   * the node groups an SDK's requests in flight: a client id, increasing sequences, each
+   * acknowledging all but the last {@value #IN_FLIGHT} before it, so in the steady state every
+   * event adds one result to the client's session and forgets one (the exactly-once admission).
+   */
+  @State(Scope.Benchmark)
+  public static class ExactlyOnceGroups {
+    /** More groups than an iteration of one second applies. */
+    static final int POOL = 4_000;
+    /** Requests the client keeps unacknowledged. */
+    static final int IN_FLIGHT = 64;
+    final List<byte[]> entries = new ArrayList<>(POOL);
+    final List<List<EventSealing.ClientSealed>> clients = new ArrayList<>(POOL);
+    int next;
+
+    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    public void seal(ApplyBench bench) throws Exception {
+      entries.clear();
+      clients.clear();
+      next = 0;
+      byte[] clientId = new byte[16];
+      new java.security.SecureRandom().nextBytes(clientId);
+      byte[] value = new byte[bench.size];
+      Random keys = new Random(4);
+      long sequence = 0;
+      for (int g = 0; g < POOL; g++) {
+        EventGroup.Builder group = EventGroup.newBuilder();
+        List<EventSealing.ClientSealed> sealed = new ArrayList<>(GROUP);
+        for (int j = 0; j < GROUP; j++) {
+          sequence++;
+          Event event = put(keys.nextInt(KEYS), value).toBuilder().setClientId(ByteString.copyFrom(clientId))
+              .setSequence(sequence).setAcknowledged(Math.max(1, sequence - IN_FLIGHT)).build();
+          EventSealing.ClientSealed one = bench.session.sealEvent(event.toByteArray());
+          sealed.add(one);
+          group.addEvents(one.request());
+        }
+        entries.add(bench.entry(Proposal.newBuilder().setClientEventGroup(group).build()));
+        clients.add(sealed);
+      }
+      // The first group of every iteration is checked: each put admitted and applied, none refused.
+      ApplyResult first = bench.replica.apply(++bench.index, entries.get(next));
+      for (int j = 0; j < GROUP; j++) {
+        EventResult opened = EventResult.parseFrom(EventSealing.openResponse(clients.get(next).get(j).responseKey(),
+            first.getGroup().getResults(j).getSealedResponse()));
+        require(opened.getStatus() == EventResult.Status.OK, "exactly-once put " + j + " was refused: " + opened);
+      }
+      next++;
+    }
+  }
+
+  /**
+   * {@link #applySessionGroupOf16PerPut} with exactly-once sessions: a pipelining client's puts,
+   * each admitted against its session and recorded, one forgotten per put; per put.
+   */
+  @Benchmark
+  @OperationsPerInvocation(GROUP)
+  @Warmup(iterations = 2, time = 1)
+  @Measurement(iterations = 3, time = 1)
+  public ApplyResult applyExactlyOnceGroupOf16PerPut(ExactlyOnceGroups groups) {
+    if (groups.next == groups.entries.size()) {
+      throw new IllegalStateException("more than " + ExactlyOnceGroups.POOL + " groups in one iteration: raise "
+          + "ExactlyOnceGroups.POOL");
+    }
+    return replica.apply(++index, groups.entries.get(groups.next++));
+  }
+
   @Benchmark
   @Warmup(iterations = 2, time = 1)
   @Measurement(iterations = 3, time = 1)

@@ -27,6 +27,14 @@ import java.util.function.Function;
  * caller gave up (future already completed, e.g. by a timeout) before they were sent are dropped,
  * so nothing enters the log for a caller that was already told it failed. Thread-safe; no Ratis
  * types: {@code send} is the raw proposal path.
+ *
+ * <p>Results are handed to callers on {@link #DELIVERY_THREADS} delivery threads, not on the thread
+ * that completes a proposal (Ratis' client thread), because completing a caller writes its HTTPS
+ * answer. A group's callers are completed in their order in the entry, by one task; two entries'
+ * groups may be delivered at the same time, so callers of different entries can learn their
+ * results in either order (each request's result is its own, and proposal order — what the log
+ * holds — is unchanged). When {@link #DELIVERIES_QUEUED_MAX} deliveries wait, or after close, the
+ * completing thread delivers itself: never dropped, never twice.
  */
 public final class EventGrouper implements AutoCloseable {
   /**
@@ -45,6 +53,22 @@ public final class EventGrouper implements AutoCloseable {
    * events cannot fill the heap while they wait (8,192 events of the largest size would).
    */
   public static final long QUEUED_BYTES_MAX = 64L << 20;
+  /**
+   * Threads that hand results to callers. Completing a caller's future runs its HTTPS answer (the
+   * response body and its TLS write) on the completing thread, which must not be Ratis' client
+   * thread (it completes proposals under its sliding-window lock, so every answer written there
+   * delayed the next completion). Two: this node is sized for 2 cores, and the answers of two
+   * entries are written at once while Ratis and the apply thread use the rest.
+   */
+  public static final int DELIVERY_THREADS = 2;
+  /**
+   * Committed proposals whose results may wait for a delivery thread. A proposal keeps its slot
+   * until its delivery starts, so with the production {@link #GROUPS_IN_FLIGHT_MAX} this never fills; should
+   * it, the completing thread delivers itself, as it did before deliveries had threads (back-pressure:
+   * events wait in this grouper and past its bounds a submit gets NODE_BUSY). 64 groups hold at
+   * most 64 × {@link Limits#GROUP_EVENTS_MAX} answers.
+   */
+  public static final int DELIVERIES_QUEUED_MAX = 64;
 
   /** An event waiting to be sent, with its caller's future and its size inside an EventGroup. */
   private record Waiting(SealedRequest event, CompletableFuture<ApplyResult> caller, int groupedBytes) {}
@@ -74,6 +98,12 @@ public final class EventGrouper implements AutoCloseable {
   private boolean closed;
   /** Runs {@link #pump} after a completion (one daemon thread; see {@link #propose}). */
   private final java.util.concurrent.ExecutorService pumper;
+  /**
+   * Runs {@link #deliver} for each committed proposal ({@link #DELIVERY_THREADS} daemon threads, a
+   * queue of {@link #DELIVERIES_QUEUED_MAX}). A delivery it does not take — queue full, or the
+   * grouper closed — runs on the completing thread instead, so none is ever dropped.
+   */
+  private final java.util.concurrent.ThreadPoolExecutor deliverer;
   private final AtomicLong proposals = new AtomicLong();
   private final AtomicLong groups = new AtomicLong();
   private final AtomicLong events = new AtomicLong();
@@ -104,6 +134,17 @@ public final class EventGrouper implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    AtomicLong deliveryThreads = new AtomicLong();
+    this.deliverer = new java.util.concurrent.ThreadPoolExecutor(DELIVERY_THREADS, DELIVERY_THREADS, 0L,
+        java.util.concurrent.TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(DELIVERIES_QUEUED_MAX),
+        r -> {
+          Thread t = new Thread(r, "veilraft-event-delivery-" + deliveryThreads.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        },
+        // Not CallerRunsPolicy: it discards the task once the executor is shut down, and a proposal
+        // in flight at close still owes its callers their results.
+        (delivery, executor) -> delivery.run());
   }
 
   /**
@@ -205,26 +246,51 @@ public final class EventGrouper implements AutoCloseable {
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e);
     }
-    sent.whenComplete((result, error) -> {
+    // On the completing thread (Ratis' client thread in production) only hand the results over, so
+    // that thread returns at once. Each group's delivery is one task, run exactly once, by a
+    // delivery thread or (queue full, closed) right here. The slot stays taken until the task
+    // starts, so deliveries waiting for a thread never outnumber the proposals in flight, and a
+    // caller that learns its result finds its slot free again.
+    sent.whenComplete((result, error) -> deliverer.execute(() -> {
       try {
-        deliver(group, result, error);
+        release();
       } finally {
-        boolean more;
-        synchronized (this) {
-          inFlight--;
-          more = !waiting.isEmpty() && !pumping;
-        }
-        if (more) {
-          // Not on this thread: Ratis completes a proposal under its client's sliding-window lock,
-          // and a send from there could wait for a window slot that only that lock frees.
-          try {
-            pumper.execute(this::pump);
-          } catch (java.util.concurrent.RejectedExecutionException e) {
-            // Closed meanwhile: close() failed every waiting event, so none is left behind.
-          }
-        }
+        deliverOrFail(group, result, error);
       }
-    });
+    }));
+  }
+
+  /**
+   * {@link #deliver}, and should it fail (a malformed reply it cannot read), fails the callers it
+   * did not complete, so no caller waits for an answer that will never come.
+   */
+  private static void deliverOrFail(List<Waiting> group, ApplyResult result, Throwable error) {
+    try {
+      deliver(group, result, error);
+    } catch (RuntimeException e) {
+      IllegalStateException failed = new IllegalStateException("GROUP_REPLY_UNREADABLE: the reply to a group of "
+          + group.size() + " events could not be handed out: " + e.getClass().getName(), e);
+      group.forEach(w -> w.caller().completeExceptionally(failed));
+    }
+  }
+
+  /** Frees a delivered proposal's slot and lets the pump send what waits. */
+  private void release() {
+    boolean more;
+    synchronized (this) {
+      inFlight--;
+      more = !waiting.isEmpty() && !pumping;
+    }
+    if (more) {
+      // Not on this thread: it may be Ratis' (a delivery the executor did not take), which completes
+      // a proposal under its client's sliding-window lock, and a send from there could wait for a
+      // window slot that only that lock frees.
+      try {
+        pumper.execute(this::pump);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // Closed meanwhile: close() failed every waiting event, so none is left behind.
+      }
+    }
   }
 
   /** Hands each caller its own result; every caller's future is completed exactly once here. */
@@ -255,7 +321,10 @@ public final class EventGrouper implements AutoCloseable {
     group.forEach(w -> w.caller().completeExceptionally(mismatch));
   }
 
-  /** Fails every waiting event (not yet proposed) and refuses new ones; proposals in flight still complete. */
+  /**
+   * Fails every waiting event (not yet proposed) and refuses new ones; proposals in flight still
+   * complete and their results are still delivered, once each.
+   */
   @Override
   public void close() {
     List<Waiting> dropped;
@@ -269,5 +338,8 @@ public final class EventGrouper implements AutoCloseable {
         + "was proposed; it was not committed");
     dropped.forEach(w -> w.caller().completeExceptionally(closing));
     pumper.shutdown();
+    // Deliveries already queued still run (shutdown, not shutdownNow); later ones run on their
+    // completing thread (the rejection handler), so a proposal in flight still reaches its callers.
+    deliverer.shutdown();
   }
 }

@@ -345,4 +345,130 @@ class EventGrouperTest {
       answerers.shutdownNow();
     }
   }
+
+  /** A dependent of a caller's future, as the HTTPS answer is: notes its thread, optionally holds it. */
+  private static CompletableFuture<String> answeredOn(CompletableFuture<ApplyResult> caller, CountDownLatch hold) {
+    return caller.thenApply(result -> {
+      String thread = Thread.currentThread().getName();
+      if (hold != null) {
+        try {
+          hold.await(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return thread;
+    });
+  }
+
+  @Test
+  void answersAreWrittenOnDeliveryThreadsSoTheCompletingThreadReturnsAtOnce() throws Exception {
+    // Proves the thread that completes a proposal (Ratis' client thread) does not run the callers' answers: it
+    // returns while an answer is still being written, a second delivery thread answers the next proposal
+    // meanwhile, and a proposal's slot is free again once its callers are being answered.
+    HeldSends sends = new HeldSends();
+    CountDownLatch hold = new CountDownLatch(1);
+    try (EventGrouper grouper = new EventGrouper(sends::send, 2, 8, Limits.GROUP_BYTES_MAX)) {
+      CompletableFuture<String> slow = answeredOn(grouper.submit(event("slow")), hold);
+      CompletableFuture<ApplyResult> next = grouper.submit(event("next"));
+      CompletableFuture<String> nextOn = answeredOn(next, null);
+      sends.answer(0); // returns although the answer of "slow" is held
+      sends.answer(1);
+      // The dependent first: a thread waiting in get() on the caller's future may run its dependents itself.
+      assertThat(nextOn.get(WAIT_SECONDS, TimeUnit.SECONDS)).startsWith("veilraft-event-delivery-");
+      assertThat(ciphertext(next).toStringUtf8()).isEqualTo("next");
+      CompletableFuture<ApplyResult> third = grouper.submit(event("third"));
+      assertThat(await(() -> sends.count() == 3)).as("a delivered proposal's slot is free again").isTrue();
+      assertThat(slow).isNotDone();
+      hold.countDown();
+      assertThat(slow.get(WAIT_SECONDS, TimeUnit.SECONDS)).startsWith("veilraft-event-delivery-")
+          .isNotEqualTo(nextOn.get());
+      sends.answer(2);
+      assertThat(ciphertext(third).toStringUtf8()).isEqualTo("third");
+    }
+  }
+
+  @Test
+  void withEveryDeliveryThreadBusyAndTheQueueFullTheCompletingThreadDeliversItselfAndNoneIsLost() throws Exception {
+    // Proves the delivery queue is bounded and back-pressure reaches the completing thread instead of dropping:
+    // with both delivery threads held and DELIVERIES_QUEUED_MAX deliveries waiting, the next completion delivers
+    // on its own thread; once released, every caller gets exactly its own answer.
+    HeldSends sends = new HeldSends();
+    CountDownLatch hold = new CountDownLatch(1);
+    int held = EventGrouper.DELIVERY_THREADS;
+    int total = held + EventGrouper.DELIVERIES_QUEUED_MAX + 1;
+    try (EventGrouper grouper = new EventGrouper(sends::send, total, 8, Limits.GROUP_BYTES_MAX)) {
+      List<CompletableFuture<ApplyResult>> callers = new ArrayList<>();
+      List<CompletableFuture<String>> answered = new ArrayList<>();
+      for (int i = 0; i < total; i++) {
+        CompletableFuture<ApplyResult> caller = grouper.submit(event("e" + i));
+        callers.add(caller);
+        answered.add(answeredOn(caller, i < held ? hold : null));
+      }
+      assertThat(sends.count()).isEqualTo(total);
+      for (int i = 0; i < total - 1; i++) {
+        sends.answer(i);
+      }
+      sends.answer(total - 1);
+      assertThat(answered.get(total - 1).get(WAIT_SECONDS, TimeUnit.SECONDS))
+          .as("the completion past the bound is delivered on the completing thread")
+          .isEqualTo(Thread.currentThread().getName());
+      assertThat(answered.get(held)).as("queued behind the held deliveries").isNotDone();
+      hold.countDown();
+      for (int i = 0; i < total; i++) {
+        assertThat(ciphertext(callers.get(i)).toStringUtf8()).isEqualTo("e" + i);
+        assertThat(answered.get(i).get(WAIT_SECONDS, TimeUnit.SECONDS)).isNotNull();
+      }
+    }
+  }
+
+  @Test
+  void closingStillDeliversQueuedResultsAndThoseOfProposalsThatCompleteLater() throws Exception {
+    // Proves close loses no result: a delivery queued at close still runs, and a proposal in flight at close that
+    // commits afterwards is delivered on its completing thread; each caller gets its own answer.
+    HeldSends sends = new HeldSends();
+    CountDownLatch hold = new CountDownLatch(1);
+    EventGrouper grouper = new EventGrouper(sends::send, 8, 8, Limits.GROUP_BYTES_MAX);
+    int held = EventGrouper.DELIVERY_THREADS;
+    List<CompletableFuture<ApplyResult>> callers = new ArrayList<>();
+    List<CompletableFuture<String>> answered = new ArrayList<>();
+    for (int i = 0; i < held + 2; i++) {
+      CompletableFuture<ApplyResult> caller = grouper.submit(event("c" + i));
+      callers.add(caller);
+      answered.add(answeredOn(caller, i < held ? hold : null));
+    }
+    for (int i = 0; i <= held; i++) {
+      sends.answer(i); // the held ones occupy both threads; the next waits in the queue
+    }
+    grouper.close();
+    sends.answer(held + 1);
+    assertThat(answered.get(held + 1).get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(Thread.currentThread().getName());
+    hold.countDown();
+    assertThat(answered.get(held).get(WAIT_SECONDS, TimeUnit.SECONDS)).startsWith("veilraft-event-delivery-");
+    for (int i = 0; i < held + 2; i++) {
+      assertThat(ciphertext(callers.get(i)).toStringUtf8()).isEqualTo("c" + i);
+    }
+  }
+
+  @Test
+  void aReplyThatCannotBeReadFailsItsCallersInsteadOfLeavingThemWaiting() throws Exception {
+    // Proves a delivery that throws (a send that completed with no result and no error) still completes every caller
+    // of its group, with a failure, and the grouper keeps sending afterwards.
+    HeldSends sends = new HeldSends();
+    try (EventGrouper grouper = new EventGrouper(sends::send, 1, 8, Limits.GROUP_BYTES_MAX)) {
+      CompletableFuture<ApplyResult> first = grouper.submit(event("first"));
+      CompletableFuture<ApplyResult> a = grouper.submit(event("a"));
+      CompletableFuture<ApplyResult> b = grouper.submit(event("b"));
+      sends.answer(0);
+      assertThat(ciphertext(first).toStringUtf8()).isEqualTo("first");
+      assertThat(await(() -> sends.count() == 2)).isTrue();
+      sends.pending.get(1).complete(null);
+      assertThatThrownBy(() -> a.get(WAIT_SECONDS, TimeUnit.SECONDS)).hasMessageContaining("GROUP_REPLY_UNREADABLE");
+      assertThatThrownBy(() -> b.get(WAIT_SECONDS, TimeUnit.SECONDS)).hasMessageContaining("GROUP_REPLY_UNREADABLE");
+      CompletableFuture<ApplyResult> after = grouper.submit(event("after"));
+      assertThat(await(() -> sends.count() == 3)).isTrue();
+      sends.answer(2);
+      assertThat(ciphertext(after).toStringUtf8()).isEqualTo("after");
+    }
+  }
 }

@@ -7,8 +7,10 @@ import dev.veilraft.state.StateException;
 import dev.veilraft.state.StateRecord;
 import dev.veilraft.state.StateTransaction;
 import dev.veilraft.state.proto.ClientSession;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -40,6 +42,13 @@ final class ClientSessions {
   public static final long SESSION_IDLE_MS_MAX = 60L * 60 * 1000;
   /** Sessions expired per entry at most, so one entry's work stays bounded. */
   static final int EXPIRIES_PER_ENTRY_MAX = 8;
+  /**
+   * An acknowledgement that moves at most this many sequences forgets their results by one point
+   * lookup each; a longer move scans the range. A pipelining client moves it by about one per
+   * request, and a lookup (one keyed read) costs about what a scan of one result does without the
+   * scan's merge of the transaction's changes with the ordered key index.
+   */
+  static final int FORGET_LOOKUPS_MAX = 32;
   /** Sequences are below this, so a client's results all lie before {@code resultKey(id, SEQUENCE_END)}. */
   static final long SEQUENCE_END = Long.MAX_VALUE;
 
@@ -104,15 +113,38 @@ final class ClientSessions {
     ClientSession after = before.toBuilder().setPending(before.getPending() + 1).setLastMs(leaderTimeMs).build();
     tx.put(SESSIONS, clientId, after.toByteArray());
     tx.put(EXPIRY, expiryKey(leaderTimeMs, clientId), new byte[0]);
+    ExpiryClear clear = EXPIRY_CLEAR.get();
+    if (clear != null && leaderTimeMs < clear.cutoffMs()) {
+      EXPIRY_CLEAR.remove();
+    }
   }
 
+  /**
+   * Deletes the client's results in [{@code session.acknowledged}, {@code acknowledged}): a client
+   * that pipelines moves its acknowledgement a few sequences per request, so each sequence of a
+   * range of at most {@link #FORGET_LOOKUPS_MAX} is looked up (the result under that key or
+   * nothing; O(1) each) rather than scanned; only a longer jump scans the range (bounded by
+   * {@link #PENDING_PER_CLIENT_LIMIT} as before). Both delete exactly the results that exist in the
+   * range, so the entry's changes, and the state digest, are the same whichever way is taken.
+   */
   private static ClientSession forgetAcknowledged(StateTransaction tx, byte[] clientId, ClientSession session,
       long acknowledged) throws StateException {
+    long from = session.getAcknowledged();
     int forgotten = 0;
-    for (StateRecord result : tx.scan(RESULTS, resultKey(clientId, session.getAcknowledged()),
-        resultKey(clientId, acknowledged), PENDING_PER_CLIENT_LIMIT)) {
-      tx.delete(RESULTS, result.key());
-      forgotten++;
+    if (acknowledged - from <= FORGET_LOOKUPS_MAX) {
+      for (long sequence = from; sequence < acknowledged; sequence++) {
+        byte[] key = resultKey(clientId, sequence);
+        if (tx.get(RESULTS, key).isPresent()) {
+          tx.delete(RESULTS, key);
+          forgotten++;
+        }
+      }
+    } else {
+      for (StateRecord result : tx.scan(RESULTS, resultKey(clientId, from), resultKey(clientId, acknowledged),
+          PENDING_PER_CLIENT_LIMIT)) {
+        tx.delete(RESULTS, result.key());
+        forgotten++;
+      }
     }
     ClientSession updated = session.toBuilder().setAcknowledged(acknowledged)
         .setPending(Math.max(0, session.getPending() - forgotten)).build();
@@ -120,21 +152,57 @@ final class ClientSessions {
     return updated;
   }
 
+  /**
+   * Drops up to {@link #EXPIRIES_PER_ENTRY_MAX} sessions idle since before {@code leaderTimeMs -
+   * SESSION_IDLE_MS_MAX}. Runs for every event, but an entry's events share its leader time, so
+   * once a scan in this transaction found fewer than the bound (every idle session below the
+   * cutoff is then gone) the later events of the same entry skip it: see {@link ExpiryClear}.
+   */
   private static void expireIdle(StateTransaction tx, long leaderTimeMs) throws StateException {
     long cutoff = leaderTimeMs - SESSION_IDLE_MS_MAX;
     if (cutoff <= 0) {
       return;
     }
-    for (StateRecord idle : tx.scan(EXPIRY, null, Hashes.u64(cutoff), EXPIRIES_PER_ENTRY_MAX)) {
-      byte[] clientId = Arrays.copyOfRange(idle.key(), Long.BYTES + 1, idle.key().length);
+    ExpiryClear clear = EXPIRY_CLEAR.get();
+    if (clear != null && clear.covers(tx, cutoff)) {
+      return;
+    }
+    List<StateRecord> idle = tx.scan(EXPIRY, null, Hashes.u64(cutoff), EXPIRIES_PER_ENTRY_MAX);
+    for (StateRecord expired : idle) {
+      byte[] clientId = Arrays.copyOfRange(expired.key(), Long.BYTES + 1, expired.key().length);
       for (StateRecord result : tx.scan(RESULTS, resultKey(clientId, 0), resultKey(clientId, SEQUENCE_END),
           PENDING_PER_CLIENT_LIMIT)) {
         tx.delete(RESULTS, result.key());
       }
       tx.delete(SESSIONS, clientId);
-      tx.delete(EXPIRY, idle.key());
+      tx.delete(EXPIRY, expired.key());
+    }
+    if (idle.size() < EXPIRIES_PER_ENTRY_MAX) {
+      EXPIRY_CLEAR.set(new ExpiryClear(new WeakReference<>(tx), cutoff));
+    } else {
+      EXPIRY_CLEAR.remove();
     }
   }
+
+  /**
+   * What this thread knows of one transaction: none of its expiry records (committed or written
+   * by it) lies below {@code cutoffMs}, because an expiry scan up to that cutoff found fewer than
+   * {@link #EXPIRIES_PER_ENTRY_MAX} and deleted them all. It stays true while the transaction
+   * lives: only {@link #record} adds expiry records, at the entry's leader time (above every
+   * cutoff of that entry; a lower one clears this knowledge). A scan up to any cutoff at or below
+   * it would find nothing, so skipping it writes and decides exactly what scanning would, on
+   * every replica. The transaction is held weakly and compared by identity: a new transaction, or
+   * a transaction of another replica on this thread, never matches (so a stale one costs a scan,
+   * never a skipped expiry).
+   */
+  private record ExpiryClear(WeakReference<StateTransaction> tx, long cutoffMs) {
+    boolean covers(StateTransaction current, long cutoff) {
+      return tx.get() == current && cutoff <= cutoffMs;
+    }
+  }
+
+  /** Per thread, since each replica applies its entries (and uses its transaction) on one thread. */
+  private static final ThreadLocal<ExpiryClear> EXPIRY_CLEAR = new ThreadLocal<>();
 
   private static Optional<ClientSession> load(StateTransaction tx, byte[] clientId) throws StateException {
     Optional<byte[]> stored = tx.get(SESSIONS, clientId);
