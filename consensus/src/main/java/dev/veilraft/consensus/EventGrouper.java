@@ -45,7 +45,10 @@ public final class EventGrouper implements AutoCloseable {
   public static final int GROUPS_IN_FLIGHT_MAX = 4;
   /**
    * Events that may wait for a free slot. Past it a submit fails at once (NODE_BUSY): a node never
-   * queues without bound. Far above what the per-client pending limit lets a few clients send.
+   * queues without bound. The queue is shared: the per-client pending limit is checked at apply,
+   * per client id (which a client chooses freely), so it does not bound what one sender can queue
+   * here, and one flooding sender can make this node answer NODE_BUSY to everyone (as Ratis' own
+   * pending-request limit did before grouping). Per-connection admission belongs in front of it.
    */
   public static final int QUEUED_EVENTS_MAX = 8_192;
   /**
