@@ -17,16 +17,13 @@ import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.EpochSecret;
 import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
-import dev.veilraft.crypto.attestation.AttestationVerifier;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.proto.SealedRequest;
 import dev.veilraft.crypto.seal.ClientSession;
-import dev.veilraft.membership.EpochKeyring;
 import dev.veilraft.membership.GenesisDocument;
 import dev.veilraft.membership.KeyEpochs;
 import dev.veilraft.membership.MembershipView;
-import dev.veilraft.state.RocksDbStateStore;
 import dev.veilraft.state.app.App;
 import dev.veilraft.state.app.AppContext;
 import dev.veilraft.state.app.AppHost;
@@ -76,34 +73,29 @@ class ReplicaGroupTest {
   };
   private static final AppHost APPS = new AppHost(List.of(new KvApp(), RANDOM_APP, BIG_ANSWER_APP));
   private static final long T = T0 + 100;
-  private static SimulatedNodes sim;
-  private static AttestationVerifier verifier;
+  private static FounderReplicas replicas;
   private static GenesisDocument genesis;
   private static byte[] clusterId;
   private static Node founder;
 
   @TempDir Path dir;
-  private final List<RocksDbStateStore> stores = new ArrayList<>();
 
   @BeforeAll
   static void setUp() throws Exception {
-    sim = SimulatedNodes.sharedPerJvm();
-    verifier = new AttestationVerifier();
-    genesis = sim.genesis(g -> g);
-    clusterId = genesis.clusterId();
-    founder = sim.node();
+    replicas = new FounderReplicas(APPS);
+    genesis = replicas.genesis;
+    clusterId = replicas.clusterId;
+    founder = replicas.founder;
   }
 
   @AfterEach
   void closeStores() {
-    stores.forEach(RocksDbStateStore::close);
+    replicas.closeStores();
   }
 
   /** A replica over its own store (all share the founder's identity: each holds the epoch secrets). */
   private Replica replica(String name) throws Exception {
-    RocksDbStateStore store = RocksDbStateStore.open(dir.resolve(name), Hashes.sha256(Hashes.utf8("storage/" + name)));
-    stores.add(store);
-    return new Replica(store, clusterId, founder.id(), founder.kem(), verifier, new EpochKeyring(), APPS);
+    return replicas.replica(dir, name);
   }
 
   /** Init and epoch 1, the same bytes for every replica built on them; returns the next index. */

@@ -17,17 +17,14 @@ import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.EpochSecret;
 import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
-import dev.veilraft.crypto.attestation.AttestationVerifier;
 import dev.veilraft.crypto.proto.Event;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.crypto.proto.SealedResponse;
 import dev.veilraft.crypto.seal.ClientSession;
 import dev.veilraft.crypto.seal.QueryResponseSealing;
-import dev.veilraft.membership.EpochKeyring;
 import dev.veilraft.membership.GenesisDocument;
 import dev.veilraft.membership.KeyEpochs;
 import dev.veilraft.membership.MembershipView;
-import dev.veilraft.state.RocksDbStateStore;
 import dev.veilraft.state.app.AppHost;
 import dev.veilraft.state.kv.KvApp;
 import dev.veilraft.state.proto.KvRequest;
@@ -47,34 +44,29 @@ class ReplicaSessionTest {
   private static final int RACE_WRITES = 1500;
   /** Same-index, different-answer collisions checked before the race stops early. */
   private static final int COLLISIONS_WANTED = 20;
-  private static SimulatedNodes sim;
-  private static AttestationVerifier verifier;
+  private static FounderReplicas replicas;
   private static GenesisDocument genesis;
   private static byte[] clusterId;
   private static Node founder;
 
   @TempDir Path dir;
-  private final List<RocksDbStateStore> stores = new ArrayList<>();
 
   @BeforeAll
   static void setUp() throws Exception {
-    sim = SimulatedNodes.sharedPerJvm();
-    verifier = new AttestationVerifier();
-    genesis = sim.genesis(g -> g);
-    clusterId = genesis.clusterId();
-    founder = sim.node();
+    replicas = new FounderReplicas(APPS);
+    genesis = replicas.genesis;
+    clusterId = replicas.clusterId;
+    founder = replicas.founder;
   }
 
   @AfterEach
   void closeStores() {
-    stores.forEach(RocksDbStateStore::close);
+    replicas.closeStores();
   }
 
   /** A founder replica over its own store (several may share the founder's identity and KEM key). */
   private Replica replica(String name) throws Exception {
-    RocksDbStateStore store = RocksDbStateStore.open(dir.resolve(name), Hashes.sha256(Hashes.utf8("storage/" + name)));
-    stores.add(store);
-    return new Replica(store, clusterId, founder.id(), founder.kem(), verifier, new EpochKeyring(), APPS);
+    return replicas.replica(dir, name);
   }
 
   private static Proposal keyEpoch(Replica proposer, String seed) throws Exception {
@@ -143,7 +135,7 @@ class ReplicaSessionTest {
     List<ApplyResult> coldResults = new ArrayList<>();
     for (int i = 0; i < log.size(); i++) {
       if (i == 3) {
-        cold = new Replica(stores.get(1), clusterId, founder.id(), founder.kem(), verifier, new EpochKeyring(), APPS);
+        cold = replicas.restarted(cold);
       }
       ApplyResult result = cold.apply(i + 1, log.get(i));
       if (i >= 2) {
