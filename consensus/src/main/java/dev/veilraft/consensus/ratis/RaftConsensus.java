@@ -996,7 +996,8 @@ public final class RaftConsensus implements AutoCloseable {
    */
   private void checkListenerRole() {
     try {
-      if (closed) {
+      if (closed || replica.halted().isPresent()) {
+        // A halted replica's server was stopped on purpose: never start it again here.
         return;
       }
       RaftServer.Division division = server.getDivision(groupId);

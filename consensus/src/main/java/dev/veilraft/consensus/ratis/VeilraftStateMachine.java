@@ -82,6 +82,9 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private final AtomicLong snapshotsInstalled = new AtomicLong();
   private final AtomicLong snapshotsTaken = new AtomicLong();
   private final AtomicLong snapshotsFailed = new AtomicLong();
+  /** How long a halt waits for a Raft server that is still starting before it closes it anyway. */
+  static final java.time.Duration HALT_CLOSE_WAIT = java.time.Duration.ofMinutes(1);
+  private static final long HALT_CLOSE_POLL_MS = 20;
   /**
    * After a snapshot fails to write (a full disk, an I/O error), the next attempt waits this long,
    * doubling up to {@link #SNAPSHOT_RETRY_MAX}: past the threshold Ratis asks again after every
@@ -187,6 +190,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
    * entry. With the store ahead, replaying the store's last entry brings the replacement.
    */
   void started() {
+    stopIfHalted("at start");
     SingleFileSnapshotInfo refused = refusedSnapshot;
     if (refused == null) {
       return;
@@ -253,6 +257,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
       throw new IOException("asked to install a snapshot, but the state machine storage holds none");
     }
     installIfAhead(latest);
+    stopIfHalted("after installing snapshot " + latest.getFile().getPath().getFileName());
     // A snapshot received from the leader also replaces a refused own snapshot.
     setRefusedAside(latest);
     if (getLifeCycleState() == LifeCycle.State.PAUSED) {
@@ -642,6 +647,18 @@ final class VeilraftStateMachine extends BaseStateMachine {
   }
 
   /**
+   * A replica that halted outside apply (its stored or installed state is above this build's
+   * protocol version) must not vote or lead either: with a current log it could win an election,
+   * and a new leader's first entry never reaches apply, so nothing else would stop it (review R5).
+   */
+  private void stopIfHalted(String when) {
+    replica.halted().ifPresent(why -> {
+      LOG.error("replica halted {}: {}; stopping this raft server so it neither leads nor votes", when, why);
+      stopServer();
+    });
+  }
+
+  /**
    * A halted replica must not keep leading or voting: Ratis would count the failed entry as
    * applied and go on. Closing the server from another thread avoids closing it from its own
    * apply thread.
@@ -650,7 +667,16 @@ final class VeilraftStateMachine extends BaseStateMachine {
     getServer().thenAccept(server -> {
       Thread stopper = new Thread(() -> {
         try {
+          // A halt during the replay inside RaftServer.start() must not close the server under it
+          // (Ratis then fails the start with an illegal CLOSING -> RUNNING transition): wait, bounded,
+          // until the start has finished.
+          long deadline = System.nanoTime() + HALT_CLOSE_WAIT.toNanos();
+          while (server.getLifeCycleState() == LifeCycle.State.STARTING && System.nanoTime() < deadline) {
+            Thread.sleep(HALT_CLOSE_POLL_MS);
+          }
           server.close();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
           LOG.warn("halted raft server did not close cleanly: {}", e.toString());
         }

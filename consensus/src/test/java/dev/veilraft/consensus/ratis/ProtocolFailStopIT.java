@@ -59,6 +59,15 @@ class ProtocolFailStopIT {
       assertThat(cluster.read(n1, "while-halted", false)).contains("3");
       assertThat(n2.replica.appliedIndex()).isEqualTo(raisedAt);
 
+      // Restarted on the old build once more, n2's stored state is already above it: it halts before any entry and
+      // stops its Raft server, so it can neither vote nor lead with its current log (review R5).
+      n2.restartWithBuild(1);
+      assertThat(n2.replica.halted().orElseThrow()).contains("protocol version");
+      assertThat(awaitTrue(() -> n2.consensus().localRole().equals("CLOSED")))
+          .as("n2's raft server stopped (now %s)", n2.consensus().localRole()).isTrue();
+      cluster.put("while-halted-again", "4");
+      assertThat(cluster.read(n1, "while-halted-again", false)).contains("4");
+
       // Upgraded again, n2 replays from its last applied entry and holds exactly what the others hold.
       n2.restartWithBuild(2);
       assertThat(awaitTrue(() -> n2.replica.appliedIndex() >= n0.replica.appliedIndex())).isTrue();
@@ -67,6 +76,7 @@ class ProtocolFailStopIT {
       assertThat(cluster.read(n2, "before", true)).contains("1");
       assertThat(cluster.read(n2, "after", true)).contains("2");
       assertThat(cluster.read(n2, "while-halted", true)).contains("3");
+      assertThat(cluster.read(n2, "while-halted-again", true)).contains("4");
     }
   }
 

@@ -100,6 +100,12 @@ public final class ApiServer implements AutoCloseable {
 
   private final Server server;
   private final ServerConnector connector;
+
+  /** Whether the TLS port accepts WebSockets over HTTP/2 (RFC 8441): never; for tests. */
+  boolean webSocketsOverHttp2() {
+    HTTP2ServerConnectionFactory http2 = connector.getConnectionFactory(HTTP2ServerConnectionFactory.class);
+    return http2 != null && http2.isConnectProtocolEnabled();
+  }
   /** Plain HTTP on loopback (INSECURE: no TLS), for local clusters; null unless configured. */
   private final ServerConnector plainConnector;
   private final Map<String, AsyncHandler> routes = new ConcurrentHashMap<>();
@@ -156,6 +162,10 @@ public final class ApiServer implements AutoCloseable {
     HttpConnectionFactory http1 = new HttpConnectionFactory(http);
     HTTP2ServerConnectionFactory http2 = new HTTP2ServerConnectionFactory(http);
     http2.setMaxConcurrentStreams(H2_STREAMS_PER_CONNECTION_MAX);
+    // No WebSockets over HTTP/2 (RFC 8441 extended CONNECT, on by default in Jetty 12): one h2
+    // connection could then carry up to 256 relay sessions, each with its own outgoing queue,
+    // where an HTTP/1.1 connection carries one (review R5). WebSockets stay HTTP/1.1 upgrades.
+    http2.setConnectProtocolEnabled(false);
     ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory(PROTOCOL_H2, PROTOCOL_HTTP_1_1);
     alpn.setDefaultProtocol(PROTOCOL_HTTP_1_1);
     this.connector = new ServerConnector(server, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, http2, http1);

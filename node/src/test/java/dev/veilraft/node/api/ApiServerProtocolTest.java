@@ -135,6 +135,13 @@ class ApiServerProtocolTest {
   }
 
   @Test
+  void webSocketsAreNeverCarriedOverHttp2() throws Exception {
+    // Proves RFC 8441 extended CONNECT is off on the h2 side, so one connection cannot multiplex many relay sessions.
+    startEchoServer();
+    assertThat(server.webSocketsOverHttp2()).isFalse();
+  }
+
+  @Test
   void webSocketUpgradesStillWorkOverTls() throws Exception {
     // Proves a WebSocket client (HTTP/1.1 upgrade) connects over the TLS port that now also offers h2, and text flows both ways.
     server = new ApiServer("127.0.0.1", 0, NodeIdentity.generate(Instant.now()));
