@@ -22,5 +22,13 @@ public interface AppGateway {
    * {@code linearizable} is false, from this node's replica as it stands. Same failure rules as
    * {@link #submit}.
    */
-  CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable);
+  CompletableFuture<QueryAnswer> query(String app, byte[] request, boolean linearizable);
+
+  /**
+   * A query's answer, and {@code readThrough}: a log index such that no entry after it had taken
+   * effect in the state the answer was read from (entries up to it may have). A front end that
+   * also hears of committed entries ({@link CommittedListener}) knows from it which of them the
+   * answer already covers.
+   */
+  record QueryAnswer(byte[] response, long readThrough) {}
 }

@@ -549,8 +549,10 @@ public final class Replica {
   /**
    * Answers a sealed read-only query from committed state, without a log entry: Ratis calls this
    * after its read index (linearizable) or on a local replica (stale). Never writes. Thread-safe.
-   * The answer reads the live store while apply may commit further entries, so the index it is
-   * labelled with can be older than the state it came from: it is sealed with AES-GCM-SIV
+   * The answer reads the live store while apply may commit further entries; it is labelled with
+   * {@link StateStore#readIndexBound} read after the app's reads, so no entry after the label is in
+   * it (a relay uses that to send a subscription no stored event twice), while entries up to the
+   * label may be. As two answers can carry one label, they are sealed with AES-GCM-SIV
    * ({@link QueryResponseSealing}), under which two answers with one (key, nonce) reveal only
    * whether they are equal, never their XOR or the authentication key.
    */
@@ -560,7 +562,6 @@ public final class Replica {
     }
     MembershipView v = view;
     StateStore state = store;
-    long index = state.appliedIndex();
     SealedRequest query;
     try {
       query = SealedRequest.parseFrom(sealedQuery);
@@ -594,9 +595,9 @@ public final class Replica {
     }
     boolean fromMember = !event.getMemberTag().isEmpty();
     if (fromMember && !memberTagValid(memberTagKey(secret), event)) {
-      return ApplyResult.newBuilder().setSealedResponse(QueryResponseSealing.seal(opened.responseKey(), v.epoch(), index,
-          rejected("MEMBER_TAG_INVALID: the query's member tag does not verify under the current epoch").toByteArray()))
-          .build();
+      EventResult refused = rejected("MEMBER_TAG_INVALID: the query's member tag does not verify under the current epoch");
+      return ApplyResult.newBuilder().setSealedResponse(QueryResponseSealing.seal(opened.responseKey(), v.epoch(),
+          state.readIndexBound(), refused.toByteArray())).build();
     }
     EventResult result;
     try {
@@ -607,6 +608,7 @@ public final class Replica {
       // The store was closed under this query because a snapshot replaced it.
       return error("STATE_REPLACED", "this replica's state was replaced by a snapshot during the query; ask again");
     }
+    long index = state.readIndexBound();
     return ApplyResult.newBuilder().setSealedResponse(
         QueryResponseSealing.seal(opened.responseKey(), v.epoch(), index, result.toByteArray())).build();
   }

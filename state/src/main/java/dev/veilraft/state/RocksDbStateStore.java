@@ -89,6 +89,8 @@ public final class RocksDbStateStore implements StateStore {
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private final Object commitOrder = new Object();
   private volatile long appliedIndex;
+  /** The index of the entry being written, set before its changes can be read ({@link #readIndexBound}). */
+  private volatile long writingIndex;
   /** The root on disk; guarded by {@link #commitOrder} once the store is open. */
   private StateRoot root;
   private final NodeLocalMirror mirror;
@@ -226,6 +228,11 @@ public final class RocksDbStateStore implements StateStore {
   @Override
   public long appliedIndex() {
     return appliedIndex;
+  }
+
+  @Override
+  public long readIndexBound() {
+    return Math.max(appliedIndex, writingIndex);
   }
 
   @Override
@@ -450,6 +457,10 @@ public final class RocksDbStateStore implements StateStore {
       NavigableMap<String, NavigableMap<byte[], byte[]>> committedNodeLocal = nextNodeLocal;
       // Sealing happened above, outside the index lock; only the write itself holds readers back.
       keyIndex.commit(changes, () -> {
+        if (entryIndex != NO_INDEX) {
+          // Before the write: a point read may see the changes before appliedIndex names them.
+          writingIndex = entryIndex;
+        }
         batch.write(records.unsyncedWrites());
         root = next;
         nodeLocal = committedNodeLocal;

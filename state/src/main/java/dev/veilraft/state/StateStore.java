@@ -19,6 +19,14 @@ public interface StateStore extends AutoCloseable {
   /** Index of the last log entry whose effects are in the store; 0 when nothing was applied. */
   long appliedIndex();
 
+  /**
+   * An index at least as new as every entry whose effects a read that returned before this call
+   * could have seen: {@link #appliedIndex}, or while an entry's changes are being written, that
+   * entry's index. A reader that calls it after its reads learns which committed entries its
+   * answer may already contain, and that every entry after it was not yet visible.
+   */
+  long readIndexBound();
+
   /** Reads committed state. */
   Optional<byte[]> get(String namespace, byte[] key) throws StateException;
 

@@ -4,11 +4,13 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -112,6 +114,40 @@ class RocksDbStateStoreTest {
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
       assertThat(store.appliedIndex()).isEqualTo(9);
       assertThat(store.get("app/x", utf8("k")).orElseThrow()).isEqualTo(utf8("v"));
+    }
+  }
+
+  @Test
+  void aReadThatSawAnEntrysChangeIsCoveredByTheReadIndexBoundReadAfterIt() throws Exception {
+    // Proves readIndexBound is an upper bound for point reads racing the apply thread's commits.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      int entries = 3_000;
+      AtomicReference<String> violation = new AtomicReference<>();
+      java.util.concurrent.atomic.AtomicBoolean done = new AtomicBoolean();
+      Thread reader = new Thread(() -> {
+        try {
+          while (!done.get() && violation.get() == null) {
+            Optional<byte[]> seen = store.get("app/x", utf8("k"));
+            long bound = store.readIndexBound();
+            long written = seen.map(v -> ByteBuffer.wrap(v).getLong()).orElse(0L);
+            if (written > bound) {
+              violation.set("saw entry " + written + " but the bound read after it was " + bound);
+            }
+          }
+        } catch (StateException e) {
+          violation.set(e.toString());
+        }
+      });
+      reader.start();
+      for (long index = 1; index <= entries; index++) {
+        StateTransaction tx = store.begin();
+        tx.put("app/x", utf8("k"), ByteBuffer.allocate(8).putLong(index).array());
+        tx.commit(index);
+      }
+      done.set(true);
+      reader.join(30_000);
+      assertThat(violation.get()).isNull();
+      assertThat(store.readIndexBound()).isEqualTo(store.appliedIndex()).isEqualTo(entries);
     }
   }
 

@@ -45,7 +45,7 @@ final class MintClient {
   }
 
   CompletableFuture<ObjectNode> query(MintRequest request) {
-    return parse(gateway.query(CashuMintApp.NAME, request.encode(), true));
+    return parse(gateway.query(CashuMintApp.NAME, request.encode(), true).thenApply(AppGateway.QueryAnswer::response));
   }
 
   /**

@@ -49,6 +49,8 @@ public final class NostrRelay implements CommittedListener, AutoCloseable {
   private final ThreadPoolExecutor senders;
   /** Set when a committed event could not be queued: live subscriptions missed it and must be told. */
   private final AtomicBoolean lagged = new AtomicBoolean();
+  /** The index of the last committed nostr request this relay was told of. */
+  private volatile long lastCommitted;
 
   public NostrRelay(AppGateway gateway, RelaySettings settings, Clock clock) {
     this.gateway = gateway;
@@ -108,20 +110,21 @@ public final class NostrRelay implements CommittedListener, AutoCloseable {
    */
   @Override
   public void committed(long index, byte[] request, byte[] response) {
+    lastCommitted = index;
     try {
-      fanout.execute(() -> broadcast(response));
+      fanout.execute(() -> broadcast(index, response));
     } catch (RejectedExecutionException e) {
       lagged.set(true);
     }
   }
 
-  private void broadcast(byte[] response) {
+  private void broadcast(long index, byte[] response) {
     try {
       RelayWire.PublishResult result = RelayWire.PublishResult.decode(response);
       if (result.eventJson() != null) {
         NostrEvent event = NostrEvent.fromJson(NostrJson.read(result.eventJson()));
         for (RelayConnection connection : connections) {
-          connection.deliver(event, result.eventJson());
+          connection.deliver(index, event, result.eventJson());
         }
       }
     } catch (RuntimeException | NostrJson.NostrJsonException | NostrEvent.InvalidEventException e) {
@@ -138,10 +141,16 @@ public final class NostrRelay implements CommittedListener, AutoCloseable {
   }
 
   /**
+   * The log index of the last committed request this relay was told of ({@link #committed}); a
+   * subscription made now sends live only events committed after it.
+   */
+  long lastCommitted() {
+    return lastCommitted;
+  }
+
+  /**
    * Waits until the fan-out thread has matched every event committed before this call. The
-   * fan-out runs behind commits, so a REQ made meanwhile may also get, after its EOSE, events
-   * committed before it (clients de-duplicate by id, as NIP-01 relays allow); tests that need an
-   * exact message order call this first.
+   * fan-out runs behind commits; tests that count what a connection received call this first.
    *
    * @return false when {@code timeout} passed first
    */
@@ -189,7 +198,7 @@ public final class NostrRelay implements CommittedListener, AutoCloseable {
     }
   }
 
-  CompletableFuture<byte[]> query(byte[] request) {
+  CompletableFuture<AppGateway.QueryAnswer> query(byte[] request) {
     try {
       return gateway.query(NostrRelayApp.NAME, request, false);
     } catch (RuntimeException e) {

@@ -1,11 +1,11 @@
 package dev.veilraft.apps.nostr;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.veilraft.apps.AppGateway;
 import dev.veilraft.apps.AppRejectedException;
 import dev.veilraft.crypto.Check;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A REQ registers its live subscription before it asks the replica for stored events, so no
  * event committed meanwhile falls in between: live events that arrive while the stored ones load
- * are held (bounded), then sent after EOSE unless the stored answer had them already.
+ * are held (bounded), then sent after EOSE unless the stored answer was read with them in effect
+ * (the answer's {@link dev.veilraft.apps.AppGateway.QueryAnswer#readThrough}). The same index keeps
+ * events the fan-out delivers late, after EOSE, from reaching the subscription a second time.
  */
 public final class RelayConnection {
   private static final Logger log = LoggerFactory.getLogger(RelayConnection.class);
@@ -239,6 +241,7 @@ public final class RelayConnection {
       subscriptions.put(id, subscription);
       if (!loads) {
         subscription.held = null;
+        subscription.sentThrough = relay.lastCommitted();
         send(RelayMessages.eose(id));
         return;
       }
@@ -251,14 +254,14 @@ public final class RelayConnection {
   }
 
   /** Sends a subscription's stored events, EOSE, then the live events held meanwhile. */
-  private void stored(RelaySubscription subscription, byte[] response, Throwable failure) {
+  private void stored(RelaySubscription subscription, AppGateway.QueryAnswer answer, Throwable failure) {
     RelayWire.QueryResult result = null;
     String problem = null;
     if (failure != null) {
       problem = failureMessage(failure, "stored events could not be read");
     } else {
       try {
-        result = RelayWire.QueryResult.decode(response);
+        result = RelayWire.QueryResult.decode(answer.response());
       } catch (IllegalArgumentException e) {
         problem = "error: the relay's answer did not decode";
       }
@@ -273,9 +276,7 @@ public final class RelayConnection {
         send(RelayMessages.closed(subscription.id, problem));
         return;
       }
-      Set<String> sent = new HashSet<>();
       for (RelayWire.StoredEvent event : result.events()) {
-        sent.add(event.id());
         send(RelayMessages.event(subscription.id, new String(event.json(), StandardCharsets.UTF_8)));
       }
       send(RelayMessages.eose(subscription.id));
@@ -283,17 +284,21 @@ public final class RelayConnection {
         notice("stored events of subscription '" + Check.printable(subscription.id) + "' were cut short: "
             + result.cut());
       }
-      for (String[] held : subscription.held) {
-        if (!sent.contains(held[0])) {
-          send(RelayMessages.event(subscription.id, held[1]));
+      subscription.sentThrough = answer.readThrough();
+      for (RelaySubscription.Held held : subscription.held) {
+        if (held.index() > subscription.sentThrough) {
+          send(RelayMessages.event(subscription.id, held.json()));
         }
       }
       subscription.held = null;
     }
   }
 
-  /** Offers a committed event to this connection's subscriptions; called by the relay's fan-out thread. */
-  synchronized void deliver(NostrEvent event, String json) {
+  /**
+   * Offers the event committed at log index {@code index} to this connection's subscriptions;
+   * called by the relay's fan-out thread, in commit order.
+   */
+  synchronized void deliver(long index, NostrEvent event, String json) {
     if (closed || !event.visibleTo(authenticated)) {
       return;
     }
@@ -302,9 +307,11 @@ public final class RelayConnection {
         continue;
       }
       if (subscription.live()) {
-        send(RelayMessages.event(subscription.id, json));
+        if (index > subscription.sentThrough) {
+          send(RelayMessages.event(subscription.id, json));
+        }
       } else if (subscription.held.size() < limits.liveBufferPerSubscriptionMax()) {
-        subscription.held.add(new String[] {event.id(), json});
+        subscription.held.add(new RelaySubscription.Held(index, json));
       } else {
         subscriptions.remove(subscription.id);
         send(RelayMessages.closed(subscription.id, "error: over " + limits.liveBufferPerSubscriptionMax()

@@ -148,7 +148,7 @@ final class MintHarness implements AutoCloseable {
   MintAccounting accounting() {
     try {
       byte[] answer = gateway.query(CashuMintApp.NAME, new MintRequest.Accounting().encode(), true)
-          .get(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          .get(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS).response();
       return MintAccounting.fromJson(CashuJson.parseObject(answer, "accounting"));
     } catch (Exception e) {
       throw new AssertionError("accounting query failed", e);

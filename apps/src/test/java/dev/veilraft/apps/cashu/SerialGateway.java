@@ -85,9 +85,10 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   }
 
   @Override
-  public CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable) {
+  public CompletableFuture<QueryAnswer> query(String app, byte[] request, boolean linearizable) {
     try {
-      return answer(HOST.query(store, app, request, true));
+      return answer(HOST.query(store, app, request, true)).thenApply(response -> new QueryAnswer(response,
+          store.readIndexBound()));
     } catch (StateException e) {
       return CompletableFuture.failedFuture(e);
     }

@@ -88,6 +88,54 @@ class NostrRelayTest {
   }
 
   @Test
+  void anEventTheStoredAnswerHadIsNotSentAgainWhenTheFanOutReachesItAfterEose() throws Exception {
+    // Proves the race of stop 15's CI run: the query sees an event the fan-out has not matched yet.
+    CountDownLatch fanOut = new CountDownLatch(1);
+    harness.gateway.listenerGate.set(fanOut);
+    CountDownLatch query = new CountDownLatch(1);
+    harness.gateway.queryGate.set(query);
+    RelayHarness.Client writer = harness.connect(harness.relayA);
+    RelayHarness.Client reader = harness.connect(harness.relayB);
+    reader.send("[\"REQ\",\"s\",{\"kinds\":[1]}]");
+    NostrEvent during = note(BOB, NOW_SECONDS, "during the load");
+    assertThat(writer.publish(during)).isEqualTo(ok(during, true, ""));
+    query.countDown();
+    assertThat(reader.next(2)).containsExactly(event("s", during), eose("s"));
+
+    harness.gateway.listenerGate.set(null);
+    fanOut.countDown();
+    NostrEvent after = note(ALICE, NOW_SECONDS, "after EOSE");
+    assertThat(writer.publish(after)).isEqualTo(ok(after, true, ""));
+    assertThat(reader.next()).isEqualTo(event("s", after));
+    harness.gateway.settle();
+    assertThat(harness.relayB.awaitFanOut(RelayHarness.FAN_OUT_WAIT)).isTrue();
+    assertThat(reader.sink().received).as("the late fan-out of the stored event is not sent").isEmpty();
+  }
+
+  @Test
+  void aSubscriptionWithoutStoredEventsGetsLiveOnlyEventsCommittedAfterIt() throws Exception {
+    // Proves limit 0: an event committed before the REQ but matched by a lagging fan-out after it is not sent.
+    RelayHarness.Client writer = harness.connect(harness.relayA);
+    RelayHarness.Client blocker = harness.connect(harness.relayB);
+    blocker.subscribe("b", "{\"kinds\":[1]}");
+    RelayHarness.Client reader = harness.connect(harness.relayB);
+    NostrEvent before = note(BOB, NOW_SECONDS, "before the REQ");
+    synchronized (blocker.connection()) {
+      // Node B's fan-out thread stalls on the blocker's connection with the first event; "before" queues behind it.
+      NostrEvent first = note(ALICE, NOW_SECONDS - 1, "stalls the fan-out");
+      assertThat(writer.publish(first)).isEqualTo(ok(first, true, ""));
+      assertThat(writer.publish(before)).isEqualTo(ok(before, true, ""));
+      reader.send("[\"REQ\",\"s\",{\"kinds\":[1],\"limit\":0}]");
+      assertThat(reader.next()).isEqualTo(eose("s"));
+    }
+    NostrEvent after = note(ALICE, NOW_SECONDS, "after the REQ");
+    assertThat(writer.publish(after)).isEqualTo(ok(after, true, ""));
+    assertThat(reader.next()).isEqualTo(event("s", after));
+    assertThat(harness.relayB.awaitFanOut(RelayHarness.FAN_OUT_WAIT)).isTrue();
+    assertThat(reader.sink().received).as("events committed before the REQ").isEmpty();
+  }
+
+  @Test
   void closeEndsASubscriptionAndAReqWithTheSameIdReplacesIt() throws Exception {
     // Proves CLOSE stops delivery to that subscription only, and a REQ reusing an id replaces its filters.
     RelayHarness.Client reader = harness.connect(harness.relayB);

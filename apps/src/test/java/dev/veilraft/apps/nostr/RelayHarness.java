@@ -63,7 +63,7 @@ final class RelayHarness implements AutoCloseable {
     /**
      * Subscribes and returns the stored events' messages up to and including EOSE. First waits
      * until the relay's fan-out has matched every event committed so far: otherwise one of them
-     * may still reach an open subscription live (as NIP-01 allows) between these messages.
+     * may still reach another of this client's subscriptions live between these messages.
      */
     List<String> subscribe(String id, String... filters) throws InterruptedException {
       assertThat(relay.awaitFanOut(FAN_OUT_WAIT)).as("the relay's fan-out caught up").isTrue();

@@ -41,8 +41,8 @@ final class RelayMessageProperty implements AutoCloseable {
       }
 
       @Override
-      public CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable) {
-        return CompletableFuture.completedFuture(new RelayWire.QueryResult(List.of(), "").encode());
+      public CompletableFuture<QueryAnswer> query(String app, byte[] request, boolean linearizable) {
+        return CompletableFuture.completedFuture(new QueryAnswer(new RelayWire.QueryResult(List.of(), "").encode(), 0));
       }
     };
     relay = new NostrRelay(gateway, RelayHarness.settings(RelayHarness.URL_A, RelaySettings.Limits.DEFAULTS),

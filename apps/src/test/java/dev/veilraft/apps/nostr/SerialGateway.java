@@ -33,7 +33,13 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   final AtomicReference<CountDownLatch> submitGate = new AtomicReference<>();
   /** When set, queries wait for it to open: lets a test commit events while a REQ loads. */
   final AtomicReference<CountDownLatch> queryGate = new AtomicReference<>();
+  /**
+   * When set, relays are told of commits only once it opens, in commit order: the node's fan-out
+   * running behind its commits. Submits and queries go on meanwhile.
+   */
+  final AtomicReference<CountDownLatch> listenerGate = new AtomicReference<>();
   private final ExecutorService applyThread = Executors.newSingleThreadExecutor();
+  private final ExecutorService listenerThread = Executors.newSingleThreadExecutor();
   private final ExecutorService queryThread = Executors.newSingleThreadExecutor();
 
   SerialGateway(NostrAppFixture app) {
@@ -58,8 +64,22 @@ final class SerialGateway implements AppGateway, AutoCloseable {
           throw new AppRejectedException(result.getError());
         }
         byte[] response = result.getResponse().toByteArray();
-        for (CommittedListener listener : listeners) {
-          listener.committed(app.store.appliedIndex(), request, response);
+        long index = app.store.appliedIndex();
+        CountDownLatch late = listenerGate.get();
+        if (late == null) {
+          for (CommittedListener listener : listeners) {
+            listener.committed(index, request, response);
+          }
+        } else {
+          listenerThread.execute(() -> {
+            try {
+              if (late.await(30, TimeUnit.SECONDS)) {
+                listeners.forEach(listener -> listener.committed(index, request, response));
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
         }
         return response;
       } catch (StateException e) {
@@ -72,7 +92,7 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   }
 
   @Override
-  public CompletableFuture<byte[]> query(String appName, byte[] request, boolean linearizable) {
+  public CompletableFuture<QueryAnswer> query(String appName, byte[] request, boolean linearizable) {
     queries.incrementAndGet();
     return CompletableFuture.supplyAsync(() -> {
       CountDownLatch gate = queryGate.get();
@@ -84,7 +104,7 @@ final class SerialGateway implements AppGateway, AutoCloseable {
         if (result.getStatus() != EventResult.Status.OK) {
           throw new AppRejectedException(result.getError());
         }
-        return result.getResponse().toByteArray();
+        return new QueryAnswer(result.getResponse().toByteArray(), app.store.readIndexBound());
       } catch (StateException e) {
         throw new CompletionException(e);
       } catch (InterruptedException e) {
@@ -98,11 +118,13 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   void settle() throws Exception {
     applyThread.submit(() -> { }).get(30, TimeUnit.SECONDS);
     queryThread.submit(() -> { }).get(30, TimeUnit.SECONDS);
+    listenerThread.submit(() -> { }).get(30, TimeUnit.SECONDS);
   }
 
   @Override
   public void close() {
     applyThread.shutdownNow();
     queryThread.shutdownNow();
+    listenerThread.shutdownNow();
   }
 }

@@ -21,6 +21,7 @@ import dev.veilraft.node.NodeException;
 import dev.veilraft.node.VeilraftNode;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -59,14 +60,17 @@ public final class NodeAppGateway implements AppGateway {
 
   @Override
   public CompletableFuture<byte[]> submit(String app, byte[] request) {
-    return attempt(0, false, view -> seal(view, ClientSessions.Kind.EVENT, event(view, app, request)),
-        sealed -> node.submitAsync(Proposal.newBuilder().setClientEvent(sealed.request()).build()));
+    return attempt(0, view -> seal(view, ClientSessions.Kind.EVENT, event(view, app, request)),
+        sealed -> node.submitAsync(Proposal.newBuilder().setClientEvent(sealed.request()).build()),
+        (sealed, result) -> open(false, sealed, result));
   }
 
+  /** The answer's {@code readThrough} is the index the replica labelled it with (its read bound). */
   @Override
-  public CompletableFuture<byte[]> query(String app, byte[] request, boolean linearizable) {
-    return attempt(0, true, view -> seal(view, ClientSessions.Kind.QUERY, event(view, app, request)),
-        sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable));
+  public CompletableFuture<QueryAnswer> query(String app, byte[] request, boolean linearizable) {
+    return attempt(0, view -> seal(view, ClientSessions.Kind.QUERY, event(view, app, request)),
+        sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable),
+        (sealed, result) -> new QueryAnswer(open(true, sealed, result), result.getSealedResponse().getLogIndex()));
   }
 
   /** Seals in this gateway's session of the view's epoch (re-keyed on a new epoch or exhaustion, see ClientSessions). */
@@ -93,8 +97,9 @@ public final class NodeAppGateway implements AppGateway {
     EventSealing.ClientSealed seal(MembershipView view) throws CryptoException;
   }
 
-  private CompletableFuture<byte[]> attempt(int retries, boolean query, Sealer sealer,
-      Function<EventSealing.ClientSealed, CompletableFuture<ApplyResult>> send) {
+  private <T> CompletableFuture<T> attempt(int retries, Sealer sealer,
+      Function<EventSealing.ClientSealed, CompletableFuture<ApplyResult>> send,
+      BiFunction<EventSealing.ClientSealed, ApplyResult, T> open) {
     MembershipView view = node.replica().view();
     if (!view.initialized() || view.epoch() == 0) {
       return CompletableFuture.failedFuture(new NodeException("NOT_READY", "this node has not applied a key epoch yet"));
@@ -109,12 +114,12 @@ public final class NodeAppGateway implements AppGateway {
     return send.apply(sealed).thenCompose(result -> {
       if (result.hasError()) {
         if (result.getError().getCode().equals("UNKNOWN_EPOCH") && retries < EPOCH_RETRIES_MAX) {
-          return attempt(retries + 1, query, sealer, send);
+          return attempt(retries + 1, sealer, send, open);
         }
         return CompletableFuture.failedFuture(new NodeException(result.getError().getCode(),
             result.getError().getMessage()));
       }
-      return CompletableFuture.completedFuture(open(query, sealed, result));
+      return CompletableFuture.completedFuture(open.apply(sealed, result));
     });
   }
 
