@@ -66,7 +66,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "5s", description = "Load before each measured window, not counted (default ${DEFAULT-VALUE}).")
   String warmup;
 
-  @Option(names = "--cluster-warmup", defaultValue = "20s", description = "Load at concurrency 64 after each cluster starts, not counted (default ${DEFAULT-VALUE}).")
+  @Option(names = "--cluster-warmup", defaultValue = "150s", description = "Load at concurrency 64 after each cluster starts, not counted: the JIT compilers take a core for about two minutes (default ${DEFAULT-VALUE}).")
   String clusterWarmup;
 
   @Option(names = "--nodes", split = ",", defaultValue = "3", description = "Cluster sizes (default ${DEFAULT-VALUE}); several give the cluster-size curve.")

@@ -1,6 +1,7 @@
 package dev.veilraft.bench;
 
 import dev.veilraft.bench.cluster.BenchCluster;
+import dev.veilraft.bench.cluster.CompilerCpu;
 import dev.veilraft.bench.cluster.ServerProcess;
 import dev.veilraft.bench.load.LoadGenerator;
 import dev.veilraft.bench.report.PointResult;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
@@ -30,12 +32,17 @@ final class ClusterBench {
     this.profileDir = profileDir;
   }
 
+  /** Above this share of a core spent compiling in a window, the point is reported as measured cold. */
+  static final double JIT_WARM_PERCENT_MAX = 10;
+
   PointResult measure(BenchCluster cluster, LoadGenerator.Spec spec, Duration warmup, Duration duration, int run)
       throws IOException, InterruptedException {
     int leader = cluster.leaderIndex();
     List<ServerProcess> nodes = cluster.nodes();
     long[] cpuBefore = new long[nodes.size() + 1];
     long[] cpuAfter = new long[nodes.size() + 1];
+    long[] jitBefore = new long[nodes.size() + 1];
+    long[] jitAfter = new long[nodes.size() + 1];
     long[] appliedIndex = new long[2];
     String tag = String.format("%s-n%d-c%d-s%d-b%d-r%d", cluster.mode(), nodes.size(), spec.concurrency(),
         spec.valueBytes(), spec.batchMax(), run);
@@ -47,9 +54,11 @@ final class ClusterBench {
       window = load.measure(warmup, duration, () -> {
         startProfile(nodes, tag, clientRecording);
         readCpu(nodes, cpuBefore);
+        readCompilerCpu(nodes, jitBefore);
         appliedIndex[0] = cluster.leaderAppliedIndex();
       }, () -> {
         readCpu(nodes, cpuAfter);
+        readCompilerCpu(nodes, jitAfter);
         appliedIndex[1] = cluster.leaderAppliedIndex();
         stopProfile(nodes, leader, tag, clientRecording[0]);
       });
@@ -64,7 +73,15 @@ final class ClusterBench {
       String name = i < nodes.size() ? "node" + (i + 1) : "client";
       String role = i == nodes.size() ? "client" : i == leader ? "leader" : "follower";
       cpu.add(new PointResult.ProcessCpu(name, role, 100 * seconds / window.seconds(),
-          window.completed() == 0 ? 0 : seconds * 1e6 / window.completed()));
+          window.completed() == 0 ? 0 : seconds * 1e6 / window.completed(),
+          100 * (jitAfter[i] - jitBefore[i]) / 1e9 / window.seconds()));
+    }
+    for (PointResult.ProcessCpu c : cpu) {
+      if (run > 0 && c.jitPercentOfCore() > JIT_WARM_PERCENT_MAX) { // run 0 is the cluster's warm-up itself
+        out.printf(Locale.ROOT, "bench warning: %s of %s: the JIT compiler of %s used %.0f%% of a core in the measured"
+            + " window, so it was not warm yet; give it a longer --cluster-warmup%n", cluster.mode(), tag, c.process(),
+            c.jitPercentOfCore());
+      }
     }
     long entries = appliedIndex[0] < 0 || appliedIndex[1] < 0 ? 0 : appliedIndex[1] - appliedIndex[0];
     double putsPerEntry = entries <= 0 ? 0 : (double) window.completed() / entries;
@@ -101,6 +118,13 @@ final class ClusterBench {
       into[i] = nodes.get(i).cpu().toNanos();
     }
     into[nodes.size()] = ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO).toNanos();
+  }
+
+  private static void readCompilerCpu(List<ServerProcess> nodes, long[] into) {
+    for (int i = 0; i < nodes.size(); i++) {
+      into[i] = nodes.get(i).compilerCpu().toNanos();
+    }
+    into[nodes.size()] = CompilerCpu.ofThisProcess().toNanos();
   }
 
   private void startProfile(List<ServerProcess> nodes, String tag, Recording[] client) {

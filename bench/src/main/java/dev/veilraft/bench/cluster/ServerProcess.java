@@ -122,6 +122,11 @@ public final class ServerProcess implements AutoCloseable {
     return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
   }
 
+  /** CPU time its JIT compiler threads used so far ({@link CompilerCpu}). */
+  public Duration compilerCpu() {
+    return CompilerCpu.of(pid());
+  }
+
   /** Resident set size from /proc; empty where there is no /proc. */
   public Optional<Long> rssBytes() {
     try {

@@ -14,8 +14,13 @@ public record PointResult(String mode, int nodes, int concurrency, int sizeBytes
     double p999Ms, double maxMs, double meanMs, List<ProcessCpu> cpu, String loadAverage, String firstError,
     double putsPerEntry) {
 
-  /** CPU of one process during the window; {@code role} is leader, follower or client. */
-  public record ProcessCpu(String process, String role, double percentOfCore, double microsPerOp) {}
+  /**
+   * CPU of one process during the window; {@code role} is leader, follower or client.
+   * {@code jitPercentOfCore}: the part its JIT compiler threads used (included in {@code
+   * percentOfCore}); well above a few percent, the window was not warm yet.
+   */
+  public record ProcessCpu(String process, String role, double percentOfCore, double microsPerOp,
+      double jitPercentOfCore) {}
 
   /** The line issue 9 specifies, exactly. */
   public String line() {
@@ -27,11 +32,11 @@ public record PointResult(String mode, int nodes, int concurrency, int sizeBytes
   public String detail() {
     StringBuilder cpuText = new StringBuilder();
     for (ProcessCpu c : cpu) {
-      cpuText.append(String.format(Locale.ROOT, " %s(%s)=%.0f%%/%.0fus", c.process(), c.role(), c.percentOfCore(),
-          c.microsPerOp()));
+      cpuText.append(String.format(Locale.ROOT, " %s(%s)=%.0f%%/%.0fus/jit%.0f%%", c.process(), c.role(),
+          c.percentOfCore(), c.microsPerOp(), c.jitPercentOfCore()));
     }
     return String.format(Locale.ROOT, "  detail nodes=%d run=%d p999_ms=%.2f max_ms=%.1f puts_per_call=%.1f%s errors=%d"
-        + " cpu_per_process(%%core/us_per_op):%s load=%s%s", nodes, run, p999Ms, maxMs,
+        + " cpu_per_process(%%core/us_per_op/jit%%core):%s load=%s%s", nodes, run, p999Ms, maxMs,
         calls == 0 ? 0.0 : (double) (completed + errors) / calls,
         putsPerEntry <= 0 ? "" : String.format(Locale.ROOT, " puts_per_entry=%.1f", putsPerEntry), errors, cpuText,
         loadAverage,
