@@ -104,12 +104,7 @@ class NostrRelayTest {
 
     harness.gateway.listenerGate.set(null);
     fanOut.countDown();
-    NostrEvent after = note(ALICE, NOW_SECONDS, "after EOSE");
-    assertThat(writer.publish(after)).isEqualTo(ok(after, true, ""));
-    assertThat(reader.next()).isEqualTo(event("s", after));
-    harness.gateway.settle();
-    assertThat(harness.relayB.awaitFanOut(RelayHarness.FAN_OUT_WAIT)).isTrue();
-    assertThat(reader.sink().received).as("the late fan-out of the stored event is not sent").isEmpty();
+    assertTheNextEventIsAllItGetsLive(writer, reader);
   }
 
   @Test
@@ -128,11 +123,21 @@ class NostrRelayTest {
       reader.send("[\"REQ\",\"s\",{\"kinds\":[1],\"limit\":0}]");
       assertThat(reader.next()).isEqualTo(eose("s"));
     }
-    NostrEvent after = note(ALICE, NOW_SECONDS, "after the REQ");
+    assertTheNextEventIsAllItGetsLive(writer, reader);
+  }
+
+  /**
+   * Publishes a new event through {@code writer} and asserts that, once node B has told its
+   * fan-out of every commit, it is the only message subscription "s" of {@code reader} received.
+   */
+  private void assertTheNextEventIsAllItGetsLive(RelayHarness.Client writer, RelayHarness.Client reader)
+      throws Exception {
+    NostrEvent after = note(ALICE, NOW_SECONDS, "after EOSE");
     assertThat(writer.publish(after)).isEqualTo(ok(after, true, ""));
     assertThat(reader.next()).isEqualTo(event("s", after));
+    harness.gateway.settle();
     assertThat(harness.relayB.awaitFanOut(RelayHarness.FAN_OUT_WAIT)).isTrue();
-    assertThat(reader.sink().received).as("events committed before the REQ").isEmpty();
+    assertThat(reader.sink().received).as("events committed before the subscription's index").isEmpty();
   }
 
   @Test
