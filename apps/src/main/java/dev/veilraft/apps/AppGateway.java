@@ -25,10 +25,11 @@ public interface AppGateway {
   CompletableFuture<QueryAnswer> query(String app, byte[] request, boolean linearizable);
 
   /**
-   * A query's answer, and {@code readThrough}: a log index such that no entry after it had taken
-   * effect in the state the answer was read from (entries up to it may have). A front end that
-   * also hears of committed entries ({@link CommittedListener}) knows from it which of them the
-   * answer already covers.
+   * A query's answer and where in the log the state it was read from stood: every entry up to
+   * {@code readFrom} had taken effect in it, none after {@code readThrough} had, and those between
+   * may or may not have (the replica commits while a query reads). A front end that also hears of
+   * committed entries ({@link CommittedListener}) knows from them which of those the answer
+   * surely covers, and which it must check against the answer itself.
    */
-  record QueryAnswer(byte[] response, long readThrough) {}
+  record QueryAnswer(byte[] response, long readFrom, long readThrough) {}
 }

@@ -242,6 +242,15 @@ public final class Replica {
     return store.appliedIndex();
   }
 
+  /**
+   * An index no entry after which had taken effect in any read of this replica's state that
+   * returned before this call ({@link StateStore#readIndexBound}): read after a query's answer, it
+   * bounds what the answer may contain from above, as the answer's label does from below.
+   */
+  public long readIndexBound() {
+    return store.readIndexBound();
+  }
+
   public EpochKeyring keyring() {
     return keyring;
   }
@@ -550,11 +559,11 @@ public final class Replica {
    * Answers a sealed read-only query from committed state, without a log entry: Ratis calls this
    * after its read index (linearizable) or on a local replica (stale). Never writes. Thread-safe.
    * The answer reads the live store while apply may commit further entries; it is labelled with
-   * {@link StateStore#readIndexBound} read after the app's reads, so no entry after the label is in
-   * it (a relay uses that to send a subscription no stored event twice), while entries up to the
-   * label may be. As two answers can carry one label, they are sealed with AES-GCM-SIV
-   * ({@link QueryResponseSealing}), under which two answers with one (key, nonce) reveal only
-   * whether they are equal, never their XOR or the authentication key.
+   * the applied index read before the app's reads, so every entry up to the label is in it, and
+   * later ones may be too ({@link #readIndexBound}, read after the answer, bounds them). As two
+   * answers can carry one label, they are sealed with AES-GCM-SIV ({@link QueryResponseSealing}),
+   * under which two answers with one (key, nonce) reveal only whether they are equal, never their
+   * XOR or the authentication key.
    */
   public ApplyResult query(byte[] sealedQuery) {
     if (haltedBecause != null) {
@@ -562,6 +571,7 @@ public final class Replica {
     }
     MembershipView v = view;
     StateStore state = store;
+    long index = state.appliedIndex();
     SealedRequest query;
     try {
       query = SealedRequest.parseFrom(sealedQuery);
@@ -597,7 +607,7 @@ public final class Replica {
     if (fromMember && !memberTagValid(memberTagKey(secret), event)) {
       EventResult refused = rejected("MEMBER_TAG_INVALID: the query's member tag does not verify under the current epoch");
       return ApplyResult.newBuilder().setSealedResponse(QueryResponseSealing.seal(opened.responseKey(), v.epoch(),
-          state.readIndexBound(), refused.toByteArray())).build();
+          index, refused.toByteArray())).build();
     }
     EventResult result;
     try {
@@ -608,7 +618,6 @@ public final class Replica {
       // The store was closed under this query because a snapshot replaced it.
       return error("STATE_REPLACED", "this replica's state was replaced by a snapshot during the query; ask again");
     }
-    long index = state.readIndexBound();
     return ApplyResult.newBuilder().setSealedResponse(
         QueryResponseSealing.seal(opened.responseKey(), v.epoch(), index, result.toByteArray())).build();
   }

@@ -6,6 +6,7 @@ import dev.veilraft.apps.AppRejectedException;
 import dev.veilraft.crypto.Check;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,9 +23,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A REQ registers its live subscription before it asks the replica for stored events, so no
  * event committed meanwhile falls in between: live events that arrive while the stored ones load
- * are held (bounded), then sent after EOSE unless the stored answer was read with them in effect
- * (the answer's {@link dev.veilraft.apps.AppGateway.QueryAnswer#readThrough}). The same index keeps
- * events the fan-out delivers late, after EOSE, from reaching the subscription a second time.
+ * are held (bounded), then sent after EOSE unless the stored answer covered them. The answer
+ * says where in the log it was read ({@link AppGateway.QueryAnswer}): events up to its {@code
+ * readFrom} it surely had, events after its {@code readThrough} it surely had not, and those between
+ * are looked up among the ids it sent. The same rule keeps events the fan-out delivers late,
+ * after EOSE, from reaching the subscription a second time ({@link RelaySubscription#isNew}).
  */
 public final class RelayConnection {
   private static final Logger log = LoggerFactory.getLogger(RelayConnection.class);
@@ -241,7 +244,8 @@ public final class RelayConnection {
       subscriptions.put(id, subscription);
       if (!loads) {
         subscription.held = null;
-        subscription.sentThrough = relay.lastCommitted();
+        subscription.coveredThrough = relay.lastCommitted();
+        subscription.maybeCoveredThrough = subscription.coveredThrough;
         send(RelayMessages.eose(id));
         return;
       }
@@ -276,7 +280,9 @@ public final class RelayConnection {
         send(RelayMessages.closed(subscription.id, problem));
         return;
       }
+      Set<String> answered = new HashSet<>();
       for (RelayWire.StoredEvent event : result.events()) {
+        answered.add(event.id());
         send(RelayMessages.event(subscription.id, new String(event.json(), StandardCharsets.UTF_8)));
       }
       send(RelayMessages.eose(subscription.id));
@@ -284,9 +290,11 @@ public final class RelayConnection {
         notice("stored events of subscription '" + Check.printable(subscription.id) + "' were cut short: "
             + result.cut());
       }
-      subscription.sentThrough = answer.readThrough();
+      subscription.coveredThrough = answer.readFrom();
+      subscription.maybeCoveredThrough = Math.max(answer.readFrom(), answer.readThrough());
+      subscription.answered = subscription.maybeCoveredThrough > subscription.coveredThrough ? answered : null;
       for (RelaySubscription.Held held : subscription.held) {
-        if (held.index() > subscription.sentThrough) {
+        if (subscription.isNew(held.index(), held.id())) {
           send(RelayMessages.event(subscription.id, held.json()));
         }
       }
@@ -299,7 +307,15 @@ public final class RelayConnection {
    * called by the relay's fan-out thread, in commit order.
    */
   synchronized void deliver(long index, NostrEvent event, String json) {
-    if (closed || !event.visibleTo(authenticated)) {
+    if (closed) {
+      return;
+    }
+    for (RelaySubscription subscription : subscriptions.values()) {
+      if (subscription.live()) {
+        subscription.passed(index);
+      }
+    }
+    if (!event.visibleTo(authenticated)) {
       return;
     }
     for (RelaySubscription subscription : new ArrayList<>(subscriptions.values())) {
@@ -307,11 +323,11 @@ public final class RelayConnection {
         continue;
       }
       if (subscription.live()) {
-        if (index > subscription.sentThrough) {
+        if (subscription.isNew(index, event.id())) {
           send(RelayMessages.event(subscription.id, json));
         }
       } else if (subscription.held.size() < limits.liveBufferPerSubscriptionMax()) {
-        subscription.held.add(new RelaySubscription.Held(index, json));
+        subscription.held.add(new RelaySubscription.Held(index, event.id(), json));
       } else {
         subscriptions.remove(subscription.id);
         send(RelayMessages.closed(subscription.id, "error: over " + limits.liveBufferPerSubscriptionMax()

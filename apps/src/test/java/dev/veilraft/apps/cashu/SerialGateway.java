@@ -87,7 +87,8 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   @Override
   public CompletableFuture<QueryAnswer> query(String app, byte[] request, boolean linearizable) {
     try {
-      return answer(HOST.query(store, app, request, true)).thenApply(response -> new QueryAnswer(response,
+      long readFrom = store.appliedIndex();
+      return answer(HOST.query(store, app, request, true)).thenApply(response -> new QueryAnswer(response, readFrom,
           store.readIndexBound()));
     } catch (StateException e) {
       return CompletableFuture.failedFuture(e);

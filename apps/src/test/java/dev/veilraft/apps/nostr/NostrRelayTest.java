@@ -108,6 +108,40 @@ class NostrRelayTest {
   }
 
   @Test
+  void anEventCommittedWhileTheQueryReadsIsSentOnceWhetherTheAnswerHadItOrNot() throws Exception {
+    // Proves the window between an answer's readFrom and readThrough: ids decide, so no duplicate and no loss.
+    CountDownLatch fanOut = new CountDownLatch(1);
+    harness.gateway.listenerGate.set(fanOut);
+    CountDownLatch reads = new CountDownLatch(1);
+    harness.gateway.readGate.set(reads);
+    RelayHarness.Client writer = harness.connect(harness.relayA);
+    RelayHarness.Client reader = harness.connect(harness.relayB);
+    reader.send("[\"REQ\",\"had\",{\"kinds\":[1]}]");
+    NostrEvent seen = note(BOB, NOW_SECONDS, "committed after readFrom, before the reads");
+    assertThat(writer.publish(seen)).isEqualTo(ok(seen, true, ""));
+    reads.countDown();
+    assertThat(reader.next(2)).containsExactly(event("had", seen), eose("had"));
+    harness.gateway.readGate.set(null);
+
+    CountDownLatch answer = new CountDownLatch(1);
+    harness.gateway.answerGate.set(answer);
+    reader.send("[\"REQ\",\"missed\",{\"kinds\":[1],\"since\":" + (NOW_SECONDS - 1) + "}]");
+    NostrEvent unseen = note(ALICE, NOW_SECONDS - 1, "committed after the reads, before readThrough");
+    assertThat(writer.publish(unseen)).isEqualTo(ok(unseen, true, ""));
+    answer.countDown();
+    assertThat(reader.next(2)).containsExactly(event("missed", seen), eose("missed"));
+    harness.gateway.answerGate.set(null);
+
+    harness.gateway.listenerGate.set(null);
+    fanOut.countDown();
+    assertThat(reader.next(2)).as("the late fan-out: the event neither answer had, to each subscription once")
+        .containsExactly(event("had", unseen), event("missed", unseen));
+    harness.gateway.settle();
+    assertThat(harness.relayB.awaitFanOut(RelayHarness.FAN_OUT_WAIT)).isTrue();
+    assertThat(reader.sink().received).isEmpty();
+  }
+
+  @Test
   void aSubscriptionWithoutStoredEventsGetsLiveOnlyEventsCommittedAfterIt() throws Exception {
     // Proves limit 0: an event committed before the REQ but matched by a lagging fan-out after it is not sent.
     RelayHarness.Client writer = harness.connect(harness.relayA);

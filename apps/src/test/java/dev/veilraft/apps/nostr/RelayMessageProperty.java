@@ -42,7 +42,7 @@ final class RelayMessageProperty implements AutoCloseable {
 
       @Override
       public CompletableFuture<QueryAnswer> query(String app, byte[] request, boolean linearizable) {
-        return CompletableFuture.completedFuture(new QueryAnswer(new RelayWire.QueryResult(List.of(), "").encode(), 0));
+        return CompletableFuture.completedFuture(new QueryAnswer(new RelayWire.QueryResult(List.of(), "").encode(), 0, 0));
       }
     };
     relay = new NostrRelay(gateway, RelayHarness.settings(RelayHarness.URL_A, RelaySettings.Limits.DEFAULTS),

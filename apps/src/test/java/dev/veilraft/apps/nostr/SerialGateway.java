@@ -33,6 +33,10 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   final AtomicReference<CountDownLatch> submitGate = new AtomicReference<>();
   /** When set, queries wait for it to open: lets a test commit events while a REQ loads. */
   final AtomicReference<CountDownLatch> queryGate = new AtomicReference<>();
+  /** When set, a query waits for it after it took its {@code readFrom} index, before it reads state. */
+  final AtomicReference<CountDownLatch> readGate = new AtomicReference<>();
+  /** When set, a query waits for it after its reads, before it takes its {@code readThrough} index. */
+  final AtomicReference<CountDownLatch> answerGate = new AtomicReference<>();
   /**
    * When set, relays are told of commits only once it opens, in commit order: the node's fan-out
    * running behind its commits. Submits and queries go on meanwhile.
@@ -94,17 +98,21 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   @Override
   public CompletableFuture<QueryAnswer> query(String appName, byte[] request, boolean linearizable) {
     queries.incrementAndGet();
+    CountDownLatch before = queryGate.get();
+    CountDownLatch reading = readGate.get();
+    CountDownLatch answering = answerGate.get();
     return CompletableFuture.supplyAsync(() -> {
-      CountDownLatch gate = queryGate.get();
       try {
-        if (gate != null && !gate.await(30, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("query gate stayed shut for 30 s");
-        }
+        pass(before, "query");
+        // As Replica.query: the label first, then the reads, then (as NodeAppGateway) the bound.
+        long readFrom = app.store.appliedIndex();
+        pass(reading, "read");
         EventResult result = NostrAppFixture.HOST.query(app.store, appName, request, true);
         if (result.getStatus() != EventResult.Status.OK) {
           throw new AppRejectedException(result.getError());
         }
-        return new QueryAnswer(result.getResponse().toByteArray(), app.store.readIndexBound());
+        pass(answering, "answer");
+        return new QueryAnswer(result.getResponse().toByteArray(), readFrom, app.store.readIndexBound());
       } catch (StateException e) {
         throw new CompletionException(e);
       } catch (InterruptedException e) {
@@ -112,6 +120,12 @@ final class SerialGateway implements AppGateway, AutoCloseable {
         throw new UncheckedIOException(new java.io.InterruptedIOException("interrupted"));
       }
     }, queryThread);
+  }
+
+  private static void pass(CountDownLatch gate, String name) throws InterruptedException {
+    if (gate != null && !gate.await(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(name + " gate stayed shut for 30 s");
+    }
   }
 
   /** Waits until every submit and query handed in so far has run. */

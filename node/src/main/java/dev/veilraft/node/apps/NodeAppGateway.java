@@ -65,12 +65,17 @@ public final class NodeAppGateway implements AppGateway {
         (sealed, result) -> open(false, sealed, result));
   }
 
-  /** The answer's {@code readThrough} is the index the replica labelled it with (its read bound). */
+  /**
+   * The answer's {@code readFrom} is the index the replica labelled it with (its applied index
+   * before the reads), {@code readThrough} this node's {@link dev.veilraft.consensus.Replica#readIndexBound}
+   * once the answer is back: this node's replica answered it, stale or linearizable.
+   */
   @Override
   public CompletableFuture<QueryAnswer> query(String app, byte[] request, boolean linearizable) {
     return attempt(0, view -> seal(view, ClientSessions.Kind.QUERY, event(view, app, request)),
         sealed -> node.queryAsync(sealed.request().toByteArray(), !linearizable),
-        (sealed, result) -> new QueryAnswer(open(true, sealed, result), result.getSealedResponse().getLogIndex()));
+        (sealed, result) -> new QueryAnswer(open(true, sealed, result), result.getSealedResponse().getLogIndex(),
+            node.replica().readIndexBound()));
   }
 
   /** Seals in this gateway's session of the view's epoch (re-keyed on a new epoch or exhaustion, see ClientSessions). */
