@@ -80,7 +80,9 @@ class OwnSnapshotMissingIT {
     }
   }
 
+  /** Bounded too: a server started over a log gap (the defect) never finishes closing, its apply thread spinning. */
   @AfterAll
+  @Timeout(value = START_FAILURE_TEST_SECONDS_MAX, unit = TimeUnit.SECONDS)
   static void stopGroup() throws Exception {
     if (cluster != null) {
       cluster.close();
