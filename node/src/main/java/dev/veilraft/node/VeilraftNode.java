@@ -233,6 +233,9 @@ public final class VeilraftNode implements AutoCloseable {
           Duration.ofMillis(config.electionTimeoutMax()), config.snapshotThreshold()), keys.identity(), replica, bootstrapTrust, role, clock);
       metrics.observe(consensus);
       duties = new MembershipDuties(this, MembershipDuties.tickFor(genesis.reattestIntervalMs()));
+    } catch (dev.veilraft.consensus.ratis.RaftLogGapException e) {
+      // Not a port problem: the Raft storage itself cannot be resumed (the message names the remedies).
+      throw new NodeException("LOG_GAP", e.getMessage(), e);
     } catch (IOException e) {
       throw new NodeException("RAFT_START_FAILED", "key 'raft.port': cannot start the raft server on "
           + config.raft().address() + ": " + e.getMessage(), e);

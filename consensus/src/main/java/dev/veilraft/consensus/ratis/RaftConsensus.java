@@ -91,6 +91,8 @@ public final class RaftConsensus implements AutoCloseable {
   static final int CLOSED_RESTARTS_MAX = 3;
   private static final long WATCHDOG_PERIOD_MS_MIN = 50;
   private static final Duration PORT_RELEASE_WAIT = Duration.ofSeconds(10);
+  /** How deep {@link #startFailure} looks through an exception's causes for the reason. */
+  private static final int START_FAILURE_CAUSES_MAX = 16;
 
   /** Entries applied between two snapshots by default; the Raft log is purged up to each snapshot. */
   public static final long SNAPSHOT_THRESHOLD_ENTRIES_DEFAULT = 10_000;
@@ -242,20 +244,55 @@ public final class RaftConsensus implements AutoCloseable {
    * Starts the Raft server. A founder with empty storage starts a one-member group; every other
    * node starts in no configuration (or recovers its own) and is added by the leader, in the role
    * it started for ({@link StartRole}). {@code bootstrapTrust} names nodes trusted until this node
-   * has applied its own admission (from then on its replicated view names every member).
+   * has applied its own admission (from then on its replicated view names every member). A
+   * start that fails leaves no server running and the Raft storage unlocked.
+   *
+   * @throws RaftLogGapException when the Raft log begins past the latest usable snapshot + 1
+   *     (see {@link RaftLogGapException}); the node must not run until an operator acts
    */
   public static RaftConsensus start(Settings settings, NodeIdentity identity, Replica replica,
       Set<String> bootstrapTrust, StartRole role, Clock clock) throws IOException {
     Files.createDirectories(settings.storageDir());
     checkPortFree(settings);
     RaftConsensus consensus = new RaftConsensus(settings, identity, replica, bootstrapTrust, role, clock);
-    consensus.server.start();
+    try {
+      consensus.server.start();
+    } catch (IOException | RuntimeException e) {
+      // E.g. the state machine refused to start (VeilraftStateMachine.initialize): release the
+      // Raft storage (its lock) and threads, and give the caller the reason, not Ratis' wrapper.
+      try {
+        consensus.close();
+      } catch (IOException | RuntimeException closing) {
+        e.addSuppressed(closing);
+      }
+      IOException failure = startFailure(e);
+      if (failure != e) {
+        LOG.debug("raft server start failed", e);
+      }
+      throw failure;
+    }
     consensus.stateMachine.started();
     long period = Math.max(WATCHDOG_PERIOD_MS_MIN, settings.electionTimeoutMin().toMillis() / 2);
     consensus.watchdog.scheduleWithFixedDelay(consensus::checkListenerRole, period, period, TimeUnit.MILLISECONDS);
     LOG.info("raft server {} listening on {} for group {} ({})", identity.nodeId(), settings.address(),
         consensus.groupId, role);
     return consensus;
+  }
+
+  /**
+   * The reason a Raft server did not start: Ratis starts its divisions in parallel and wraps what
+   * one threw (e.g. the state machine's {@link RaftLogGapException}) in CompletionExceptions; the
+   * outermost IOException, returned as it is (its type tells the caller what failed), carries the
+   * message meant for the operator.
+   */
+  private static IOException startFailure(Exception e) {
+    int depth = 0;
+    for (Throwable t = e; t != null && depth < START_FAILURE_CAUSES_MAX; t = t.getCause(), depth++) {
+      if (t instanceof IOException io) {
+        return io;
+      }
+    }
+    return new IOException("raft server did not start: " + e, e);
   }
 
   /**

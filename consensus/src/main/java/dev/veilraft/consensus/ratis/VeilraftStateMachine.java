@@ -69,6 +69,8 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private static final long REPLACEMENT_REQUEST_TIMEOUT_MS = 60_000;
   /** Ratis takes the requested snapshot when at least this many entries were applied since the latest one. */
   private static final long REPLACEMENT_CREATION_GAP = 1;
+  /** At most this many unusable snapshot files are named in the error of a start refused for a log gap. */
+  static final int SNAPSHOT_PROBLEMS_LISTED_MAX = 8;
 
   private final Replica replica;
   private final Clock clock;
@@ -133,6 +135,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
     this.raftStorage = raftStorage;
     storage.init(raftStorage);
     SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    refuseLogGap(latest);
     if (latest != null) {
       if (latest.getIndex() <= replica.appliedIndex() && !verifyOwnSnapshot(latest)) {
         // Neither the refused file's term nor its index is authentic: the last applied term and
@@ -148,6 +151,84 @@ final class VeilraftStateMachine extends BaseStateMachine {
     lastStampMs.set(replica.view().lastLeaderTimeMs());
     getLifeCycle().transition(LifeCycle.State.STARTING);
     getLifeCycle().transition(LifeCycle.State.RUNNING);
+  }
+
+  /**
+   * Fails the start when Ratis could not resume from {@code latest} (the snapshot it is about to
+   * be told is the latest; null for none): its log and apply thread continue from that snapshot's
+   * index (-1 without one), so the log must hold the next entry or start before it. The log is
+   * purged up to this node's latest snapshot, so when that file is missing, or Ratis skips it (its
+   * {@code .md5} missing; any snapshot's {@code .md5} unreadable, which makes Ratis see none at
+   * all), the log can start past the resume index + 1. Ratis then opens it anyway, and its apply
+   * thread waits forever, at full CPU, for an entry no file on this node holds, while the node
+   * looks alive; a leader whose log matches this node's never sends a snapshot either. So this
+   * fails the start with what was found and what the operator can do, before Ratis opens the log.
+   *
+   * <p>Not repaired here, though the store (this node's state) is intact: resuming needs a
+   * snapshot Ratis can name at the store's index, with that entry's term, and the term is only
+   * in the log, which Ratis has not opened yet (its segment format is not public API); a term
+   * taken from anything else would let this node's votes compare a wrong last entry.
+   */
+  private void refuseLogGap(SingleFileSnapshotInfo latest) throws IOException {
+    // Ratis formatted or recovered the storage before this call, so its current directory exists.
+    Path logDir = raftStorage.getStorageDir().getCurrentDir().toPath();
+    OptionalLong first = RaftLogFiles.firstIndex(logDir);
+    long resumeIndex = latest == null ? RaftLog.INVALID_LOG_INDEX
+        : Math.max(latest.getIndex(), RaftLog.INVALID_LOG_INDEX);
+    if (first.isEmpty() || first.getAsLong() <= resumeIndex + 1) {
+      return;
+    }
+    long firstIndex = first.getAsLong();
+    Path snapshotDir = raftStorage.getStorageDir().getStateMachineDir().toPath();
+    String message = "cannot start: the raft log in " + logDir + " starts at index " + firstIndex + " but "
+        + (latest == null ? "raft finds no usable snapshot" : "the latest usable snapshot is "
+            + latest.getFile().getPath().getFileName() + " (index " + latest.getIndex() + ")")
+        + " in snapshot directory " + snapshotDir + ", so no file on this node holds entries " + (resumeIndex + 1)
+        + ".." + (firstIndex - 1) + " and raft cannot resume (its apply thread would wait forever for entry "
+        + (resumeIndex + 1) + "). The log was purged up to this node's latest snapshot, and that snapshot is"
+        + " missing or does not match its .md5: " + snapshotFilesProblem(snapshotDir, firstIndex)
+        + ". The store (applied index " + replica.appliedIndex() + ") is intact. To recover: restore this node's"
+        + " latest snapshot file (snapshot.<term>_<index>) and its .md5 into " + snapshotDir + " from a backup;"
+        + " or remove this node from the cluster (governance --remove-node), wipe its data directory and join"
+        + " a fresh node in its place";
+    LOG.error(message);
+    throw new RaftLogGapException(message);
+  }
+
+  /**
+   * Why no snapshot file in {@code snapshotDir} covers the log's start, for the operator: the
+   * files Ratis skips or cannot read (a {@code .md5} missing, malformed or naming another file),
+   * at most {@link #SNAPSHOT_PROBLEMS_LISTED_MAX}, else that none reaches {@code firstIndex - 1}.
+   */
+  private static String snapshotFilesProblem(Path snapshotDir, long firstIndex) {
+    List<String> problems = new ArrayList<>();
+    int found = 0;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(snapshotDir)) {
+      for (Path p : entries) {
+        if (!SimpleStateMachineStorage.SNAPSHOT_REGEX.matcher(p.getFileName().toString()).matches()) {
+          continue;
+        }
+        String problem;
+        try {
+          problem = MD5FileUtil.readStoredMd5ForFile(p.toFile()) == null ? p.getFileName() + " has no .md5 file"
+              : null;
+        } catch (IOException e) {
+          problem = p.getFileName() + " has an unusable .md5 file (" + e.getMessage() + ")";
+        }
+        if (problem != null && found++ < SNAPSHOT_PROBLEMS_LISTED_MAX) {
+          problems.add(problem);
+        }
+      }
+    } catch (IOException e) {
+      return "the snapshot directory cannot be listed (" + e + ")";
+    }
+    if (problems.isEmpty()) {
+      return "no snapshot file reaches index " + (firstIndex - 1) + " (the latest was deleted or lost)";
+    }
+    if (found > problems.size()) {
+      problems.add("and " + (found - problems.size()) + " more");
+    }
+    return String.join("; ", problems);
   }
 
   @Override
@@ -268,7 +349,9 @@ final class VeilraftStateMachine extends BaseStateMachine {
 
   /**
    * Authenticates this node's own latest snapshot, which is not ahead of the store (header,
-   * epoch chain, every chunk, trailer, and the header's term and index against the file name).
+   * epoch chain, every chunk, trailer, and the header's term and index against the file name), and
+   * compares it with its {@code .md5}, the digest Ratis sends with it (a follower refuses a file
+   * that does not match, so a wrong digest would keep every lagging follower from catching up).
    * The store is this node's source of truth, so a refused snapshot does not stop the start: it is
    * logged and counted, Ratis is no longer offered it once the server runs (see
    * {@link #getLatestSnapshot}), and this node asks Ratis for a new snapshot as soon as it can: at
@@ -284,14 +367,21 @@ final class VeilraftStateMachine extends BaseStateMachine {
       SnapshotFile.Stats stats = SnapshotFile.verify(file, replica.clusterId(),
           header -> replica.keyring().get(header.epoch()));
       SnapshotFile.Header header = stats.header();
-      if (header.term() == info.getTerm() && header.index() == info.getIndex()) {
+      MD5Hash storedMd5 = info.getFile().getFileDigest();
+      MD5Hash actualMd5 = storedMd5 == null ? null : MD5FileUtil.computeMd5ForFile(file.toFile());
+      if (storedMd5 != null && !storedMd5.equals(actualMd5)) {
+        // Ratis sends this digest with the file, and a follower refuses a file that does not match it.
+        refusal = "snapshot " + file + " does not match its .md5 (stored " + storedMd5 + ", computed " + actualMd5
+            + "), so every follower would refuse it";
+      } else if (header.term() == info.getTerm() && header.index() == info.getIndex()) {
         LOG.info("own snapshot {} authenticates ({} records in {} chunks, checked in {} ms)", file.getFileName(),
             stats.records(), stats.chunks(), (System.nanoTime() - started) / 1_000_000);
         return true;
+      } else {
+        refusal = new SnapshotException(SnapshotException.Reason.HEADER_MISMATCH, file, "the header names term "
+            + header.term() + " index " + header.index() + ", the file name term " + info.getTerm() + " index "
+            + info.getIndex()).getMessage();
       }
-      refusal = new SnapshotException(SnapshotException.Reason.HEADER_MISMATCH, file, "the header names term "
-          + header.term() + " index " + header.index() + ", the file name term " + info.getTerm() + " index "
-          + info.getIndex()).getMessage();
     } catch (SnapshotException e) {
       refusal = e.getMessage();
     } catch (IOException | RuntimeException e) {
