@@ -341,13 +341,11 @@ public final class RaftConsensus implements AutoCloseable {
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(segmentBytes, LOG_PREALLOCATED_BYTES_MAX)));
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(settings.snapshotThresholdEntries(), LOG_PURGE_GAP_MAX));
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
-    // No metadata entries: by default the Ratis leader appends one more log entry (replicated and
-    // fsynced like any other) each time its commit index advances, so that a server restarted
-    // without a majority can still apply what was committed. With one request in flight that is a
-    // second entry, flush and AppendEntries round per request. Raft does not need it for safety
-    // (the commit index is learnt again from the next leader, as in the paper and in etcd), and
-    // veilraft's state survives restarts in its own store, which records its applied index.
-    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+    // Metadata entries stay on (the Ratis default), though the leader then appends, replicates and
+    // fsyncs one more entry per commit advance (two entries per request at one in flight): in
+    // Ratis 3.3 that entry is also what tells idle followers the new commit index at once. Without
+    // it a commit advance alone sends no AppendEntries, so followers apply the last writes only at
+    // the next heartbeat (session 16: a join resumed through a follower was refused NOT_A_MEMBER).
     return p;
   }
 
