@@ -9,4 +9,10 @@ package dev.veilraft.apps;
 @FunctionalInterface
 public interface CommittedListener {
   void committed(long index, byte[] request, byte[] response);
+
+  /**
+   * The replica jumped to a snapshot at log index {@code index}: the requests of the entries it
+   * covers were never told to {@link #committed}, and never will be.
+   */
+  default void installed(long index) {}
 }

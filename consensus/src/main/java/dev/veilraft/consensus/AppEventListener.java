@@ -20,4 +20,11 @@ public interface AppEventListener {
   record Committed(long index, String app, byte[] request, byte[] response) {}
 
   void committed(Committed event);
+
+  /**
+   * The replica installed a snapshot at log index {@code index}, on the apply thread with no entry
+   * applied meanwhile: the events of the entries it covers were never told to {@link #committed},
+   * and never will be.
+   */
+  default void installed(long index) {}
 }

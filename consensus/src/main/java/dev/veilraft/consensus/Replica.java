@@ -780,6 +780,14 @@ public final class Replica {
     forgetSecretsBefore(retainFromEpoch);
     loadSecrets(next, after);
     publish(before, after);
+    for (AppEventListener listener : appListeners) {
+      try {
+        listener.installed(index);
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(Replica.class).warn("app event listener failed on the snapshot at index {}: {}",
+            index, e.getClass().getName());
+      }
+    }
     haltIfVersionAboveBuild("the installed snapshot");
     return true;
   }

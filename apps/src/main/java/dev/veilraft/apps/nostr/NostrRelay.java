@@ -118,6 +118,30 @@ public final class NostrRelay implements CommittedListener, AutoCloseable {
     }
   }
 
+  /**
+   * This node's replica installed a snapshot: the events it covers reached no live subscription,
+   * so once the fan-out has sent what came before, every subscription is CLOSED (NIP-01 clients
+   * subscribe again with {@code since}). Subscriptions made afterwards start from {@code index}.
+   */
+  @Override
+  public void installed(long index) {
+    lastCommitted = index;
+    try {
+      fanout.execute(() -> {
+        log.info("nostr relay: this node installed a snapshot at index {}; closing live subscriptions", index);
+        for (RelayConnection connection : connections) {
+          connection.closeSubscriptions(SNAPSHOT_CLOSE_MESSAGE);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      lagged.set(true);
+    }
+  }
+
+  /** CLOSED message of every subscription when the node's replica jumps ahead by a snapshot. */
+  static final String SNAPSHOT_CLOSE_MESSAGE =
+      "error: this relay's node caught up by a snapshot and missed live events; subscribe again with since";
+
   private void broadcast(long index, byte[] response) {
     try {
       RelayWire.PublishResult result = RelayWire.PublishResult.decode(response);

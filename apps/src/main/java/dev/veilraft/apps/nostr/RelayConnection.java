@@ -251,6 +251,9 @@ public final class RelayConnection {
       }
       queriesInFlight++;
       viewers = List.copyOf(authenticated);
+      // Everything the relay heard of so far is in the store, so the answer's readFrom will be at
+      // least this: events up to it need no place among the held ones.
+      subscription.coveredThrough = relay.lastCommitted();
     }
     List<Filter> loading = filters.stream().filter(filter -> filter.limit() > 0).toList();
     relay.query(RelayWire.query(viewers, loading))
@@ -290,8 +293,8 @@ public final class RelayConnection {
         notice("stored events of subscription '" + Check.printable(subscription.id) + "' were cut short: "
             + result.cut());
       }
-      subscription.coveredThrough = answer.readFrom();
-      subscription.maybeCoveredThrough = Math.max(answer.readFrom(), answer.readThrough());
+      subscription.coveredThrough = Math.max(subscription.coveredThrough, answer.readFrom());
+      subscription.maybeCoveredThrough = Math.max(subscription.coveredThrough, answer.readThrough());
       subscription.answered = subscription.maybeCoveredThrough > subscription.coveredThrough ? answered : null;
       for (RelaySubscription.Held held : subscription.held) {
         if (subscription.isNew(held.index(), held.id())) {
@@ -326,6 +329,8 @@ public final class RelayConnection {
         if (subscription.isNew(index, event.id())) {
           send(RelayMessages.event(subscription.id, json));
         }
+      } else if (index <= subscription.coveredThrough) {
+        continue; // the stored answer will have it: a late fan-out of an event committed before the REQ
       } else if (subscription.held.size() < limits.liveBufferPerSubscriptionMax()) {
         subscription.held.add(new RelaySubscription.Held(index, event.id(), json));
       } else {

@@ -16,7 +16,8 @@ final class RelaySubscription {
   /**
    * Events committed at or before this log index are never sent live: the stored answer was read
    * with every one of them in effect (so it has them, or they are older than its limit), or the
-   * REQ asked for no stored events and they were committed before it.
+   * REQ asked for no stored events and they were committed before it. While stored events load:
+   * the last commit the relay had heard of at the REQ, which the answer will cover too.
    */
   long coveredThrough;
   /**

@@ -112,25 +112,27 @@ class NostrRelayTest {
     // Proves the window between an answer's readFrom and readThrough: ids decide, so no duplicate and no loss.
     CountDownLatch fanOut = new CountDownLatch(1);
     harness.gateway.listenerGate.set(fanOut);
-    CountDownLatch reads = new CountDownLatch(1);
-    harness.gateway.readGate.set(reads);
+    SerialGateway.Pause reads = new SerialGateway.Pause();
+    harness.gateway.readPause.set(reads);
     RelayHarness.Client writer = harness.connect(harness.relayA);
     RelayHarness.Client reader = harness.connect(harness.relayB);
     reader.send("[\"REQ\",\"had\",{\"kinds\":[1]}]");
+    reads.reached();
     NostrEvent seen = note(BOB, NOW_SECONDS, "committed after readFrom, before the reads");
     assertThat(writer.publish(seen)).isEqualTo(ok(seen, true, ""));
-    reads.countDown();
+    reads.resume();
     assertThat(reader.next(2)).containsExactly(event("had", seen), eose("had"));
-    harness.gateway.readGate.set(null);
+    harness.gateway.readPause.set(null);
 
-    CountDownLatch answer = new CountDownLatch(1);
-    harness.gateway.answerGate.set(answer);
+    SerialGateway.Pause answer = new SerialGateway.Pause();
+    harness.gateway.answerPause.set(answer);
     reader.send("[\"REQ\",\"missed\",{\"kinds\":[1],\"since\":" + (NOW_SECONDS - 1) + "}]");
+    answer.reached();
     NostrEvent unseen = note(ALICE, NOW_SECONDS - 1, "committed after the reads, before readThrough");
     assertThat(writer.publish(unseen)).isEqualTo(ok(unseen, true, ""));
-    answer.countDown();
+    answer.resume();
     assertThat(reader.next(2)).containsExactly(event("missed", seen), eose("missed"));
-    harness.gateway.answerGate.set(null);
+    harness.gateway.answerPause.set(null);
 
     harness.gateway.listenerGate.set(null);
     fanOut.countDown();
@@ -172,6 +174,22 @@ class NostrRelayTest {
     harness.gateway.settle();
     assertThat(harness.relayB.awaitFanOut(RelayHarness.FAN_OUT_WAIT)).isTrue();
     assertThat(reader.sink().received).as("events committed before the subscription's index").isEmpty();
+  }
+
+  @Test
+  void aSnapshotInstalledUnderTheRelayClosesItsSubscriptionsAfterWhatCameBefore() throws Exception {
+    // Proves a replica that jumps ahead by a snapshot (whose events reach no subscription) ends them with CLOSED.
+    RelayHarness.Client writer = harness.connect(harness.relayA);
+    RelayHarness.Client reader = harness.connect(harness.relayB);
+    assertThat(reader.subscribe("s", "{\"kinds\":[1]}")).containsExactly(eose("s"));
+    NostrEvent before = note(ALICE, NOW_SECONDS, "before the snapshot");
+    assertThat(writer.publish(before)).isEqualTo(ok(before, true, ""));
+
+    harness.relayB.installed(harness.app.store.appliedIndex() + 10);
+    assertThat(reader.next(2)).containsExactly(event("s", before),
+        "[\"CLOSED\",\"s\"," + NostrJson.quote(NostrRelay.SNAPSHOT_CLOSE_MESSAGE) + "]");
+    assertThat(reader.connection().subscriptionCount()).isZero();
+    assertThat(reader.subscribe("again", "{\"kinds\":[1]}")).containsExactly(event("again", before), eose("again"));
   }
 
   @Test

@@ -33,10 +33,33 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   final AtomicReference<CountDownLatch> submitGate = new AtomicReference<>();
   /** When set, queries wait for it to open: lets a test commit events while a REQ loads. */
   final AtomicReference<CountDownLatch> queryGate = new AtomicReference<>();
-  /** When set, a query waits for it after it took its {@code readFrom} index, before it reads state. */
-  final AtomicReference<CountDownLatch> readGate = new AtomicReference<>();
-  /** When set, a query waits for it after its reads, before it takes its {@code readThrough} index. */
-  final AtomicReference<CountDownLatch> answerGate = new AtomicReference<>();
+  /** When set, a query pauses there after it took its {@code readFrom} index, before it reads state. */
+  final AtomicReference<Pause> readPause = new AtomicReference<>();
+  /** When set, a query pauses there after its reads, before it takes its {@code readThrough} index. */
+  final AtomicReference<Pause> answerPause = new AtomicReference<>();
+
+  /** A point a query stops at: the test awaits {@link #reached}, acts, then {@link #resume}s it. */
+  static final class Pause {
+    private final CountDownLatch reached = new CountDownLatch(1);
+    private final CountDownLatch resumed = new CountDownLatch(1);
+
+    void reached() throws InterruptedException {
+      if (!reached.await(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("no query reached the pause within 30 s");
+      }
+    }
+
+    void resume() {
+      resumed.countDown();
+    }
+
+    private void pass() throws InterruptedException {
+      reached.countDown();
+      if (!resumed.await(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("a query stayed paused for 30 s");
+      }
+    }
+  }
   /**
    * When set, relays are told of commits only once it opens, in commit order: the node's fan-out
    * running behind its commits. Submits and queries go on meanwhile.
@@ -99,19 +122,23 @@ final class SerialGateway implements AppGateway, AutoCloseable {
   public CompletableFuture<QueryAnswer> query(String appName, byte[] request, boolean linearizable) {
     queries.incrementAndGet();
     CountDownLatch before = queryGate.get();
-    CountDownLatch reading = readGate.get();
-    CountDownLatch answering = answerGate.get();
+    Pause reading = readPause.get();
+    Pause answering = answerPause.get();
     return CompletableFuture.supplyAsync(() -> {
       try {
         pass(before, "query");
         // As Replica.query: the label first, then the reads, then (as NodeAppGateway) the bound.
         long readFrom = app.store.appliedIndex();
-        pass(reading, "read");
+        if (reading != null) {
+          reading.pass();
+        }
         EventResult result = NostrAppFixture.HOST.query(app.store, appName, request, true);
         if (result.getStatus() != EventResult.Status.OK) {
           throw new AppRejectedException(result.getError());
         }
-        pass(answering, "answer");
+        if (answering != null) {
+          answering.pass();
+        }
         return new QueryAnswer(result.getResponse().toByteArray(), readFrom, app.store.readIndexBound());
       } catch (StateException e) {
         throw new CompletionException(e);

@@ -11,6 +11,7 @@ import dev.veilraft.apps.nostr.NostrRelayApp;
 import dev.veilraft.apps.nostr.RelayConnection;
 import dev.veilraft.apps.nostr.RelaySettings;
 import dev.veilraft.apps.nostr.RelaySink;
+import dev.veilraft.consensus.AppEventListener;
 import dev.veilraft.node.NodeConfig;
 import dev.veilraft.node.VeilraftNode;
 import dev.veilraft.node.api.ApiServer;
@@ -72,9 +73,17 @@ public final class AppFrontEnds implements AutoCloseable {
         "", orElse(nostrInfo.contact(), ""), relayUrl,
         RelaySettings.Limits.forClusterEventBytes(node.genesis().eventBytesMax())), node.clock());
 
-    node.replica().addAppEventListener(event -> {
-      if (event.app().equals(NostrRelayApp.NAME)) {
-        relay.committed(event.index(), event.request(), event.response());
+    node.replica().addAppEventListener(new AppEventListener() {
+      @Override
+      public void committed(Committed event) {
+        if (event.app().equals(NostrRelayApp.NAME)) {
+          relay.committed(event.index(), event.request(), event.response());
+        }
+      }
+
+      @Override
+      public void installed(long index) {
+        relay.installed(index);
       }
     });
     api.routePrefix(CASHU_PREFIX, request -> mint.handle(request.method(), request.path(), request.query(),
