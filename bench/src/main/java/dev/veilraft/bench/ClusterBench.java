@@ -74,7 +74,7 @@ final class ClusterBench {
       String role = i == nodes.size() ? "client" : i == leader ? "leader" : "follower";
       cpu.add(new PointResult.ProcessCpu(name, role, 100 * seconds / window.seconds(),
           window.completed() == 0 ? 0 : seconds * 1e6 / window.completed(),
-          100 * (jitAfter[i] - jitBefore[i]) / 1e9 / window.seconds()));
+          100 * Math.max(0, jitAfter[i] - jitBefore[i]) / 1e9 / window.seconds()));
     }
     for (PointResult.ProcessCpu c : cpu) {
       if (run > 0 && c.jitPercentOfCore() > JIT_WARM_PERCENT_MAX) { // run 0 is the cluster's warm-up itself

@@ -9,7 +9,10 @@ import java.time.Duration;
 /**
  * CPU time a JVM's JIT compiler threads used so far, read from Linux's /proc: tells whether a
  * measured window was warm. For minutes after a cluster starts, compiling can take a core of its
- * own on these two-core machines, and a window measured then charges it to every put.
+ * own on these two-core machines, and a window measured then charges it to every put. Counts
+ * the compiler threads alive when read: where the JVM retires idle extra compiler threads
+ * (UseDynamicNumberOfCompilerThreads, with more than two of them, i.e. on more than two cores)
+ * their time drops out, so a difference can come out low (it is clamped at zero).
  */
 public final class CompilerCpu {
   /** Linux reports thread times in clock ticks of 1/100 s (USER_HZ) on every architecture it runs on here. */
