@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.veilraft.consensus.SnapshotFile;
 import dev.veilraft.consensus.ratis.RaftTestCluster.Member;
 import java.io.IOException;
@@ -24,16 +21,14 @@ import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.util.MD5FileUtil;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * A member whose Raft log was purged up to its latest snapshot, and whose latest snapshot Ratis
@@ -61,8 +56,8 @@ class OwnSnapshotMissingIT {
   private static Path sm;
   private static Path current;
   private static int keys;
-  private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-  private final Logger machineLog = (Logger) LoggerFactory.getLogger(VeilraftStateMachine.class);
+  @RegisterExtension
+  final CapturedLog logged = new CapturedLog(VeilraftStateMachine.class);
 
   @BeforeAll
   static void startGroupAndPurgeItsLog() throws Exception {
@@ -87,17 +82,6 @@ class OwnSnapshotMissingIT {
     if (cluster != null) {
       cluster.close();
     }
-  }
-
-  @BeforeEach
-  void captureLog() {
-    logged.start();
-    machineLog.addAppender(logged);
-  }
-
-  @AfterEach
-  void releaseLog() {
-    machineLog.detachAppender(logged);
   }
 
   /** With its latest snapshot file deleted the founder refuses to start; restored from a backup, it starts and serves. */
@@ -148,7 +132,7 @@ class OwnSnapshotMissingIT {
     n0.start();
     assertThat(cluster.awaitLeader()).isSameAs(n0);
     assertThat(n0.consensus().snapshotsRefusedAtStart()).isEqualTo(1);
-    assertThat(logged.list).anySatisfy(event -> {
+    assertThat(logged.events()).anySatisfy(event -> {
       assertThat(event.getLevel()).isEqualTo(Level.ERROR);
       assertThat(event.getFormattedMessage()).contains(latest.toString(), "does not match its .md5");
     });
@@ -178,7 +162,7 @@ class OwnSnapshotMissingIT {
         "applied index " + applied, "snapshot directory " + sm, "missing or does not match its .md5", problem,
         "restore this node's latest snapshot file", "from a backup", "remove this node from the cluster",
         "wipe its data directory");
-    assertThat(logged.list.stream().filter(e -> e.getLevel() == Level.ERROR
+    assertThat(logged.events().stream().filter(e -> e.getLevel() == Level.ERROR
         && e.getFormattedMessage().equals(failed.getMessage()))).as("logged at ERROR once").hasSize(1);
   }
 

@@ -4,9 +4,6 @@ import static dev.veilraft.consensus.ratis.RaftTestCluster.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.veilraft.consensus.SnapshotException;
 import dev.veilraft.consensus.SnapshotFile;
 import dev.veilraft.consensus.ratis.RaftTestCluster.Member;
@@ -22,15 +19,13 @@ import java.util.stream.Stream;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.util.MD5FileUtil;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * A member whose own latest snapshot file was altered on its host while it was stopped refuses
@@ -55,8 +50,8 @@ class OwnSnapshotRefusedIT {
   private static Path sm;
   /** Keys written so far: k0..k(keys-1), each with value v + its number. */
   private static int keys;
-  private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-  private final Logger machineLog = (Logger) LoggerFactory.getLogger(VeilraftStateMachine.class);
+  @RegisterExtension
+  final CapturedLog logged = new CapturedLog(VeilraftStateMachine.class);
 
   @BeforeAll
   static void startGroup() throws Exception {
@@ -71,17 +66,6 @@ class OwnSnapshotRefusedIT {
     if (cluster != null) {
       cluster.close();
     }
-  }
-
-  @BeforeEach
-  void captureLog() {
-    logged.start();
-    machineLog.addAppender(logged);
-  }
-
-  @AfterEach
-  void releaseLog() {
-    machineLog.detachAppender(logged);
   }
 
   /**
@@ -187,7 +171,7 @@ class OwnSnapshotRefusedIT {
   private void assertRefusedAtStart(Path altered, long refusals) throws Exception {
     assertThat(cluster.awaitLeader()).isSameAs(n0);
     assertThat(n0.consensus().snapshotsRefusedAtStart()).isEqualTo(refusals);
-    assertThat(logged.list).anySatisfy(event -> {
+    assertThat(logged.events()).anySatisfy(event -> {
       assertThat(event.getLevel()).isEqualTo(Level.ERROR);
       assertThat(event.getFormattedMessage()).contains(altered.toString(), "refused",
           SnapshotException.Reason.CHUNK_NOT_AUTHENTIC.name());
