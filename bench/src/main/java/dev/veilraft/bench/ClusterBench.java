@@ -53,12 +53,10 @@ final class ClusterBench {
     try {
       window = load.measure(warmup, duration, () -> {
         startProfile(nodes, tag, clientRecording);
-        readCpu(nodes, cpuBefore);
-        readCompilerCpu(nodes, jitBefore);
+        readCpu(nodes, cpuBefore, jitBefore);
         appliedIndex[0] = cluster.leaderAppliedIndex();
       }, () -> {
-        readCpu(nodes, cpuAfter);
-        readCompilerCpu(nodes, jitAfter);
+        readCpu(nodes, cpuAfter, jitAfter);
         appliedIndex[1] = cluster.leaderAppliedIndex();
         stopProfile(nodes, leader, tag, clientRecording[0]);
       });
@@ -101,10 +99,10 @@ final class ClusterBench {
     List<ServerProcess> nodes = cluster.nodes();
     long[] before = new long[nodes.size() + 1];
     long[] after = new long[nodes.size() + 1];
-    readCpu(nodes, before);
+    readCpu(nodes, before, null);
     long t0 = System.nanoTime();
     Thread.sleep(window.toMillis());
-    readCpu(nodes, after);
+    readCpu(nodes, after, null);
     double seconds = (System.nanoTime() - t0) / 1e9;
     List<Double> percent = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) {
@@ -113,18 +111,21 @@ final class ClusterBench {
     return percent;
   }
 
-  private static void readCpu(List<ServerProcess> nodes, long[] into) {
+  /**
+   * Each node's CPU time in nanoseconds, then this JVM's (the client), into {@code total}; the part
+   * their JIT compilers used into {@code compiler}, unless it is null.
+   */
+  private static void readCpu(List<ServerProcess> nodes, long[] total, long[] compiler) {
     for (int i = 0; i < nodes.size(); i++) {
-      into[i] = nodes.get(i).cpu().toNanos();
+      total[i] = nodes.get(i).cpu().toNanos();
+      if (compiler != null) {
+        compiler[i] = nodes.get(i).compilerCpu().toNanos();
+      }
     }
-    into[nodes.size()] = ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO).toNanos();
-  }
-
-  private static void readCompilerCpu(List<ServerProcess> nodes, long[] into) {
-    for (int i = 0; i < nodes.size(); i++) {
-      into[i] = nodes.get(i).compilerCpu().toNanos();
+    total[nodes.size()] = ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO).toNanos();
+    if (compiler != null) {
+      compiler[nodes.size()] = CompilerCpu.ofThisProcess().toNanos();
     }
-    into[nodes.size()] = CompilerCpu.ofThisProcess().toNanos();
   }
 
   private void startProfile(List<ServerProcess> nodes, String tag, Recording[] client) {
