@@ -91,6 +91,16 @@ public final class NodeMetrics {
     gauge("veilraft_client_events_proposed", "Client events this node proposed since its Raft server started; "
         + "divided by veilraft_client_event_proposals: events per entry",
         n -> n.consensus() == null ? 0 : n.consensus().eventGrouping().events());
+    gauge("veilraft_client_event_proposals_local", "Of veilraft_client_event_proposals, those this node handed "
+        + "straight to its own Raft server while it led (the others went through its Raft client to the leader)",
+        n -> n.consensus() == null ? 0 : n.consensus().submitPaths().localProposals());
+    gauge("veilraft_client_event_proposals_retried", "Client-event proposals sent again because leadership was "
+        + "lost or moving when they were proposed (a leader change shows here as a short burst)",
+        n -> n.consensus() == null ? 0 : n.consensus().submitPaths().proposalsResent()
+            + n.consensus().submitPaths().proposalsDelayed());
+    gauge("veilraft_queries_retried", "Queries this node's own Raft server could not answer at once (no leader "
+        + "known, a snapshot being installed) and sent again through its Raft client, which retries",
+        n -> n.consensus() == null ? 0 : n.consensus().submitPaths().readsRetried());
     // Every reason starts at zero, so rate() and increase() work from the first rejection on.
     Stream.concat(JOIN_REASONS.stream(), Stream.of(REASON_OTHER)).forEach(this::joinRejections);
     this.apply = Timer.builder("veilraft.apply").description("Time to apply one committed log entry on this replica")

@@ -46,6 +46,7 @@ import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -157,7 +158,20 @@ public final class RaftConsensus implements AutoCloseable {
   private final AtomicLong snapshotsFailedBefore = new AtomicLong();
   private final AtomicLong snapshotsRefusedAtStartBefore = new AtomicLong();
   /** Groups this node's concurrent client events into shared entries (see {@link #submit}). */
-  private final EventGrouper grouper = new EventGrouper(this::send);
+  private final EventGrouper grouper = new EventGrouper(this::sendGrouped);
+  /**
+   * The Ratis client id of the proposals and reads this node submits to its own server (see
+   * {@link #sendGrouped} and {@link #query}); call ids number them. One id for both: Ratis' retry
+   * cache keys on (client id, call id), and read-after-write ordering per client id is off.
+   */
+  private final ClientId localClientId = ClientId.randomId();
+  private final AtomicLong localCallIds = new AtomicLong();
+  private final AtomicLong localProposals = new AtomicLong();
+  private final AtomicLong clientProposals = new AtomicLong();
+  private final AtomicLong proposalsResent = new AtomicLong();
+  private final AtomicLong proposalsDelayed = new AtomicLong();
+  private final AtomicLong localReads = new AtomicLong();
+  private final AtomicLong readsRetried = new AtomicLong();
 
   /**
    * How a node's Raft server starts when it has no configuration of its own yet (a node with one,
@@ -381,8 +395,11 @@ public final class RaftConsensus implements AutoCloseable {
     return grouper.stats();
   }
 
-  /** One proposal, one log entry. */
+  /** One proposal, one log entry, through this node's client into the group (to whichever member leads). */
   private CompletableFuture<ApplyResult> send(Proposal proposal) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
+    }
     RaftClient c;
     try {
       c = client();
@@ -393,6 +410,141 @@ public final class RaftConsensus implements AutoCloseable {
         .thenApply(RaftConsensus::decodeReply);
   }
 
+  /** How this node's client-event proposals and queries reached Raft (for metrics, tests and benchmarks). */
+  public record SubmitPaths(long localProposals, long clientProposals, long proposalsResent, long proposalsDelayed,
+      long localReads, long readsRetried) {}
+
+  public SubmitPaths submitPaths() {
+    return new SubmitPaths(localProposals.get(), clientProposals.get(), proposalsResent.get(), proposalsDelayed.get(),
+        localReads.get(), readsRetried.get());
+  }
+
+  /**
+   * A proposal of the event grouper. While this node leads, it goes straight to its own Raft server
+   * (the append happens on the calling thread, the reply comes from the apply): no client, no gRPC
+   * and no TLS over loopback to itself, which was most of what a confidential put cost the leader
+   * beyond a plaintext one (bench/README.md). Otherwise, and whenever the local server does not
+   * take it, it goes through {@link #send} as before.
+   *
+   * <p>A local proposal that fails is sent again through the client. Most failures come before the
+   * append (not leading, not ready, stepping down, over Ratis' pending limit); one that comes after
+   * it (leadership lost before the commit) leaves the first copy possibly committed by the next
+   * leader, so the events may reach the log twice. That is the same as a client's retry after a
+   * lost answer and just as safe: an event with a client id is applied once and its retry answered
+   * from its recorded result ({@code ClientSessions}); an event without one asked for no
+   * exactly-once. (Ratis' own client, retrying at a new leader, deduplicates only when that leader
+   * has already applied the first copy.) A proposal the state machine refused (too large, unknown
+   * structure) or that halted the replica is not sent again: the answer would be the same.
+   */
+  private CompletableFuture<ApplyResult> sendGrouped(Proposal proposal) {
+    return sendGrouped(proposal, 1);
+  }
+
+  /**
+   * A leader handing leadership over refuses writes until the transfer ends (Ratis'
+   * LeaderSteppingDownException, raised before the append), and Ratis' client does not retry that
+   * refusal. So a grouped proposal refused so waits {@link #CLIENT_RETRY_SLEEP} and is sent again,
+   * locally or through the client, whichever then applies, up to {@link #CLIENT_ATTEMPTS_MAX} times:
+   * the callers of its events see a leadership transfer as a short delay, not an error.
+   */
+  private CompletableFuture<ApplyResult> sendGrouped(Proposal proposal, int attempt) {
+    return proposeOnce(proposal).handle((result, error) -> {
+      if (error == null) {
+        return CompletableFuture.completedFuture(result);
+      }
+      if (attempt < CLIENT_ATTEMPTS_MAX && !closed
+          && rootCause(error) instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
+        proposalsDelayed.incrementAndGet();
+        return CompletableFuture.supplyAsync(() -> sendGrouped(proposal, attempt + 1), CompletableFuture.delayedExecutor(
+            CLIENT_RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS), TimeUnit.MILLISECONDS)).thenCompose(f -> f);
+      }
+      return CompletableFuture.<ApplyResult>failedFuture(error);
+    }).thenCompose(f -> f);
+  }
+
+  private static Throwable rootCause(Throwable error) {
+    Throwable cause = error;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
+  }
+
+  private CompletableFuture<ApplyResult> proposeOnce(Proposal proposal) {
+    RaftServer s = server;
+    RaftServer.Division division;
+    try {
+      division = s.getDivision(groupId);
+    } catch (IOException e) {
+      return viaClient(proposal);
+    }
+    if (closed || !division.getInfo().isLeader() || !division.getInfo().isLeaderReady()) {
+      return viaClient(proposal);
+    }
+    RaftClientRequest request = localRequest(proposal.toByteArray(), RaftClientRequest.writeRequestType());
+    CompletableFuture<RaftClientReply> reply;
+    try {
+      reply = submitLocal(s, division, request);
+    } catch (IOException | RuntimeException e) {
+      return viaClient(proposal);
+    }
+    localProposals.incrementAndGet();
+    // A refusal by the state machine is the answer (sending again would get the same); stepping
+    // down is left to sendGrouped, which waits before it sends again.
+    return decodeOr(reply, r -> r.getStateMachineException() != null
+        || r.getException() instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException,
+        proposalsResent, () -> send(proposal));
+  }
+
+  /**
+   * The decoded reply to a local request. A failed reply that {@code isAnswer} fails the result
+   * with its exception; any other failure gets {@code fallback}'s answer instead, started on another
+   * thread: a failure completes on one of Ratis' own threads (the one stepping the leader down, the
+   * apply thread), which must not build or wait for a client.
+   */
+  private static CompletableFuture<ApplyResult> decodeOr(CompletableFuture<RaftClientReply> reply,
+      java.util.function.Predicate<RaftClientReply> isAnswer, AtomicLong fallbacks,
+      java.util.function.Supplier<CompletableFuture<ApplyResult>> fallback) {
+    return reply.handle((r, error) -> {
+      if (error == null && r.isSuccess()) {
+        return CompletableFuture.completedFuture(decodeReply(r));
+      }
+      if (error == null && r.getException() != null && isAnswer.test(r)) {
+        return CompletableFuture.<ApplyResult>failedFuture(r.getException());
+      }
+      fallbacks.incrementAndGet();
+      return CompletableFuture.supplyAsync(fallback).thenCompose(f -> f);
+    }).thenCompose(f -> f);
+  }
+
+  private CompletableFuture<ApplyResult> viaClient(Proposal proposal) {
+    clientProposals.incrementAndGet();
+    return send(proposal);
+  }
+
+  /**
+   * Hands a request to this node's division on the calling thread (the server-wide entry point
+   * would first hop to Ratis' client executor and block there until the append is done).
+   */
+  private static CompletableFuture<RaftClientReply> submitLocal(RaftServer server, RaftServer.Division division,
+      RaftClientRequest request) throws IOException {
+    return division instanceof org.apache.ratis.protocol.RaftClientAsynchronousProtocol direct
+        ? direct.submitClientRequestAsync(request)
+        : server.submitClientRequestAsync(request);
+  }
+
+  /** A request from this node to its own Raft server. */
+  private RaftClientRequest localRequest(byte[] content, RaftClientRequest.Type type) {
+    return RaftClientRequest.newBuilder()
+        .setClientId(localClientId)
+        .setServerId(selfId)
+        .setGroupId(groupId)
+        .setCallId(localCallIds.incrementAndGet())
+        .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(content)))
+        .setType(type)
+        .build();
+  }
+
   /**
    * Answers a sealed query. Linearizable by default: the leader confirms its leadership and this
    * replica applies up to the read index before answering (Ratis ReadIndex), so the answer
@@ -400,6 +552,31 @@ public final class RaftConsensus implements AutoCloseable {
    * whatever it has applied, without contacting the leader: faster, possibly behind.
    */
   public CompletableFuture<ApplyResult> query(byte[] sealedQuery, boolean stale) {
+    // This node's own server answers either kind, so the query goes to it directly: a follower's
+    // server asks the leader for the read index itself. Should it fail (no leader known, a snapshot
+    // being installed, the server restarting), the query goes through the client, which retries.
+    RaftServer s = server;
+    if (!closed) {
+      RaftClientRequest request = localRequest(sealedQuery,
+          stale ? RaftClientRequest.staleReadRequestType(0) : RaftClientRequest.readRequestType());
+      CompletableFuture<RaftClientReply> reply;
+      try {
+        reply = submitLocal(s, s.getDivision(groupId), request);
+      } catch (IOException | RuntimeException e) {
+        reply = null;
+      }
+      if (reply != null) {
+        localReads.incrementAndGet();
+        return decodeOr(reply, r -> false, readsRetried, () -> queryViaClient(sealedQuery, stale));
+      }
+    }
+    return queryViaClient(sealedQuery, stale);
+  }
+
+  private CompletableFuture<ApplyResult> queryViaClient(byte[] sealedQuery, boolean stale) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
+    }
     RaftClient c;
     try {
       c = client();

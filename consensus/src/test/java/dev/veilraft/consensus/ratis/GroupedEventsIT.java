@@ -109,6 +109,85 @@ class GroupedEventsIT {
       for (Sent s : List.of(sent.get(0), sent.get(sent.size() / 2), sent.get(sent.size() - 1))) {
         assertThat(cluster.read(n2, s.key(), false)).contains(s.value());
       }
+      // The leader proposed to its own server, not through its client and gRPC to itself; the
+      // follower's reads went to its own server, which asked the leader for the read index.
+      assertThat(leader.consensus().submitPaths().localProposals()).as("local proposals").isPositive();
+      assertThat(n2.consensus().submitPaths().localReads()).as("local reads on a follower").isPositive();
+    }
+  }
+
+  @Test
+  void eventsInFlightWhileLeadershipMovesAllCompleteWithTheSameStateOnEveryReplica() throws Exception {
+    // Proves that proposals a leader handed to its own server survive a leadership transfer in the middle of
+    // the stream: those it had appended but not committed, and those it refused as no longer leader, are sent
+    // again through its client to the new leader; every caller gets its own OK answer, sessions turn a copy
+    // committed twice into a replay, and all replicas end in the same state.
+    try (RaftTestCluster cluster = RaftTestCluster.create(dir)) {
+      Member n1 = cluster.admit("n1");
+      Member n2 = cluster.admit("n2");
+      n1.start();
+      n2.start();
+      cluster.founder().consensus().addMember(n1.record());
+      cluster.founder().consensus().addMember(n2.record());
+      Member leader = cluster.awaitStableLeader();
+      assertThat(leader).isNotNull();
+      Member successor = cluster.running().stream().filter(m -> m != leader).findFirst().orElseThrow();
+      MembershipView view = leader.replica.view();
+      byte[] clusterId = cluster.genesis.clusterId();
+
+      int total = 480;
+      int clients = 16;
+      java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(64);
+      List<Sent> sent = new ArrayList<>();
+      CompletableFuture<Void> transfer = null;
+      for (int i = 0; i < total; i++) {
+        if (i == total / 3) {
+          // The transfer may end with another member than the one asked winning the election
+          // (Ratis answers DIFFERENT_LEADER); what matters here is that leadership left this node.
+          transfer = CompletableFuture.runAsync(() -> {
+            try (org.apache.ratis.client.RaftClient c = cluster.rawClient(leader)) {
+              c.admin().transferLeadership(org.apache.ratis.protocol.RaftPeerId.valueOf(successor.id()), 10_000);
+            } catch (java.io.IOException e) {
+              // judged below by who leads
+            }
+          });
+        }
+        assertThat(window.tryAcquire(RaftTestCluster.WAIT_SECONDS, TimeUnit.SECONDS)).as("window slot").isTrue();
+        int c = i % clients;
+        String key = "t" + c + "/" + (i / clients);
+        Event event = Event.newBuilder().setApp(KvApp.NAME)
+            .setRequest(SimulatedNodes.put(key, "v" + i).toByteString())
+            .setClientId(ByteString.copyFrom(Hashes.sha256(Hashes.utf8("mover " + c))))
+            .setSequence(i / clients + 1).build();
+        EventSealing.ClientSealed sealed = EventSealing.sealRequest(view.groupPublicKey(), clusterId, view.epoch(),
+            event.toByteArray());
+        CompletableFuture<ApplyResult> answer = submit(leader, sealed);
+        answer.whenComplete((r, e) -> window.release());
+        sent.add(new Sent(sealed, key, "v" + i, answer));
+      }
+      transfer.get(RaftTestCluster.WAIT_SECONDS, TimeUnit.SECONDS);
+      Member newLeader = cluster.awaitStableLeader();
+      assertThat(newLeader).as("a leader after the transfer").isNotNull().isNotSameAs(leader);
+
+      for (Sent s : sent) {
+        EventResult result = open(s.answer().get(RaftTestCluster.WAIT_SECONDS, TimeUnit.SECONDS), s.sealed());
+        assertThat(result.getStatus()).as(s.key() + ": " + result.getError()).isEqualTo(EventResult.Status.OK);
+        assertThat(KvResponse.parseFrom(result.getResponse()).getFound()).as(s.key()).isFalse();
+      }
+      RaftConsensus.SubmitPaths paths = leader.consensus().submitPaths();
+      assertThat(paths.localProposals()).as("proposed locally while leading").isPositive();
+      assertThat(paths.clientProposals()).as("proposed through the client once no longer leading").isPositive();
+      assertThat(paths.proposalsResent() + paths.proposalsDelayed()).as("proposals caught by the transfer, " + paths)
+          .isPositive();
+
+      assertThat(cluster.awaitCaughtUp()).isTrue();
+      Map<String, String> reference = state(newLeader.replica);
+      for (Member m : cluster.running()) {
+        assertThat(state(m.replica)).as(m.name).isEqualTo(reference);
+      }
+      for (Sent s : List.of(sent.get(0), sent.get(total / 3), sent.get(total - 1))) {
+        assertThat(cluster.read(leader, s.key(), false)).as(s.key()).contains(s.value());
+      }
     }
   }
 
