@@ -67,12 +67,19 @@ public final class ProtocolGate {
     } catch (InvalidProtocolBufferException e) {
       return;
     }
+    Proposal proposal;
+    try {
+      proposal = Proposal.parseFrom(entry.getProposal());
+    } catch (InvalidProtocolBufferException e) {
+      proposal = null; // refused deterministically by apply (MALFORMED_ENTRY)
+    }
+    if (known(entry, 0, new int[] {MESSAGES_MAX}) && (proposal == null || known(proposal, 0, new int[] {MESSAGES_MAX}))) {
+      return;
+    }
     List<String> found = new ArrayList<>();
     walk(entry, "log_entry", 0, new int[] {MESSAGES_MAX}, found);
-    try {
-      walk(Proposal.parseFrom(entry.getProposal()), "proposal", 0, new int[] {MESSAGES_MAX}, found);
-    } catch (InvalidProtocolBufferException e) {
-      // Refused deterministically by apply (MALFORMED_ENTRY).
+    if (proposal != null) {
+      walk(proposal, "proposal", 0, new int[] {MESSAGES_MAX}, found);
     }
     if (!found.isEmpty()) {
       throw new ReplicaHaltedException("entry " + index + " carries structure this build does not know ("
@@ -93,9 +100,40 @@ public final class ProtocolGate {
     } catch (InvalidProtocolBufferException e) {
       return Optional.empty();
     }
+    if (known(proposal, 0, new int[] {MESSAGES_MAX})) {
+      return Optional.empty();
+    }
     List<String> found = new ArrayList<>();
     walk(proposal, "proposal", 0, new int[] {MESSAGES_MAX}, found);
     return found.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", found));
+  }
+
+  /**
+   * Whether {@link #walk} would find nothing under {@code m}, without building the names it
+   * reports: every entry on every replica takes this path, and only a refused one the naming walk.
+   */
+  private static boolean known(Message m, int depth, int[] budget) {
+    if (depth > DEPTH_MAX || --budget[0] < 0 || !m.getUnknownFields().asMap().isEmpty()) {
+      return false;
+    }
+    for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
+      FieldDescriptor field = e.getKey();
+      if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+        for (Object item : field.isRepeated() ? (List<?>) e.getValue() : List.of(e.getValue())) {
+          if (!known((Message) item, depth + 1, budget)) {
+            return false;
+          }
+        }
+      } else if (field.getJavaType() == FieldDescriptor.JavaType.ENUM) {
+        for (Object v : field.isRepeated() ? (List<?>) e.getValue() : List.of(e.getValue())) {
+          EnumValueDescriptor value = (EnumValueDescriptor) v;
+          if (value.getType().findValueByNumber(value.getNumber()) == null) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
   }
 
   /** Appends to {@code found} every unknown field, unknown enum value and overflow of the bounds under {@code m}. */

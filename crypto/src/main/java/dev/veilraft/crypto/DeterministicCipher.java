@@ -1,6 +1,7 @@
 package dev.veilraft.crypto;
 
 import java.security.GeneralSecurityException;
+import java.security.InvalidAlgorithmParameterException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -13,6 +14,7 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class DeterministicCipher {
   private static final int TAG_BITS = 128;
+  private static final String TRANSFORMATION = "AES/GCM/NoPadding";
 
   private DeterministicCipher() {}
 
@@ -56,11 +58,33 @@ public final class DeterministicCipher {
     }
   }
 
+  /**
+   * One Cipher object per thread, initialized for each use: {@code Cipher.getInstance} (provider
+   * lookup, transformation parsing) cost more than sealing a small answer, once per event on every
+   * replica.
+   */
+  private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(() -> {
+    try {
+      return Cipher.getInstance(TRANSFORMATION);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM unavailable", e);
+    }
+  });
   private static Cipher cipher(int mode, byte[] key, byte[] nonce, byte[] aad) throws GeneralSecurityException {
     Check.length(key, 32, "AES-256-GCM key");
     Check.length(nonce, 12, "AES-GCM nonce");
-    Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-    cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
+    SecretKeySpec secretKey = new SecretKeySpec(key, "AES");
+    GCMParameterSpec parameters = new GCMParameterSpec(TAG_BITS, nonce);
+    Cipher cipher = CIPHERS.get();
+    try {
+      cipher.init(mode, secretKey, parameters);
+    } catch (InvalidAlgorithmParameterException e) {
+      // The JDK refuses to encrypt twice in a row under one key and nonce on the same object. Here
+      // that is the same answer computed again (the same plaintext: an entry applied again), whose
+      // bytes are the same; a fresh object takes it, as every call's did before objects were reused.
+      cipher = Cipher.getInstance(TRANSFORMATION);
+      cipher.init(mode, secretKey, parameters);
+    }
     cipher.updateAAD(aad);
     return cipher;
   }

@@ -6,7 +6,10 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.Hkdf;
 import dev.veilraft.crypto.Hpke;
 import org.bouncycastle.crypto.InvalidCipherTextException;
+import org.bouncycastle.crypto.engines.AESEngine;
 import org.bouncycastle.crypto.modes.GCMSIVBlockCipher;
+import org.bouncycastle.crypto.modes.gcm.BasicGCMMultiplier;
+import org.bouncycastle.crypto.modes.gcm.Tables4kGCMMultiplier;
 import org.bouncycastle.crypto.params.AEADParameters;
 import org.bouncycastle.crypto.params.KeyParameter;
 
@@ -120,10 +123,21 @@ public final class SessionSealing {
     }
   }
 
+  /**
+   * Up to this many bytes of input and associated data, POLYVAL runs without precomputed tables.
+   * AES-GCM-SIV derives new keys for every message, so Bouncy Castle's default multiplier rebuilds
+   * its 4 KiB table each time: for a 330-byte request that made the whole seal about twice as slow
+   * (measured: 10–13 µs against 6–7 µs); from about 4 KiB on the table pays for itself (16 KiB:
+   * 151 µs with it, 171 µs without).
+   */
+  static final int UNTABLED_POLYVAL_BYTES_MAX = 4096;
+
   static byte[] gcmSiv(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
       throws InvalidCipherTextException {
     Check.length(key, KEY_BYTES, "AES-256-GCM-SIV key");
-    GCMSIVBlockCipher cipher = new GCMSIVBlockCipher();
+    GCMSIVBlockCipher cipher = new GCMSIVBlockCipher(AESEngine.newInstance(),
+        (long) input.length + aad.length <= UNTABLED_POLYVAL_BYTES_MAX ? new BasicGCMMultiplier()
+            : new Tables4kGCMMultiplier());
     cipher.init(encrypt, new AEADParameters(new KeyParameter(key), TAG_BITS, nonce, aad));
     byte[] output = new byte[cipher.getOutputSize(input.length)];
     int written = cipher.processBytes(input, 0, input.length, output, 0);

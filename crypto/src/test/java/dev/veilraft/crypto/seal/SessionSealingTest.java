@@ -173,4 +173,37 @@ class SessionSealingTest {
     assertThat(client.isFor(CLUSTER, 1, EPOCH2.groupPublicKey())).isFalse();
     assertThat(client.isFor(Hashes.sha256(Hashes.utf8("other")), 1, EPOCH1.groupPublicKey())).isFalse();
   }
+
+  @Test
+  void gcmSivSealsAndOpensExactlyAsBouncyCastlesDefaultCompositionOnBothSidesOfTheTableThreshold() throws Exception {
+    // Proves the faster composition (no POLYVAL table up to UNTABLED_POLYVAL_BYTES_MAX) is the same AES-GCM-SIV:
+    // byte for byte what Bouncy Castle's default cipher makes, at sizes around the threshold, and each opens
+    // the other's output; a flipped bit is refused.
+    byte[] key = Hashes.sha256(Hashes.utf8("gcm-siv key"));
+    byte[] nonce = java.util.Arrays.copyOf(Hashes.sha256(Hashes.utf8("nonce")), 12);
+    int threshold = SessionSealing.UNTABLED_POLYVAL_BYTES_MAX;
+    for (int size : new int[] {0, 1, 15, 16, 17, 330, threshold - 41, threshold - 40, threshold, threshold + 1, 20_000}) {
+      byte[] aad = java.util.Arrays.copyOf(Hashes.sha256(Hashes.utf8("aad " + size)), 40);
+      byte[] plaintext = new byte[size];
+      new java.util.Random(size).nextBytes(plaintext);
+      byte[] sealed = SessionSealing.gcmSiv(true, key, nonce, aad, plaintext);
+      assertThat(sealed).as("size " + size).isEqualTo(defaultGcmSiv(true, key, nonce, aad, plaintext));
+      assertThat(defaultGcmSiv(false, key, nonce, aad, sealed)).as("size " + size).isEqualTo(plaintext);
+      assertThat(SessionSealing.gcmSiv(false, key, nonce, aad, sealed)).as("size " + size).isEqualTo(plaintext);
+      sealed[sealed.length / 2] ^= 1;
+      assertThatThrownBy(() -> SessionSealing.gcmSiv(false, key, nonce, aad, sealed)).as("size " + size)
+          .isInstanceOf(org.bouncycastle.crypto.InvalidCipherTextException.class);
+    }
+  }
+
+  private static byte[] defaultGcmSiv(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
+      throws Exception {
+    var cipher = new org.bouncycastle.crypto.modes.GCMSIVBlockCipher();
+    cipher.init(encrypt, new org.bouncycastle.crypto.params.AEADParameters(
+        new org.bouncycastle.crypto.params.KeyParameter(key), 128, nonce, aad));
+    byte[] output = new byte[cipher.getOutputSize(input.length)];
+    int written = cipher.processBytes(input, 0, input.length, output, 0);
+    cipher.doFinal(output, written);
+    return output;
+  }
 }
