@@ -81,6 +81,7 @@ final class ClusterBench {
             c.jitPercentOfCore());
       }
     }
+    warnIfAFollowerIdled(cluster.mode(), tag, cpu);
     long entries = appliedIndex[0] < 0 || appliedIndex[1] < 0 ? 0 : appliedIndex[1] - appliedIndex[0];
     double putsPerEntry = entries <= 0 ? 0 : (double) window.completed() / entries;
     return new PointResult(cluster.mode(), nodes.size(), spec.concurrency(), spec.valueBytes(), spec.batchMax(),
@@ -89,6 +90,29 @@ final class ClusterBench {
         window.latencyNs().getTotalCount() == 0 ? 0 : window.latencyNs().getMaxValue() / 1e6,
         window.latencyNs().getTotalCount() == 0 ? 0 : window.latencyNs().getMean() / 1e6, cpu, loadAverage(),
         window.firstError(), putsPerEntry);
+  }
+
+  /**
+   * A follower that used less than this share of the busiest follower's CPU in a window did not
+   * take part in replication (seen once: a plaintext member at 1% of a core while its peer was at
+   * 48%, after a leader change under the load of three clusters starting at once).
+   */
+  static final double FOLLOWER_IDLE_SHARE_MAX = 0.1;
+
+  /**
+   * Warns when a follower sat out a window: the point was then measured with fewer members doing
+   * the work (a leader replicating to one follower instead of two), which flatters its mode.
+   */
+  private void warnIfAFollowerIdled(String mode, String tag, List<PointResult.ProcessCpu> cpu) {
+    double busiest = cpu.stream().filter(c -> c.role().equals("follower"))
+        .mapToDouble(PointResult.ProcessCpu::percentOfCore).max().orElse(0);
+    for (PointResult.ProcessCpu c : cpu) {
+      if (c.role().equals("follower") && c.percentOfCore() < FOLLOWER_IDLE_SHARE_MAX * busiest) {
+        out.printf(Locale.ROOT, "bench warning: %s of %s: follower %s used %.0f%% of a core in the measured window"
+            + " while the busiest follower used %.0f%%: it was not replicating, so the point was measured with a"
+            + " member missing; run it again%n", mode, tag, c.process(), c.percentOfCore(), busiest);
+      }
+    }
   }
 
   /**
