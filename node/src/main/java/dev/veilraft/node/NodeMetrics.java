@@ -91,8 +91,9 @@ public final class NodeMetrics {
     gauge("veilraft_client_events_proposed", "Client events this node proposed since its Raft server started; "
         + "divided by veilraft_client_event_proposals: events per entry",
         n -> n.consensus() == null ? 0 : n.consensus().eventGrouping().events());
-    gauge("veilraft_client_event_proposals_local", "Of veilraft_client_event_proposals, those this node handed "
-        + "straight to its own Raft server while it led (the others went through its Raft client to the leader)",
+    gauge("veilraft_client_event_proposals_local", "Client-event proposals this node handed straight to its own "
+        + "Raft server while it led, the others going through its Raft client to the leader (a proposal tried "
+        + "again after a leadership change counts again)",
         n -> n.consensus() == null ? 0 : n.consensus().submitPaths().localProposals());
     gauge("veilraft_client_event_proposals_retried", "Client-event proposals sent again because leadership was "
         + "lost or moving when they were proposed (a leader change shows here as a short burst)",

@@ -55,6 +55,7 @@ import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.rpc.CallId;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
@@ -77,6 +78,11 @@ public final class RaftConsensus implements AutoCloseable {
   /** Bounded retries: the default policy retries reconfiguration timeouts forever. */
   private static final int CLIENT_ATTEMPTS_MAX = 40;
   private static final TimeDuration CLIENT_RETRY_SLEEP = TimeDuration.valueOf(250, TimeUnit.MILLISECONDS);
+  /** Threads and queue of {@link #localWork}. */
+  private static final int LOCAL_WORK_THREADS = 2;
+  private static final int LOCAL_WORK_QUEUED_MAX = 4096;
+  /** Most answered call ids told to the server with one local proposal. */
+  private static final int REPLIED_CALL_IDS_MAX = 64;
   private static final int CONF_CHANGE_ATTEMPTS_MAX = 10;
   /** Configuration changes one {@link #reconcile} call may make (each step is one Ratis change). */
   private static final int RECONCILE_STEPS_MAX = 32;
@@ -161,11 +167,24 @@ public final class RaftConsensus implements AutoCloseable {
   private final EventGrouper grouper = new EventGrouper(this::sendGrouped);
   /**
    * The Ratis client id of the proposals and reads this node submits to its own server (see
-   * {@link #sendGrouped} and {@link #query}); call ids number them. One id for both: Ratis' retry
-   * cache keys on (client id, call id), and read-after-write ordering per client id is off.
+   * {@link #sendGrouped} and {@link #query}). Their call ids come from Ratis' JVM-wide counter
+   * ({@link CallId}), like its clients': a local proposal may be sent again through this node's
+   * client's gRPC stream, which matches replies by call id alone. One id for writes and reads:
+   * Ratis' retry cache keys on (client id, call id), and read-after-write ordering is off.
    */
   private final ClientId localClientId = ClientId.randomId();
-  private final AtomicLong localCallIds = new AtomicLong();
+  /** Call ids of local proposals answered since the last local proposal, told to the server with it (see {@link #localRequest}). */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Long> localCallsAnswered =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /**
+   * Runs what follows a local request off Ratis' threads: a query's answer (its caller writes the
+   * HTTPS answer, opens it, may submit more) and every resend. Two threads, a bounded queue; when it
+   * is full, or after close, the completing thread runs the task itself (back-pressure, nothing dropped).
+   */
+  private final java.util.concurrent.ThreadPoolExecutor localWork = new java.util.concurrent.ThreadPoolExecutor(
+      LOCAL_WORK_THREADS, LOCAL_WORK_THREADS, 0L, TimeUnit.MILLISECONDS,
+      new java.util.concurrent.ArrayBlockingQueue<>(LOCAL_WORK_QUEUED_MAX), daemonThreads("veilraft-local-requests-"),
+      (task, executor) -> task.run());
   private final AtomicLong localProposals = new AtomicLong();
   private final AtomicLong clientProposals = new AtomicLong();
   private final AtomicLong proposalsResent = new AtomicLong();
@@ -422,19 +441,14 @@ public final class RaftConsensus implements AutoCloseable {
   /**
    * A proposal of the event grouper. While this node leads, it goes straight to its own Raft server
    * (the append happens on the calling thread, the reply comes from the apply): no client, no gRPC
-   * and no TLS over loopback to itself, which was most of what a confidential put cost the leader
-   * beyond a plaintext one (bench/README.md). Otherwise, and whenever the local server does not
-   * take it, it goes through {@link #send} as before.
+   * and no TLS over loopback to itself. Otherwise it goes through {@link #send}, as before.
    *
-   * <p>A local proposal that fails is sent again through the client. Most failures come before the
-   * append (not leading, not ready, stepping down, over Ratis' pending limit); one that comes after
-   * it (leadership lost before the commit) leaves the first copy possibly committed by the next
-   * leader, so the events may reach the log twice. That is the same as a client's retry after a
-   * lost answer and just as safe: an event with a client id is applied once and its retry answered
-   * from its recorded result ({@code ClientSessions}); an event without one asked for no
-   * exactly-once. (Ratis' own client, retrying at a new leader, deduplicates only when that leader
-   * has already applied the first copy.) A proposal the state machine refused (too large, unknown
-   * structure) or that halted the replica is not sent again: the answer would be the same.
+   * <p>A local proposal that fails is sent again as the SAME request (client id and call id) to
+   * whichever member leads then ({@link #resendSame}), so it is exactly as safe as Ratis' client's
+   * own retry: if the first copy committed, the new leader, which applied it before it became ready,
+   * answers from its retry cache instead of appending it twice (which matters for events without a
+   * client id, such as a front end's). A refusal by the state machine (too large, unknown
+   * structure, a halted replica) is the answer.
    */
   private CompletableFuture<ApplyResult> sendGrouped(Proposal proposal) {
     return sendGrouped(proposal, 1);
@@ -443,23 +457,33 @@ public final class RaftConsensus implements AutoCloseable {
   /**
    * A leader handing leadership over refuses writes until the transfer ends (Ratis'
    * LeaderSteppingDownException, raised before the append), and Ratis' client does not retry that
-   * refusal. So a grouped proposal refused so waits {@link #CLIENT_RETRY_SLEEP} and is sent again,
-   * locally or through the client, whichever then applies, up to {@link #CLIENT_ATTEMPTS_MAX} times:
-   * the callers of its events see a leadership transfer as a short delay, not an error.
+   * refusal. So a grouped proposal refused so waits {@link #CLIENT_RETRY_SLEEP} and is sent again
+   * (a refused proposal was never appended, so a new call id is safe), for as long as a transfer
+   * may take ({@link #resendAttemptsMax}): callers see a leadership transfer as a delay, not an error.
    */
   private CompletableFuture<ApplyResult> sendGrouped(Proposal proposal, int attempt) {
     return proposeOnce(proposal).handle((result, error) -> {
       if (error == null) {
         return CompletableFuture.completedFuture(result);
       }
-      if (attempt < CLIENT_ATTEMPTS_MAX && !closed
+      if (attempt < resendAttemptsMax() && !closed
           && rootCause(error) instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
         proposalsDelayed.incrementAndGet();
         return CompletableFuture.supplyAsync(() -> sendGrouped(proposal, attempt + 1), CompletableFuture.delayedExecutor(
-            CLIENT_RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS), TimeUnit.MILLISECONDS)).thenCompose(f -> f);
+            CLIENT_RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS), TimeUnit.MILLISECONDS, localWork)).thenCompose(f -> f);
       }
       return CompletableFuture.<ApplyResult>failedFuture(error);
     }).thenCompose(f -> f);
+  }
+
+  /** Attempts of a proposal through a leadership change: at least as long as a leadership transfer may take. */
+  private int resendAttemptsMax() {
+    return (int) Math.max(CLIENT_ATTEMPTS_MAX, 2 * transferTimeoutMs() / CLIENT_RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS));
+  }
+
+  /** How long a leadership transfer this node starts may take (Ratis steps the leader down meanwhile). */
+  private long transferTimeoutMs() {
+    return Math.max(3_000, 10 * settings.electionTimeoutMax().toMillis());
   }
 
   private static Throwable rootCause(Throwable error) {
@@ -486,35 +510,90 @@ public final class RaftConsensus implements AutoCloseable {
     try {
       reply = submitLocal(s, division, request);
     } catch (IOException | RuntimeException e) {
-      return viaClient(proposal);
+      reply = CompletableFuture.failedFuture(e);
     }
     localProposals.incrementAndGet();
-    // A refusal by the state machine is the answer (sending again would get the same); stepping
-    // down is left to sendGrouped, which waits before it sends again.
-    return decodeOr(reply, r -> r.getStateMachineException() != null
-        || r.getException() instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException,
-        proposalsResent, () -> send(proposal));
+    return answerOf(request, reply, 1);
   }
 
   /**
-   * The decoded reply to a local request. A failed reply that {@code isAnswer} fails the result
-   * with its exception; any other failure gets {@code fallback}'s answer instead, started on another
-   * thread: a failure completes on one of Ratis' own threads (the one stepping the leader down, the
-   * apply thread), which must not build or wait for a client.
+   * The answer to a local proposal. On success its call id is remembered as answered; on any
+   * failure but the state machine's refusal the same request goes again ({@link #resendSame}),
+   * at once the first time, then every {@link #CLIENT_RETRY_SLEEP}, up to {@link #resendAttemptsMax}.
+   * Decoding a success runs on the completing thread (Ratis' apply thread: one parse, then the
+   * grouper hands the results to its delivery threads); a resend never does.
    */
-  private static CompletableFuture<ApplyResult> decodeOr(CompletableFuture<RaftClientReply> reply,
-      java.util.function.Predicate<RaftClientReply> isAnswer, AtomicLong fallbacks,
-      java.util.function.Supplier<CompletableFuture<ApplyResult>> fallback) {
+  private CompletableFuture<ApplyResult> answerOf(RaftClientRequest request, CompletableFuture<RaftClientReply> reply,
+      int attempt) {
     return reply.handle((r, error) -> {
+      if (error == null && r.isSuccess()) {
+        localCallsAnswered.add(request.getCallId());
+        return CompletableFuture.completedFuture(decodeReply(r));
+      }
+      if (error == null && r.getStateMachineException() != null) {
+        return CompletableFuture.<ApplyResult>failedFuture(r.getStateMachineException());
+      }
+      Throwable failure = error != null ? error : r.getException();
+      if (closed || attempt >= resendAttemptsMax()) {
+        return CompletableFuture.<ApplyResult>failedFuture(failure);
+      }
+      proposalsResent.incrementAndGet();
+      java.util.concurrent.Executor when = attempt == 1 ? localWork : CompletableFuture.delayedExecutor(
+          CLIENT_RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS), TimeUnit.MILLISECONDS, localWork);
+      return CompletableFuture.supplyAsync(() -> resendSame(request, attempt + 1), when).thenCompose(f -> f);
+    }).thenCompose(f -> f);
+  }
+
+  /**
+   * Sends a local proposal again under its own client id and call id to the member this node now
+   * believes leads: to its own server when that is itself, else through its client's gRPC stream.
+   * Ratis' retry cache keys on those ids on every member (filled at apply), so a copy that
+   * committed is answered, not appended again, and one that did not is appended once.
+   */
+  private CompletableFuture<ApplyResult> resendSame(RaftClientRequest request, int attempt) {
+    CompletableFuture<RaftClientReply> reply;
+    try {
+      RaftServer s = server;
+      RaftServer.Division division = s.getDivision(groupId);
+      RaftPeerId leader = division.getInfo().getLeaderId();
+      if (closed) {
+        reply = CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
+      } else if (leader == null) {
+        reply = CompletableFuture.failedFuture(new IOException("no leader known to " + selfId));
+      } else if (leader.equals(selfId)) {
+        reply = submitLocal(s, division, request);
+      } else {
+        reply = client().getClientRpc().sendRequestAsyncUnordered(
+            RaftClientRequest.newBuilder().set(request).setServerId(leader).build());
+      }
+    } catch (IOException | RuntimeException e) {
+      reply = CompletableFuture.failedFuture(e);
+    }
+    return answerOf(request, reply, attempt);
+  }
+
+  /**
+   * The decoded reply to a local query, on {@link #localWork}; should the query fail, the client's
+   * answer instead (the client retries).
+   */
+  private CompletableFuture<ApplyResult> queryAnswer(CompletableFuture<RaftClientReply> reply, byte[] sealedQuery,
+      boolean stale) {
+    return reply.handleAsync((r, error) -> {
       if (error == null && r.isSuccess()) {
         return CompletableFuture.completedFuture(decodeReply(r));
       }
-      if (error == null && r.getException() != null && isAnswer.test(r)) {
-        return CompletableFuture.<ApplyResult>failedFuture(r.getException());
-      }
-      fallbacks.incrementAndGet();
-      return CompletableFuture.supplyAsync(fallback).thenCompose(f -> f);
-    }).thenCompose(f -> f);
+      readsRetried.incrementAndGet();
+      return queryViaClient(sealedQuery, stale);
+    }, localWork).thenCompose(f -> f);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+    AtomicLong count = new AtomicLong();
+    return r -> {
+      Thread t = new Thread(r, prefix + count.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   private CompletableFuture<ApplyResult> viaClient(Proposal proposal) {
@@ -533,16 +612,27 @@ public final class RaftConsensus implements AutoCloseable {
         : server.submitClientRequestAsync(request);
   }
 
-  /** A request from this node to its own Raft server. */
+  /**
+   * A request from this node to its own Raft server. A write carries the call ids of local
+   * proposals answered since the last one (as Ratis' client does), so the server drops their
+   * replies from its retry cache now instead of keeping them for the cache's expiry.
+   */
   private RaftClientRequest localRequest(byte[] content, RaftClientRequest.Type type) {
-    return RaftClientRequest.newBuilder()
+    RaftClientRequest.Builder builder = RaftClientRequest.newBuilder()
         .setClientId(localClientId)
         .setServerId(selfId)
         .setGroupId(groupId)
-        .setCallId(localCallIds.incrementAndGet())
+        .setCallId(CallId.getAndIncrement())
         .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(content)))
-        .setType(type)
-        .build();
+        .setType(type);
+    if (!type.is(org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.WRITE)) {
+      return builder.build();
+    }
+    List<Long> answered = new ArrayList<>();
+    for (Long id; answered.size() < REPLIED_CALL_IDS_MAX && (id = localCallsAnswered.poll()) != null; ) {
+      answered.add(id);
+    }
+    return builder.setRepliedCallIds(answered).build();
   }
 
   /**
@@ -567,7 +657,7 @@ public final class RaftConsensus implements AutoCloseable {
       }
       if (reply != null) {
         localReads.incrementAndGet();
-        return decodeOr(reply, r -> false, readsRetried, () -> queryViaClient(sealedQuery, stale));
+        return queryAnswer(reply, sealedQuery, stale);
       }
     }
     return queryViaClient(sealedQuery, stale);
@@ -1021,7 +1111,7 @@ public final class RaftConsensus implements AutoCloseable {
     String successor = candidates.stream()
         .min(Comparator.comparing((String id) -> elapsed.getOrDefault(id, Long.MAX_VALUE)).thenComparing(id -> id))
         .orElse(null);
-    long timeoutMs = Math.max(3_000, 10 * settings.electionTimeoutMax().toMillis());
+    long timeoutMs = transferTimeoutMs();
     LOG.warn("{}: {}; {}", selfId, why, successor == null ? "stepping down" : "handing leadership to " + successor);
     TransferLeadershipRequest request = new TransferLeadershipRequest(adminClientId, selfId, groupId,
         adminCallIds.incrementAndGet(), successor == null ? null : RaftPeerId.valueOf(successor), timeoutMs);
@@ -1443,6 +1533,9 @@ public final class RaftConsensus implements AutoCloseable {
   public void close() throws IOException {
     closed = true;
     grouper.close();
+    // Tasks already queued still run (a resend sees closed and fails its callers); later ones run
+    // on their completing thread.
+    localWork.shutdown();
     watchdog.shutdown();
     try {
       if (!watchdog.awaitTermination(3 * PORT_RELEASE_WAIT.toSeconds(), TimeUnit.SECONDS)) {

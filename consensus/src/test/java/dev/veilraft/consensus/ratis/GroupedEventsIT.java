@@ -106,22 +106,24 @@ class GroupedEventsIT {
       for (Member m : cluster.running()) {
         assertThat(state(m.replica)).as(m.name).isEqualTo(leaderState);
       }
+      Member follower = cluster.running().stream().filter(m -> m != leader).findFirst().orElseThrow();
       for (Sent s : List.of(sent.get(0), sent.get(sent.size() / 2), sent.get(sent.size() - 1))) {
-        assertThat(cluster.read(n2, s.key(), false)).contains(s.value());
+        assertThat(cluster.read(follower, s.key(), false)).contains(s.value());
       }
       // The leader proposed to its own server, not through its client and gRPC to itself; the
       // follower's reads went to its own server, which asked the leader for the read index.
       assertThat(leader.consensus().submitPaths().localProposals()).as("local proposals").isPositive();
-      assertThat(n2.consensus().submitPaths().localReads()).as("local reads on a follower").isPositive();
+      assertThat(follower.consensus().submitPaths().localReads()).as("local reads on a follower").isPositive();
     }
   }
 
   @Test
   void eventsInFlightWhileLeadershipMovesAllCompleteWithTheSameStateOnEveryReplica() throws Exception {
     // Proves that proposals a leader handed to its own server survive a leadership transfer in the middle of
-    // the stream: those it had appended but not committed, and those it refused as no longer leader, are sent
-    // again through its client to the new leader; every caller gets its own OK answer, sessions turn a copy
-    // committed twice into a replay, and all replicas end in the same state.
+    // a stream that keeps 64 events in flight until well after the leadership left: those refused while it
+    // stepped down wait and go again, those it had appended go again under their own Ratis ids to the new
+    // leader, and later ones go through its client; every caller gets its own OK answer (with or without a
+    // client id), and all replicas end in the same state.
     try (RaftTestCluster cluster = RaftTestCluster.create(dir)) {
       Member n1 = cluster.admit("n1");
       Member n2 = cluster.admit("n2");
@@ -135,13 +137,18 @@ class GroupedEventsIT {
       MembershipView view = leader.replica.view();
       byte[] clusterId = cluster.genesis.clusterId();
 
-      int total = 480;
       int clients = 16;
+      int transferAt = 160;
+      int afterTransfer = 100;
+      int eventsMax = 20_000;
+      long[] sequences = new long[clients];
       java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(64);
       List<Sent> sent = new ArrayList<>();
       CompletableFuture<Void> transfer = null;
-      for (int i = 0; i < total; i++) {
-        if (i == total / 3) {
+      int stopAt = Integer.MAX_VALUE;
+      for (int i = 0; i < stopAt; i++) {
+        assertThat(i).as("events sent before leadership left " + leader.name).isLessThan(eventsMax);
+        if (i == transferAt) {
           // The transfer may end with another member than the one asked winning the election
           // (Ratis answers DIFFERENT_LEADER); what matters here is that leadership left this node.
           transfer = CompletableFuture.runAsync(() -> {
@@ -152,15 +159,21 @@ class GroupedEventsIT {
             }
           });
         }
+        if (transfer != null && stopAt == Integer.MAX_VALUE && !leader.consensus().isLeader()) {
+          stopAt = i + afterTransfer;
+        }
         assertThat(window.tryAcquire(RaftTestCluster.WAIT_SECONDS, TimeUnit.SECONDS)).as("window slot").isTrue();
         int c = i % clients;
-        String key = "t" + c + "/" + (i / clients);
-        Event event = Event.newBuilder().setApp(KvApp.NAME)
-            .setRequest(SimulatedNodes.put(key, "v" + i).toByteString())
-            .setClientId(ByteString.copyFrom(Hashes.sha256(Hashes.utf8("mover " + c))))
-            .setSequence(i / clients + 1).build();
+        String key = "t" + c + "/" + i;
+        Event.Builder event = Event.newBuilder().setApp(KvApp.NAME)
+            .setRequest(SimulatedNodes.put(key, "v" + i).toByteString());
+        if (c != 0) { // client 0 sends without a client id, as a node's front end does
+          // 64 events in flight in all, so every sequence 64 below this one was answered.
+          event.setClientId(ByteString.copyFrom(Hashes.sha256(Hashes.utf8("mover " + c)))).setSequence(++sequences[c])
+              .setAcknowledged(Math.max(0, sequences[c] - 64));
+        }
         EventSealing.ClientSealed sealed = EventSealing.sealRequest(view.groupPublicKey(), clusterId, view.epoch(),
-            event.toByteArray());
+            event.build().toByteArray());
         CompletableFuture<ApplyResult> answer = submit(leader, sealed);
         answer.whenComplete((r, e) -> window.release());
         sent.add(new Sent(sealed, key, "v" + i, answer));
@@ -185,7 +198,7 @@ class GroupedEventsIT {
       for (Member m : cluster.running()) {
         assertThat(state(m.replica)).as(m.name).isEqualTo(reference);
       }
-      for (Sent s : List.of(sent.get(0), sent.get(total / 3), sent.get(total - 1))) {
+      for (Sent s : List.of(sent.get(0), sent.get(transferAt), sent.get(sent.size() - 1))) {
         assertThat(cluster.read(leader, s.key(), false)).as(s.key()).contains(s.value());
       }
     }
