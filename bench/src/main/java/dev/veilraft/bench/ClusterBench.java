@@ -81,6 +81,12 @@ final class ClusterBench {
             c.jitPercentOfCore());
       }
     }
+    int leaderAfter = cluster.leaderIndex();
+    if (leaderAfter != leader) {
+      out.printf(Locale.ROOT, "bench warning: %s of %s: leadership moved from node%d to node%d during the measured"
+          + " window; the roles in its detail line are those at its start%n", cluster.mode(), tag, leader + 1,
+          leaderAfter + 1);
+    }
     warnIfAFollowerIdled(cluster.mode(), tag, cpu);
     long entries = appliedIndex[0] < 0 || appliedIndex[1] < 0 ? 0 : appliedIndex[1] - appliedIndex[0];
     double putsPerEntry = entries <= 0 ? 0 : (double) window.completed() / entries;

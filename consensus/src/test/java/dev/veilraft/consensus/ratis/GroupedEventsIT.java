@@ -51,14 +51,7 @@ class GroupedEventsIT {
     // demultiplexing mix-up could not open), retries get the first answer (exactly-once), and all replicas end
     // in the same state.
     try (RaftTestCluster cluster = RaftTestCluster.create(dir)) {
-      Member n1 = cluster.admit("n1");
-      Member n2 = cluster.admit("n2");
-      n1.start();
-      n2.start();
-      cluster.founder().consensus().addMember(n1.record());
-      cluster.founder().consensus().addMember(n2.record());
-      Member leader = cluster.awaitStableLeader();
-      assertThat(leader).isNotNull();
+      Member leader = threeMembersAndTheirLeader(cluster);
       MembershipView view = leader.replica.view();
       byte[] clusterId = cluster.genesis.clusterId();
       ClientSession session = ClientSession.start(view.groupPublicKey(), clusterId, view.epoch());
@@ -125,14 +118,7 @@ class GroupedEventsIT {
     // leader, and later ones go through its client; every caller gets its own OK answer (with or without a
     // client id), and all replicas end in the same state.
     try (RaftTestCluster cluster = RaftTestCluster.create(dir)) {
-      Member n1 = cluster.admit("n1");
-      Member n2 = cluster.admit("n2");
-      n1.start();
-      n2.start();
-      cluster.founder().consensus().addMember(n1.record());
-      cluster.founder().consensus().addMember(n2.record());
-      Member leader = cluster.awaitStableLeader();
-      assertThat(leader).isNotNull();
+      Member leader = threeMembersAndTheirLeader(cluster);
       Member successor = cluster.running().stream().filter(m -> m != leader).findFirst().orElseThrow();
       MembershipView view = leader.replica.view();
       byte[] clusterId = cluster.genesis.clusterId();
@@ -202,6 +188,18 @@ class GroupedEventsIT {
         assertThat(cluster.read(leader, s.key(), false)).as(s.key()).contains(s.value());
       }
     }
+  }
+
+  /** Admits and starts two members beside the founder, adds them as voters, and returns the settled leader. */
+  private static Member threeMembersAndTheirLeader(RaftTestCluster cluster) throws Exception {
+    for (String name : List.of("n1", "n2")) {
+      Member member = cluster.admit(name);
+      member.start();
+      cluster.founder().consensus().addMember(member.record());
+    }
+    Member leader = cluster.awaitStableLeader();
+    assertThat(leader).as("a settled leader of three members").isNotNull();
+    return leader;
   }
 
   private static CompletableFuture<ApplyResult> submit(Member through, EventSealing.ClientSealed sealed) {
