@@ -414,10 +414,15 @@ public final class RaftConsensus implements AutoCloseable {
     return grouper.stats();
   }
 
+  /** What a request to this node gets once it closed. */
+  private static <T> CompletableFuture<T> closing() {
+    return CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
+  }
+
   /** One proposal, one log entry, through this node's client into the group (to whichever member leads). */
   private CompletableFuture<ApplyResult> send(Proposal proposal) {
     if (closed) {
-      return CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
+      return closing();
     }
     RaftClient c;
     try {
@@ -557,7 +562,7 @@ public final class RaftConsensus implements AutoCloseable {
       RaftServer.Division division = s.getDivision(groupId);
       RaftPeerId leader = division.getInfo().getLeaderId();
       if (closed) {
-        reply = CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
+        reply = closing();
       } else if (leader == null) {
         reply = CompletableFuture.failedFuture(new IOException("no leader known to " + selfId));
       } else if (leader.equals(selfId)) {
@@ -665,7 +670,7 @@ public final class RaftConsensus implements AutoCloseable {
 
   private CompletableFuture<ApplyResult> queryViaClient(byte[] sealedQuery, boolean stale) {
     if (closed) {
-      return CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
+      return closing();
     }
     RaftClient c;
     try {
