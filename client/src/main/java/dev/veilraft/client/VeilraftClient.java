@@ -59,6 +59,8 @@ public final class VeilraftClient {
   private final Clock clock;
   private final byte[] expectedClusterId;
   private final NodeHttp http = new NodeHttp();
+  /** Events go through it: several in flight share one HTTP request ({@link EventBundler}). */
+  private final EventBundler events;
   private final SecureRandom random = new SecureRandom();
   private volatile ClusterDescriptions.Verified cluster;
   /** This client's identity for exactly-once requests: random, never reused by another client. */
@@ -77,6 +79,7 @@ public final class VeilraftClient {
     this.verifier = verifier;
     this.clock = clock;
     this.expectedClusterId = expectedClusterId == null ? null : expectedClusterId.clone();
+    this.events = new EventBundler(http, baseUri);
     random.nextBytes(clientId);
   }
 
@@ -222,7 +225,7 @@ public final class VeilraftClient {
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return exchangeResult("/v1/events", Kind.EVENT, sealed);
+    return exchangeEvent(sealed);
   }
 
   /** A linearizable read: reflects every write acknowledged before it. Sends no log entry. */
@@ -292,7 +295,7 @@ public final class VeilraftClient {
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return exchange("/v1/events", Kind.EVENT, sealed);
+    return exchangeEvent(sealed).thenApply(result -> result.getResponse().toByteArray());
   }
 
   private CompletableFuture<byte[]> sendQuery(String app, byte[] request, boolean stale) {
@@ -304,30 +307,51 @@ public final class VeilraftClient {
     } catch (CryptoException e) {
       return CompletableFuture.failedFuture(new ClientException("SEAL_FAILED", e.getMessage(), e));
     }
-    return exchange(stale ? "/v1/queries?consistency=stale" : "/v1/queries", Kind.QUERY, sealed);
+    return exchangeQuery(stale ? "/v1/queries?consistency=stale" : "/v1/queries", sealed);
   }
 
-  /** Posts a sealed request and opens the sealed result; a refusal fails with REJECTED. */
-  private CompletableFuture<byte[]> exchange(String path, Kind kind, EventSealing.ClientSealed sealed) {
-    return exchangeResult(path, kind, sealed).thenApply(result -> result.getResponse().toByteArray());
-  }
-
-  /** Posts; an event's answer is AES-GCM (per log index), a query's AES-GCM-SIV ({@link QueryResponseSealing}). */
-  private CompletableFuture<EventResult> exchangeResult(String path, Kind kind, EventSealing.ClientSealed sealed) {
+  /** Posts a sealed query and opens its AES-GCM-SIV answer ({@link QueryResponseSealing}); a refusal fails with REJECTED. */
+  private CompletableFuture<byte[]> exchangeQuery(String path, EventSealing.ClientSealed sealed) {
     return http.postAsync(baseUri.resolve(path), sealed.request().toByteArray()).thenApply(body -> {
       try {
-        SealedResponse sealedResponse = SealedResponse.parseFrom(body);
-        byte[] plaintext = kind == Kind.EVENT ? EventSealing.openResponse(sealed.responseKey(), sealedResponse)
-            : QueryResponseSealing.open(sealed.responseKey(), sealedResponse);
-        EventResult result = EventResult.parseFrom(plaintext);
-        if (result.getStatus() != EventResult.Status.OK) {
-          throw new CompletionException(new ClientException("REJECTED", result.getError()));
-        }
-        return result;
+        return opened(QueryResponseSealing.open(sealed.responseKey(), SealedResponse.parseFrom(body)))
+            .getResponse().toByteArray();
       } catch (InvalidProtocolBufferException | CryptoException e) {
-        throw new CompletionException(new ClientException("BAD_RESPONSE", "response does not open: " + e.getMessage(), e));
+        throw badResponse(e);
       }
     });
+  }
+
+  /** Posts a sealed event (bundled with others in flight) and opens its AES-GCM answer, keyed by its log index. */
+  private CompletableFuture<EventResult> exchangeEvent(EventSealing.ClientSealed sealed) {
+    return events.post(sealed.request()).thenApply(response -> {
+      try {
+        return opened(EventSealing.openResponse(sealed.responseKey(), response));
+      } catch (InvalidProtocolBufferException | CryptoException e) {
+        throw badResponse(e);
+      }
+    });
+  }
+
+  private static EventResult opened(byte[] plaintext) throws InvalidProtocolBufferException {
+    EventResult result = EventResult.parseFrom(plaintext);
+    if (result.getStatus() != EventResult.Status.OK) {
+      throw new CompletionException(new ClientException("REJECTED", result.getError()));
+    }
+    return result;
+  }
+
+  private static CompletionException badResponse(Exception e) {
+    return new CompletionException(new ClientException("BAD_RESPONSE", "response does not open: " + e.getMessage(), e));
+  }
+
+  /** Event requests that carried several events at once, and the events they carried (see {@link EventBundler}). */
+  public long eventBundlesSent() {
+    return events.bundlesSent();
+  }
+
+  public long eventsBundled() {
+    return events.eventsBundled();
   }
 
   @Override

@@ -3,6 +3,11 @@ package dev.veilraft.node;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.veilraft.client.ClusterDescriptions;
+import dev.veilraft.client.EventBundler;
+import dev.veilraft.client.proto.ApiError;
+import dev.veilraft.client.proto.EventAnswer;
+import dev.veilraft.client.proto.EventBundle;
+import dev.veilraft.client.proto.EventBundleAnswers;
 import dev.veilraft.client.proto.ClusterDescriptionBody;
 import dev.veilraft.client.proto.MemberInfo;
 import dev.veilraft.consensus.Limits;
@@ -10,18 +15,24 @@ import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.SealedRequest;
+import dev.veilraft.crypto.proto.SealedResponse;
 import dev.veilraft.membership.MembershipView;
 import dev.veilraft.membership.proto.MemberRecord;
 import dev.veilraft.node.api.ApiException;
 import dev.veilraft.node.api.ApiServer;
 import dev.veilraft.node.verify.VerifyApi;
 import dev.veilraft.apps.HttpAnswer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The client-facing routes: health, the signed cluster description, and sealed events. */
 final class ClusterApi {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterApi.class);
   static final int CLIENT_NONCE_BYTES_MIN = 16;
   static final int CLIENT_NONCE_BYTES_MAX = 64;
 
@@ -43,6 +54,7 @@ final class ClusterApi {
     new VerifyApi(() -> node.replica().view().initialized() ? node.replica().view().policy() : null,
         () -> node.clock().instant()).register(api);
     api.routeAsync("POST", "/v1/events", (body, query) -> event(body));
+    api.routeAsync("POST", EventBundler.PATH, (body, query) -> bundle(body));
     api.routeAsync("POST", "/v1/queries", (body, query) -> query(body, query));
   }
 
@@ -250,9 +262,71 @@ final class ClusterApi {
   }
 
   private CompletableFuture<byte[]> event(byte[] body) throws ApiException {
-    SealedRequest request = sealedRequest(body);
+    return submitEvent(sealedRequest(body)).thenApply(SealedResponse::toByteArray);
+  }
+
+  private CompletableFuture<SealedResponse> submitEvent(SealedRequest request) {
     return node.submitAsync(Proposal.newBuilder().setClientEvent(request).build())
         .handle((result, error) -> answer(result, error, "event was not committed"));
+  }
+
+  /**
+   * Several sealed events of one HTTP request ({@link EventBundle}), each checked, proposed and
+   * answered as {@link #event} would (one event's refusal is its own answer, not the bundle's);
+   * answered with every event's answer once all have one. Only a bundle that cannot be read, is
+   * empty or holds more than {@link EventBundler#EVENTS_MAX} events is refused whole.
+   */
+  private CompletableFuture<byte[]> bundle(byte[] body) throws ApiException {
+    EventBundle bundle;
+    try {
+      bundle = EventBundle.parseFrom(body);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ApiException(400, "MALFORMED_REQUEST", "body is not an EventBundle protobuf: " + e.getMessage());
+    }
+    if (!bundle.getUnknownFields().asMap().isEmpty()) {
+      throw new ApiException(400, "UNKNOWN_FIELDS", "event bundle carries field number(s) "
+          + bundle.getUnknownFields().asMap().keySet() + " that this build does not know");
+    }
+    int count = bundle.getEventsCount();
+    if (count == 0) {
+      throw new ApiException(400, "EMPTY_BUNDLE", "event bundle holds no events");
+    }
+    if (count > EventBundler.EVENTS_MAX) {
+      throw new ApiException(413, "BUNDLE_TOO_LARGE", "event bundle holds " + count + " events, more than "
+          + EventBundler.EVENTS_MAX);
+    }
+    List<CompletableFuture<EventAnswer>> answers = new ArrayList<>(count);
+    for (SealedRequest event : bundle.getEventsList()) {
+      CompletableFuture<SealedResponse> answer;
+      try {
+        checkSealedRequest(event, event.getSerializedSize());
+        answer = submitEvent(event);
+      } catch (ApiException e) {
+        answer = CompletableFuture.failedFuture(e);
+      }
+      answers.add(answer.handle(ClusterApi::eventAnswer));
+    }
+    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> {
+      EventBundleAnswers.Builder all = EventBundleAnswers.newBuilder();
+      answers.forEach(answer -> all.addAnswers(answer.join()));
+      return all.build().toByteArray();
+    });
+  }
+
+  /** One event's answer inside a bundle: what {@code POST /v1/events} would have answered, without the status. */
+  private static EventAnswer eventAnswer(SealedResponse response, Throwable error) {
+    if (error == null) {
+      return EventAnswer.newBuilder().setSealedResponse(response).build();
+    }
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    ApiError.Builder refusal = ApiError.newBuilder();
+    if (cause instanceof ApiException api) {
+      refusal.setCode(api.code()).setMessage(api.getMessage());
+    } else {
+      LOG.warn("internal error on an event of {}: {}", EventBundler.PATH, cause.toString());
+      refusal.setCode("INTERNAL").setMessage("internal error: " + cause.getClass().getSimpleName());
+    }
+    return EventAnswer.newBuilder().setError(refusal).build();
   }
 
   /** A read-only query: linearizable by default, {@code ?consistency=stale} for a local read. */
@@ -267,21 +341,33 @@ final class ClusterApi {
           + "default) or consistency=stale");
     }
     sealedRequest(body);
-    return node.queryAsync(body, stale).handle((result, error) -> answer(result, error, "query was not answered"));
+    return node.queryAsync(body, stale).handle((result, error) -> answer(result, error, "query was not answered"))
+        .thenApply(SealedResponse::toByteArray);
   }
 
   private SealedRequest sealedRequest(byte[] body) throws ApiException {
-    int max = Limits.sealedRequestBytesMax(node.genesis().eventBytesMax());
-    if (body.length > max + 256) {
-      throw new ApiException(413, "EVENT_TOO_LARGE", "sealed request is " + body.length + " bytes, more than "
-          + max + " (limits.event_bytes_max " + node.genesis().eventBytesMax() + " plus sealing overhead)");
-    }
+    checkSealedRequestSize(body.length);
     SealedRequest request;
     try {
       request = SealedRequest.parseFrom(body);
     } catch (InvalidProtocolBufferException e) {
       throw new ApiException(400, "MALFORMED_REQUEST", "body is not a SealedRequest protobuf: " + e.getMessage());
     }
+    checkSealedRequest(request, body.length);
+    return request;
+  }
+
+  private void checkSealedRequestSize(int bytes) throws ApiException {
+    int max = Limits.sealedRequestBytesMax(node.genesis().eventBytesMax());
+    if (bytes > max + 256) {
+      throw new ApiException(413, "EVENT_TOO_LARGE", "sealed request is " + bytes + " bytes, more than "
+          + max + " (limits.event_bytes_max " + node.genesis().eventBytesMax() + " plus sealing overhead)");
+    }
+  }
+
+  /** The checks of a parsed sealed request before it is proposed: size, no unknown fields, this cluster, this epoch. */
+  private void checkSealedRequest(SealedRequest request, int bytes) throws ApiException {
+    checkSealedRequestSize(bytes);
     if (!request.getUnknownFields().asMap().isEmpty()) {
       // The request goes into this member's proposal as is; an unknown field there would be refused
       // by the leader (or, past a faulty leader, stop every replica), so it is refused here first.
@@ -301,10 +387,9 @@ final class ClusterApi {
       throw new ApiException(409, "UNKNOWN_EPOCH", "request is sealed to epoch " + request.getEpoch()
           + ", the current epoch is " + epoch + "; fetch /v1/cluster and seal again");
     }
-    return request;
   }
 
-  private static byte[] answer(ApplyResult result, Throwable error, String failure) {
+  private static SealedResponse answer(ApplyResult result, Throwable error, String failure) {
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (cause instanceof dev.veilraft.consensus.EventGrouper.BusyException busy) {
       // Nothing was proposed: the node's queue of events waiting for a log entry is full.
@@ -323,6 +408,6 @@ final class ClusterApi {
       };
       throw new CompletionException(new ApiException(status, result.getError().getCode(), result.getError().getMessage()));
     }
-    return result.getSealedResponse().toByteArray();
+    return result.getSealedResponse();
   }
 }

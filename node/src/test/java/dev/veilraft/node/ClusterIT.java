@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import dev.veilraft.client.ClientException;
+import dev.veilraft.client.EventBundler;
+import dev.veilraft.client.proto.EventBundle;
+import dev.veilraft.client.proto.EventBundleAnswers;
 import dev.veilraft.client.NodeHttp;
 import dev.veilraft.client.VeilraftClient;
 import dev.veilraft.crypto.EventSealing;
@@ -14,6 +17,7 @@ import dev.veilraft.crypto.attestation.SimulatedSnpAttester;
 import dev.veilraft.crypto.attestation.SimulatedSnpChip;
 import dev.veilraft.crypto.attestation.SimulatedSnpVendor;
 import dev.veilraft.crypto.proto.Event;
+import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.node.demo.DiskScan;
 import dev.veilraft.node.demo.KvWorkload;
 import dev.veilraft.state.kv.KvApp;
@@ -177,6 +181,55 @@ class ClusterIT {
         .isInstanceOfSatisfying(ClientException.class, e -> assertThat(e.code()).isEqualTo("EVENT_TOO_LARGE"));
 
     assertThat(kv(put(utf8("after-bad-input"), "ok")).getFound()).isFalse();
+  }
+
+  @Test
+  @Order(5)
+  void aBundleIsAnsweredEventByEventAndOnlyAnUnreadableBundleIsRefusedWhole() throws Exception {
+    // Proves POST /v1/events/bundle checks, proposes and answers each event as /v1/events would: a good put is
+    // applied and its answer opens, and each bad event (old epoch, other cluster, unknown field) gets its own
+    // refusal without failing its neighbours. A bundle that cannot be read, is empty or is too large is refused.
+    NodeHttp http = new NodeHttp();
+    var cluster = client.cluster();
+    byte[] groupKey = cluster.body().getGroupPublicKey().toByteArray();
+    long epoch = cluster.body().getEpoch();
+    byte[] putEvent = Event.newBuilder().setApp(KvApp.NAME).setRequest(put(utf8("bundled"), "in a bundle").toByteString())
+        .build().toByteArray();
+    var good = EventSealing.sealRequest(groupKey, layout.genesis().clusterId(), epoch, putEvent);
+    var staleEpoch = EventSealing.sealRequest(groupKey, layout.genesis().clusterId(), 99, putEvent);
+    var otherCluster = EventSealing.sealRequest(groupKey, Hashes.sha256(utf8("another cluster")), epoch, putEvent);
+    var unknownField = EventSealing.sealRequest(groupKey, layout.genesis().clusterId(), epoch, putEvent).request()
+        .toBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder().addField(6,
+            com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build()).build();
+    EventBundle bundle = EventBundle.newBuilder().addEvents(staleEpoch.request()).addEvents(good.request())
+        .addEvents(otherCluster.request()).addEvents(unknownField).build();
+
+    EventBundleAnswers answers = EventBundleAnswers.parseFrom(http.post(api(1).resolve(EventBundler.PATH),
+        bundle.toByteArray()).body());
+
+    assertThat(answers.getAnswersList()).extracting(a -> a.hasError() ? a.getError().getCode() : "answered")
+        .containsExactly("UNKNOWN_EPOCH", "answered", "WRONG_CLUSTER", "UNKNOWN_FIELDS");
+    assertThat(answers.getAnswers(0).getError().getMessage()).contains("epoch 99");
+    EventResult applied = EventResult.parseFrom(EventSealing.openResponse(good.responseKey(),
+        answers.getAnswers(1).getSealedResponse()));
+    assertThat(applied.getStatus()).isEqualTo(EventResult.Status.OK);
+    assertThat(KvResponse.parseFrom(applied.getResponse()).getFound()).isFalse();
+    assertThat(kv(get(utf8("bundled"))).getValue().toStringUtf8()).isEqualTo("in a bundle");
+
+    byte[] garbage = new byte[300];
+    new Random(8).nextBytes(garbage);
+    assertThatThrownBy(() -> http.post(api(0).resolve(EventBundler.PATH), garbage))
+        .isInstanceOfSatisfying(ClientException.class, e -> assertThat(e.code()).isEqualTo("MALFORMED_REQUEST"))
+        .hasMessageContaining("EventBundle");
+    assertThatThrownBy(() -> http.post(api(0).resolve(EventBundler.PATH), new byte[0]))
+        .isInstanceOfSatisfying(ClientException.class, e -> assertThat(e.code()).isEqualTo("EMPTY_BUNDLE"));
+    EventBundle.Builder tooMany = EventBundle.newBuilder();
+    for (int i = 0; i <= EventBundler.EVENTS_MAX; i++) {
+      tooMany.addEvents(staleEpoch.request());
+    }
+    assertThatThrownBy(() -> http.post(api(0).resolve(EventBundler.PATH), tooMany.build().toByteArray()))
+        .isInstanceOfSatisfying(ClientException.class, e -> assertThat(e.code()).isEqualTo("BUNDLE_TOO_LARGE"))
+        .hasMessageContaining((EventBundler.EVENTS_MAX + 1) + " events");
   }
 
   @Test

@@ -162,6 +162,12 @@ class ReadsAndRetriesIT {
       assertThat(answer.getFound()).as("put %d", k).isEqualTo(k == 0);
     }
     assertThat(KvResponse.parseFrom(answers.get(0).join()).getValue().toStringUtf8()).isEqualTo("previous");
+    // Each client keeps EventBundler.REQUESTS_IN_FLIGHT_MAX requests in flight, so most of its 40 puts waited and
+    // shared HTTP requests (bundles) with others.
+    for (VeilraftClient client : clients) {
+      assertThat(client.eventBundlesSent()).as("bundles of one client").isPositive();
+      assertThat(client.eventsBundled()).as("events in bundles").isGreaterThan(client.eventBundlesSent());
+    }
     var after = nodes.get(through).consensus().eventGrouping();
     assertThat(after.events() - before.events()).isEqualTo(answers.size() + 1);
     assertThat(after.proposals() - before.proposals()).as("entries used").isLessThan(after.events() - before.events());

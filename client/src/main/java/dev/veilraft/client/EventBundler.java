@@ -1,0 +1,210 @@
+package dev.veilraft.client;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.veilraft.client.proto.EventAnswer;
+import dev.veilraft.client.proto.EventBundle;
+import dev.veilraft.client.proto.EventBundleAnswers;
+import dev.veilraft.crypto.proto.SealedRequest;
+import dev.veilraft.crypto.proto.SealedResponse;
+import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Posts a client's sealed events to one node, several in one HTTP request when several wait, with
+ * no timer: while fewer than {@code requestsInFlightMax} event requests of this client are
+ * unanswered, an event is posted at once, alone, to {@value #SINGLE_PATH} (so a client with one
+ * request at a time behaves exactly as without bundling); otherwise it waits, and each answer
+ * sends what waits, oldest first, up to {@value #EVENTS_MAX} events and {@value #BYTES_MAX} bytes,
+ * as one {@link EventBundle} to {@value #PATH}. Bundles therefore grow with the load and nothing
+ * waits for a clock: the node's {@code EventGrouper} does the same with log entries.
+ *
+ * <p>A bundle is not a batch: each event keeps its own sealing, sequence number, log position and
+ * answer, and the node checks and proposes each one as if it had come alone; a bundle only shares
+ * one HTTP/2 stream, its headers and its TLS records (measured on the 2-core benchmark machine:
+ * the HTTPS exchange cost the client and the node more CPU per event than sealing and applying it).
+ * A failed bundle request fails each of its events with that failure, and each is then retried on
+ * its own terms by the caller. A node that has no bundle route (older than this client) answers
+ * 404; its events are then posted one by one, and so is everything after.
+ * Thread-safe.
+ */
+public final class EventBundler {
+  /** The node's route for bundles. */
+  public static final String PATH = "/v1/events/bundle";
+  /** The node's route for one event. */
+  public static final String SINGLE_PATH = "/v1/events";
+  /** Events one bundle may hold: a node refuses more ({@code BUNDLE_TOO_LARGE}). */
+  public static final int EVENTS_MAX = 64;
+  /**
+   * Sealed bytes a bundle carries at most: half a node's request body limit (512 KiB), so a bundle
+   * of events near limits.event_bytes_max is never refused for its size. A larger event goes alone.
+   */
+  public static final int BYTES_MAX = 256 * 1024;
+  /**
+   * Event requests a client keeps unanswered at once, as the node's {@code EventGrouper} keeps its
+   * groups: enough to keep the node's pipeline fed while one request is answered, few enough that
+   * under load each request carries most of what waits.
+   */
+  public static final int REQUESTS_IN_FLIGHT_MAX = 4;
+
+  /** A node without the bundle route answers 404 NOT_FOUND; a proxy in front of it, a bare 404. */
+  private static final java.util.Set<String> NO_ROUTE_CODES = java.util.Set.of("NOT_FOUND", "HTTP_404");
+
+  /** An event waiting to be posted, with its caller's future. */
+  private record Waiting(SealedRequest event, int bytes, CompletableFuture<SealedResponse> answer) {}
+
+  private final NodeHttp http;
+  private final URI single;
+  private final URI bundle;
+  private final int requestsInFlightMax;
+  /** Guarded by this. */
+  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+  /** Event requests posted and not answered yet; guarded by this. */
+  private int inFlight;
+  /** Set once the node answered that it has no bundle route. */
+  private volatile boolean bundlesUnsupported;
+  private final AtomicLong bundlesSent = new AtomicLong();
+  private final AtomicLong eventsBundled = new AtomicLong();
+
+  public EventBundler(NodeHttp http, URI node) {
+    this(http, node, REQUESTS_IN_FLIGHT_MAX);
+  }
+
+  EventBundler(NodeHttp http, URI node, int requestsInFlightMax) {
+    if (requestsInFlightMax < 1) {
+      throw new IllegalArgumentException("requestsInFlightMax must be at least 1, got " + requestsInFlightMax);
+    }
+    this.http = http;
+    this.single = node.resolve(SINGLE_PATH);
+    this.bundle = node.resolve(PATH);
+    this.requestsInFlightMax = requestsInFlightMax;
+  }
+
+  /**
+   * Posts one sealed event; completes with its sealed response, or fails with the node's refusal
+   * of that event ({@link ClientException} with the node's code) or the failure of its request.
+   */
+  public CompletableFuture<SealedResponse> post(SealedRequest event) {
+    CompletableFuture<SealedResponse> answer = new CompletableFuture<>();
+    synchronized (this) {
+      waiting.add(new Waiting(event, event.getSerializedSize(), answer));
+    }
+    sendWaiting();
+    return answer;
+  }
+
+  /** Bundles posted so far (requests of two or more events). */
+  public long bundlesSent() {
+    return bundlesSent.get();
+  }
+
+  /** Events posted inside bundles so far. */
+  public long eventsBundled() {
+    return eventsBundled.get();
+  }
+
+  /** Posts what waits while request slots are free: each slot takes the oldest events that fit one request. */
+  private void sendWaiting() {
+    while (true) {
+      List<Waiting> next;
+      synchronized (this) {
+        if (waiting.isEmpty() || inFlight >= requestsInFlightMax) {
+          return;
+        }
+        next = takeNext();
+        inFlight++;
+      }
+      CompletableFuture<?> sent = next.size() == 1 ? sendAlone(next.get(0)) : sendBundle(next);
+      sent.whenComplete((ignored, error) -> {
+        synchronized (this) {
+          inFlight--;
+        }
+        sendWaiting();
+      });
+    }
+  }
+
+  /** Called holding this: the oldest waiting events, up to one bundle's limits (one when bundles are off). */
+  private List<Waiting> takeNext() {
+    List<Waiting> next = new ArrayList<>();
+    long bytes = 0;
+    while (!waiting.isEmpty() && next.size() < (bundlesUnsupported ? 1 : EVENTS_MAX)) {
+      Waiting first = waiting.peek();
+      if (!next.isEmpty() && bytes + first.bytes() > BYTES_MAX) {
+        break;
+      }
+      next.add(waiting.poll());
+      bytes += first.bytes();
+    }
+    return next;
+  }
+
+  private CompletableFuture<?> sendAlone(Waiting event) {
+    return http.postAsync(single, event.event().toByteArray()).handle((body, error) -> {
+      if (error != null) {
+        event.answer().completeExceptionally(error);
+      } else {
+        try {
+          event.answer().complete(SealedResponse.parseFrom(body));
+        } catch (InvalidProtocolBufferException e) {
+          event.answer().completeExceptionally(new ClientException("BAD_RESPONSE",
+              "node's answer to an event is not a SealedResponse protobuf: " + e.getMessage(), e));
+        }
+      }
+      return null;
+    });
+  }
+
+  private CompletableFuture<?> sendBundle(List<Waiting> events) {
+    EventBundle.Builder request = EventBundle.newBuilder();
+    events.forEach(event -> request.addEvents(event.event()));
+    bundlesSent.incrementAndGet();
+    eventsBundled.addAndGet(events.size());
+    return http.postAsync(bundle, request.build().toByteArray()).handle((body, error) -> {
+      if (error != null) {
+        if (error instanceof ClientException refused && NO_ROUTE_CODES.contains(refused.code())) {
+          // A node without the route: post these again one by one, and everything after them.
+          bundlesUnsupported = true;
+          events.forEach(event -> sendAlone(event));
+        } else {
+          events.forEach(event -> event.answer().completeExceptionally(error));
+        }
+        return null;
+      }
+      EventBundleAnswers answers;
+      try {
+        answers = EventBundleAnswers.parseFrom(body);
+      } catch (InvalidProtocolBufferException e) {
+        failAll(events, new ClientException("BAD_RESPONSE", "node's answer to a bundle of " + events.size()
+            + " events is not an EventBundleAnswers protobuf: " + e.getMessage(), e));
+        return null;
+      }
+      if (answers.getAnswersCount() != events.size()) {
+        failAll(events, new ClientException("BAD_RESPONSE", "node answered a bundle of " + events.size()
+            + " events with " + answers.getAnswersCount() + " answers"));
+        return null;
+      }
+      for (int i = 0; i < events.size(); i++) {
+        complete(events.get(i).answer(), answers.getAnswers(i));
+      }
+      return null;
+    });
+  }
+
+  private static void complete(CompletableFuture<SealedResponse> caller, EventAnswer answer) {
+    switch (answer.getAnswerCase()) {
+      case SEALED_RESPONSE -> caller.complete(answer.getSealedResponse());
+      case ERROR -> caller.completeExceptionally(new ClientException(answer.getError().getCode().isEmpty()
+          ? "REFUSED" : answer.getError().getCode(), answer.getError().getMessage()));
+      default -> caller.completeExceptionally(new ClientException("BAD_RESPONSE",
+          "node answered an event of a bundle with neither a sealed response nor an error"));
+    }
+  }
+
+  private static void failAll(List<Waiting> events, ClientException failure) {
+    events.forEach(event -> event.answer().completeExceptionally(failure));
+  }
+}

@@ -1,0 +1,226 @@
+package dev.veilraft.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.veilraft.client.proto.ApiError;
+import dev.veilraft.client.proto.EventAnswer;
+import dev.veilraft.client.proto.EventBundle;
+import dev.veilraft.client.proto.EventBundleAnswers;
+import dev.veilraft.crypto.proto.SealedRequest;
+import dev.veilraft.crypto.proto.SealedResponse;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link EventBundler} against a real HTTP server (the JDK's, plain HTTP) that answers like a node:
+ * an event alone gets its SealedResponse, a bundle one answer per event. Each test event carries
+ * its number as session_counter, and the server echoes it as the answer's log_index.
+ */
+class EventBundlerTest {
+  private static final long TIMEOUT_S = 30;
+
+  private HttpServer server;
+  private ExecutorService serverThreads;
+  private URI node;
+  private final CountDownLatch firstAnswerMayGo = new CountDownLatch(1);
+  private final AtomicInteger singles = new AtomicInteger();
+  private final List<Integer> bundleSizes = new ArrayList<>();
+  /** How the server answers a bundle; by default every event answered, odd ones refused UNKNOWN_EPOCH. */
+  private volatile Function<EventBundle, byte[]> bundleAnswer = EventBundlerTest::answerEach;
+  private volatile boolean hasBundleRoute = true;
+
+  @BeforeEach
+  void startServer() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    serverThreads = Executors.newFixedThreadPool(8);
+    server.setExecutor(serverThreads);
+    server.createContext(EventBundler.SINGLE_PATH, this::single);
+    server.createContext(EventBundler.PATH, this::bundle);
+    server.start();
+    node = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  @AfterEach
+  void stopServer() {
+    firstAnswerMayGo.countDown();
+    server.stop(0);
+    serverThreads.shutdownNow();
+  }
+
+  private void single(HttpExchange exchange) throws IOException {
+    if (!exchange.getRequestURI().getPath().equals(EventBundler.SINGLE_PATH)) {
+      answer(exchange, 404, ApiError.newBuilder().setCode("NOT_FOUND").setMessage("no route").build().toByteArray());
+      return;
+    }
+    SealedRequest event = SealedRequest.parseFrom(exchange.getRequestBody().readAllBytes());
+    if (singles.incrementAndGet() == 1) {
+      try {
+        // The first event holds the only request slot until the test has queued the rest behind it.
+        firstAnswerMayGo.await(TIMEOUT_S, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    answer(exchange, 200, response(event).toByteArray());
+  }
+
+  private void bundle(HttpExchange exchange) throws IOException {
+    byte[] body = exchange.getRequestBody().readAllBytes();
+    if (!hasBundleRoute) {
+      // What a node older than bundles answers: its dispatcher's 404 for a path it has no route for.
+      answer(exchange, 404, ApiError.newBuilder().setCode("NOT_FOUND").setMessage("no route " + EventBundler.PATH)
+          .build().toByteArray());
+      return;
+    }
+    EventBundle bundle = EventBundle.parseFrom(body);
+    synchronized (bundleSizes) {
+      bundleSizes.add(bundle.getEventsCount());
+    }
+    answer(exchange, 200, bundleAnswer.apply(bundle));
+  }
+
+  private static byte[] answerEach(EventBundle bundle) {
+    EventBundleAnswers.Builder answers = EventBundleAnswers.newBuilder();
+    for (SealedRequest event : bundle.getEventsList()) {
+      answers.addAnswers(event.getSessionCounter() % 2 == 0
+          ? EventAnswer.newBuilder().setSealedResponse(response(event))
+          : EventAnswer.newBuilder().setError(ApiError.newBuilder().setCode("UNKNOWN_EPOCH")
+              .setMessage("event " + event.getSessionCounter() + " is sealed to an old epoch")));
+    }
+    return answers.build().toByteArray();
+  }
+
+  private static SealedResponse response(SealedRequest event) {
+    return SealedResponse.newBuilder().setEpoch(1).setLogIndex(event.getSessionCounter()).build();
+  }
+
+  private static void answer(HttpExchange exchange, int status, byte[] body) throws IOException {
+    exchange.getResponseHeaders().add("Content-Type", NodeHttp.PROTOBUF);
+    exchange.sendResponseHeaders(status, body.length);
+    exchange.getResponseBody().write(body);
+    exchange.close();
+  }
+
+  private static SealedRequest event(int number, int ciphertextBytes) {
+    return SealedRequest.newBuilder().setEpoch(1).setSessionCounter(number)
+        .setCiphertext(ByteString.copyFrom(new byte[ciphertextBytes])).build();
+  }
+
+  /** Posts event 1, which the server holds, then events 2..count behind it; then lets event 1's answer go. */
+  private List<CompletableFuture<SealedResponse>> postBehindAHeldFirst(EventBundler bundler, int count, int bytes) {
+    List<CompletableFuture<SealedResponse>> answers = new ArrayList<>();
+    answers.add(bundler.post(event(1, bytes)));
+    for (int i = 2; i <= count; i++) {
+      answers.add(bundler.post(event(i, bytes)));
+    }
+    firstAnswerMayGo.countDown();
+    return answers;
+  }
+
+  private static ClientException refusal(CompletableFuture<SealedResponse> answer) {
+    ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> answer.get(TIMEOUT_S, TimeUnit.SECONDS));
+    assertThat(failed.getCause()).isInstanceOf(ClientException.class);
+    return (ClientException) failed.getCause();
+  }
+
+  @Test
+  void eventsThatWaitForARequestSlotGoAsOneBundleAndEachGetsItsOwnAnswer() throws Exception {
+    // Proves the adaptive bundling: with one request slot, the first event goes alone and the five that waited for
+    // it go in one bundle; every event gets the answer for its own position, an answer or its own refusal.
+    EventBundler bundler = new EventBundler(new NodeHttp(NodeHttp.Protocol.HTTP_1_1), node, 1);
+    List<CompletableFuture<SealedResponse>> answers = postBehindAHeldFirst(bundler, 6, 32);
+
+    assertThat(answers.get(0).get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(1);
+    for (int i = 2; i <= 6; i++) {
+      if (i % 2 == 0) {
+        assertThat(answers.get(i - 1).get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).as("event %d", i).isEqualTo(i);
+      } else {
+        ClientException refused = refusal(answers.get(i - 1));
+        assertThat(refused.code()).isEqualTo("UNKNOWN_EPOCH");
+        assertThat(refused.getMessage()).contains("event " + i + " ");
+      }
+    }
+    assertThat(singles.get()).isEqualTo(1);
+    assertThat(bundleSizes).containsExactly(5);
+    assertThat(bundler.bundlesSent()).isEqualTo(1);
+    assertThat(bundler.eventsBundled()).isEqualTo(5);
+  }
+
+  @Test
+  void aLoneEventIsPostedAloneAndBundlesStopAtTheirByteBound() throws Exception {
+    // Proves an event with a free slot never waits for company, and that waiting events whose sizes add up past
+    // BYTES_MAX are split: three events of 100 KiB behind the held first go as a bundle of two, then one alone.
+    EventBundler bundler = new EventBundler(new NodeHttp(NodeHttp.Protocol.HTTP_1_1), node, 1);
+    List<CompletableFuture<SealedResponse>> answers = postBehindAHeldFirst(bundler, 4, 100 * 1024);
+    answers.add(bundler.post(event(6, 32)));
+    for (int i : new int[] {0, 1, 3}) {
+      answers.get(i).get(TIMEOUT_S, TimeUnit.SECONDS);
+    }
+    assertThat(refusal(answers.get(2)).code()).isEqualTo("UNKNOWN_EPOCH");
+    assertThat(answers.get(4).get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(6);
+    assertThat(bundleSizes).as("bundles, in order").startsWith(2);
+    assertThat(bundleSizes.stream().mapToInt(Integer::intValue).sum() + singles.get()).isEqualTo(5);
+  }
+
+  @Test
+  void aNodeWithoutTheBundleRouteGetsEveryEventAloneFromThenOn() throws Exception {
+    // Proves the fallback for nodes older than bundles: the refused bundle's events are posted one by one and
+    // answered, and later events are never bundled again.
+    hasBundleRoute = false;
+    EventBundler bundler = new EventBundler(new NodeHttp(NodeHttp.Protocol.HTTP_1_1), node, 1);
+    List<CompletableFuture<SealedResponse>> answers = postBehindAHeldFirst(bundler, 4, 32);
+    for (int i = 0; i < answers.size(); i++) {
+      assertThat(answers.get(i).get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(i + 1);
+    }
+    assertThat(bundler.bundlesSent()).isEqualTo(1);
+    List<CompletableFuture<SealedResponse>> later = new ArrayList<>();
+    for (int i = 10; i < 20; i++) {
+      later.add(bundler.post(event(i, 32)));
+    }
+    for (CompletableFuture<SealedResponse> answer : later) {
+      answer.get(TIMEOUT_S, TimeUnit.SECONDS);
+    }
+    assertThat(bundler.bundlesSent()).isEqualTo(1);
+    assertThat(singles.get()).isEqualTo(14);
+  }
+
+  @Test
+  void aBundleAnsweredWithTheWrongNumberOfAnswersFailsEachEventAsABadResponse() throws Exception {
+    // Proves a node's (or a proxy's) answer that does not match the bundle is never matched to events by guess.
+    bundleAnswer = bundle -> EventBundleAnswers.newBuilder().addAnswers(EventAnswer.newBuilder()
+        .setSealedResponse(SealedResponse.newBuilder().setLogIndex(99))).build().toByteArray();
+    EventBundler bundler = new EventBundler(new NodeHttp(NodeHttp.Protocol.HTTP_1_1), node, 1);
+    List<CompletableFuture<SealedResponse>> answers = postBehindAHeldFirst(bundler, 3, 32);
+    answers.get(0).get(TIMEOUT_S, TimeUnit.SECONDS);
+    for (int i = 1; i < 3; i++) {
+      ClientException refused = refusal(answers.get(i));
+      assertThat(refused.code()).isEqualTo("BAD_RESPONSE");
+      assertThat(refused.getMessage()).contains("bundle of 2 events with 1 answers");
+    }
+  }
+
+  @Test
+  void aRequestSlotBoundBelowOneIsRefused() {
+    assertThatThrownBy(() -> new EventBundler(new NodeHttp(), node, 0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("requestsInFlightMax must be at least 1, got 0");
+  }
+}
