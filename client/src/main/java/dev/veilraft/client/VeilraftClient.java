@@ -71,6 +71,11 @@ public final class VeilraftClient {
   /** The sealing session of the current cluster description's epoch, re-keyed as needed. */
   private final ClientSessions sessions = new ClientSessions();
   private final AtomicLong epochRefusals = new AtomicLong();
+  /** Held while the description is fetched, so concurrent refusals of an old epoch wait for one fetch. */
+  private final Object refreshing = new Object();
+  /** When the latest fetch of the description began (System.nanoTime); guarded by {@link #refreshing}. */
+  private long lastRefreshStarted = System.nanoTime();
+  private final AtomicLong refreshes = new AtomicLong();
   private volatile boolean singleShot;
 
   private VeilraftClient(URI baseUri, Policy policy, EvidenceVerifier verifier, Clock clock, byte[] expectedClusterId) {
@@ -96,6 +101,34 @@ public final class VeilraftClient {
 
   /** Fetches and verifies the cluster description again (after a key rotation). */
   public ClusterDescriptions.Verified refresh() throws ClientException {
+    synchronized (refreshing) {
+      lastRefreshStarted = System.nanoTime();
+      refreshes.incrementAndGet();
+      return fetchAndVerify();
+    }
+  }
+
+  /**
+   * After a request sent at {@code sentNanos} was refused for its epoch: fetches the description
+   * unless a fetch began after that request was sent (it saw the node's newer epoch already). So
+   * a bundle of events refused together after a key rotation costs one fetch and verification,
+   * not one per event.
+   */
+  private void refreshAfterEpochRefusal(long sentNanos) throws ClientException {
+    synchronized (refreshing) {
+      if (lastRefreshStarted - sentNanos > 0) {
+        return;
+      }
+      refresh();
+    }
+  }
+
+  /** Times this client fetched and verified the cluster description (connecting included). */
+  public long descriptionRefreshes() {
+    return refreshes.get();
+  }
+
+  private ClusterDescriptions.Verified fetchAndVerify() throws ClientException {
     byte[] nonce = new byte[32];
     random.nextBytes(nonce);
     NodeHttp.Answer answer = http.get(baseUri.resolve("/v1/cluster?nonce=" + Hashes.hex(nonce)));
@@ -253,6 +286,7 @@ public final class VeilraftClient {
   }
 
   private <T> CompletableFuture<T> attempts(Supplier<CompletableFuture<T>> send, int attempt) {
+    long sent = System.nanoTime();
     return send.get().handle((response, error) -> {
       if (error == null) {
         return CompletableFuture.completedFuture(response);
@@ -264,7 +298,7 @@ public final class VeilraftClient {
       if (cause instanceof ClientException ce && ce.code().equals("UNKNOWN_EPOCH")) {
         epochRefusals.incrementAndGet();
         try {
-          refresh();
+          refreshAfterEpochRefusal(sent);
         } catch (ClientException refreshFailed) {
           return CompletableFuture.<T>failedFuture(refreshFailed);
         }

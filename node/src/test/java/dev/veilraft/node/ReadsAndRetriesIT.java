@@ -139,6 +139,35 @@ class ReadsAndRetriesIT {
   }
 
   @Test
+  @Order(3)
+  void requestsInFlightAcrossAKeyRotationAreRetriedAfterOneFetchOfTheDescription() throws Exception {
+    // Proves that 24 events sealed to the old epoch and refused together (in bundles) are each re-sealed and
+    // applied, while the client fetches and verifies the new description once (twice if an answer arrived while
+    // it was still sending), not once per refused event.
+    VeilraftClient client = connect(2);
+    client.call(KvApp.NAME, put("rotation-warm", "0").toByteArray());
+    long rotated = nodes.get(0).rotateKey();
+    for (VeilraftNode node : nodes) {
+      assertThat(Await.until(() -> node.replica().view().epoch() == rotated, Duration.ofSeconds(30))).isTrue();
+    }
+    long refreshesBefore = client.descriptionRefreshes();
+
+    List<java.util.concurrent.CompletableFuture<byte[]>> answers = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      answers.add(client.callAsync(KvApp.NAME, put("rotation-" + i, "v" + i).toByteArray()));
+    }
+    for (java.util.concurrent.CompletableFuture<byte[]> answer : answers) {
+      assertThat(KvResponse.parseFrom(answer.get(60, java.util.concurrent.TimeUnit.SECONDS)).getFound()).isFalse();
+    }
+
+    assertThat(client.epochRefusals()).as("events refused for the old epoch").isPositive();
+    assertThat(client.descriptionRefreshes() - refreshesBefore).as("fetches of the description").isBetween(1L, 2L);
+    assertThat(client.cluster().body().getEpoch()).isEqualTo(rotated);
+    assertThat(KvResponse.parseFrom(client.query(KvApp.NAME, get("rotation-23").toByteArray())).getValue()
+        .toStringUtf8()).isEqualTo("v23");
+  }
+
+  @Test
   @Order(4)
   void concurrentWritesThroughOneNodeShareLogEntriesAndEachCallerGetsItsOwnAnswer() throws Exception {
     // Proves node-side grouping through the HTTPS API: 160 puts from 4 clients in flight at once through one node
