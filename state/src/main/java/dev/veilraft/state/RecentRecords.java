@@ -27,7 +27,9 @@ import java.util.Map;
  *
  * <p>Integrity: a cached value came from this store's own write or from a read that
  * authenticated it (AES-GCM, location and key checked), so a hit is not checked again. The
- * plaintext values stay in the TEE's memory, where the apply path already holds them.
+ * plaintext values stay in the TEE's memory, where the apply path already holds them. Records of
+ * node-local namespaces (the node's epoch secrets) are kept without their values ({@link
+ * #keepsValuesOf}): the cache is no second long-lived copy of secrets the keyring erases.
  *
  * <p>Thread-safety: every method is synchronized (the apply thread is its only user, so the lock
  * is uncontended; it keeps a commit from another thread, such as a node-local erase, safe).
@@ -66,11 +68,12 @@ final class RecentRecords {
     }
 
     /**
-     * A record a batch wrote: its digest element, and a copy of its value unless it is over
-     * {@link #recordBytesMax}.
+     * A record a batch wrote in {@code namespace}: its digest element, and a copy of its value
+     * unless it is over {@link #recordBytesMax} or node-local.
      */
-    static Entry written(byte[] element, byte[] value) {
-      return new Entry(true, value.length <= recordBytesMax ? value.clone() : null, element, null);
+    static Entry written(String namespace, byte[] element, byte[] value) {
+      boolean keepValue = value.length <= recordBytesMax && keepsValuesOf(namespace);
+      return new Entry(true, keepValue ? value.clone() : null, element, null);
     }
 
     /** Whether a point read can be answered: the location is empty, or the value was kept. */
@@ -85,6 +88,11 @@ final class RecentRecords {
     private static int length(byte[] bytes) {
       return bytes == null ? 0 : bytes.length;
     }
+  }
+
+  /** Whether values of {@code namespace} may be kept: not those of node-local namespaces (secrets). */
+  static boolean keepsValuesOf(String namespace) {
+    return !namespace.startsWith(StateStore.NODE_LOCAL_PREFIX);
   }
 
   private final int entriesLimit;

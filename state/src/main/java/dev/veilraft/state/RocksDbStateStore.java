@@ -290,7 +290,9 @@ public final class RocksDbStateStore implements StateStore {
         recent.offerRead(location, null, null, generation);
         return Optional.empty();
       }
-      recent.offerRead(location, stored.sealed(), stored.value(), generation);
+      if (RecentRecords.keepsValuesOf(namespace)) {
+        recent.offerRead(location, stored.sealed(), stored.value(), generation);
+      }
       return Optional.of(stored.value().clone());
     } finally {
       lifecycle.readLock().unlock();

@@ -67,7 +67,7 @@ final class RootedBatch implements AutoCloseable {
     byte[] element = hasher.hash(location, sealedValue);
     digest.add(element);
     recordCount++;
-    pending.put(ByteBuffer.wrap(location), recent != null ? RecentRecords.Entry.written(element, value)
+    pending.put(ByteBuffer.wrap(location), recent != null ? RecentRecords.Entry.written(namespace, element, value)
         : new RecentRecords.Entry(true, null, element, null));
   }
 

@@ -86,6 +86,16 @@ class RecentRecordsTest {
   }
 
   @Test
+  void nodeLocalValuesAreNeverKept() {
+    // Proves the node's own secrets (node-local namespaces) leave no copy in the cache, only their digest element.
+    RecentRecords.Entry secret = RecentRecords.Entry.written(StateStore.NODE_LOCAL_PREFIX + "epochs", ELEMENT, value(1));
+    assertThat(secret.value()).isNull();
+    assertThat(secret.answersReads()).isFalse();
+    assertThat(RecentRecords.keepsValuesOf(StateStore.NODE_LOCAL_PREFIX + "epochs")).isFalse();
+    assertThat(RecentRecords.keepsValuesOf("app/kv")).isTrue();
+  }
+
+  @Test
   void aWrittenValueIsCopied() {
     // Proves a caller that reuses its value array after the write cannot change what the cache answers.
     RecentRecords recent = new RecentRecords(16);
@@ -108,7 +118,7 @@ class RecentRecordsTest {
 
   private static void write(RecentRecords recent, byte[] location, byte[] value) {
     Map<ByteBuffer, RecentRecords.Entry> changes = new LinkedHashMap<>();
-    changes.put(ByteBuffer.wrap(location), RecentRecords.Entry.written(ELEMENT, value));
+    changes.put(ByteBuffer.wrap(location), RecentRecords.Entry.written("app/kv", ELEMENT, value));
     recent.written(changes);
   }
 
