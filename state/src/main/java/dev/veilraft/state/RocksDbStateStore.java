@@ -49,6 +49,11 @@ import org.slf4j.LoggerFactory;
  * each record's key plus value (the ciphertext length); which records change together; and, from
  * disk reads, which namespace an index build reads whole.
  *
+ * <p>The apply path's point reads and the digest updates of its commits go through a bounded
+ * cache of what RocksDB holds at recently touched locations ({@link RecentRecords}), filled only
+ * by this store's own successful writes and the apply thread's reads; queries from other threads
+ * read RocksDB directly.
+ *
  * <p>Thread-safety: {@link #get}, {@link #scan}, {@link #appliedIndex} and {@link #exportRecords}
  * from any thread; {@link #begin} and commit from the single apply thread.
  */
@@ -84,6 +89,8 @@ public final class RocksDbStateStore implements StateStore {
   private final RocksDB db;
   private final SmallNodeRocksOptions rocksOptions;
   private final SealedRecords records;
+  /** What RocksDB holds at the locations the apply path touched last; only the apply path uses it. */
+  private final RecentRecords recent;
   private final OrderedKeyIndex keyIndex = new OrderedKeyIndex();
   /** Readers hold it shared; close holds it exclusively, so no read touches a freed handle. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -98,11 +105,13 @@ public final class RocksDbStateStore implements StateStore {
   private NavigableMap<String, NavigableMap<byte[], byte[]>> nodeLocal = NodeLocalMirror.emptyRecords();
   private boolean closed;
 
-  private RocksDbStateStore(Path dir, RocksDB db, SmallNodeRocksOptions rocksOptions, RecordCipher cipher) {
+  private RocksDbStateStore(Path dir, RocksDB db, SmallNodeRocksOptions rocksOptions, RecordCipher cipher,
+      int recentRecordsMax) {
     this.dir = dir;
     this.db = db;
     this.rocksOptions = rocksOptions;
     this.records = new SealedRecords(dir, db, cipher, rocksOptions.writes());
+    this.recent = new RecentRecords(recentRecordsMax);
     this.mirror = new NodeLocalMirror(dir, cipher);
   }
 
@@ -119,6 +128,14 @@ public final class RocksDbStateStore implements StateStore {
    *     its records do not match the root ("state digest mismatch")
    */
   public static RocksDbStateStore open(Path dir, byte[] storageSecret) throws StateException {
+    return open(dir, storageSecret, RecentRecords.entriesMax);
+  }
+
+  /**
+   * {@link #open(Path, byte[])} with at most {@code recentRecordsMax} locations in the apply
+   * path's cache ({@link RecentRecords}); 0 turns it off, for tests that compare the two.
+   */
+  static RocksDbStateStore open(Path dir, byte[] storageSecret, int recentRecordsMax) throws StateException {
     Objects.requireNonNull(dir, "dir");
     RecordCipher cipher = RecordCipher.fromStorageSecret(storageSecret);
     Path absolute = dir.toAbsolutePath();
@@ -135,7 +152,7 @@ public final class RocksDbStateStore implements StateStore {
       rocksOptions.close();
       throw SealedRecords.rocksFailure("open", absolute, e);
     }
-    RocksDbStateStore store = new RocksDbStateStore(absolute, db, rocksOptions, cipher);
+    RocksDbStateStore store = new RocksDbStateStore(absolute, db, rocksOptions, cipher, recentRecordsMax);
     try {
       store.records.checkCanary();
       if (store.records.importUnfinished()) {
@@ -214,7 +231,11 @@ public final class RocksDbStateStore implements StateStore {
     RocksDbStateStore store = open(absolute, storageSecret);
     try {
       synchronized (store.commitOrder) {
+        // The import's batches bypass the cache (which is empty: the store is new); clear it
+        // anyway, so nothing the store knew before the import can outlive it.
+        store.recent.clear();
         store.root = new RecordImport(store.records, store.root, appliedIndex).run(source);
+        store.recent.clear();
         store.syncNodeLocalMirror();
       }
       store.appliedIndex = appliedIndex;
@@ -243,6 +264,36 @@ public final class RocksDbStateStore implements StateStore {
     try {
       checkOpen();
       return records.read(null, namespace, key);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * {@link #get} for a transaction on the apply thread (arguments checked by the caller): answered
+   * from {@link #recent} when it knows the location, else read from RocksDB and offered to it.
+   * A cached value came from this store's own write or an authenticated read, so it is not
+   * checked again.
+   */
+  Optional<byte[]> getForApply(String namespace, byte[] key) throws StateException {
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      byte[] location = records.locate(namespace, key);
+      RecentRecords.Entry cached = recent.get(location);
+      if (cached != null && cached.answersReads()) {
+        return cached.present() ? Optional.of(cached.value().clone()) : Optional.empty();
+      }
+      long generation = recent.generation();
+      SealedRecords.Stored stored = records.readAt(null, location, namespace, key);
+      if (stored == null) {
+        recent.offerRead(location, null, null, generation);
+        return Optional.empty();
+      }
+      if (RecentRecords.keepsValuesOf(namespace)) {
+        recent.offerRead(location, stored.sealed(), stored.value(), generation);
+      }
+      return Optional.of(stored.value().clone());
     } finally {
       lifecycle.readLock().unlock();
     }
@@ -350,6 +401,7 @@ public final class RocksDbStateStore implements StateStore {
         return;
       }
       closed = true;
+      recent.clear();
       db.close();
       rocksOptions.close();
     } finally {
@@ -362,6 +414,11 @@ public final class RocksDbStateStore implements StateStore {
     synchronized (commitOrder) {
       return root;
     }
+  }
+
+  /** The apply path's cache, for tests. */
+  RecentRecords recentRecords() {
+    return recent;
   }
 
   /** The sealed records, for tests that recompute the root. */
@@ -438,7 +495,7 @@ public final class RocksDbStateStore implements StateStore {
    */
   private void write(List<RecordChange> changes, long entryIndex) throws StateException {
     lifecycle.readLock().lock();
-    try (RootedBatch batch = new RootedBatch(records, root)) {
+    try (RootedBatch batch = new RootedBatch(records, root, recent)) {
       checkOpen();
       for (RecordChange change : changes) {
         if (change.isDelete()) {

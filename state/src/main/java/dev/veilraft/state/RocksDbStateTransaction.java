@@ -41,7 +41,7 @@ final class RocksDbStateTransaction implements StateTransaction {
     if (pending != null) {
       return pending.isDelete() ? Optional.empty() : Optional.of(pending.value().clone());
     }
-    return store.get(namespace, key);
+    return store.getForApply(namespace, key);
   }
 
   /**

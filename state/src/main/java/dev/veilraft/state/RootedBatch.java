@@ -20,22 +20,34 @@ import org.rocksdb.WriteOptions;
  * running digest is kept across them. Reads of replaced records go to the database without a
  * snapshot, so only the store's single writer (the apply thread, or an import) may use one.
  * Single use, not thread-safe; close it to free the native batch.
+ *
+ * <p>With the store's {@link RecentRecords}, a replaced record is looked up there first (its
+ * digest element is usually known from the write that stored it), and every location a written
+ * part changed is published to it once RocksDB accepted the write; a failed write clears it.
  */
 final class RootedBatch implements AutoCloseable {
-  /** Marks a location whose pending change is a delete. */
-  private static final byte[] DELETED = new byte[0];
-
   private final SealedRecords records;
   private final RecordHasher hasher;
   private final WriteBatch batch = new WriteBatch();
   private final StateDigest digest;
   private long recordCount;
-  /** Locations changed in the part not yet written: their record's hash, or {@link #DELETED}. */
-  private final Map<ByteBuffer, byte[]> pending = new HashMap<>();
+  /** The store's cache of what RocksDB holds, or null (imports, the canary). */
+  private final RecentRecords recent;
+  /**
+   * Locations changed in the part not yet written, as they will be once it is written: their
+   * record's digest element (and value, for {@link #recent}), or {@link RecentRecords.Entry#ABSENT}.
+   */
+  private final Map<ByteBuffer, RecentRecords.Entry> pending = new HashMap<>();
   private StateRoot sealed;
 
+  /** A batch that does not use a cache of recent records: for imports and a new store's canary. */
   RootedBatch(SealedRecords records, StateRoot start) {
+    this(records, start, null);
+  }
+
+  RootedBatch(SealedRecords records, StateRoot start, RecentRecords recent) {
     this.records = records;
+    this.recent = recent;
     this.hasher = records.newHasher();
     this.digest = start.digest().copy();
     this.recordCount = start.recordCount();
@@ -55,7 +67,8 @@ final class RootedBatch implements AutoCloseable {
     byte[] element = hasher.hash(location, sealedValue);
     digest.add(element);
     recordCount++;
-    pending.put(ByteBuffer.wrap(location), element);
+    pending.put(ByteBuffer.wrap(location), recent != null ? RecentRecords.Entry.written(namespace, element, value)
+        : new RecentRecords.Entry(true, null, element, null));
   }
 
   void delete(String namespace, byte[] key) throws StateException {
@@ -68,17 +81,27 @@ final class RootedBatch implements AutoCloseable {
     } catch (RocksDBException e) {
       throw records.rocksFailure("batch a delete for", e);
     }
-    pending.put(ByteBuffer.wrap(location), DELETED);
+    pending.put(ByteBuffer.wrap(location), RecentRecords.Entry.ABSENT);
   }
 
-  /** Takes the record now at {@code location} (pending in this part, else stored) out of the digest. */
+  /**
+   * Takes the record now at {@code location} out of the digest: the one pending in this part,
+   * else the one {@link #recent} knows is stored there, else the one RocksDB returns.
+   */
   private void removeCurrent(byte[] location) throws StateException {
-    byte[] element = pending.get(ByteBuffer.wrap(location));
-    if (element == null) {
-      byte[] stored = records.readSealed(location);
-      element = stored == null ? DELETED : hasher.hash(location, stored);
+    RecentRecords.Entry current = pending.get(ByteBuffer.wrap(location));
+    if (current == null && recent != null) {
+      current = recent.get(location);
     }
-    if (element != DELETED) {
+    byte[] element;
+    if (current != null) {
+      element = !current.present() ? null
+          : current.element() != null ? current.element() : hasher.hash(location, current.sealed());
+    } else {
+      byte[] stored = records.readSealed(location);
+      element = stored == null ? null : hasher.hash(location, stored);
+    }
+    if (element != null) {
       digest.remove(element);
       recordCount--;
       Check.invariant(recordCount >= 0, "the record count of a store never goes below zero");
@@ -93,8 +116,7 @@ final class RootedBatch implements AutoCloseable {
   /** Writes the current part without a root (an import's records), and starts the next part. */
   void writePart(WriteOptions options) throws StateException {
     checkNotSealed();
-    records.write(batch, options);
-    clearPart();
+    writeAndPublish(options);
   }
 
   /**
@@ -117,7 +139,25 @@ final class RootedBatch implements AutoCloseable {
   /** Writes the sealed batch: the changes and the root, atomically. */
   void write(WriteOptions options) throws StateException {
     Check.invariant(sealed != null, "a batch is sealed with its root before it is written");
-    records.write(batch, options);
+    writeAndPublish(options);
+  }
+
+  /**
+   * Writes the current part and only then tells {@link #recent} what its locations hold now. A
+   * write that fails may or may not have reached RocksDB, so the cache is cleared instead.
+   */
+  private void writeAndPublish(WriteOptions options) throws StateException {
+    try {
+      records.write(batch, options);
+    } catch (StateException | RuntimeException e) {
+      if (recent != null) {
+        recent.clear();
+      }
+      throw e;
+    }
+    if (recent != null) {
+      recent.written(pending);
+    }
     clearPart();
   }
 

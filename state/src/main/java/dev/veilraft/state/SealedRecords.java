@@ -80,7 +80,19 @@ final class SealedRecords {
 
   /** Reads a committed record by (namespace, key), in {@code reads}'s snapshot when not null. */
   Optional<byte[]> read(ReadOptions reads, String namespace, byte[] key) throws StateException {
-    byte[] location = cipher.locate(namespace, key);
+    Stored stored = readAt(reads, cipher.locate(namespace, key), namespace, key);
+    return stored == null ? Optional.empty() : Optional.of(stored.value());
+  }
+
+  /** A record as RocksDB holds it ({@code sealed}) and its authenticated plaintext value. */
+  record Stored(byte[] sealed, byte[] value) {}
+
+  /**
+   * Reads the record of (namespace, key) at its {@code location}, in {@code reads}'s snapshot when
+   * not null, and opens it: null when there is none. Fails when it does not authenticate or holds
+   * another record than (namespace, key).
+   */
+  Stored readAt(ReadOptions reads, byte[] location, String namespace, byte[] key) throws StateException {
     byte[] sealed;
     try {
       sealed = reads == null ? db.get(location) : db.get(reads, location);
@@ -88,7 +100,7 @@ final class SealedRecords {
       throw rocksFailure("read", e);
     }
     if (sealed == null) {
-      return Optional.empty();
+      return null;
     }
     RecordCipher.Opened record;
     try {
@@ -99,7 +111,7 @@ final class SealedRecords {
     if (!record.is(namespace, key)) {
       throw misplaced("namespace '" + namespace + "'");
     }
-    return Optional.of(record.value());
+    return new Stored(sealed, record.value());
   }
 
   /** Reads a key a scan index listed: its record must exist, or the index and the store disagree. */
