@@ -28,7 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * the HTTPS exchange cost the client and the node more CPU per event than sealing and applying it).
  * A failed bundle request fails each of its events with that failure, and each is then retried on
  * its own terms by the caller. A node that has no bundle route (older than this client) answers
- * 404; its events are then posted one by one, and so is everything after.
+ * 404; its events are then posted one by one, each in its own request with no bound here but
+ * {@link NodeHttp}'s (as before bundles), and so is everything this client sends after (a
+ * client that meets such a node once, say during a rolling upgrade, stays on single posts; a new
+ * client bundles again).
  * Thread-safe.
  */
 public final class EventBundler {
@@ -96,33 +99,51 @@ public final class EventBundler {
     return answer;
   }
 
-  /** Bundles posted so far (requests of two or more events). */
+  /** Bundles the node answered so far (requests of two or more events; a bundle refused whole is not counted). */
   public long bundlesSent() {
     return bundlesSent.get();
   }
 
-  /** Events posted inside bundles so far. */
+  /** Events the node answered inside bundles so far. */
   public long eventsBundled() {
     return eventsBundled.get();
   }
 
-  /** Posts what waits while request slots are free: each slot takes the oldest events that fit one request. */
+  /**
+   * Posts what waits while request slots are free: each slot takes the oldest events that fit one
+   * request. When an answer arrives its slot is freed and what waits is sent BEFORE the answer's
+   * callers are completed: completing them runs their code (opening answers, a refresh after an
+   * old-epoch refusal, the application's own callbacks, which may even block on another call), and
+   * a slot held meanwhile could starve, or with blocking callbacks deadlock, every other event.
+   */
   private void sendWaiting() {
     while (true) {
       List<Waiting> next;
       synchronized (this) {
-        if (waiting.isEmpty() || inFlight >= requestsInFlightMax) {
+        // Without bundles (a node that has no route for them) events go one per request, as
+        // before bundles: only NodeHttp's own in-flight bound and queue hold them back.
+        if (waiting.isEmpty() || (!bundlesUnsupported && inFlight >= requestsInFlightMax)) {
           return;
         }
         next = takeNext();
         inFlight++;
       }
-      CompletableFuture<?> sent = next.size() == 1 ? sendAlone(next.get(0)) : sendBundle(next);
-      sent.whenComplete((ignored, error) -> {
+      CompletableFuture<Runnable> sent;
+      try {
+        sent = next.size() == 1 ? sendAlone(next.get(0)) : sendBundle(next);
+      } catch (RuntimeException e) {
+        sent = CompletableFuture.completedFuture(() -> failAll(next, e));
+      }
+      sent.whenComplete((completeCallers, error) -> {
         synchronized (this) {
           inFlight--;
         }
         sendWaiting();
+        if (error != null) {
+          failAll(next, error); // only if an answer handler below threw
+        } else {
+          completeCallers.run();
+        }
       });
     }
   }
@@ -142,55 +163,59 @@ public final class EventBundler {
     return next;
   }
 
-  private CompletableFuture<?> sendAlone(Waiting event) {
+  /** Posts one event to {@value #SINGLE_PATH}; the answer is what completes its caller. */
+  private CompletableFuture<Runnable> sendAlone(Waiting event) {
     return http.postAsync(single, event.event().toByteArray()).handle((body, error) -> {
       if (error != null) {
-        event.answer().completeExceptionally(error);
-      } else {
-        try {
-          event.answer().complete(SealedResponse.parseFrom(body));
-        } catch (InvalidProtocolBufferException e) {
-          event.answer().completeExceptionally(new ClientException("BAD_RESPONSE",
-              "node's answer to an event is not a SealedResponse protobuf: " + e.getMessage(), e));
-        }
+        return () -> event.answer().completeExceptionally(error);
       }
-      return null;
+      try {
+        SealedResponse response = SealedResponse.parseFrom(body);
+        return () -> event.answer().complete(response);
+      } catch (InvalidProtocolBufferException e) {
+        return () -> event.answer().completeExceptionally(new ClientException("BAD_RESPONSE",
+            "node's answer to an event is not a SealedResponse protobuf: " + e.getMessage(), e));
+      }
     });
   }
 
-  private CompletableFuture<?> sendBundle(List<Waiting> events) {
+  /** Posts events as one bundle; the answer is what completes their callers, each with its own answer. */
+  private CompletableFuture<Runnable> sendBundle(List<Waiting> events) {
     EventBundle.Builder request = EventBundle.newBuilder();
     events.forEach(event -> request.addEvents(event.event()));
-    bundlesSent.incrementAndGet();
-    eventsBundled.addAndGet(events.size());
     return http.postAsync(bundle, request.build().toByteArray()).handle((body, error) -> {
       if (error != null) {
         if (error instanceof ClientException refused && NO_ROUTE_CODES.contains(refused.code())) {
-          // A node without the route: post these again one by one, and everything after them.
-          bundlesUnsupported = true;
-          events.forEach(event -> sendAlone(event));
-        } else {
-          events.forEach(event -> event.answer().completeExceptionally(error));
+          // A node without the route: these go first again, one by one in the request slots, and so
+          // does everything after them.
+          synchronized (this) {
+            bundlesUnsupported = true;
+            for (int i = events.size() - 1; i >= 0; i--) {
+              waiting.addFirst(events.get(i));
+            }
+          }
+          return () -> {};
         }
-        return null;
+        return () -> failAll(events, error);
       }
       EventBundleAnswers answers;
       try {
         answers = EventBundleAnswers.parseFrom(body);
       } catch (InvalidProtocolBufferException e) {
-        failAll(events, new ClientException("BAD_RESPONSE", "node's answer to a bundle of " + events.size()
-            + " events is not an EventBundleAnswers protobuf: " + e.getMessage(), e));
-        return null;
+        return () -> failAll(events, new ClientException("BAD_RESPONSE", "node's answer to a bundle of "
+            + events.size() + " events is not an EventBundleAnswers protobuf: " + e.getMessage(), e));
       }
       if (answers.getAnswersCount() != events.size()) {
-        failAll(events, new ClientException("BAD_RESPONSE", "node answered a bundle of " + events.size()
-            + " events with " + answers.getAnswersCount() + " answers"));
-        return null;
+        return () -> failAll(events, new ClientException("BAD_RESPONSE", "node answered a bundle of "
+            + events.size() + " events with " + answers.getAnswersCount() + " answers"));
       }
-      for (int i = 0; i < events.size(); i++) {
-        complete(events.get(i).answer(), answers.getAnswers(i));
-      }
-      return null;
+      bundlesSent.incrementAndGet();
+      eventsBundled.addAndGet(events.size());
+      return () -> {
+        for (int i = 0; i < events.size(); i++) {
+          complete(events.get(i).answer(), answers.getAnswers(i));
+        }
+      };
     });
   }
 
@@ -204,7 +229,7 @@ public final class EventBundler {
     }
   }
 
-  private static void failAll(List<Waiting> events, ClientException failure) {
+  private static void failAll(List<Waiting> events, Throwable failure) {
     events.forEach(event -> event.answer().completeExceptionally(failure));
   }
 }

@@ -73,8 +73,6 @@ public final class VeilraftClient {
   private final AtomicLong epochRefusals = new AtomicLong();
   /** Held while the description is fetched, so concurrent refusals of an old epoch wait for one fetch. */
   private final Object refreshing = new Object();
-  /** When the latest fetch of the description began (System.nanoTime); guarded by {@link #refreshing}. */
-  private long lastRefreshStarted = System.nanoTime();
   private final AtomicLong refreshes = new AtomicLong();
   private volatile boolean singleShot;
 
@@ -102,21 +100,21 @@ public final class VeilraftClient {
   /** Fetches and verifies the cluster description again (after a key rotation). */
   public ClusterDescriptions.Verified refresh() throws ClientException {
     synchronized (refreshing) {
-      lastRefreshStarted = System.nanoTime();
       refreshes.incrementAndGet();
       return fetchAndVerify();
     }
   }
 
   /**
-   * After a request sent at {@code sentNanos} was refused for its epoch: fetches the description
-   * unless a fetch began after that request was sent (it saw the node's newer epoch already). So
-   * a bundle of events refused together after a key rotation costs one fetch and verification,
-   * not one per event.
+   * After a request sealed to {@code sealedEpoch} was refused for its epoch: fetches the
+   * description unless the client already moved to another epoch since (another refused request
+   * fetched it). So the events of a bundle refused together after a key rotation cost one fetch
+   * and verification, not one each; a fetch that still showed the old epoch is simply repeated by
+   * the next refusal.
    */
-  private void refreshAfterEpochRefusal(long sentNanos) throws ClientException {
+  private void refreshAfterEpochRefusal(long sealedEpoch) throws ClientException {
     synchronized (refreshing) {
-      if (lastRefreshStarted - sentNanos > 0) {
+      if (cluster.body().getEpoch() != sealedEpoch) {
         return;
       }
       refresh();
@@ -286,7 +284,8 @@ public final class VeilraftClient {
   }
 
   private <T> CompletableFuture<T> attempts(Supplier<CompletableFuture<T>> send, int attempt) {
-    long sent = System.nanoTime();
+    // The epoch the request is sealed to: send reads the same description right away.
+    long sealedEpoch = cluster.body().getEpoch();
     return send.get().handle((response, error) -> {
       if (error == null) {
         return CompletableFuture.completedFuture(response);
@@ -298,7 +297,7 @@ public final class VeilraftClient {
       if (cause instanceof ClientException ce && ce.code().equals("UNKNOWN_EPOCH")) {
         epochRefusals.incrementAndGet();
         try {
-          refreshAfterEpochRefusal(sent);
+          refreshAfterEpochRefusal(sealedEpoch);
         } catch (ClientException refreshFailed) {
           return CompletableFuture.<T>failedFuture(refreshFailed);
         }

@@ -156,24 +156,48 @@ public final class EventGrouper implements AutoCloseable {
    * (the caller may retry: exactly-once records make a retry safe) or with {@link BusyException}.
    */
   public CompletableFuture<ApplyResult> submit(SealedRequest event) {
-    CompletableFuture<ApplyResult> caller = new CompletableFuture<>();
+    CompletableFuture<ApplyResult> caller;
     synchronized (this) {
-      if (closed) {
-        return CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
-      }
-      if (waiting.size() >= QUEUED_EVENTS_MAX) {
-        return CompletableFuture.failedFuture(new BusyException("NODE_BUSY: " + waiting.size()
-            + " events already wait to be proposed on this node (at most " + QUEUED_EVENTS_MAX + "); retry later"));
-      }
-      int bytes = CodedOutputStream.computeMessageSize(EventGroup.EVENTS_FIELD_NUMBER, event);
-      if (waitingBytes + bytes > QUEUED_BYTES_MAX) {
-        return CompletableFuture.failedFuture(new BusyException("NODE_BUSY: " + waitingBytes + " bytes of events "
-            + "already wait to be proposed on this node (at most " + QUEUED_BYTES_MAX + "); retry later"));
-      }
-      waiting.add(new Waiting(event, caller, bytes));
-      waitingBytes += bytes;
+      caller = enqueue(event);
     }
     pump();
+    return caller;
+  }
+
+  /**
+   * Submits several events that arrived together (a client's bundle), each exactly as {@link
+   * #submit} would, but all queued before any is proposed: a free slot then proposes them together
+   * in one entry, where one by one the first would take a free slot alone. The results are in the
+   * order of {@code events}.
+   */
+  public List<CompletableFuture<ApplyResult>> submitAll(List<SealedRequest> events) {
+    List<CompletableFuture<ApplyResult>> callers = new ArrayList<>(events.size());
+    synchronized (this) {
+      for (SealedRequest event : events) {
+        callers.add(enqueue(event));
+      }
+    }
+    pump();
+    return callers;
+  }
+
+  /** Queues one event, or fails it at once when closed or over a queue bound. Holds the lock. */
+  private CompletableFuture<ApplyResult> enqueue(SealedRequest event) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new IllegalStateException("NODE_CLOSING: this node is shutting down"));
+    }
+    if (waiting.size() >= QUEUED_EVENTS_MAX) {
+      return CompletableFuture.failedFuture(new BusyException("NODE_BUSY: " + waiting.size()
+          + " events already wait to be proposed on this node (at most " + QUEUED_EVENTS_MAX + "); retry later"));
+    }
+    int bytes = CodedOutputStream.computeMessageSize(EventGroup.EVENTS_FIELD_NUMBER, event);
+    if (waitingBytes + bytes > QUEUED_BYTES_MAX) {
+      return CompletableFuture.failedFuture(new BusyException("NODE_BUSY: " + waitingBytes + " bytes of events "
+          + "already wait to be proposed on this node (at most " + QUEUED_BYTES_MAX + "); retry later"));
+    }
+    CompletableFuture<ApplyResult> caller = new CompletableFuture<>();
+    waiting.add(new Waiting(event, caller, bytes));
+    waitingBytes += bytes;
     return caller;
   }
 

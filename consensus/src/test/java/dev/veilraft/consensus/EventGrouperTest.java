@@ -122,6 +122,29 @@ class EventGrouperTest {
   }
 
   @Test
+  void eventsSubmittedTogetherTakeAFreeSlotAsOneGroupAndEachGetsItsOwnAnswer() throws Exception {
+    // Proves a bundle's events are queued before any is proposed: a free slot sends them as one group (one by one,
+    // the first would take the slot alone), cut at the count bound, and each caller gets its own answer, in order.
+    HeldSends sends = new HeldSends();
+    try (EventGrouper grouper = new EventGrouper(sends::send, 2, 3, Limits.GROUP_BYTES_MAX)) {
+      List<CompletableFuture<ApplyResult>> callers = grouper.submitAll(List.of(event("a"), event("b"), event("c"),
+          event("d")));
+      assertThat(sends.count()).as("two slots: a group of three, then the fourth").isEqualTo(2);
+      assertThat(sends.proposal(0).getClientEventGroup().getEventsList()).containsExactly(event("a"), event("b"),
+          event("c"));
+      assertThat(sends.proposal(1).getClientEvent()).isEqualTo(event("d"));
+      sends.answer(1);
+      sends.answer(0);
+      assertThat(callers).hasSize(4);
+      for (int i = 0; i < 4; i++) {
+        assertThat(ciphertext(callers.get(i)).toStringUtf8()).isEqualTo(String.valueOf((char) ('a' + i)));
+      }
+      assertThat(grouper.submitAll(List.of())).isEmpty();
+      assertThat(grouper.stats().groups()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void whileEverySlotIsBusyWaitingEventsLeaveTogetherInOrderWithinTheCountAndByteBounds() throws Exception {
     // Proves each completion sends what waits as one group, oldest first, cut at the event count bound and at the
     // byte bound (a lone event larger than the byte bound still goes, alone), and each caller gets its own answer.

@@ -295,15 +295,24 @@ final class ClusterApi {
       throw new ApiException(413, "BUNDLE_TOO_LARGE", "event bundle holds " + count + " events, more than "
           + EventBundler.EVENTS_MAX);
     }
-    List<CompletableFuture<EventAnswer>> answers = new ArrayList<>(count);
+    // Every event is checked first; those that pass are queued together, so they can share a log entry.
+    List<CompletableFuture<SealedResponse>> refusals = new ArrayList<>(count);
+    List<SealedRequest> accepted = new ArrayList<>(count);
     for (SealedRequest event : bundle.getEventsList()) {
-      CompletableFuture<SealedResponse> answer;
       try {
         checkSealedRequest(event, event.getSerializedSize());
-        answer = submitEvent(event);
+        accepted.add(event);
+        refusals.add(null);
       } catch (ApiException e) {
-        answer = CompletableFuture.failedFuture(e);
+        refusals.add(CompletableFuture.failedFuture(e));
       }
+    }
+    List<CompletableFuture<ApplyResult>> submitted = node.submitEventsAsync(accepted);
+    List<CompletableFuture<EventAnswer>> answers = new ArrayList<>(count);
+    int next = 0;
+    for (CompletableFuture<SealedResponse> refusal : refusals) {
+      CompletableFuture<SealedResponse> answer = refusal != null ? refusal : submitted.get(next++)
+          .handle((result, error) -> answer(result, error, "event was not committed"));
       answers.add(answer.handle(ClusterApi::eventAnswer));
     }
     return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> {

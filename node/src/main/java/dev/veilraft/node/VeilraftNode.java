@@ -419,6 +419,21 @@ public final class VeilraftNode implements AutoCloseable {
   }
 
   /**
+   * {@link #submitAsync} of several client events at once (a bundle): queued together, so they
+   * can share one log entry; each fails on its own after {@link #PROPOSAL_TIMEOUT}.
+   */
+  public List<java.util.concurrent.CompletableFuture<ApplyResult>> submitEventsAsync(
+      List<dev.veilraft.crypto.proto.SealedRequest> events) {
+    RaftConsensus c = consensus;
+    if (c == null) {
+      return events.stream().map(e -> java.util.concurrent.CompletableFuture.<ApplyResult>failedFuture(
+          new NodeException("NOT_READY", "raft server is not started"))).toList();
+    }
+    return c.submitEvents(events).stream()
+        .map(f -> f.orTimeout(PROPOSAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).toList();
+  }
+
+  /**
    * Answers a sealed query through Raft's read path: linearizable (ReadIndex) unless {@code stale};
    * fails after {@link #PROPOSAL_TIMEOUT}.
    */

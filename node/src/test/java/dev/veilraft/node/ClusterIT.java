@@ -184,7 +184,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aBundleIsAnsweredEventByEventAndOnlyAnUnreadableBundleIsRefusedWhole() throws Exception {
     // Proves POST /v1/events/bundle checks, proposes and answers each event as /v1/events would: a good put is
     // applied and its answer opens, and each bad event (old epoch, other cluster, unknown field) gets its own
@@ -233,7 +233,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void encryptedTrafficThroughEveryNodeReadsBackTheSameData() throws Exception {
     // Clients on every node see one history: writes through one node read back through the others.
     KvWorkload.Result result = KvWorkload.run(client, 200, 16);
@@ -246,7 +246,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void joinerAdmittedButUnableToStartRaftResumesWhenRunAgain() throws Exception {
     // A joiner admitted before it could start Raft (here its port is taken) resumes at "start
     // Raft, ready" when run again, instead of joining anew (members would refuse ALREADY_MEMBER).
@@ -267,7 +267,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void restartedMemberRecoversFromItsOwnDiskAndServes() throws Exception {
     // A member stopped and started again unseals its keys, replays its log and serves the same data.
     VeilraftNode third = nodes.stream().filter(n -> n.config().equals(layout.nodes().get(2))).findFirst().orElseThrow();
@@ -283,7 +283,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void noPlaintextKeyOrValueReachesAnyDataDirectory() throws Exception {
     // After the nodes stop, no key or value any client sent appears in any file under their data directories.
     nodes.forEach(VeilraftNode::close);

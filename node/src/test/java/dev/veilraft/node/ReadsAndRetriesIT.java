@@ -139,7 +139,7 @@ class ReadsAndRetriesIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void requestsInFlightAcrossAKeyRotationAreRetriedAfterOneFetchOfTheDescription() throws Exception {
     // Proves that 24 events sealed to the old epoch and refused together (in bundles) are each re-sealed and
     // applied, while the client fetches and verifies the new description once (twice if an answer arrived while
@@ -168,7 +168,7 @@ class ReadsAndRetriesIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void concurrentWritesThroughOneNodeShareLogEntriesAndEachCallerGetsItsOwnAnswer() throws Exception {
     // Proves node-side grouping through the HTTPS API: 160 puts from 4 clients in flight at once through one node
     // all succeed with their own answer (a put's answer names the key's previous value), the node proposed them in
@@ -208,7 +208,7 @@ class ReadsAndRetriesIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aRequestRetriedAfterTheLeaderDiesIsAppliedOnce() throws Exception {
     // Proves the same (client id, sequence) sent again after a leader change returns the recorded result: a put
     // applied twice would report the first put's value as the previous one.

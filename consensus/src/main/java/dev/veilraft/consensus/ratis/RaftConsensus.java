@@ -7,6 +7,7 @@ import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.NodeIdentity;
 import dev.veilraft.membership.proto.MemberRecord;
+import dev.veilraft.crypto.proto.SealedRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -407,6 +408,15 @@ public final class RaftConsensus implements AutoCloseable {
       return grouper.submit(proposal.getClientEvent());
     }
     return send(proposal);
+  }
+
+  /**
+   * Submits client events that arrived together (one bundle) to this node's {@link
+   * EventGrouper} at once, so a free slot proposes them in one entry; each gets its own result,
+   * in the order given.
+   */
+  public List<CompletableFuture<ApplyResult>> submitEvents(List<SealedRequest> events) {
+    return grouper.submitAll(events);
   }
 
   /** How many proposals this node's event grouper sent and how many client events they carried. */
