@@ -231,10 +231,9 @@ public final class RocksDbStateStore implements StateStore {
     RocksDbStateStore store = open(absolute, storageSecret);
     try {
       synchronized (store.commitOrder) {
-        // The import's batches bypass the cache (which is empty: the store is new); clear it
-        // anyway, so nothing the store knew before the import can outlive it.
-        store.recent.clear();
         store.root = new RecordImport(store.records, store.root, appliedIndex).run(source);
+        // The import's batches write past the cache (they have none): clear it, so that no entry
+        // can predate the imported records. It is empty in a new store; this keeps it so.
         store.recent.clear();
         store.syncNodeLocalMirror();
       }
