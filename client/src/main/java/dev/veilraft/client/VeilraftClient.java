@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -65,9 +64,8 @@ public final class VeilraftClient {
   private volatile ClusterDescriptions.Verified cluster;
   /** This client's identity for exactly-once requests: random, never reused by another client. */
   private final byte[] clientId = new byte[CLIENT_ID_BYTES];
-  private final AtomicLong nextSequence = new AtomicLong(1);
-  /** Sequences sent whose response has not arrived (or was given up on) yet. */
-  private final ConcurrentSkipListSet<Long> outstanding = new ConcurrentSkipListSet<>();
+  /** This client's exactly-once sequence numbers and which of them still wait for a response. */
+  private final Sequences sequences = new Sequences();
   /** The sealing session of the current cluster description's epoch, re-keyed as needed. */
   private final ClientSessions sessions = new ClientSessions();
   private final AtomicLong epochRefusals = new AtomicLong();
@@ -197,10 +195,9 @@ public final class VeilraftClient {
    * retry with the recorded result. Up to {@link #ATTEMPTS_MAX} attempts, with short backoff.
    */
   public CompletableFuture<byte[]> callAsync(String app, byte[] request) {
-    long sequence = nextSequence.getAndIncrement();
-    outstanding.add(sequence);
+    long sequence = sequences.take(1);
     return attempts(() -> sendEvent(app, request, sequence), 1)
-        .whenComplete((response, error) -> outstanding.remove(sequence));
+        .whenComplete((response, error) -> sequences.done(sequence));
   }
 
   /** Sends several requests to an app in one sealed request and one log entry; see {@link #callBatchAsync}. */
@@ -225,10 +222,7 @@ public final class VeilraftClient {
     if (requests.isEmpty()) {
       return CompletableFuture.completedFuture(List.of());
     }
-    long first = nextSequence.getAndAdd(requests.size());
-    for (int i = 0; i < requests.size(); i++) {
-      outstanding.add(first + i);
-    }
+    long first = sequences.take(requests.size());
     return attempts(() -> sendBatch(app, requests, first), 1).thenApply(result -> {
       if (result.getBatchResultsCount() != requests.size()) {
         throw new CompletionException(new ClientException("BAD_RESPONSE", "batch of " + requests.size()
@@ -237,7 +231,7 @@ public final class VeilraftClient {
       return result.getBatchResultsList();
     }).whenComplete((r, error) -> {
       for (int i = 0; i < requests.size(); i++) {
-        outstanding.remove(first + i);
+        sequences.done(first + i);
       }
     });
   }
@@ -246,7 +240,7 @@ public final class VeilraftClient {
     ClusterDescriptions.Verified c = cluster;
     EventSealing.ClientSealed sealed;
     try {
-      long acknowledged = Math.min(outstanding.first(), first);
+      long acknowledged = sequences.acknowledgedFor(first);
       Event.Builder batch = Event.newBuilder();
       for (int i = 0; i < requests.size(); i++) {
         batch.addBatch(Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(requests.get(i)))
@@ -320,7 +314,7 @@ public final class VeilraftClient {
     EventSealing.ClientSealed sealed;
     try {
       // Every sequence below the oldest one still in flight has its response: the cluster may forget them.
-      long acknowledged = outstanding.isEmpty() ? sequence : Math.min(outstanding.first(), sequence);
+      long acknowledged = sequences.acknowledgedFor(sequence);
       byte[] event = Event.newBuilder().setApp(app).setRequest(ByteString.copyFrom(request))
           .setClientId(ByteString.copyFrom(clientId)).setSequence(sequence).setAcknowledged(acknowledged)
           .build().toByteArray();
