@@ -262,19 +262,20 @@ final class ClusterApi {
   }
 
   private CompletableFuture<byte[]> event(byte[] body) throws ApiException {
-    return submitEvent(sealedRequest(body)).thenApply(SealedResponse::toByteArray);
+    return node.submitAsync(Proposal.newBuilder().setClientEvent(sealedRequest(body)).build())
+        .handle(ClusterApi::eventResult).thenApply(SealedResponse::toByteArray);
   }
 
-  private CompletableFuture<SealedResponse> submitEvent(SealedRequest request) {
-    return node.submitAsync(Proposal.newBuilder().setClientEvent(request).build())
-        .handle((result, error) -> answer(result, error, "event was not committed"));
+  private static SealedResponse eventResult(ApplyResult result, Throwable error) {
+    return answer(result, error, "event was not committed");
   }
 
   /**
    * Several sealed events of one HTTP request ({@link EventBundle}), each checked, proposed and
    * answered as {@link #event} would (one event's refusal is its own answer, not the bundle's);
-   * answered with every event's answer once all have one. Only a bundle that cannot be read, is
-   * empty or holds more than {@link EventBundler#EVENTS_MAX} events is refused whole.
+   * answered with every event's answer once all have one. Only a bundle that cannot be read,
+   * carries unknown fields, is empty or holds more than {@link EventBundler#EVENTS_MAX} events is
+   * refused whole (and, before this runs, one over the API's body limit).
    */
   private CompletableFuture<byte[]> bundle(byte[] body) throws ApiException {
     EventBundle bundle;
@@ -311,8 +312,8 @@ final class ClusterApi {
     List<CompletableFuture<EventAnswer>> answers = new ArrayList<>(count);
     int next = 0;
     for (CompletableFuture<SealedResponse> refusal : refusals) {
-      CompletableFuture<SealedResponse> answer = refusal != null ? refusal : submitted.get(next++)
-          .handle((result, error) -> answer(result, error, "event was not committed"));
+      CompletableFuture<SealedResponse> answer = refusal != null ? refusal
+          : submitted.get(next++).handle(ClusterApi::eventResult);
       answers.add(answer.handle(ClusterApi::eventAnswer));
     }
     return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> {
