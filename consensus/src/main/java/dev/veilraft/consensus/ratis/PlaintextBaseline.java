@@ -181,6 +181,11 @@ public final class PlaintextBaseline {
       return machine.size();
     }
 
+    /** The first index this server's Raft log still holds (tests: above 1 once it purged). */
+    long logStartIndex() throws IOException {
+      return server.getDivision(GROUP_ID).getRaftLog().getStartIndex();
+    }
+
     @Override
     public void close() throws IOException {
       server.close();

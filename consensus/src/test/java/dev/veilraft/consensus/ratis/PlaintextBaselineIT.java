@@ -47,8 +47,66 @@ class PlaintextBaselineIT {
     }
   }
 
+  @Test
+  void aFollowerBehindThePurgedLogCatchesUpFromTheLeadersSnapshot() throws Exception {
+    // Proves the baseline survives what a long benchmark does to it: a follower that falls behind while the leader
+    // snapshots and purges its log is sent the snapshot, installs it and replicates again. (Its state machine once
+    // ignored pause, so Ratis stopped such a follower and the benchmark measured the baseline with two members.)
+    List<PlaintextBaseline.Peer> peers = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      peers.add(new PlaintextBaseline.Peer("p" + i, "127.0.0.1:" + freePort()));
+    }
+    long threshold = RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_MIN;
+    List<PlaintextBaseline.Server> servers = new ArrayList<>();
+    try {
+      for (PlaintextBaseline.Peer peer : peers) {
+        servers.add(PlaintextBaseline.Server.start(settings(dir.resolve(peer.id()), port(peer), threshold), peer.id(),
+            peers, Optional.empty()));
+      }
+      try (PlaintextBaseline.Client client = PlaintextBaseline.Client.connect(settings(dir.resolve("client"), 0), peers,
+          Optional.empty())) {
+        client.put(List.of(utf8("first")), List.of(utf8("v"))).get(60, TimeUnit.SECONDS);
+        int lagging = servers.get(0).isLeader() ? 1 : 0;
+        servers.get(lagging).close();
+
+        byte[] value = new byte[1024]; // 1 KiB: the 64 KiB log segments fill and close every few dozen puts
+        int puts = 400;
+        for (int i = 0; i < puts; i++) {
+          client.put(List.of(utf8("k" + i)), List.of(value)).get(60, TimeUnit.SECONDS);
+        }
+        PlaintextBaseline.Server leader = servers.stream().filter(PlaintextBaseline.Server::isLeader).findFirst()
+            .orElseThrow();
+        assertThat(leader.logStartIndex()).as("the leader purged its log past the stopped follower").isGreaterThan(2);
+
+        PlaintextBaseline.Peer peer = peers.get(lagging);
+        servers.set(lagging, PlaintextBaseline.Server.start(settings(dir.resolve(peer.id()), port(peer), threshold),
+            peer.id(), peers, Optional.empty()));
+        PlaintextBaseline.Server restarted = servers.get(lagging);
+        RaftTestCluster.awaitTrue(() -> restarted.size() >= puts + 1, Duration.ofSeconds(60));
+        assertThat(restarted.size()).as("keys on the follower that was sent the snapshot").isEqualTo(puts + 1);
+        // And it keeps replicating after the install.
+        client.put(List.of(utf8("last")), List.of(utf8("v"))).get(60, TimeUnit.SECONDS);
+        RaftTestCluster.awaitTrue(() -> restarted.size() >= puts + 2, Duration.ofSeconds(60));
+        assertThat(restarted.size()).isEqualTo(puts + 2);
+      }
+    } finally {
+      for (PlaintextBaseline.Server server : servers) {
+        server.close();
+      }
+    }
+  }
+
+  private static int port(PlaintextBaseline.Peer peer) {
+    return Integer.parseInt(peer.address().substring(peer.address().indexOf(':') + 1));
+  }
+
   private static RaftConsensus.Settings settings(Path storage, int port) {
     return new RaftConsensus.Settings(storage, "127.0.0.1", port, Duration.ofMillis(300), Duration.ofMillis(600));
+  }
+
+  private static RaftConsensus.Settings settings(Path storage, int port, long snapshotThresholdEntries) {
+    return new RaftConsensus.Settings(storage, "127.0.0.1", port, Duration.ofMillis(300), Duration.ofMillis(600),
+        snapshotThresholdEntries);
   }
 
   private static byte[] utf8(String s) {
