@@ -7,6 +7,7 @@ import dev.veilraft.bench.cluster.PlaintextCluster;
 import dev.veilraft.bench.load.LoadGenerator;
 import dev.veilraft.bench.load.PooledTarget;
 import dev.veilraft.bench.report.Results;
+import dev.veilraft.client.EventBundler;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -119,6 +120,15 @@ public final class BenchMain implements Callable<Integer> {
       + " single-shot for a --compare-jar built before client sessions.")
   String compareSealing;
 
+  @Option(names = "--event-requests", paramLabel = "N", description = "Event requests each of mode confidential's clients"
+      + " keeps unanswered; more wait and go as bundles (default: the SDK's, "
+      + EventBundler.REQUESTS_IN_FLIGHT_MAX + ").")
+  Integer eventRequests;
+
+  @Option(names = "--compare-event-requests", paramLabel = "N", description = "The same for mode confidential-b's clients"
+      + " (default: --event-requests).")
+  Integer compareEventRequests;
+
   @Option(names = "--etcd-bin", defaultValue = "/usr/bin/etcd", description = "The etcd binary of mode etcd, a reference point (default ${DEFAULT-VALUE}).")
   Path etcdBinary;
 
@@ -208,10 +218,12 @@ public final class BenchMain implements Callable<Integer> {
     if (compareSealing != null) {
       singleShot(compareSealing);
     }
-    if (!modes.contains("confidential-b")
-        && (compareJar != null || compareJvmOptions != null || compareSealing != null)) {
-      throw new IllegalArgumentException("--compare-jar, --compare-jvm-opts and --compare-sealing need mode "
-          + "confidential-b in --modes");
+    eventRequests(eventRequests);
+    eventRequests(compareEventRequests);
+    if (!modes.contains("confidential-b") && (compareJar != null || compareJvmOptions != null
+        || compareSealing != null || compareEventRequests != null)) {
+      throw new IllegalArgumentException("--compare-jar, --compare-jvm-opts, --compare-sealing and "
+          + "--compare-event-requests need mode confidential-b in --modes");
     }
     for (int c : concurrencies) {
       if (c < 1 || c > CONCURRENCY_MAX) {
@@ -336,6 +348,10 @@ public final class BenchMain implements Callable<Integer> {
     results.condition("plaintext_peer_tls", plaintextTls);
     results.condition("sealing", sealing);
     results.condition("compare_sealing", compareSealing != null ? compareSealing : sealing);
+    results.condition("event_requests", eventRequests != null ? eventRequests
+        : EventBundler.REQUESTS_IN_FLIGHT_MAX);
+    results.condition("compare_event_requests", compareEventRequests != null ? compareEventRequests
+        : eventRequests != null ? eventRequests : EventBundler.REQUESTS_IN_FLIGHT_MAX);
     results.condition("confidential", "simulated TEE (INSECURE), attested joins, peer mTLS, HPKE-sealed kv puts over "
         + "HTTPS to the leader's API, encrypted RocksDB state");
     results.condition("plaintext", "same Ratis properties (RaftConsensus.properties), in-memory map state machine, "
@@ -349,16 +365,25 @@ public final class BenchMain implements Callable<Integer> {
     BenchCluster cluster = switch (mode) {
       case "plaintext" -> PlaintextCluster.start(root, benchJarCopy, size, jvmOptionList(), plaintextTls, clients());
       case "confidential" -> ConfidentialCluster.start(mode, root, nodeJarCopy, size, jvmOptionList(), clients(),
-          singleShot(sealing));
+          singleShot(sealing), eventRequests(eventRequests));
       case "confidential-b" -> ConfidentialCluster.start(mode, root, compareJarCopy, size,
           compareJvmOptions != null ? split(compareJvmOptions) : jvmOptionList(), clients(),
-          singleShot(compareSealing != null ? compareSealing : sealing));
+          singleShot(compareSealing != null ? compareSealing : sealing),
+          eventRequests(compareEventRequests != null ? compareEventRequests : eventRequests));
       default -> EtcdCluster.start(root, etcdBinary, size);
     };
     running.add(cluster);
     stdout.printf(Locale.ROOT, "bench cluster mode=%s nodes=%d started in %.1f s%n", mode, size,
         (System.nanoTime() - started) / 1e9);
     return cluster;
+  }
+
+  /** 0 (the SDK's default) for none; else {@code n}, which must be at least 1. */
+  static int eventRequests(Integer n) {
+    if (n != null && n < 1) {
+      throw new IllegalArgumentException("--event-requests and --compare-event-requests take 1 or more, got " + n);
+    }
+    return n == null ? 0 : n;
   }
 
   /** True for {@code single-shot}, false for {@code session}; anything else is refused, naming it. */

@@ -62,7 +62,8 @@ public final class EventBundler {
   private final NodeHttp http;
   private final URI single;
   private final URI bundle;
-  private final int requestsInFlightMax;
+  /** Guarded by this. */
+  private int requestsInFlightMax;
   /** Guarded by this. */
   private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
   /** Event requests posted and not answered yet; guarded by this. */
@@ -77,13 +78,28 @@ public final class EventBundler {
   }
 
   EventBundler(NodeHttp http, URI node, int requestsInFlightMax) {
-    if (requestsInFlightMax < 1) {
-      throw new IllegalArgumentException("requestsInFlightMax must be at least 1, got " + requestsInFlightMax);
-    }
     this.http = http;
     this.single = node.resolve(SINGLE_PATH);
     this.bundle = node.resolve(PATH);
-    this.requestsInFlightMax = requestsInFlightMax;
+    this.requestsInFlightMax = checkRequestsInFlightMax(requestsInFlightMax);
+  }
+
+  private static int checkRequestsInFlightMax(int max) {
+    if (max < 1) {
+      throw new IllegalArgumentException("event requests in flight must be at least 1, got " + max);
+    }
+    return max;
+  }
+
+  /**
+   * Sets how many event requests may be unanswered at once from now on (the default is {@value
+   * #REQUESTS_IN_FLIGHT_MAX}). Requests already posted stay; a higher bound sends what waits at once.
+   */
+  public void requestsInFlightMax(int max) {
+    synchronized (this) {
+      requestsInFlightMax = checkRequestsInFlightMax(max);
+    }
+    sendWaiting();
   }
 
   /**

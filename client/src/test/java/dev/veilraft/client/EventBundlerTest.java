@@ -40,13 +40,19 @@ class EventBundlerTest {
   private HttpServer server;
   private ExecutorService serverThreads;
   private URI node;
+  /** Event 1's answer waits for it. */
   private final CountDownLatch firstAnswerMayGo = new CountDownLatch(1);
+  /** Event {@value #HELD_LATER}'s answer waits for it. */
+  private final CountDownLatch laterAnswerMayGo = new CountDownLatch(1);
+  private static final int HELD_LATER = 101;
   private final AtomicInteger singles = new AtomicInteger();
   private final AtomicInteger bundleRequests = new AtomicInteger();
   private final List<Integer> bundleSizes = new ArrayList<>();
   /** How the server answers a bundle; by default every event answered, odd ones refused UNKNOWN_EPOCH. */
   private volatile Function<EventBundle, byte[]> bundleAnswer = EventBundlerTest::answerEach;
   private volatile boolean hasBundleRoute = true;
+  /** When set, the server drops a bundle's connection without answering: a transport failure. */
+  private volatile boolean dropBundles;
 
   @BeforeEach
   void startServer() throws IOException {
@@ -62,6 +68,7 @@ class EventBundlerTest {
   @AfterEach
   void stopServer() {
     firstAnswerMayGo.countDown();
+    laterAnswerMayGo.countDown();
     server.stop(0);
     serverThreads.shutdownNow();
   }
@@ -72,10 +79,13 @@ class EventBundlerTest {
       return;
     }
     SealedRequest event = SealedRequest.parseFrom(exchange.getRequestBody().readAllBytes());
-    if (singles.incrementAndGet() == 1) {
+    singles.incrementAndGet();
+    CountDownLatch hold = event.getSessionCounter() == 1 ? firstAnswerMayGo
+        : event.getSessionCounter() == HELD_LATER ? laterAnswerMayGo : null;
+    if (hold != null) {
       try {
-        // The first event holds the only request slot until the test has queued the rest behind it.
-        firstAnswerMayGo.await(TIMEOUT_S, TimeUnit.SECONDS);
+        // A held event keeps the only request slot until the test has queued the rest behind it.
+        hold.await(TIMEOUT_S, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -90,6 +100,10 @@ class EventBundlerTest {
       // What a node older than bundles answers: its dispatcher's 404 for a path it has no route for.
       answer(exchange, 404, ApiError.newBuilder().setCode("NOT_FOUND").setMessage("no route " + EventBundler.PATH)
           .build().toByteArray());
+      return;
+    }
+    if (dropBundles) {
+      exchange.close(); // no status line: the client sees the connection end mid-exchange
       return;
     }
     EventBundle bundle = EventBundle.parseFrom(body);
@@ -238,6 +252,59 @@ class EventBundlerTest {
   @Test
   void aRequestSlotBoundBelowOneIsRefused() {
     assertThatThrownBy(() -> new EventBundler(new NodeHttp(), node, 0)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("requestsInFlightMax must be at least 1, got 0");
+        .hasMessageContaining("event requests in flight must be at least 1, got 0");
+    EventBundler bundler = new EventBundler(new NodeHttp(), node);
+    assertThatThrownBy(() -> bundler.requestsInFlightMax(-1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("event requests in flight must be at least 1, got -1");
+  }
+
+  @Test
+  void raisingTheRequestBoundSendsWhatWaitsAtOnce() throws Exception {
+    // Proves a higher bound takes effect for events already waiting: with one slot held by the first event, two
+    // wait; raised to three slots, they go at once (together, as what waits always does) while the first is
+    // still unanswered.
+    EventBundler bundler = new EventBundler(new NodeHttp(NodeHttp.Protocol.HTTP_1_1), node, 1);
+    // NodeHttp itself sends one request at a time until its first answer; this one opens its slots.
+    assertThat(bundler.post(event(6, 32)).get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(6);
+    CompletableFuture<SealedResponse> first = bundler.post(event(1, 32));
+    CompletableFuture<SealedResponse> second = bundler.post(event(2, 32));
+    CompletableFuture<SealedResponse> third = bundler.post(event(4, 32));
+    bundler.requestsInFlightMax(3);
+    assertThat(second.get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(2);
+    assertThat(third.get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(4);
+    assertThat(first).as("the first is still held by the server").isNotDone();
+    firstAnswerMayGo.countDown();
+    assertThat(first.get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(1);
+    assertThat(singles.get()).isEqualTo(2);
+    assertThat(bundleSizes).containsExactly(2);
+  }
+
+  @Test
+  void aBundleWhoseConnectionFailsFailsEachOfItsEventsAndFreesItsSlot() throws Exception {
+    // Proves a transport failure of a bundle reaches every one of its callers (who retry on their own terms), is
+    // not taken for a node without bundles, and gives back its request slot: later events still go.
+    dropBundles = true;
+    EventBundler bundler = new EventBundler(new NodeHttp(NodeHttp.Protocol.HTTP_1_1), node, 1);
+    List<CompletableFuture<SealedResponse>> answers = postBehindAHeldFirst(bundler, 4, 32);
+    assertThat(answers.get(0).get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(1);
+    for (CompletableFuture<SealedResponse> answer : answers.subList(1, 4)) {
+      ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+          () -> answer.get(TIMEOUT_S, TimeUnit.SECONDS));
+      assertThat(failed.getCause()).isInstanceOf(java.io.IOException.class);
+    }
+    assertThat(bundleRequests.get()).isEqualTo(1);
+    assertThat(bundler.bundlesSent()).isZero();
+
+    // The slot came back and bundles are still on: held event HELD_LATER, then two behind it, go as one bundle.
+    dropBundles = false;
+    CompletableFuture<SealedResponse> held = bundler.post(event(HELD_LATER, 32));
+    CompletableFuture<SealedResponse> behind1 = bundler.post(event(102, 32));
+    CompletableFuture<SealedResponse> behind2 = bundler.post(event(104, 32));
+    laterAnswerMayGo.countDown();
+    assertThat(held.get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(HELD_LATER);
+    assertThat(behind1.get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(102);
+    assertThat(behind2.get(TIMEOUT_S, TimeUnit.SECONDS).getLogIndex()).isEqualTo(104);
+    assertThat(bundleSizes).containsExactly(2);
+    assertThat(bundler.bundlesSent()).isEqualTo(1);
   }
 }

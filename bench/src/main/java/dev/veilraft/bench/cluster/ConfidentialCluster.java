@@ -43,10 +43,11 @@ public final class ConfidentialCluster implements BenchCluster {
    * and connects {@code clients} clients (each with its own client id) to the leader. {@code mode}
    * names it in the results ({@code confidential}, or {@code confidential-b} for a second build
    * under comparison). With {@code singleShotSealing} the clients seal every request with its own
-   * HPKE context (node jars that predate client sessions understand only that).
+   * HPKE context (node jars that predate client sessions understand only that). A positive {@code
+   * eventRequests} sets how many event requests each client keeps unanswered (else the SDK's default).
    */
   public static ConfidentialCluster start(String mode, Path root, Path nodeJar, int size, List<String> jvmOptions,
-      int clients, boolean singleShotSealing) throws IOException, InterruptedException, ClientException {
+      int clients, boolean singleShotSealing, int eventRequests) throws IOException, InterruptedException, ClientException {
     byte[] measurement = CodeMeasurement.ofJar(nodeJar, CodeMeasurement.launchConfig(jvmOptions));
     LocalCluster.Layout layout = LocalCluster.create(root, size, measurement);
     List<ServerProcess> nodes = new ArrayList<>();
@@ -68,6 +69,9 @@ public final class ConfidentialCluster implements BenchCluster {
       List<LoadTarget> targets = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
         VeilraftClient client = layout.connect(cluster.leader);
+        if (eventRequests > 0) {
+          client.eventRequestsInFlightMax(eventRequests);
+        }
         targets.add(new ConfidentialTarget(singleShotSealing ? client.sealEachRequestSeparately() : client));
       }
       cluster.target = new PooledTarget(targets);
