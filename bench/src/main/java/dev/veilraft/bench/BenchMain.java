@@ -8,6 +8,7 @@ import dev.veilraft.bench.load.LoadGenerator;
 import dev.veilraft.bench.load.PooledTarget;
 import dev.veilraft.bench.report.Results;
 import dev.veilraft.client.EventBundler;
+import dev.veilraft.client.NodeHttp;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -220,6 +221,9 @@ public final class BenchMain implements Callable<Integer> {
     }
     eventRequests(eventRequests);
     eventRequests(compareEventRequests);
+    if (eventRequests != null && !modes.contains("confidential") && !modes.contains("confidential-b")) {
+      throw new IllegalArgumentException("--event-requests needs mode confidential or confidential-b in --modes");
+    }
     if (!modes.contains("confidential-b") && (compareJar != null || compareJvmOptions != null
         || compareSealing != null || compareEventRequests != null)) {
       throw new IllegalArgumentException("--compare-jar, --compare-jvm-opts, --compare-sealing and "
@@ -343,6 +347,8 @@ public final class BenchMain implements Callable<Integer> {
     results.condition("calls_max", calls == null ? "concurrency / batch" : calls);
     results.condition("keys", keys);
     results.condition("clients_per_cluster", clients());
+    results.condition("clients_per_point", "one per " + PooledTarget.PUTS_PER_CLIENT + " puts in flight of the point; "
+        + "each put goes to the first client with fewer in flight");
     results.condition("duration", duration);
     results.condition("warmup", warmup);
     results.condition("plaintext_peer_tls", plaintextTls);
@@ -380,8 +386,9 @@ public final class BenchMain implements Callable<Integer> {
 
   /** 0 (the SDK's default) for none; else {@code n}, which must be at least 1. */
   static int eventRequests(Integer n) {
-    if (n != null && n < 1) {
-      throw new IllegalArgumentException("--event-requests and --compare-event-requests take 1 or more, got " + n);
+    if (n != null && (n < 1 || n > NodeHttp.ASYNC_REQUESTS_IN_FLIGHT_MAX)) {
+      throw new IllegalArgumentException("--event-requests and --compare-event-requests take 1.."
+          + NodeHttp.ASYNC_REQUESTS_IN_FLIGHT_MAX + ", got " + n);
     }
     return n == null ? 0 : n;
   }

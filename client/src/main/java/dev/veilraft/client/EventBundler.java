@@ -85,15 +85,18 @@ public final class EventBundler {
   }
 
   private static int checkRequestsInFlightMax(int max) {
-    if (max < 1) {
-      throw new IllegalArgumentException("event requests in flight must be at least 1, got " + max);
+    if (max < 1 || max > NodeHttp.ASYNC_REQUESTS_IN_FLIGHT_MAX) {
+      throw new IllegalArgumentException("event requests in flight must lie in 1.."
+          + NodeHttp.ASYNC_REQUESTS_IN_FLIGHT_MAX + " (what NodeHttp keeps in flight), got " + max);
     }
     return max;
   }
 
   /**
    * Sets how many event requests may be unanswered at once from now on (the default is {@value
-   * #REQUESTS_IN_FLIGHT_MAX}). Requests already posted stay; a higher bound sends what waits at once.
+   * #REQUESTS_IN_FLIGHT_MAX}, at most {@link NodeHttp#ASYNC_REQUESTS_IN_FLIGHT_MAX}). Requests
+   * already posted stay; a higher bound sends what waits at once, a lower one holds new requests
+   * until fewer are in flight. It does not apply once the node answered that it has no bundle route.
    */
   public void requestsInFlightMax(int max) {
     synchronized (this) {

@@ -250,12 +250,14 @@ class EventBundlerTest {
   }
 
   @Test
-  void aRequestSlotBoundBelowOneIsRefused() {
+  void aRequestSlotBoundOutsideOneToNodeHttpsBoundIsRefused() {
     assertThatThrownBy(() -> new EventBundler(new NodeHttp(), node, 0)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("event requests in flight must be at least 1, got 0");
+        .hasMessageContaining("event requests in flight must lie in 1..128 (what NodeHttp keeps in flight), got 0");
     EventBundler bundler = new EventBundler(new NodeHttp(), node);
     assertThatThrownBy(() -> bundler.requestsInFlightMax(-1)).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("event requests in flight must be at least 1, got -1");
+        .hasMessageContaining("got -1");
+    assertThatThrownBy(() -> bundler.requestsInFlightMax(NodeHttp.ASYNC_REQUESTS_IN_FLIGHT_MAX + 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 129");
   }
 
   @Test

@@ -37,14 +37,18 @@ public final class PooledTarget implements LoadTarget {
 
   @Override
   public CompletableFuture<Void> put(List<byte[]> keys, List<byte[]> values) {
+    // Two callers may both pick a client at 31 (or a batch may take it past 32): harmless, the
+    // bound is a plan, not a limit.
     int chosen = -1;
     int leastLoaded = 0;
+    int leastLoad = Integer.MAX_VALUE;
     for (int i = 0; i < targets.size() && chosen < 0; i++) {
       int load = inFlight.get(i);
       if (load < PUTS_PER_CLIENT) {
         chosen = i;
-      } else if (load < inFlight.get(leastLoaded)) {
+      } else if (load < leastLoad) {
         leastLoaded = i;
+        leastLoad = load;
       }
     }
     if (chosen < 0) {

@@ -181,9 +181,19 @@ public final class PlaintextBaseline {
       return machine.size();
     }
 
-    /** The first index this server's Raft log still holds (tests: above 1 once it purged). */
+    /** The first index this server's Raft log still holds (tests). */
     long logStartIndex() throws IOException {
       return server.getDivision(GROUP_ID).getRaftLog().getStartIndex();
+    }
+
+    /** The index this server's Raft log appends next (tests). */
+    long logNextIndex() throws IOException {
+      return server.getDivision(GROUP_ID).getRaftLog().getNextIndex();
+    }
+
+    /** Snapshots received from a leader and installed since this server started (tests). */
+    long snapshotsInstalled() {
+      return machine.snapshotsInstalled();
     }
 
     @Override

@@ -45,6 +45,7 @@ final class PlaintextStateMachine extends BaseStateMachine {
 
   private final Map<ByteBuffer, byte[]> values = new ConcurrentHashMap<>();
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final java.util.concurrent.atomic.AtomicLong snapshotsInstalled = new java.util.concurrent.atomic.AtomicLong();
 
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
@@ -76,7 +77,12 @@ final class PlaintextStateMachine extends BaseStateMachine {
   /** Loads the snapshot Ratis just received and resumes. */
   @Override
   public void reinitialize() throws IOException {
-    load(storage.loadLatestSnapshot());
+    SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+    if (latest == null) {
+      throw new IOException("asked to install a snapshot, but the state machine storage holds none");
+    }
+    load(latest);
+    snapshotsInstalled.incrementAndGet();
     if (getLifeCycleState() == LifeCycle.State.PAUSED) {
       getLifeCycle().transition(LifeCycle.State.STARTING);
       getLifeCycle().transition(LifeCycle.State.RUNNING);
@@ -164,6 +170,11 @@ final class PlaintextStateMachine extends BaseStateMachine {
 
   int size() {
     return values.size();
+  }
+
+  /** Snapshots received from a leader and loaded by {@link #reinitialize}. */
+  long snapshotsInstalled() {
+    return snapshotsInstalled.get();
   }
 
   private static Message reply(byte[] bytes) {

@@ -2,7 +2,6 @@ package dev.veilraft.consensus.ratis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +21,7 @@ class PlaintextBaselineIT {
     // A batch of puts is one entry; the client's linearizable read sees it once the call completed.
     List<PlaintextBaseline.Peer> peers = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
-      peers.add(new PlaintextBaseline.Peer("p" + i, "127.0.0.1:" + freePort()));
+      peers.add(new PlaintextBaseline.Peer("p" + i, "127.0.0.1:" + RaftTestCluster.freePort()));
     }
     List<PlaintextBaseline.Server> servers = new ArrayList<>();
     try {
@@ -54,7 +53,7 @@ class PlaintextBaselineIT {
     // ignored pause, so Ratis stopped such a follower and the benchmark measured the baseline with two members.)
     List<PlaintextBaseline.Peer> peers = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
-      peers.add(new PlaintextBaseline.Peer("p" + i, "127.0.0.1:" + freePort()));
+      peers.add(new PlaintextBaseline.Peer("p" + i, "127.0.0.1:" + RaftTestCluster.freePort()));
     }
     long threshold = RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_MIN;
     List<PlaintextBaseline.Server> servers = new ArrayList<>();
@@ -67,6 +66,7 @@ class PlaintextBaselineIT {
           Optional.empty())) {
         client.put(List.of(utf8("first")), List.of(utf8("v"))).get(60, TimeUnit.SECONDS);
         int lagging = servers.get(0).isLeader() ? 1 : 0;
+        long laggingNext = servers.get(lagging).logNextIndex();
         servers.get(lagging).close();
 
         byte[] value = new byte[1024]; // 1 KiB: the 64 KiB log segments fill and close every few dozen puts
@@ -74,9 +74,12 @@ class PlaintextBaselineIT {
         for (int i = 0; i < puts; i++) {
           client.put(List.of(utf8("k" + i)), List.of(value)).get(60, TimeUnit.SECONDS);
         }
+        assertThat(RaftTestCluster.awaitTrue(() -> servers.stream().anyMatch(PlaintextBaseline.Server::isLeader),
+            Duration.ofSeconds(60))).as("a leader").isTrue();
         PlaintextBaseline.Server leader = servers.stream().filter(PlaintextBaseline.Server::isLeader).findFirst()
             .orElseThrow();
-        assertThat(leader.logStartIndex()).as("the leader purged its log past the stopped follower").isGreaterThan(2);
+        assertThat(leader.logStartIndex()).as("the leader purged the entries the stopped follower needs next")
+            .isGreaterThan(laggingNext);
 
         PlaintextBaseline.Peer peer = peers.get(lagging);
         servers.set(lagging, PlaintextBaseline.Server.start(settings(dir.resolve(peer.id()), port(peer), threshold),
@@ -84,6 +87,8 @@ class PlaintextBaselineIT {
         PlaintextBaseline.Server restarted = servers.get(lagging);
         RaftTestCluster.awaitTrue(() -> restarted.size() >= puts + 1, Duration.ofSeconds(60));
         assertThat(restarted.size()).as("keys on the follower that was sent the snapshot").isEqualTo(puts + 1);
+        assertThat(restarted.snapshotsInstalled()).as("snapshots the restarted follower was sent and installed")
+            .isPositive();
         // And it keeps replicating after the install.
         client.put(List.of(utf8("last")), List.of(utf8("v"))).get(60, TimeUnit.SECONDS);
         RaftTestCluster.awaitTrue(() -> restarted.size() >= puts + 2, Duration.ofSeconds(60));
@@ -111,11 +116,5 @@ class PlaintextBaselineIT {
 
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }
