@@ -83,6 +83,12 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "1", description = "Most puts grouped into one call and log entry, 1 to 64 (default ${DEFAULT-VALUE}: no grouping).")
   int batch;
 
+  @Option(names = "--rate", paramLabel = "PUTS_PER_S", description = "Open loop: issue puts at this rate whatever the"
+      + " cluster answers, each put's latency counted from when it was due (for p99 at a given load, e.g. half the"
+      + " saturating one); --conc then bounds the puts in flight. Default: a closed loop of --conc puts. The cluster"
+      + " warm-up stays a closed loop at 64.")
+  Double rate;
+
   @Option(names = "--calls", description = "Most calls in flight when grouping (default: concurrency / batch, rounded up).")
   Integer calls;
 
@@ -247,6 +253,9 @@ public final class BenchMain implements Callable<Integer> {
     if (batch < 1 || batch > LoadGenerator.BATCH_MAX) {
       throw new IllegalArgumentException("--batch: " + batch + " is outside 1.." + LoadGenerator.BATCH_MAX);
     }
+    if (rate != null && !(rate > 0 && rate <= LoadGenerator.RATE_MAX)) {
+      throw new IllegalArgumentException("--rate: " + rate + " is outside (0, " + LoadGenerator.RATE_MAX + "] puts/s");
+    }
     if (repeat < 1 || keys < 1 || (calls != null && calls < 1)) {
       throw new IllegalArgumentException("--repeat, --keys and --calls must be at least 1");
     }
@@ -345,6 +354,8 @@ public final class BenchMain implements Callable<Integer> {
     results.condition("server_jvm_options", jvmOptions);
     results.condition("batch_max", batch);
     results.condition("calls_max", calls == null ? "concurrency / batch" : calls);
+    results.condition("load", rate == null ? "closed loop of --conc puts" : "open loop at " + rate
+        + " puts/s, latency from when each put was due, at most --conc in flight");
     results.condition("keys", keys);
     results.condition("clients_per_cluster", clients());
     results.condition("clients_per_point", "one per " + PooledTarget.PUTS_PER_CLIENT + " puts in flight of the point; "
@@ -362,8 +373,9 @@ public final class BenchMain implements Callable<Integer> {
         + "HTTPS to the leader's API, encrypted RocksDB state");
     results.condition("plaintext", "same Ratis properties (RaftConsensus.properties), in-memory map state machine, "
         + "Ratis async client from this JVM");
-    stdout.printf(Locale.ROOT, "bench config cores=%d jvm_opts='%s' batch=%d keys=%d duration=%s warmup=%s load=%s%n",
-        Runtime.getRuntime().availableProcessors(), jvmOptions, batch, keys, duration, warmup, ClusterBench.loadAverage());
+    stdout.printf(Locale.ROOT, "bench config cores=%d jvm_opts='%s' batch=%d keys=%d duration=%s warmup=%s%s load=%s%n",
+        Runtime.getRuntime().availableProcessors(), jvmOptions, batch, keys, duration, warmup,
+        rate == null ? "" : String.format(Locale.ROOT, " rate=%.0f/s (open loop)", rate), ClusterBench.loadAverage());
   }
 
   BenchCluster startCluster(String mode, int size, Path root) throws Exception {
@@ -431,6 +443,6 @@ public final class BenchMain implements Callable<Integer> {
 
   private LoadGenerator.Spec spec(int concurrency, int size) {
     int callsMax = calls != null ? calls : (concurrency + batch - 1) / batch;
-    return new LoadGenerator.Spec(concurrency, size, batch, callsMax, keys);
+    return new LoadGenerator.Spec(concurrency, size, batch, callsMax, keys, rate == null ? 0 : rate);
   }
 }

@@ -14,12 +14,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
  * A closed-loop load: {@code concurrency} puts are outstanding at every moment; each completion
- * issues the next put at once. Puts wait in a queue for a call slot: at most {@code callsMax} calls
+ * issues the next put at once. Or, with a rate ({@link Spec#ratePerSecond} above 0), an open-loop
+ * load: puts are issued on a fixed schedule whatever the cluster answers, at most {@code callsMax}
+ * calls in flight, and each put's latency runs from when the schedule said to issue it, so a
+ * cluster that falls behind is charged for the wait (no coordinated omission). Puts wait in a queue for a call slot: at most {@code callsMax} calls
  * are in flight, each carrying up to {@code batchMax} of the queued puts (one log entry). With
  * {@code batchMax} 1 and {@code callsMax} equal to the concurrency this is a plain closed loop of
  * single requests; with larger batches it groups whatever is waiting when a slot frees, so the
@@ -41,15 +45,39 @@ public final class LoadGenerator {
   /** Threads that handle completions and issue the next puts (sealing included, for the SDK). */
   private static final int DISPATCH_THREADS = 2;
 
-  /** The shape of the load. {@code keySpace} distinct keys are written round-robin, so the state stays bounded. */
-  public record Spec(int concurrency, int valueBytes, int batchMax, int callsMax, int keySpace) {
+  /**
+   * The shape of the load. {@code keySpace} distinct keys are written round-robin, so the state
+   * stays bounded. {@code ratePerSecond} 0 is a closed loop of {@code concurrency} puts; above 0,
+   * puts are issued at that rate (open loop) and {@code concurrency} only names the point.
+   */
+  public record Spec(int concurrency, int valueBytes, int batchMax, int callsMax, int keySpace, double ratePerSecond) {
     public Spec {
-      if (concurrency < 1 || valueBytes < 0 || batchMax < 1 || batchMax > BATCH_MAX || callsMax < 1 || keySpace < 1) {
+      if (concurrency < 1 || valueBytes < 0 || batchMax < 1 || batchMax > BATCH_MAX || callsMax < 1 || keySpace < 1
+          || !(ratePerSecond >= 0) || ratePerSecond > RATE_MAX) {
         throw new IllegalArgumentException("bad load spec " + this + ": concurrency, calls and keys >= 1, batch 1.."
-            + BATCH_MAX + ", value bytes >= 0");
+            + BATCH_MAX + ", value bytes >= 0, rate 0.." + RATE_MAX);
       }
     }
+
+    /** A closed loop of {@code concurrency} puts. */
+    public Spec(int concurrency, int valueBytes, int batchMax, int callsMax, int keySpace) {
+      this(concurrency, valueBytes, batchMax, callsMax, keySpace, 0);
+    }
+
+    /** This load as a closed loop (a warm-up that should saturate whatever the measured rate). */
+    public Spec closedLoop() {
+      return new Spec(concurrency, valueBytes, batchMax, callsMax, keySpace, 0);
+    }
+
+    public boolean openLoop() {
+      return ratePerSecond > 0;
+    }
   }
+
+  /** The highest open-loop rate, puts per second. */
+  public static final double RATE_MAX = 1_000_000;
+  /** How often the open-loop schedule is checked: puts due since the last check are issued together. */
+  private static final long SCHEDULE_TICK_NS = TimeUnit.MICROSECONDS.toNanos(200);
 
   /** What one measurement window saw: completed puts, failed puts, calls made, and the latencies. */
   public record Window(double seconds, long completed, long errors, long calls, Histogram latencyNs,
@@ -92,11 +120,34 @@ public final class LoadGenerator {
     new Random(spec.valueBytes()).nextBytes(value);
   }
 
-  /** Starts the load: {@code concurrency} puts issued now, each completion issuing the next. */
+  /**
+   * Starts the load: a closed loop issues {@code concurrency} puts now, each completion issuing the
+   * next; an open loop starts its schedule on a thread of its own.
+   */
   public void start() {
     running = true;
+    if (spec.openLoop()) {
+      Thread schedule = new Thread(this::issueOnSchedule, "load-schedule");
+      schedule.setDaemon(true);
+      schedule.start();
+      return;
+    }
     for (int i = 0; i < spec.concurrency(); i++) {
-      issue();
+      issue(System.nanoTime());
+    }
+  }
+
+  /** Issues put i at start + i / rate, until stopped; each put carries that intended time. */
+  private void issueOnSchedule() {
+    long start = System.nanoTime();
+    double nanosPerPut = 1e9 / spec.ratePerSecond();
+    long issued = 0;
+    while (running) {
+      long due = (long) ((System.nanoTime() - start) / nanosPerPut) + 1;
+      for (; issued < due && running; issued++) {
+        issue(start + (long) (issued * nanosPerPut));
+      }
+      LockSupport.parkNanos(SCHEDULE_TICK_NS); // pacing, not waiting for a condition
     }
   }
 
@@ -132,15 +183,21 @@ public final class LoadGenerator {
     return outstanding.get() == 0;
   }
 
-  private void issue() {
+  /** Queues one put whose latency counts from {@code issuedNanos}, and sends what a free slot can take. */
+  private void issue(long issuedNanos) {
     if (!running) {
       return;
     }
     long k = nextKey.getAndIncrement() % spec.keySpace();
     byte[] key = String.format("k%0" + KEY_DIGITS + "d", k).getBytes(StandardCharsets.US_ASCII);
     outstanding.incrementAndGet();
-    queue.add(new Put(key, System.nanoTime()));
+    queue.add(new Put(key, issuedNanos));
     pump();
+  }
+
+  /** The closed loop's next put, issued now. */
+  private void issueNext() {
+    issue(System.nanoTime());
   }
 
   /** Sends queued puts while call slots are free. */
@@ -192,12 +249,14 @@ public final class LoadGenerator {
         }
         outstanding.decrementAndGet();
       }
-      for (int i = 0; i < batch.size(); i++) {
-        if (error == null) {
-          issue();
-        } else {
-          // A failing cluster must not turn the closed loop into a busy loop.
-          CompletableFuture.runAsync(this::issue, retryLater);
+      if (!spec.openLoop()) {
+        for (int i = 0; i < batch.size(); i++) {
+          if (error == null) {
+            issueNext();
+          } else {
+            // A failing cluster must not turn the closed loop into a busy loop.
+            CompletableFuture.runAsync(this::issueNext, retryLater);
+          }
         }
       }
       pump();
