@@ -52,7 +52,8 @@ final class ThroughputRun {
       throws IOException, InterruptedException {
     for (BenchCluster cluster : clusters.values()) {
       // JIT, connection set-up and the first snapshots happen here, not in a measured window.
-      bench.measure(cluster, spec.apply(WARMUP_CONCURRENCY, sizes.get(0)).closedLoop(), clusterWarmup, Duration.ofSeconds(1), 0);
+      bench.measure(cluster, spec.apply(WARMUP_CONCURRENCY, sizes.get(0)).closedLoop(), clusterWarmup,
+          Duration.ofSeconds(1), 0);
       List<Double> idle = bench.idleCpuPercent(cluster, IDLE_WINDOW);
       StringBuilder text = new StringBuilder();
       for (int i = 0; i < idle.size(); i++) {

@@ -21,11 +21,11 @@ import org.HdrHistogram.Recorder;
 /**
  * A closed-loop load: {@code concurrency} puts are outstanding at every moment; each completion
  * issues the next put at once. Or, with a rate ({@link Spec#ratePerSecond} above 0), an open-loop
- * load: puts are issued on a fixed schedule whatever the cluster answers, at most {@code callsMax}
- * calls in flight, and each put's latency runs from when the schedule said to issue it, so a
- * cluster that falls behind is charged for the wait (no coordinated omission). Puts wait in a queue for a call slot: at most {@code callsMax} calls
- * are in flight, each carrying up to {@code batchMax} of the queued puts (one log entry). With
- * {@code batchMax} 1 and {@code callsMax} equal to the concurrency this is a plain closed loop of
+ * load: puts are issued on a fixed schedule whatever the cluster answers, and each put's latency
+ * runs from when the schedule said to issue it, so a cluster that falls behind is charged for the
+ * wait (no coordinated omission). Either way puts wait in a queue for a call slot: at most {@code
+ * callsMax} calls are in flight, each carrying up to {@code batchMax} of the queued puts (one log
+ * entry). With {@code batchMax} 1 and {@code callsMax} equal to the concurrency this is a plain closed loop of
  * single requests; with larger batches it groups whatever is waiting when a slot frees, so the
  * batches grow with the load and no put waits for a timer. A put's latency runs from when it is
  * issued (queueing included) to when its call completes. Completions are handled on the

@@ -51,10 +51,7 @@ public final class PooledTarget implements LoadTarget {
         leastLoad = load;
       }
     }
-    if (chosen < 0) {
-      chosen = leastLoaded;
-    }
-    int target = chosen;
+    int target = chosen >= 0 ? chosen : leastLoaded;
     inFlight.addAndGet(target, keys.size());
     CompletableFuture<Void> call;
     try {
