@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -153,7 +154,7 @@ class SnapshotIT {
     int before = written;
 
     VeilraftClient client = connect(nodes.indexOf(leader));
-    java.util.function.BooleanSupplier purgedPast = () -> {
+    BooleanSupplier purgedPast = () -> {
       for (VeilraftNode n : nodes) {
         if (n != follower && status(n).logStartIndex() <= stoppedAt + 1) {
           return false;

@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -45,7 +46,7 @@ final class PlaintextStateMachine extends BaseStateMachine {
 
   private final Map<ByteBuffer, byte[]> values = new ConcurrentHashMap<>();
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
-  private final java.util.concurrent.atomic.AtomicLong snapshotsInstalled = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong snapshotsInstalled = new AtomicLong();
 
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {

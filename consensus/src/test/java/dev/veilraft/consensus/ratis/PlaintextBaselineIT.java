@@ -19,17 +19,10 @@ class PlaintextBaselineIT {
   @Test
   void threeServersCommitBatchesOfPuts() throws Exception {
     // A batch of puts is one entry; the client's linearizable read sees it once the call completed.
-    List<PlaintextBaseline.Peer> peers = new ArrayList<>();
-    for (int i = 1; i <= 3; i++) {
-      peers.add(new PlaintextBaseline.Peer("p" + i, "127.0.0.1:" + RaftTestCluster.freePort()));
-    }
+    List<PlaintextBaseline.Peer> peers = threePeers();
     List<PlaintextBaseline.Server> servers = new ArrayList<>();
     try {
-      for (PlaintextBaseline.Peer peer : peers) {
-        int port = Integer.parseInt(peer.address().substring(peer.address().indexOf(':') + 1));
-        servers.add(PlaintextBaseline.Server.start(settings(dir.resolve(peer.id()), port), peer.id(), peers,
-            Optional.empty()));
-      }
+      startAll(peers, RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_DEFAULT, servers);
       try (PlaintextBaseline.Client client = PlaintextBaseline.Client.connect(settings(dir.resolve("client"), 0), peers,
           Optional.empty())) {
         int applied = client.put(List.of(utf8("k1"), utf8("k2")), List.of(utf8("v1"), utf8("v2")))
@@ -51,17 +44,11 @@ class PlaintextBaselineIT {
     // Proves the baseline survives what a long benchmark does to it: a follower that falls behind while the leader
     // snapshots and purges its log is sent the snapshot, installs it and replicates again. (Its state machine once
     // ignored pause, so Ratis stopped such a follower and the benchmark measured the baseline with two members.)
-    List<PlaintextBaseline.Peer> peers = new ArrayList<>();
-    for (int i = 1; i <= 3; i++) {
-      peers.add(new PlaintextBaseline.Peer("p" + i, "127.0.0.1:" + RaftTestCluster.freePort()));
-    }
+    List<PlaintextBaseline.Peer> peers = threePeers();
     long threshold = RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_MIN;
     List<PlaintextBaseline.Server> servers = new ArrayList<>();
     try {
-      for (PlaintextBaseline.Peer peer : peers) {
-        servers.add(PlaintextBaseline.Server.start(settings(dir.resolve(peer.id()), port(peer), threshold), peer.id(),
-            peers, Optional.empty()));
-      }
+      startAll(peers, threshold, servers);
       try (PlaintextBaseline.Client client = PlaintextBaseline.Client.connect(settings(dir.resolve("client"), 0), peers,
           Optional.empty())) {
         client.put(List.of(utf8("first")), List.of(utf8("v"))).get(60, TimeUnit.SECONDS);
@@ -81,9 +68,7 @@ class PlaintextBaselineIT {
         assertThat(leader.logStartIndex()).as("the leader purged the entries the stopped follower needs next")
             .isGreaterThan(laggingNext);
 
-        PlaintextBaseline.Peer peer = peers.get(lagging);
-        servers.set(lagging, PlaintextBaseline.Server.start(settings(dir.resolve(peer.id()), port(peer), threshold),
-            peer.id(), peers, Optional.empty()));
+        servers.set(lagging, start(peers.get(lagging), peers, threshold));
         PlaintextBaseline.Server restarted = servers.get(lagging);
         RaftTestCluster.awaitTrue(() -> restarted.size() >= puts + 1, Duration.ofSeconds(60));
         assertThat(restarted.size()).as("keys on the follower that was sent the snapshot").isEqualTo(puts + 1);
@@ -101,12 +86,31 @@ class PlaintextBaselineIT {
     }
   }
 
-  private static int port(PlaintextBaseline.Peer peer) {
-    return Integer.parseInt(peer.address().substring(peer.address().indexOf(':') + 1));
+  private static List<PlaintextBaseline.Peer> threePeers() throws Exception {
+    List<PlaintextBaseline.Peer> peers = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      peers.add(new PlaintextBaseline.Peer("p" + i, "127.0.0.1:" + RaftTestCluster.freePort()));
+    }
+    return peers;
+  }
+
+  /** Starts every peer, adding each to {@code servers} as it starts (so the caller closes what started). */
+  private void startAll(List<PlaintextBaseline.Peer> peers, long snapshotThresholdEntries,
+      List<PlaintextBaseline.Server> servers) throws Exception {
+    for (PlaintextBaseline.Peer peer : peers) {
+      servers.add(start(peer, peers, snapshotThresholdEntries));
+    }
+  }
+
+  private PlaintextBaseline.Server start(PlaintextBaseline.Peer peer, List<PlaintextBaseline.Peer> peers,
+      long snapshotThresholdEntries) throws Exception {
+    int port = Integer.parseInt(peer.address().substring(peer.address().indexOf(':') + 1));
+    return PlaintextBaseline.Server.start(settings(dir.resolve(peer.id()), port, snapshotThresholdEntries), peer.id(),
+        peers, Optional.empty());
   }
 
   private static RaftConsensus.Settings settings(Path storage, int port) {
-    return new RaftConsensus.Settings(storage, "127.0.0.1", port, Duration.ofMillis(300), Duration.ofMillis(600));
+    return settings(storage, port, RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_DEFAULT);
   }
 
   private static RaftConsensus.Settings settings(Path storage, int port, long snapshotThresholdEntries) {
