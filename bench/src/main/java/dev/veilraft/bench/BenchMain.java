@@ -142,8 +142,13 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--plaintext-tls", description = "Run the baseline's peer traffic over mutual TLS too (veilraft always does).")
   boolean plaintextTls;
 
-  @Option(names = "--profile", description = "Record JFR on the leader and on this JVM over each measured window; print the top frames.")
+  @Option(names = "--profile", description = "Record JFR in every server JVM and in this one over each measured window; print where the CPU went.")
   boolean profile;
+
+  @Option(names = "--async-profiler", description = "Profile every server JVM and this one over each measured window with "
+      + "async-profiler (CPU samples from perf events, with native and kernel frames and threads; Linux); save collapsed "
+      + "stacks and print where the CPU went. Cheaper and less biased than --profile.")
+  boolean asyncProfiler;
 
   @Option(names = "--curves-only", description = "Skip the throughput points; run only the curves asked for.")
   boolean curvesOnly;
@@ -162,6 +167,8 @@ public final class BenchMain implements Callable<Integer> {
   /** Every cluster started and not yet closed: a shutdown hook stops them, so Ctrl-C leaves no server behind. */
   private final List<BenchCluster> running = java.util.Collections.synchronizedList(new ArrayList<>());
   private Path runDir;
+  /** The profiler of every measured window, or null. */
+  private WindowProfiler profiler;
   private Path benchJarCopy;
   private Path nodeJarCopy;
   private Path compareJarCopy;
@@ -220,6 +227,9 @@ public final class BenchMain implements Callable<Integer> {
       if (!MODES.contains(mode)) {
         throw new IllegalArgumentException("--modes: '" + mode + "' is not one of " + MODES);
       }
+    }
+    if (profile && asyncProfiler) {
+      throw new IllegalArgumentException("--profile and --async-profiler each profile every window: choose one");
     }
     singleShot(sealing);
     if (compareSealing != null) {
@@ -286,6 +296,11 @@ public final class BenchMain implements Callable<Integer> {
     runDir = (workDir != null ? workDir : out).resolve("work-" + stamp);
     Files.createDirectories(runDir);
     prepareJars();
+    if (profile) {
+      profiler = new WindowProfiler.Jfr(out.resolve("profiles"));
+    } else if (asyncProfiler) {
+      profiler = new WindowProfiler.Async(out.resolve("profiles"), WindowProfiler.Async.extractLibrary());
+    }
     recordConditions();
     if (!curvesOnly) {
       throughput();
@@ -293,8 +308,8 @@ public final class BenchMain implements Callable<Integer> {
     new Curves(stdout, results, runDir).run(joinMembersMax, snapshotMegabytes, memoryMegabytes, this::startCluster);
     results.write(out.resolve("bench.json"));
     Reports.charts(results, out);
-    if (profile) {
-      Reports.profiles(out.resolve("profiles"), stdout);
+    if (profiler != null) {
+      Reports.profiles(profiler, stdout);
     }
     stdout.println("bench results " + out.resolve("bench.json").toAbsolutePath());
   }
@@ -416,7 +431,7 @@ public final class BenchMain implements Callable<Integer> {
   }
 
   private void throughput() throws Exception {
-    ClusterBench bench = new ClusterBench(stdout, profile ? Optional.of(out.resolve("profiles")) : Optional.empty());
+    ClusterBench bench = new ClusterBench(stdout, Optional.ofNullable(profiler));
     ThroughputRun run = new ThroughputRun(stdout, results, bench, parseDuration(clusterWarmup, "--cluster-warmup"),
         parseDuration(warmup, "--warmup"), parseDuration(duration, "--duration"), repeat, this::spec);
     for (int n : nodeCounts) {

@@ -14,22 +14,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import jdk.jfr.Configuration;
-import jdk.jfr.Recording;
 
 /**
  * Measures one point on a running cluster: a fresh closed-loop load, a warm-up, a measured window
- * with CPU counters of every server JVM and of this one, and optionally JFR recordings of every
- * server JVM and of this one (the load generator and client) over exactly that window (run 0, a
- * warm-up, is never profiled).
+ * with CPU counters of every server JVM and of this one, and optionally profiles (JFR or
+ * async-profiler) of every server JVM and of this one (the load generator and client) over exactly
+ * that window (run 0, a warm-up, is never profiled).
  */
 final class ClusterBench {
   private final PrintStream out;
-  private final Optional<Path> profileDir;
+  private final Optional<WindowProfiler> profiler;
 
-  ClusterBench(PrintStream out, Optional<Path> profileDir) {
+  ClusterBench(PrintStream out, Optional<WindowProfiler> profiler) {
     this.out = out;
-    this.profileDir = profileDir;
+    this.profiler = profiler;
   }
 
   /** Above this share of a core spent compiling in a window, the point is reported as measured cold. */
@@ -46,19 +44,18 @@ final class ClusterBench {
     long[] appliedIndex = new long[2];
     String tag = String.format("%s-n%d-c%d-s%d-b%d-r%d", cluster.mode(), nodes.size(), spec.concurrency(),
         spec.valueBytes(), spec.batchMax(), run);
-    Recording[] clientRecording = new Recording[1];
     LoadGenerator load = new LoadGenerator(cluster.target(), spec);
     load.start();
     LoadGenerator.Window window;
     try {
       window = load.measure(warmup, duration, () -> {
-        startProfile(nodes, tag, clientRecording);
+        startProfile(nodes, tag);
         readCpu(nodes, cpuBefore, jitBefore);
         appliedIndex[0] = cluster.leaderAppliedIndex();
       }, () -> {
         readCpu(nodes, cpuAfter, jitAfter);
         appliedIndex[1] = cluster.leaderAppliedIndex();
-        stopProfile(nodes, leader, tag, clientRecording[0]);
+        stopProfile(nodes, leader, tag);
       });
     } finally {
       if (!load.stop()) {
@@ -158,38 +155,23 @@ final class ClusterBench {
     }
   }
 
-  private void startProfile(List<ServerProcess> nodes, String tag, Recording[] client) {
-    if (profileDir.isEmpty() || tag.endsWith("-r0")) {
+  private void startProfile(List<ServerProcess> nodes, String tag) {
+    if (profiler.isEmpty() || tag.endsWith("-r0")) {
       return;
     }
     try {
-      for (ServerProcess node : nodes) {
-        node.startRecording(tag);
-      }
-      Recording recording = new Recording(Configuration.getConfiguration("profile"));
-      recording.setName(tag);
-      recording.start();
-      client[0] = recording;
-    } catch (IOException | java.text.ParseException e) {
+      profiler.get().start(nodes, tag);
+    } catch (IOException e) {
       out.println("bench warning: cannot start profiling " + tag + ": " + e.getMessage());
     }
   }
 
-  private void stopProfile(List<ServerProcess> nodes, int leader, String tag, Recording client) {
-    if (profileDir.isEmpty() || tag.endsWith("-r0")) {
+  private void stopProfile(List<ServerProcess> nodes, int leader, String tag) {
+    if (profiler.isEmpty() || tag.endsWith("-r0")) {
       return;
     }
     try {
-      Files.createDirectories(profileDir.get());
-      for (int i = 0; i < nodes.size(); i++) {
-        String role = i == leader ? "leader" : "follower";
-        nodes.get(i).stopRecording(tag, profileDir.get().resolve(tag + "-node" + (i + 1) + "-" + role + ".jfr"));
-      }
-      if (client != null) {
-        client.stop();
-        client.dump(profileDir.get().resolve(tag + "-client.jfr"));
-        client.close();
-      }
+      profiler.get().stop(nodes, leader, tag);
     } catch (IOException e) {
       out.println("bench warning: cannot save the profiles of " + tag + ": " + e.getMessage());
     }

@@ -39,19 +39,20 @@ final class Reports {
     }
   }
 
-  /** Summarizes every recording under {@code dir} to {@code out} and to {@code dir/summary.txt}. */
-  static void profiles(Path dir, PrintStream out) throws IOException {
-    if (!Files.isDirectory(dir)) {
+  /** Summarizes every profile {@code profiler} wrote to {@code out} and to {@code summary.txt} in its directory. */
+  static void profiles(WindowProfiler profiler, PrintStream out) throws IOException {
+    if (!Files.isDirectory(profiler.dir)) {
       return;
     }
     ByteArrayOutputStream text = new ByteArrayOutputStream();
-    try (PrintStream summary = new PrintStream(text, true, StandardCharsets.UTF_8); Stream<Path> files = Files.list(dir)) {
-      for (Path jfr : files.filter(f -> f.toString().endsWith(".jfr")).sorted().toList()) {
-        JfrTop.print(jfr, 15, summary);
+    try (PrintStream summary = new PrintStream(text, true, StandardCharsets.UTF_8);
+        Stream<Path> files = Files.list(profiler.dir)) {
+      for (Path file : files.filter(f -> f.toString().endsWith("." + profiler.extension())).sorted().toList()) {
+        profiler.summarize(file, summary);
       }
     }
     String summary = text.toString(StandardCharsets.UTF_8);
-    Files.writeString(dir.resolve("summary.txt"), summary);
+    Files.writeString(profiler.dir.resolve("summary.txt"), summary);
     out.print(summary);
   }
 }

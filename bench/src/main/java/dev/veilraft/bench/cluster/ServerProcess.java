@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 /**
  * One server process a benchmark launched (a JVM, or etcd): its log, its status line (for JVMs,
  * the first line starting with {@code READY } or {@code FAILED }), its CPU time and memory as the
- * operating system reports them, and for JVMs the heap and a JFR recording through {@code jcmd}.
+ * operating system reports them, and for JVMs the heap, a JFR recording and JVMTI agents (a
+ * profiler) through {@code jcmd}.
  */
 public final class ServerProcess implements AutoCloseable {
   /** How long a server JVM has to print its status line. */
@@ -171,10 +172,33 @@ public final class ServerProcess implements AutoCloseable {
     jcmd("JFR.stop", "name=" + recordingName, "filename=" + file.toAbsolutePath());
   }
 
+  /**
+   * Loads the JVMTI agent {@code library} into this JVM with {@code options} ({@code jcmd
+   * JVMTI.agent_load}); an agent loaded again receives the new options (async-profiler: start,
+   * then stop).
+   */
+  public void loadAgent(Path library, String options) throws IOException {
+    loadAgent(pid(), name, library, options);
+  }
+
+  /** {@link #loadAgent(Path, String)} for any JVM, this one included; {@code name} is for messages. */
+  public static void loadAgent(long pid, String name, Path library, String options) throws IOException {
+    // jcmd splits its argument line at spaces and reads key=value pairs: both need quotes.
+    String answer = jcmd(pid, name, "JVMTI.agent_load", "\"" + library.toAbsolutePath() + "\"", "\"" + options + "\"");
+    if (!answer.contains("return code: 0")) { // jcmd itself succeeds when the agent refuses its options
+      throw new IOException("the agent " + library.getFileName() + " refused '" + options + "' in " + name + ": "
+          + answer.strip());
+    }
+  }
+
   private String jcmd(String... command) throws IOException {
+    return jcmd(pid(), name, command);
+  }
+
+  private static String jcmd(long pid, String name, String... command) throws IOException {
     List<String> args = new ArrayList<>();
     args.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
-    args.add(Long.toString(pid()));
+    args.add(Long.toString(pid));
     args.addAll(List.of(command));
     Process jcmd = new ProcessBuilder(args).redirectErrorStream(true).start();
     try {

@@ -1,0 +1,160 @@
+package dev.veilraft.bench;
+
+import dev.veilraft.bench.cluster.ServerProcess;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+
+/**
+ * Profiles every server JVM and this one (the load generator and client) over exactly a measured
+ * window, into {@code <tag>-node<i>-<role>.<ext>} and {@code <tag>-client.<ext>} in its directory.
+ */
+abstract class WindowProfiler {
+  final Path dir;
+
+  WindowProfiler(Path dir) {
+    this.dir = dir;
+  }
+
+  abstract void start(List<ServerProcess> nodes, String tag) throws IOException;
+
+  abstract void stop(List<ServerProcess> nodes, int leader, String tag) throws IOException;
+
+  /** Prints the summary of one of its profiles to {@code out}. */
+  abstract void summarize(Path file, PrintStream out) throws IOException;
+
+  /** The file extension of its profiles. */
+  abstract String extension();
+
+  final Path file(String tag, String process) {
+    return dir.resolve(tag + "-" + process + "." + extension());
+  }
+
+  static String process(int node, int leader) {
+    return "node" + (node + 1) + "-" + (node == leader ? "leader" : "follower");
+  }
+
+  /** JFR with its {@code profile} settings, started and stopped with {@code jcmd}; adds safepoint bias and cost. */
+  static final class Jfr extends WindowProfiler {
+    private Recording client;
+
+    Jfr(Path dir) {
+      super(dir);
+    }
+
+    @Override
+    void start(List<ServerProcess> nodes, String tag) throws IOException {
+      for (ServerProcess node : nodes) {
+        node.startRecording(tag);
+      }
+      try {
+        client = new Recording(Configuration.getConfiguration("profile"));
+      } catch (java.text.ParseException e) {
+        throw new IOException("JFR's profile settings do not parse: " + e.getMessage(), e);
+      }
+      client.setName(tag);
+      client.start();
+    }
+
+    @Override
+    void stop(List<ServerProcess> nodes, int leader, String tag) throws IOException {
+      Files.createDirectories(dir);
+      for (int i = 0; i < nodes.size(); i++) {
+        nodes.get(i).stopRecording(tag, file(tag, process(i, leader)));
+      }
+      if (client != null) {
+        try (Recording recording = client) {
+          recording.stop();
+          recording.dump(file(tag, "client"));
+        } finally {
+          client = null;
+        }
+      }
+    }
+
+    @Override
+    void summarize(Path file, PrintStream out) throws IOException {
+      JfrTop.print(file, 15, out);
+    }
+
+    @Override
+    String extension() {
+      return "jfr";
+    }
+  }
+
+  /**
+   * async-profiler (the native library of Maven Central's {@code tools.profiler:async-profiler},
+   * loaded into each JVM with {@code jcmd JVMTI.agent_load}): CPU samples from perf events with
+   * native and kernel frames and the thread of each, no safepoint bias, written as collapsed stacks.
+   */
+  static final class Async extends WindowProfiler {
+    static final String START = "start,event=cpu,interval=1ms,threads";
+    private final Path library;
+
+    Async(Path dir, Path library) {
+      super(dir);
+      this.library = library;
+    }
+
+    /** Writes the library for this machine, from the classpath, to a file that is deleted when this JVM exits. */
+    static Path extractLibrary() throws IOException {
+      String arch = System.getProperty("os.arch");
+      String platform = switch (arch) {
+        case "amd64", "x86_64" -> "linux-x64";
+        case "aarch64" -> "linux-arm64";
+        default -> throw new IOException("async-profiler has no library for " + arch + " in this jar");
+      };
+      if (!System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux")) {
+        throw new IOException("--async-profiler runs on Linux only (perf events), not on " + System.getProperty("os.name"));
+      }
+      Path file = Files.createTempFile("veilraft-bench-async-profiler", ".so");
+      file.toFile().deleteOnExit();
+      try (InputStream in = WindowProfiler.class.getResourceAsStream("/" + platform + "/libasyncProfiler.so")) {
+        if (in == null) {
+          throw new IOException("async-profiler's " + platform + "/libasyncProfiler.so is not on the classpath");
+        }
+        Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+      return file;
+    }
+
+    @Override
+    void start(List<ServerProcess> nodes, String tag) throws IOException {
+      for (ServerProcess node : nodes) {
+        node.loadAgent(library, START);
+      }
+      ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, START);
+    }
+
+    @Override
+    void stop(List<ServerProcess> nodes, int leader, String tag) throws IOException {
+      Files.createDirectories(dir);
+      for (int i = 0; i < nodes.size(); i++) {
+        nodes.get(i).loadAgent(library, stop(file(tag, process(i, leader))));
+      }
+      ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, stop(file(tag, "client")));
+    }
+
+    private static String stop(Path file) {
+      return "stop,file=" + file.toAbsolutePath() + ",collapsed,threads";
+    }
+
+    @Override
+    void summarize(Path file, PrintStream out) throws IOException {
+      CollapsedTop.print(file, 15, out);
+    }
+
+    @Override
+    String extension() {
+      return "collapsed";
+    }
+  }
+}
