@@ -147,7 +147,7 @@ public final class BenchMain implements Callable<Integer> {
 
   @Option(names = "--async-profiler", description = "Profile every server JVM and this one over each measured window with "
       + "async-profiler (CPU samples from perf events, with native and kernel frames and threads; Linux); save collapsed "
-      + "stacks and print where the CPU went. Cheaper and less biased than --profile.")
+      + "stacks and print where the CPU went. Sees RocksDB's native code and the kernel, which --profile does not.")
   boolean asyncProfiler;
 
   @Option(names = "--curves-only", description = "Skip the throughput points; run only the curves asked for.")
@@ -378,6 +378,9 @@ public final class BenchMain implements Callable<Integer> {
     results.condition("duration", duration);
     results.condition("warmup", warmup);
     results.condition("plaintext_peer_tls", plaintextTls);
+    results.condition("profiler", profile ? "JFR (profile settings) in every JVM over each measured window"
+        : asyncProfiler ? "async-profiler (cpu, 1 ms) in every JVM over each measured window; perf_event_paranoid="
+            + perfEventParanoid() : "none");
     results.condition("sealing", sealing);
     results.condition("compare_sealing", compareSealing != null ? compareSealing : sealing);
     results.condition("event_requests", eventRequests != null ? eventRequests
@@ -428,6 +431,15 @@ public final class BenchMain implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--sealing and --compare-sealing take session or single-shot, got '"
           + sealingMode + "'");
     };
+  }
+
+  /** Above 1, async-profiler gets no kernel frames (and may fall back to a timer). */
+  private static String perfEventParanoid() {
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/perf_event_paranoid")).strip();
+    } catch (IOException e) {
+      return "unknown";
+    }
   }
 
   private void throughput() throws Exception {

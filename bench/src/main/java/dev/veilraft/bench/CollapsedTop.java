@@ -43,9 +43,12 @@ public final class CollapsedTop {
         int space = line.lastIndexOf(' ');
         long count;
         try {
+          if (space <= 0) {
+            throw new NumberFormatException("no stack before the count");
+          }
           count = Long.parseLong(line.substring(space + 1));
         } catch (NumberFormatException e) {
-          throw new IOException(file + " line " + lineNumber + " does not end with a sample count: " + abbreviate(line));
+          throw new IOException(file + " line " + lineNumber + " is not a stack and a sample count: " + abbreviate(line));
         }
         List<String> frames = new ArrayList<>();
         String thread = null;

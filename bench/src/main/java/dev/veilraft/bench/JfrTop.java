@@ -13,7 +13,7 @@ import jdk.jfr.consumer.RecordingFile;
 
 /**
  * Where the CPU went in a JFR recording: its execution samples summarized by {@link
- * StackSummary} (self, components, inclusive, hottest veilraft methods).
+ * StackSummary} (self, components, inclusive, threads, hottest veilraft methods).
  * Run: {@code java -cp bench/target/benchmarks.jar dev.veilraft.bench.JfrTop FILE.jfr [TOP]}.
  */
 public final class JfrTop {
@@ -41,7 +41,8 @@ public final class JfrTop {
         frames.add(name(frame.getMethod()));
       }
       RecordedThread thread = event.getThread("sampledThread");
-      summary.add(frames, thread == null ? null : thread.getJavaName(), 1);
+      summary.add(frames, thread == null ? null : thread.getJavaName() != null ? thread.getJavaName()
+          : thread.getOSName(), 1);
     }
     summary.print(file.getFileName().toString(), top, out);
   }

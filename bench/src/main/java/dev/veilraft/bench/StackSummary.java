@@ -57,8 +57,12 @@ final class StackSummary {
     JAVA_COMPONENTS.put("com.google.protobuf.", "protobuf");
     JAVA_COMPONENTS.put("ch.qos.logback.", "logging");
     NATIVE_COMPONENTS.put("rocksdb::", "RocksDB (JNI)");
-    NATIVE_COMPONENTS.put("Compile", "JIT compiler");
-    NATIVE_COMPONENTS.put("C2Compiler", "JIT compiler");
+    // The compiler threads' own frames; not CompiledIC:: or CompiledMethod::, which run on
+    // application threads.
+    NATIVE_COMPONENTS.put("CompileBroker::compiler_thread_loop", "JIT compiler");
+    NATIVE_COMPONENTS.put("C2Compiler::", "JIT compiler");
+    NATIVE_COMPONENTS.put("Compile::", "JIT compiler");
+    NATIVE_COMPONENTS.put("Compilation::", "JIT compiler");
     NATIVE_COMPONENTS.put("Generation", "GC");
     NATIVE_COMPONENTS.put("VM_GenCollect", "GC");
     NATIVE_COMPONENTS.put("SerialHeap", "GC");

@@ -41,6 +41,34 @@ abstract class WindowProfiler {
     return "node" + (node + 1) + "-" + (node == leader ? "leader" : "follower");
   }
 
+  /** One JVM's part of a start or a stop. */
+  interface Step {
+    void run() throws IOException;
+  }
+
+  /**
+   * Runs every step even when some fail, so one JVM's failure leaves no other JVM profiling into
+   * later windows; then throws the first failure with the others suppressed.
+   */
+  static void everyStep(List<Step> steps) throws IOException {
+    IOException failure = null;
+    for (Step step : steps) {
+      try {
+        step.run();
+      } catch (IOException | RuntimeException e) {
+        IOException wrapped = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        if (failure == null) {
+          failure = wrapped;
+        } else {
+          failure.addSuppressed(wrapped);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
   /** JFR with its {@code profile} settings, started and stopped with {@code jcmd}; adds safepoint bias and cost. */
   static final class Jfr extends WindowProfiler {
     private Recording client;
@@ -51,32 +79,40 @@ abstract class WindowProfiler {
 
     @Override
     void start(List<ServerProcess> nodes, String tag) throws IOException {
-      for (ServerProcess node : nodes) {
-        node.startRecording(tag);
-      }
-      try {
-        client = new Recording(Configuration.getConfiguration("profile"));
-      } catch (java.text.ParseException e) {
-        throw new IOException("JFR's profile settings do not parse: " + e.getMessage(), e);
-      }
-      client.setName(tag);
-      client.start();
+      List<Step> steps = new java.util.ArrayList<>();
+      nodes.forEach(node -> steps.add(() -> node.startRecording(tag)));
+      steps.add(() -> {
+        try {
+          client = new Recording(Configuration.getConfiguration("profile"));
+        } catch (java.text.ParseException e) {
+          throw new IOException("JFR's profile settings do not parse: " + e.getMessage(), e);
+        }
+        client.setName(tag);
+        client.start();
+      });
+      everyStep(steps);
     }
 
     @Override
     void stop(List<ServerProcess> nodes, int leader, String tag) throws IOException {
       Files.createDirectories(dir);
+      List<Step> steps = new java.util.ArrayList<>();
       for (int i = 0; i < nodes.size(); i++) {
-        nodes.get(i).stopRecording(tag, file(tag, process(i, leader)));
+        ServerProcess node = nodes.get(i);
+        Path file = file(tag, process(i, leader));
+        steps.add(() -> node.stopRecording(tag, file));
       }
-      if (client != null) {
-        try (Recording recording = client) {
-          recording.stop();
-          recording.dump(file(tag, "client"));
-        } finally {
-          client = null;
+      steps.add(() -> {
+        if (client != null) {
+          try (Recording recording = client) {
+            recording.stop();
+            recording.dump(file(tag, "client"));
+          } finally {
+            client = null;
+          }
         }
-      }
+      });
+      everyStep(steps);
     }
 
     @Override
@@ -101,6 +137,7 @@ abstract class WindowProfiler {
 
     Async(Path dir, Path library) {
       super(dir);
+      checkDirectory(dir);
       this.library = library;
     }
 
@@ -128,23 +165,42 @@ abstract class WindowProfiler {
 
     @Override
     void start(List<ServerProcess> nodes, String tag) throws IOException {
-      for (ServerProcess node : nodes) {
-        node.loadAgent(library, START);
-      }
-      ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, START);
+      List<Step> steps = new java.util.ArrayList<>();
+      nodes.forEach(node -> steps.add(() -> node.loadAgent(library, START)));
+      steps.add(() -> ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, START));
+      everyStep(steps);
     }
 
     @Override
     void stop(List<ServerProcess> nodes, int leader, String tag) throws IOException {
       Files.createDirectories(dir);
+      List<Step> steps = new java.util.ArrayList<>();
       for (int i = 0; i < nodes.size(); i++) {
-        nodes.get(i).loadAgent(library, stop(file(tag, process(i, leader))));
+        ServerProcess node = nodes.get(i);
+        String stop = stop(file(tag, process(i, leader)));
+        steps.add(() -> node.loadAgent(library, stop));
       }
-      ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, stop(file(tag, "client")));
+      String stopClient = stop(file(tag, "client"));
+      steps.add(() -> ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, stopClient));
+      everyStep(steps);
     }
 
     private static String stop(Path file) {
       return "stop,file=" + file.toAbsolutePath() + ",collapsed,threads";
+    }
+
+    /**
+     * async-profiler splits its options at commas and expands {@code %} in file names; jcmd's
+     * quoting ends at a double quote. A profile directory with any of them is refused up front.
+     */
+    static void checkDirectory(Path dir) {
+      String path = dir.toAbsolutePath().toString();
+      for (char c : new char[] {',', '%', '"'}) {
+        if (path.indexOf(c) >= 0) {
+          throw new IllegalArgumentException("--async-profiler cannot write to " + path + ": the path holds '" + c
+              + "', which async-profiler's options or jcmd cannot carry; choose another --out");
+        }
+      }
     }
 
     @Override

@@ -63,12 +63,15 @@ class CollapsedTopTest {
   }
 
   @Test
-  void refusesALineWithoutASampleCountNamingIt(@TempDir Path dir) throws IOException {
+  void refusesALineThatIsNotAStackAndACountNamingIt(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("bad.collapsed");
     Files.writeString(file, "a;b 3\n\na;b;c three\n");
 
     assertThatThrownBy(() -> summarize(file)).isInstanceOf(IOException.class)
-        .hasMessageContaining("bad.collapsed line 3 does not end with a sample count: a;b;c three");
+        .hasMessageContaining("bad.collapsed line 3 is not a stack and a sample count: a;b;c three");
+    Files.writeString(file, "a;b 3\n42\n");
+    assertThatThrownBy(() -> summarize(file)).isInstanceOf(IOException.class)
+        .hasMessageContaining("bad.collapsed line 2 is not a stack and a sample count: 42");
   }
 
   /** The lines of one table of the summary, from its title to the next title. */

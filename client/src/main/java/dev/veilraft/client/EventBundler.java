@@ -47,8 +47,8 @@ public final class EventBundler {
    */
   public static final int BYTES_MAX = 256 * 1024;
   /**
-   * Event requests a client keeps unanswered at once, as the node's {@code EventGrouper} keeps its
-   * groups: enough to keep the node's pipeline fed while one request is answered, few enough that
+   * Event requests a client keeps unanswered at once: enough that requests reach the node while
+   * one is answered (the node groups what arrives meanwhile into its next entry), few enough that
    * under load each request carries most of what waits.
    */
   public static final int REQUESTS_IN_FLIGHT_MAX = 4;

@@ -15,7 +15,7 @@ import java.util.function.Function;
 
 /**
  * Groups client events that reach this node at the same time into one log entry, without a
- * timer. While fewer than {@code groupsInFlightMax} proposals of this grouper are uncommitted, an
+ * timer. While fewer than {@code groupsInFlightMax} proposals of this grouper are unanswered, an
  * event is sent at once (alone, as an ordinary {@code client_event} entry, so a lightly loaded
  * node behaves exactly as without grouping); otherwise it waits, and each completion sends what
  * waits, oldest first, up to {@code eventsMax} events and {@code bytesMax} bytes, as ONE
@@ -38,14 +38,17 @@ import java.util.function.Function;
  */
 public final class EventGrouper implements AutoCloseable {
   /**
-   * Proposals of this grouper that may be unanswered (not yet applied here) at once: one. Under
-   * load each group then carries everything that arrived while the previous one was replicated,
-   * fsynced and applied, as etcd's Raft loop batches whatever is ready. Per-entry work (Ratis'
-   * append and replication, the thread hand-offs between them, the store commit with its digest
-   * update) is then spread over the most events. Measured in session 20 (bench/README, 3 nodes,
-   * 256 B, warm): 4 → 2 gave 27% more puts/s at 64 in flight and 5% at 256; 2 → 1 another 22% and
-   * 14%, with a lower p99 at both. The cost is at low concurrency: an event that arrives while a
-   * group is out waits for it (one commit) instead of going at once.
+   * Proposals of this grouper that may be unanswered at once: one. A proposal holds its slot until
+   * Ratis answered it (the leader applied its entry) and its delivery started. Under load each
+   * group then carries everything that arrived during the previous one's round (replication,
+   * fsync, commit, apply, answer). Per-entry work (Ratis' append and replication, the thread
+   * hand-offs between them, the store commit with its digest update) is then spread over the most
+   * events. Measured in session 20 (bench/README, 3 nodes, 256 B, warm): 4 → 2 gave 27% more
+   * puts/s at 64 in flight and 5% at 256; 2 → 1 another 22% and 14%, with a lower p99 at both. The
+   * cost is at low concurrency: an event that arrives while a group is out waits for that group's
+   * whole round instead of going at once; and a proposal that is sent again through a leadership
+   * transfer ({@code RaftConsensus}) holds the slot meanwhile, so this node's other events wait
+   * (bounded by {@link #QUEUED_EVENTS_MAX}, then NODE_BUSY).
    */
   public static final int GROUPS_IN_FLIGHT_MAX = 1;
   /**

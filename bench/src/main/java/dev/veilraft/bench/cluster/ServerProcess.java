@@ -200,19 +200,26 @@ public final class ServerProcess implements AutoCloseable {
     args.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
     args.add(Long.toString(pid));
     args.addAll(List.of(command));
-    Process jcmd = new ProcessBuilder(args).redirectErrorStream(true).start();
+    // Output to a file, not a pipe: reading a pipe to its end would wait for a hung jcmd forever.
+    Path output = Files.createTempFile("veilraft-bench-jcmd", ".txt");
+    Process jcmd = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(output.toFile()).start();
     try {
-      byte[] out = jcmd.getInputStream().readAllBytes();
-      if (!jcmd.waitFor(JCMD_TIMEOUT.toSeconds(), TimeUnit.SECONDS) || jcmd.exitValue() != 0) {
+      if (!jcmd.waitFor(JCMD_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
         jcmd.destroyForcibly();
-        throw new IOException("jcmd " + String.join(" ", command) + " on " + name + " failed: "
-            + new String(out, StandardCharsets.UTF_8).strip());
+        throw new IOException("jcmd " + String.join(" ", command) + " on " + name + " did not finish within "
+            + JCMD_TIMEOUT.toSeconds() + " s");
       }
-      return new String(out, StandardCharsets.UTF_8);
+      String out = Files.readString(output, StandardCharsets.UTF_8);
+      if (jcmd.exitValue() != 0) {
+        throw new IOException("jcmd " + String.join(" ", command) + " on " + name + " failed: " + out.strip());
+      }
+      return out;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       jcmd.destroyForcibly();
       throw new IOException("interrupted while running jcmd on " + name, e);
+    } finally {
+      Files.deleteIfExists(output);
     }
   }
 
