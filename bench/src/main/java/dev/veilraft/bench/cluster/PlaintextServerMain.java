@@ -21,6 +21,11 @@ public final class PlaintextServerMain {
   private PlaintextServerMain() {}
 
   public static void main(String[] args) throws Exception {
+    // As a veilraft node does first (the baseline is the same Ratis under the same JVM settings):
+    // on 2 cores the common pool's parallelism is 1, and Ratis' follower then starts a thread per
+    // log entry for its CompletableFuture *Async calls (5–11% of a baseline follower's samples in
+    // session 20, before this).
+    dev.veilraft.node.cli.Main.commonPoolNeverThreadPerTask();
     if (args.length < 3 || args.length > 4) {
       System.out.println("FAILED usage: PlaintextServerMain ID DATA_DIR id=host:port,... [TLS_DIR]");
       System.exit(2);

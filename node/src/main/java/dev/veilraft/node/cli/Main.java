@@ -54,8 +54,9 @@ public final class Main implements Runnable {
    * benchmark's followers, thousands per 20 s). Unless the operator set the property, it is raised
    * to at least {@link #COMMON_POOL_PARALLELISM_MIN} before anything touches the pool. Set in code,
    * not on the java command line, so the launch configuration (part of the measurement) is unchanged.
+   * Public for the benchmark's plaintext baseline, which must run Ratis under the same JVM setting.
    */
-  static void commonPoolNeverThreadPerTask() {
+  public static void commonPoolNeverThreadPerTask() {
     if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
       System.setProperty(COMMON_POOL_PARALLELISM, Integer.toString(
           Math.max(COMMON_POOL_PARALLELISM_MIN, Runtime.getRuntime().availableProcessors() - 1)));
