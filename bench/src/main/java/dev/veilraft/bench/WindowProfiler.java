@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import jdk.jfr.Configuration;
@@ -15,6 +16,8 @@ import jdk.jfr.Recording;
 /**
  * Profiles every server JVM and this one (the load generator and client) over exactly a measured
  * window, into {@code <tag>-node<i>-<role>.<ext>} and {@code <tag>-client.<ext>} in its directory.
+ * A start or a stop is attempted in every JVM even when some fail, so one JVM's failure leaves no
+ * other profiling into later windows; the first failure is then thrown with the others suppressed.
  */
 abstract class WindowProfiler {
   final Path dir;
@@ -23,9 +26,17 @@ abstract class WindowProfiler {
     this.dir = dir;
   }
 
-  abstract void start(List<ServerProcess> nodes, String tag) throws IOException;
+  /** Starts profiling in a server JVM. */
+  abstract void startIn(ServerProcess node, String tag) throws IOException;
 
-  abstract void stop(List<ServerProcess> nodes, int leader, String tag) throws IOException;
+  /** Starts profiling in this JVM. */
+  abstract void startHere(String tag) throws IOException;
+
+  /** Stops profiling in a server JVM, writing its profile to {@code file}. */
+  abstract void stopIn(ServerProcess node, String tag, Path file) throws IOException;
+
+  /** Stops profiling in this JVM, writing its profile to {@code file}. */
+  abstract void stopHere(String tag, Path file) throws IOException;
 
   /** Prints the summary of one of its profiles to {@code out}. */
   abstract void summarize(Path file, PrintStream out) throws IOException;
@@ -33,24 +44,35 @@ abstract class WindowProfiler {
   /** The file extension of its profiles. */
   abstract String extension();
 
-  final Path file(String tag, String process) {
+  final void start(List<ServerProcess> nodes, String tag) throws IOException {
+    List<Step> steps = new ArrayList<>();
+    nodes.forEach(node -> steps.add(() -> startIn(node, tag)));
+    steps.add(() -> startHere(tag));
+    everyStep(steps);
+  }
+
+  final void stop(List<ServerProcess> nodes, int leader, String tag) throws IOException {
+    Files.createDirectories(dir);
+    List<Step> steps = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      ServerProcess node = nodes.get(i);
+      Path file = file(tag, "node" + (i + 1) + "-" + (i == leader ? "leader" : "follower"));
+      steps.add(() -> stopIn(node, tag, file));
+    }
+    steps.add(() -> stopHere(tag, file(tag, "client")));
+    everyStep(steps);
+  }
+
+  private Path file(String tag, String process) {
     return dir.resolve(tag + "-" + process + "." + extension());
   }
 
-  static String process(int node, int leader) {
-    return "node" + (node + 1) + "-" + (node == leader ? "leader" : "follower");
-  }
-
   /** One JVM's part of a start or a stop. */
-  interface Step {
+  private interface Step {
     void run() throws IOException;
   }
 
-  /**
-   * Runs every step even when some fail, so one JVM's failure leaves no other JVM profiling into
-   * later windows; then throws the first failure with the others suppressed.
-   */
-  static void everyStep(List<Step> steps) throws IOException {
+  private static void everyStep(List<Step> steps) throws IOException {
     IOException failure = null;
     for (Step step : steps) {
       try {
@@ -78,41 +100,36 @@ abstract class WindowProfiler {
     }
 
     @Override
-    void start(List<ServerProcess> nodes, String tag) throws IOException {
-      List<Step> steps = new java.util.ArrayList<>();
-      nodes.forEach(node -> steps.add(() -> node.startRecording(tag)));
-      steps.add(() -> {
-        try {
-          client = new Recording(Configuration.getConfiguration("profile"));
-        } catch (java.text.ParseException e) {
-          throw new IOException("JFR's profile settings do not parse: " + e.getMessage(), e);
-        }
-        client.setName(tag);
-        client.start();
-      });
-      everyStep(steps);
+    void startIn(ServerProcess node, String tag) throws IOException {
+      node.startRecording(tag);
     }
 
     @Override
-    void stop(List<ServerProcess> nodes, int leader, String tag) throws IOException {
-      Files.createDirectories(dir);
-      List<Step> steps = new java.util.ArrayList<>();
-      for (int i = 0; i < nodes.size(); i++) {
-        ServerProcess node = nodes.get(i);
-        Path file = file(tag, process(i, leader));
-        steps.add(() -> node.stopRecording(tag, file));
+    void startHere(String tag) throws IOException {
+      try {
+        client = new Recording(Configuration.getConfiguration("profile"));
+      } catch (java.text.ParseException e) {
+        throw new IOException("JFR's profile settings do not parse: " + e.getMessage(), e);
       }
-      steps.add(() -> {
-        if (client != null) {
-          try (Recording recording = client) {
-            recording.stop();
-            recording.dump(file(tag, "client"));
-          } finally {
-            client = null;
-          }
+      client.setName(tag);
+      client.start();
+    }
+
+    @Override
+    void stopIn(ServerProcess node, String tag, Path file) throws IOException {
+      node.stopRecording(tag, file);
+    }
+
+    @Override
+    void stopHere(String tag, Path file) throws IOException {
+      if (client != null) {
+        try (Recording recording = client) {
+          recording.stop();
+          recording.dump(file);
+        } finally {
+          client = null;
         }
-      });
-      everyStep(steps);
+      }
     }
 
     @Override
@@ -164,25 +181,23 @@ abstract class WindowProfiler {
     }
 
     @Override
-    void start(List<ServerProcess> nodes, String tag) throws IOException {
-      List<Step> steps = new java.util.ArrayList<>();
-      nodes.forEach(node -> steps.add(() -> node.loadAgent(library, START)));
-      steps.add(() -> ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, START));
-      everyStep(steps);
+    void startIn(ServerProcess node, String tag) throws IOException {
+      node.loadAgent(library, START);
     }
 
     @Override
-    void stop(List<ServerProcess> nodes, int leader, String tag) throws IOException {
-      Files.createDirectories(dir);
-      List<Step> steps = new java.util.ArrayList<>();
-      for (int i = 0; i < nodes.size(); i++) {
-        ServerProcess node = nodes.get(i);
-        String stop = stop(file(tag, process(i, leader)));
-        steps.add(() -> node.loadAgent(library, stop));
-      }
-      String stopClient = stop(file(tag, "client"));
-      steps.add(() -> ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, stopClient));
-      everyStep(steps);
+    void startHere(String tag) throws IOException {
+      ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, START);
+    }
+
+    @Override
+    void stopIn(ServerProcess node, String tag, Path file) throws IOException {
+      node.loadAgent(library, stop(file));
+    }
+
+    @Override
+    void stopHere(String tag, Path file) throws IOException {
+      ServerProcess.loadAgent(ProcessHandle.current().pid(), "this JVM", library, stop(file));
     }
 
     private static String stop(Path file) {
