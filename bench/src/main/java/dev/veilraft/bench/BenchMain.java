@@ -433,7 +433,7 @@ public final class BenchMain implements Callable<Integer> {
     };
   }
 
-  /** Above 1, async-profiler gets no kernel frames (and may fall back to a timer). */
+  /** Above 1, async-profiler run by a user without root gets no kernel frames. */
   private static String perfEventParanoid() {
     try {
       return Files.readString(Path.of("/proc/sys/kernel/perf_event_paranoid")).strip();
