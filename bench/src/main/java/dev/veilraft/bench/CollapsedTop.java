@@ -52,7 +52,7 @@ public final class CollapsedTop {
         }
         List<String> frames = new ArrayList<>();
         String thread = null;
-        for (String frame : line.substring(0, Math.max(0, space)).split(";")) {
+        for (String frame : line.substring(0, space).split(";")) {
           if (frames.isEmpty() && thread == null && frame.startsWith("[") && frame.endsWith("]")) {
             int tid = frame.lastIndexOf(" tid=");
             thread = frame.substring(1, tid > 0 ? tid : frame.length() - 1);

@@ -17,8 +17,7 @@ import java.util.regex.Pattern;
  * fsync inside Ratis counts for Ratis; the shares add up to 100%); by the components their stacks
  * pass through (inclusive: a sample under both the Ratis log and the kernel counts for both); by
  * kind of thread ({@link #threadKind}: {@code grpc-default-executor-3} counts as {@code
- * grpc-default-executor-#});
- * and the hottest veilraft methods inclusive.
+ * grpc-default-executor-#}); and the hottest veilraft methods inclusive.
  */
 final class StackSummary {
   private static final String OTHER = "other (";
