@@ -57,7 +57,6 @@ import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.CallId;
-import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -347,8 +346,9 @@ public final class RaftConsensus implements AutoCloseable {
   /** veilraft's Raft properties for {@code settings}; the benchmark's {@link PlaintextBaseline} uses the same. */
   static RaftProperties properties(Settings settings) {
     RaftProperties p = new RaftProperties();
-    // gRPC is the only Ratis transport with TLS.
-    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    // gRPC is the only Ratis transport with TLS; veilraft's variant also tells followers of a
+    // commit advance at once (CommitNotifyingGrpc), which is what lets metadata entries go.
+    RaftConfigKeys.Rpc.setType(p, CommitNotifyingGrpc.TYPE);
     RaftServerConfigKeys.setStorageDir(p, List.of(settings.storageDir().toFile()));
     GrpcConfigKeys.Server.setHost(p, settings.host());
     GrpcConfigKeys.Server.setPort(p, settings.port());
@@ -375,11 +375,10 @@ public final class RaftConsensus implements AutoCloseable {
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(segmentBytes, LOG_PREALLOCATED_BYTES_MAX)));
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(settings.snapshotThresholdEntries(), LOG_PURGE_GAP_MAX));
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
-    // Metadata entries stay on (the Ratis default), though the leader then appends, replicates and
-    // fsyncs one more entry per commit advance (two entries per request at one in flight): in
-    // Ratis 3.3 that entry is also what tells idle followers the new commit index at once. Without
-    // it a commit advance alone sends no AppendEntries, so followers apply the last writes only at
-    // the next heartbeat (session 16: a join resumed through a follower was refused NOT_A_MEMBER).
+    // No commit-index metadata entries: the leader would append, replicate and fsync one more entry
+    // per commit advance (half the log with one group in flight). Followers learn of a commit
+    // advance from CommitNotifyingGrpc's heartbeat instead.
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
     return p;
   }
 

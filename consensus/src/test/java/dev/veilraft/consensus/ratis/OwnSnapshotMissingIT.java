@@ -66,12 +66,23 @@ class OwnSnapshotMissingIT {
     Path group = n0.settings.storageDir().resolve(RaftIds.groupId(cluster.genesis.clusterId()).getUuid().toString());
     sm = group.resolve("sm");
     current = group.resolve("current");
-    // Write until only the latest snapshot covers the log's start (no further write follows, so no
-    // further snapshot or purge changes that before the founder stops).
-    while (!(n0.consensus().snapshotStatus().logStartIndex() > secondLatestSnapshotIndex() + 1)) {
+    // Write until only the latest snapshot covers the log's start, and that snapshot is at the last
+    // write: Ratis takes a snapshot when a server stops if it applied past its latest one, and that
+    // snapshot (one index further, the log not purged to it) would cover the start once the
+    // latest is deleted. No further write follows, so nothing changes that before the founder stops.
+    while (true) {
       assertThat(keys).as("the log was purged past the second-latest snapshot within %s writes", PURGE_WRITES_MAX)
           .isLessThan(PURGE_WRITES_MAX);
-      put();
+      long written = put();
+      if (written - latestSnapshotIndex() < SNAPSHOT_THRESHOLD) {
+        continue;
+      }
+      // Ratis takes the snapshot on its apply thread after the put was answered.
+      assertThat(awaitTrue(() -> latestSnapshotIndex() >= written)).as("a snapshot at index %d", written).isTrue();
+      if (latestSnapshotIndex() == written
+          && n0.consensus().snapshotStatus().logStartIndex() > secondLatestSnapshotIndex() + 1) {
+        break;
+      }
     }
   }
 
@@ -216,6 +227,12 @@ class OwnSnapshotMissingIT {
     List<Path> all = snapshots();
     assertThat(all).as("snapshot files in %s", sm).isNotEmpty();
     return all.get(0);
+  }
+
+  /** The index of the latest snapshot file, -1 with none yet. */
+  private static long latestSnapshotIndex() {
+    List<Path> all = snapshots();
+    return all.isEmpty() ? -1 : SimpleStateMachineStorage.getTermIndexFromSnapshotFile(all.get(0).toFile()).getIndex();
   }
 
   /**

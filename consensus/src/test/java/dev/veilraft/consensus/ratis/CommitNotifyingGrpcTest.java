@@ -1,0 +1,30 @@
+package dev.veilraft.consensus.ratis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.junit.jupiter.api.Test;
+
+class CommitNotifyingGrpcTest {
+  @Test
+  void aCommitNoticeGoesOncePerAdvanceOnlyToAFollowerBehindWithNothingOutstanding() {
+    // committed, follower's commit, sent before, entries outstanding
+    assertThat(CommitNotifyingGrpc.commitNotice(10, 9, -1, false)).as("behind, never sent").isTrue();
+    assertThat(CommitNotifyingGrpc.commitNotice(10, 9, 9, false)).as("behind, an older index sent").isTrue();
+    assertThat(CommitNotifyingGrpc.commitNotice(10, 9, 10, false)).as("this index sent already").isFalse();
+    assertThat(CommitNotifyingGrpc.commitNotice(10, 10, -1, false)).as("follower up to date").isFalse();
+    assertThat(CommitNotifyingGrpc.commitNotice(10, 11, -1, false)).as("follower ahead (new leader)").isFalse();
+    assertThat(CommitNotifyingGrpc.commitNotice(10, 9, -1, true)).as("entries outstanding: the heartbeat would "
+        + "carry no previous index, and the follower would ignore its commit index").isFalse();
+  }
+
+  @Test
+  void veilraftsPropertiesNameTheTypeByItsClassAndTurnMetadataEntriesOff() {
+    RaftProperties properties = RaftConsensus.properties(new RaftConsensus.Settings(java.nio.file.Path.of("unused"),
+        "127.0.0.1", 1, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(2)));
+    assertThat(RaftConfigKeys.Rpc.type(properties, s -> { })).isInstanceOf(CommitNotifyingGrpc.class);
+    assertThat(RaftServerConfigKeys.Log.logMetadataEnabled(properties)).isFalse();
+  }
+}
