@@ -14,9 +14,9 @@ import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.raftlog.RaftLogIOException;
 
 /**
- * Ratis' gRPC transport with one change to the leader's log appender: a commit advance reaches the
- * followers at once, as an empty AppendEntries (a heartbeat, which carries the leader's commit
- * index), instead of with the next entry or the next scheduled heartbeat.
+ * Ratis' gRPC transport with one change to the leader's log appender: a commit advance normally
+ * reaches the followers at once, as an empty AppendEntries (a heartbeat, which carries the
+ * leader's commit index), instead of with the next entry or the next scheduled heartbeat.
  *
  * <p>Why. Ratis' leader appends a commit-index metadata entry after every commit advance
  * ({@code raft.server.log.log-metadata.enabled}); that entry is what tells idle followers of the
@@ -30,8 +30,16 @@ import org.apache.ratis.server.raftlog.RaftLogIOException;
  *
  * <p>When. Only when the leader has nothing to send, the follower's last reported commit index is
  * behind the leader's, no AppendEntries with entries is outstanding to it (a heartbeat sent then
- * would carry no previous index, and Ratis' follower ignores its commit index), and this commit
- * index was not sent to it already: one heartbeat per follower and commit advance at most.
+ * carries no previous index, and the follower then commits nothing from it: min(leader commit,
+ * 0)), and this commit index was not sent to it already: one heartbeat per follower and commit
+ * advance at most.
+ *
+ * <p>Best effort: the notice goes when the appender wakes after the commit advance, and Ratis'
+ * wake-up signal is lost when it comes while the appender is not waiting; the leader also keeps a
+ * restarted follower's commit index from before its restart, and a notice that was lost is not
+ * sent again for the same index. In each case the follower learns the commit index with the next
+ * entry or heartbeat, as with stock Ratis. Safety does not depend on it: a follower commits at
+ * most the previous index the heartbeat names, which it holds.
  *
  * <p>Everything else is Ratis' gRPC transport: TLS (through the same {@link Parameters}), clients,
  * snapshots. The type is named by its class, so {@link org.apache.ratis.RaftConfigKeys.Rpc#type}
@@ -85,8 +93,11 @@ public final class CommitNotifyingGrpc implements RpcType {
       if (!commitNotice(committed, getFollower().getCommitIndex(), commitSent, hasPendingDataRequests())) {
         return null;
       }
-      commitSent = committed;
-      return super.newAppendEntriesRequest(callId, true);
+      AppendEntriesRequestProto notice = super.newAppendEntriesRequest(callId, true);
+      // What the heartbeat carries is Ratis' read index, which is the commit index with
+      // ReadIndex.Type COMMIT_INDEX (RaftConsensus#properties pins it); remember what it carries.
+      commitSent = Math.max(commitSent, notice.getLeaderCommit());
+      return notice;
     }
   }
 

@@ -379,6 +379,9 @@ public final class RaftConsensus implements AutoCloseable {
     // per commit advance (half the log with one group in flight). Followers learn of a commit
     // advance from CommitNotifyingGrpc's heartbeat instead.
     RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+    // Heartbeats carry the read index as the leader's commit: with COMMIT_INDEX (the Ratis 3.3
+    // default, pinned) that is the commit index, which CommitNotifyingGrpc's notice relies on.
+    RaftServerConfigKeys.Read.ReadIndex.setType(p, RaftServerConfigKeys.Read.ReadIndex.Type.COMMIT_INDEX);
     return p;
   }
 

@@ -759,7 +759,8 @@ final class VeilraftStateMachine extends BaseStateMachine {
         try {
           // A halt during the replay inside RaftServer.start() must not close the server under it
           // (Ratis then fails the start with an illegal CLOSING -> RUNNING transition): wait, bounded,
-          // until the start has finished.
+          // until the start has finished. (Ratis replays there up to the commit index its log
+          // records: only logs written while commit-index metadata entries were on record one.)
           long deadline = System.nanoTime() + HALT_CLOSE_WAIT.toNanos();
           while (server.getLifeCycleState() == LifeCycle.State.STARTING && System.nanoTime() < deadline) {
             Thread.sleep(HALT_CLOSE_POLL_MS);

@@ -28,12 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@link RaftConsensus#properties}) and the baseline's state machine.
  */
 class CommitNoticeIT {
-  /**
-   * Heartbeats go every half of the minimum election timeout: every 15 s here. The first election
-   * has its own, short timeout, so the group has a leader at once.
-   */
+  /** Heartbeats go every half of the minimum election timeout: every 15 s here. */
   private static final Duration ELECTION_TIMEOUT_MIN = Duration.ofSeconds(30);
   private static final Duration ELECTION_TIMEOUT_MAX = Duration.ofSeconds(40);
+  /** c1's first election timeout (min, max in ms). */
+  private static final long[] FIRST_ELECTION_SOON = {150, 300};
+  /** The other servers' first election timeout: they campaign only if c1's first election failed. */
+  private static final long[] FIRST_ELECTION_LATE = {20_000, 25_000};
   /** Well inside the 15 s before the next heartbeat. */
   private static final Duration APPLY_BOUND = Duration.ofSeconds(10);
 
@@ -49,9 +50,12 @@ class CommitNoticeIT {
     }
     List<RaftServer> servers = new ArrayList<>();
     try {
-      for (PlaintextBaseline.Peer peer : peers) {
-        servers.add(start(peer, peers));
-      }
+      // The first election has its own timeout. A server that campaigns before its peers run fails and then
+      // waits a whole election timeout (30-40 s), so the peers start first with a long one and c1 last with a
+      // short one: it campaigns once the others run.
+      servers.add(start(peers.get(1), peers, FIRST_ELECTION_LATE));
+      servers.add(start(peers.get(2), peers, FIRST_ELECTION_LATE));
+      servers.add(start(peers.get(0), peers, FIRST_ELECTION_SOON));
       assertThat(RaftTestCluster.awaitTrue(() -> leader(servers).isPresent(), Duration.ofSeconds(60)))
           .as("a leader").isTrue();
       try (PlaintextBaseline.Client client = PlaintextBaseline.Client.connect(settings(dir.resolve("client"), 0),
@@ -81,11 +85,14 @@ class CommitNoticeIT {
     }
   }
 
-  private RaftServer start(PlaintextBaseline.Peer self, List<PlaintextBaseline.Peer> peers) throws Exception {
+  private RaftServer start(PlaintextBaseline.Peer self, List<PlaintextBaseline.Peer> peers, long[] firstElectionMs)
+      throws Exception {
     int port = Integer.parseInt(self.address().substring(self.address().indexOf(':') + 1));
     RaftProperties properties = RaftConsensus.properties(settings(dir.resolve(self.id()), port));
-    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(properties, TimeDuration.valueOf(150, TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(properties, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(properties,
+        TimeDuration.valueOf(firstElectionMs[0], TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(properties,
+        TimeDuration.valueOf(firstElectionMs[1], TimeUnit.MILLISECONDS));
     RaftServer server = RaftServer.newBuilder()
         .setServerId(RaftPeerId.valueOf(self.id()))
         .setGroup(RaftGroup.valueOf(PlaintextBaseline.GROUP_ID,

@@ -21,10 +21,13 @@ class CommitNotifyingGrpcTest {
   }
 
   @Test
-  void veilraftsPropertiesNameTheTypeByItsClassAndTurnMetadataEntriesOff() {
+  void veilraftsPropertiesNameTheTypeByItsClassTurnMetadataEntriesOffAndReadIndexIsTheCommitIndex() {
     RaftProperties properties = RaftConsensus.properties(new RaftConsensus.Settings(java.nio.file.Path.of("unused"),
         "127.0.0.1", 1, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(2)));
     assertThat(RaftConfigKeys.Rpc.type(properties, s -> { })).isInstanceOf(CommitNotifyingGrpc.class);
     assertThat(RaftServerConfigKeys.Log.logMetadataEnabled(properties)).isFalse();
+    // A heartbeat's leader commit is Ratis' read index: the commit index only with this type.
+    assertThat(RaftServerConfigKeys.Read.ReadIndex.type(properties))
+        .isEqualTo(RaftServerConfigKeys.Read.ReadIndex.Type.COMMIT_INDEX);
   }
 }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +47,8 @@ class OwnSnapshotMissingIT {
   private static final int VALUE_BYTES = 16 * 1024;
   /** Writes after which the log must have been purged past the second-latest snapshot. */
   private static final int PURGE_WRITES_MAX = 200;
+  /** How long a snapshot's purge may take to show in the log's start index. */
+  private static final Duration PURGE_WAIT = Duration.ofSeconds(3);
   /** A guard against a start that hangs instead of failing (the test takes a few seconds). */
   private static final long START_FAILURE_TEST_SECONDS_MAX = 120;
 
@@ -79,8 +82,9 @@ class OwnSnapshotMissingIT {
       }
       // Ratis takes the snapshot on its apply thread after the put was answered.
       assertThat(awaitTrue(() -> latestSnapshotIndex() >= written)).as("a snapshot at index %d", written).isTrue();
-      if (latestSnapshotIndex() == written
-          && n0.consensus().snapshotStatus().logStartIndex() > secondLatestSnapshotIndex() + 1) {
+      // Ratis purges after the snapshot, on its log worker: give it a moment.
+      if (latestSnapshotIndex() == written && awaitTrue(
+          () -> n0.consensus().snapshotStatus().logStartIndex() > secondLatestSnapshotIndex() + 1, PURGE_WAIT)) {
         break;
       }
     }
