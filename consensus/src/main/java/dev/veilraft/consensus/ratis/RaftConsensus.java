@@ -347,7 +347,7 @@ public final class RaftConsensus implements AutoCloseable {
   static RaftProperties properties(Settings settings) {
     RaftProperties p = new RaftProperties();
     // gRPC is the only Ratis transport with TLS; veilraft's variant also tells followers of a
-    // commit advance at once (CommitNotifyingGrpc), which is what lets metadata entries go.
+    // commit advance, normally at once (CommitNotifyingGrpc), which is what lets metadata entries go.
     RaftConfigKeys.Rpc.setType(p, CommitNotifyingGrpc.TYPE);
     RaftServerConfigKeys.setStorageDir(p, List.of(settings.storageDir().toFile()));
     GrpcConfigKeys.Server.setHost(p, settings.host());
