@@ -106,6 +106,10 @@ public final class Replica {
   private volatile MembershipView view;
   /** Why this replica halted; null while it is healthy. Once set, it applies nothing more. */
   private volatile String haltedBecause;
+  /** Whether the halt came from this node's disk (a restart on a fixed disk resumes), not from an entry. */
+  private volatile boolean haltedOnDisk;
+  private final List<java.util.function.Consumer<Halt>> haltListeners = new CopyOnWriteArrayList<>();
+  private final Object haltLock = new Object();
   /** The highest protocol version this replica applies ({@link ProtocolVersions#BUILD_MAX} outside tests). */
   private final long protocolVersionMax;
 
@@ -152,8 +156,8 @@ public final class Replica {
   private void haltIfVersionAboveBuild(String what) {
     MembershipView v = view;
     if (v.initialized() && v.protocolVersion() > protocolVersionMax) {
-      haltedBecause = "at index " + store.appliedIndex() + ": " + what + " is at protocol version "
-          + v.protocolVersion() + ", this build applies up to " + protocolVersionMax + ": upgrade this node";
+      halt("at index " + store.appliedIndex() + ": " + what + " is at protocol version " + v.protocolVersion()
+          + ", this build applies up to " + protocolVersionMax + ": upgrade this node", false);
       org.slf4j.LoggerFactory.getLogger(Replica.class).error("replica halted: {}", haltedBecause);
     }
   }
@@ -233,6 +237,50 @@ public final class Replica {
     return java.util.Optional.ofNullable(haltedBecause);
   }
 
+  /** Why a replica halted, and whether its disk did it (then a restart once the disk is fixed resumes). */
+  public record Halt(String reason, boolean diskFailure) {}
+
+  /** Whether this replica halted because its node's disk refused a write or a read. */
+  public boolean haltedOnDiskFailure() {
+    return haltedBecause != null && haltedOnDisk;
+  }
+
+  /**
+   * Tells {@code listener} once, on the thread that halts this replica (the apply thread, or
+   * Ratis' log worker for {@link #haltOnDiskFailure}), when it halts; it must not block.
+   */
+  public void addHaltListener(java.util.function.Consumer<Halt> listener) {
+    haltListeners.add(listener);
+  }
+
+  /**
+   * Halts because this node's disk failed outside apply: its Raft log could not be written. The
+   * state is intact, but the node can no longer follow the log, so it must apply nothing more
+   * and answer no reads until it restarts.
+   */
+  public void haltOnDiskFailure(String reason) {
+    halt(reason, true);
+  }
+
+  /** The first halt's reason stands; listeners hear of that one only. */
+  private void halt(String reason, boolean diskFailure) {
+    synchronized (haltLock) {
+      if (haltedBecause != null) {
+        return;
+      }
+      haltedOnDisk = diskFailure;
+      haltedBecause = reason;
+    }
+    Halt halt = new Halt(reason, diskFailure);
+    for (var listener : haltListeners) {
+      try {
+        listener.accept(halt);
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(Replica.class).warn("a halt listener failed: {}", e.toString());
+      }
+    }
+  }
+
   /** The highest protocol version this replica's build applies. */
   public long protocolVersionMax() {
     return protocolVersionMax;
@@ -291,7 +339,7 @@ public final class Replica {
     try {
       return applyUnhalted(index, entryBytes);
     } catch (ReplicaHaltedException e) {
-      haltedBecause = "at index " + index + ": " + e.getMessage();
+      halt("at index " + index + ": " + e.getMessage(), e.isDiskFailure());
       throw e;
     }
   }

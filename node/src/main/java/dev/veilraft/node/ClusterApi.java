@@ -153,6 +153,10 @@ final class ClusterApi {
     root.put("applied_index", node.replica().appliedIndex());
     root.put("build_protocol_version_max", node.replica().protocolVersionMax());
     node.replica().halted().ifPresent(reason -> root.put("halted", reason));
+    if (node.replica().haltedOnDiskFailure()) {
+      // The disk refused a write: a restart once the disk is fixed resumes (a node process ends itself for that).
+      root.put("halted_on_disk_failure", true);
+    }
     if (node.consensus() != null) {
       // Also before this node is initialized: a joiner's first state often arrives as a snapshot.
       // Coarse (CoarseBytes): exact sizes over time would tell anyone how the state grows.

@@ -54,6 +54,10 @@ public final class VeilraftNode implements AutoCloseable {
   public static final Duration PROPOSAL_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
   public static final int ROTATION_ATTEMPTS_MAX = 10;
+  /** The status a node process ends with after a disk failure ({@link #exitProcessOnDiskFailure}): EX_IOERR. */
+  public static final int DISK_FAILURE_EXIT_STATUS = 74;
+  /** Set by the node process only ({@link #exitProcessOnDiskFailure}); in-JVM clusters keep a halted node up. */
+  private static volatile boolean exitOnDiskFailure;
 
   private final NodeConfig config;
   private final Clock clock;
@@ -108,6 +112,7 @@ public final class VeilraftNode implements AutoCloseable {
       keyring.addRetentionListener(historyFile.retentionListener());
       this.replica = new Replica(store, stateDir, genesis.clusterId(), keys.nodeId(), keys.kem(), verifier, keyring,
           APPS);
+      replica.addHaltListener(this::halted);
       NodeConfig.Endpoint plain = config.insecurePlainHttp();
       this.webTls = config.webTlsChain() == null ? null
           : dev.veilraft.crypto.seal.WebTlsKey.load(config.dataDir(), platform.sealer());
@@ -135,6 +140,36 @@ public final class VeilraftNode implements AutoCloseable {
     }
     LOG.info("node {} of cluster {} ({}) on platform {}", keys.nodeId(), genesis.genesis().getClusterName(),
         Hashes.shortHex(genesis.clusterId(), 8), platform.describe());
+  }
+
+  /**
+   * Makes a node of this process end the process, with {@link #DISK_FAILURE_EXIT_STATUS}, when its
+   * replica halts on a disk failure (its state store or Raft log could not be written: a full or
+   * failing disk). Only a restart brings such a node back (RocksDB and Ratis both refuse every
+   * later write once one failed), and a supervisor (systemd, a container's restart policy)
+   * restarts a process that ended; the node then resumes from its last committed state. The node
+   * process ({@code veilraft node start|join}) calls this; nodes sharing a JVM (in-process
+   * clusters, tests) must not, and a halted node of theirs stays up, its /readyz saying HALTED.
+   */
+  public static void exitProcessOnDiskFailure() {
+    exitOnDiskFailure = true;
+  }
+
+  /** The replica halted (on the apply thread or Ratis' log worker): on a disk failure, maybe end the process. */
+  private void halted(Replica.Halt halt) {
+    if (!halt.diskFailure()) {
+      return; // An entry this build cannot apply as its peers do: consensus logged it; /readyz says HALTED.
+    }
+    if (!exitOnDiskFailure) {
+      LOG.error("disk failure: {}; this node stopped; restart it once the disk is fixed", halt.reason());
+      return;
+    }
+    LOG.error("disk failure: {}; ending this node's process with status {} so that its supervisor restarts it "
+        + "from its disk (free or fix the disk: on the same disk the restart fails the same way)", halt.reason(),
+        DISK_FAILURE_EXIT_STATUS);
+    // Not on this thread: the shutdown hook closes the Raft server, which waits for this very thread.
+    Thread exit = new Thread(() -> System.exit(DISK_FAILURE_EXIT_STATUS), "veilraft-disk-failure-exit");
+    exit.start();
   }
 
   /**

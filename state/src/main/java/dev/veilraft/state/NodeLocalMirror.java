@@ -96,7 +96,7 @@ final class NodeLocalMirror {
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       StateDirectory.syncDirectory(file.getParent());
     } catch (IOException e) {
-      throw new StateException("cannot write the node-local mirror " + file + ": " + e, e);
+      throw StateException.diskFailure("cannot write the node-local mirror " + file + ": " + e, e);
     } finally {
       Arrays.fill(plaintext, (byte) 0);
     }

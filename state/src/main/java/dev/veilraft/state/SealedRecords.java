@@ -408,9 +408,15 @@ final class SealedRecords {
   }
 
   static StateException rocksFailure(String operation, Path dir, RocksDBException e) {
-    return new StateException("RocksDB could not " + operation + " state store " + dir + ": " + e.getMessage()
+    String message = "RocksDB could not " + operation + " state store " + dir + ": " + e.getMessage()
         + (isCorruption(e) ? ". The store is damaged: move it aside and rebuild it from the cluster (veilraft node "
-            + "recover)" : ""), e);
+            + "recover)" : "");
+    return isIoError(e) ? StateException.diskFailure(message, e) : new StateException(message, e);
+  }
+
+  /** RocksDB's IOError: the file system refused (ENOSPC, EIO), which a restart on a fixed disk resumes from. */
+  private static boolean isIoError(RocksDBException e) {
+    return e.getStatus() != null && e.getStatus().getCode() == Status.Code.IOError;
   }
 
   private static boolean isCorruption(RocksDBException e) {

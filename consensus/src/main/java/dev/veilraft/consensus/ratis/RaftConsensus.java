@@ -61,6 +61,7 @@ import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
@@ -1418,10 +1419,19 @@ public final class RaftConsensus implements AutoCloseable {
   }
 
   public long commitIndex() {
+    return fromLog(RaftLog::getLastCommittedIndex, -1L);
+  }
+
+  /**
+   * Reads this division's Raft log, or gives {@code closed} once the server has stopped (a halted
+   * member stops it, and Ratis then refuses reads of the closed log): status and metrics must
+   * still answer for such a member.
+   */
+  private <T> T fromLog(java.util.function.Function<RaftLog, T> read, T closed) {
     try {
-      return server.getDivision(groupId).getRaftLog().getLastCommittedIndex();
-    } catch (IOException e) {
-      return -1;
+      return read.apply(server.getDivision(groupId).getRaftLog());
+    } catch (IOException | IllegalStateException e) {
+      return closed;
     }
   }
 
@@ -1480,7 +1490,8 @@ public final class RaftConsensus implements AutoCloseable {
           peers.put(RaftPeerId.valueOf(info.getServer().getId()).toString(), info.getCommitIndex()));
       var last = division.getRaftLog().getLastEntryTermIndex();
       return new RaftProgress(division.getRaftLog().getLastCommittedIndex(), last == null ? -1 : last.getIndex(), peers);
-    } catch (IOException e) {
+    } catch (IOException | IllegalStateException e) {
+      // Not running (never started, or stopped by a halt): Ratis refuses reads of a closed log.
       return new RaftProgress(-1, -1, Map.of());
     }
   }
@@ -1490,12 +1501,7 @@ public final class RaftConsensus implements AutoCloseable {
       long snapshotsInstalled, long snapshotsFailed) {}
 
   public SnapshotStatus snapshotStatus() {
-    long logStart;
-    try {
-      logStart = server.getDivision(groupId).getRaftLog().getStartIndex();
-    } catch (IOException e) {
-      logStart = -1;
-    }
+    long logStart = fromLog(RaftLog::getStartIndex, -1L);
     VeilraftStateMachine machine = stateMachine;
     return new SnapshotStatus(machine.latestSnapshotIndex(), logStart,
         snapshotsTakenBefore.get() + machine.snapshotsTaken(), snapshotsInstalledBefore.get() + machine.snapshotsInstalled(),

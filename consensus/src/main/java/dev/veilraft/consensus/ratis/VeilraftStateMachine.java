@@ -75,6 +75,8 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private final Replica replica;
   private final Clock clock;
   private final AtomicLong lastStampMs = new AtomicLong();
+  /** Set by the first failed Raft log write ({@link #notifyLogFailed}); Ratis reports every later one too. */
+  private final AtomicBoolean logFailed = new AtomicBoolean();
   /**
    * Replaced by a fresh instance once a refused own snapshot is set aside ({@link #rescanStorage}):
    * Ratis' storage caches its latest snapshot and replaces it only with a higher index.
@@ -775,6 +777,30 @@ final class VeilraftStateMachine extends BaseStateMachine {
       stopper.setDaemon(true);
       stopper.start();
     });
+  }
+
+  /**
+   * Ratis could not write this member's log (a full or failing disk). Its log worker then fails
+   * every later write as well while the server runs on, so the member would stay in the group
+   * unable to persist anything, for good. It halts instead, as a disk failure (restart the node
+   * once the disk is fixed: it resumes from its last committed state), and the server stops, so
+   * that it neither leads nor votes. Called on Ratis' log worker, once per failed write.
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    if (!logFailed.compareAndSet(false, true)) {
+      return;
+    }
+    String what = failedEntry == null ? "a log segment" : "entry " + failedEntry.getIndex();
+    // Ratis wraps the first failure ("Log already failed at index ...") when a later task reports it.
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String why = root == cause ? cause.getMessage() : cause.getMessage() + ": " + root.getMessage();
+    replica.haltOnDiskFailure("the Raft log could not write " + what + ": " + why);
+    LOG.error("raft log write failed ({}): {}; stopping this raft server so it neither leads nor votes", what, why);
+    stopServer();
   }
 
   /** A read-only query; Ratis calls it after its read index for linearizable reads. */

@@ -53,6 +53,8 @@ class ProtocolFailStopIT {
           .isEqualTo(raisedAt);
       assertThat(n2.replica.view().protocolVersion()).isEqualTo(2);
       assertThat(n2.replica.query(new byte[0]).getError().getCode()).isEqualTo("HALTED");
+      assertThat(n2.replica.haltedOnDiskFailure()).as("a build too old is not a disk failure: restarting does not help")
+          .isFalse();
 
       // The others go on without it: a quorum of two of three voters.
       cluster.put("while-halted", "3");

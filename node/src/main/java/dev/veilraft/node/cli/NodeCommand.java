@@ -103,6 +103,8 @@ final class NodeCommand {
       System.out.println("FAILED config " + e.getMessage());
       return 1;
     }
+    // This process is one node: a disk failure ends it, for its supervisor to restart it from disk.
+    VeilraftNode.exitProcessOnDiskFailure();
     VeilraftNode node;
     try {
       node = peer == null ? VeilraftNode.start(config, Clock.systemUTC())

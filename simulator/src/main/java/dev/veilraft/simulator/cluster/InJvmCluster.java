@@ -136,7 +136,7 @@ public final class InJvmCluster implements SimCluster {
           consensus != null && consensus.isLeader(), view.memberIds(),
           consensus == null ? java.util.Map.of() : consensus.configurationRoles(), held, node.replica().appliedIndex(),
           consensus == null ? -1 : consensus.commitIndex(), consensus == null ? -1 : consensus.lastAppliedIndex(),
-          view.voters().stream().map(m -> m.getNodeId()).toList()));
+          view.voters().stream().map(m -> m.getNodeId()).toList(), node.replica().haltedOnDiskFailure()));
     } catch (RuntimeException e) {
       // A node closing under us: no status at this instant.
       return Optional.empty();

@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 public final class ProcessCluster implements SimCluster {
   /** How long a node may take to print READY or FAILED. */
   public static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  /** How long a node halted on a full disk may take to end its process (it closes its servers first). */
+  static final Duration DISK_FAILURE_EXIT_WAIT = Duration.ofSeconds(30);
   /** JVM options of every node: small heaps, so nine nodes fit on a laptop; none changes the measurement. */
   static final List<String> JVM_OPTIONS = List.of("-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
   private static final long POLL_MS = 50;
@@ -107,10 +109,21 @@ public final class ProcessCluster implements SimCluster {
   }
 
   @Override
-  public void freeDisk(int slot) throws SimException {
-    if (disks != null) {
-      disks.free(dataDir(slot));
+  public void freeDisk(int slot) throws SimException, InterruptedException {
+    if (disks == null) {
+      return;
     }
+    disks.free(dataDir(slot));
+    Process process = processes[slot];
+    if (process != null && status(slot).map(NodeStatus::haltedOnDiskFailure).orElse(false)) {
+      process.waitFor(DISK_FAILURE_EXIT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  @Override
+  public Optional<Integer> exitStatus(int slot) {
+    Process process = processes[slot];
+    return process == null || process.isAlive() ? Optional.empty() : Optional.of(process.exitValue());
   }
 
   @Override

@@ -89,9 +89,17 @@ public interface SimCluster extends AutoCloseable {
     throw new SimException("UNSUPPORTED", "disk faults need --processes and root");
   }
 
-  /** Frees what {@link #fillDisk} took. */
-  default void freeDisk(int slot) throws SimException {
+  /**
+   * Frees what {@link #fillDisk} took. A node whose replica halted on the full disk ends its
+   * process; this returns once it has (bounded), so that a caller finds it stopped, not ending.
+   */
+  default void freeDisk(int slot) throws SimException, InterruptedException {
     throw new SimException("UNSUPPORTED", "disk faults need --processes and root");
+  }
+
+  /** The exit status of slot's last process when it ended (process mode), else empty. */
+  default Optional<Integer> exitStatus(int slot) {
+    return Optional.empty();
   }
 
   /** Where each node writes its log (process mode: the node's console output). */

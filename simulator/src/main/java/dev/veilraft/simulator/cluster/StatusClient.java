@@ -83,7 +83,8 @@ final class StatusClient {
       });
       return Optional.of(new NodeStatus(root.path("node_id").asText(), root.path("epoch").asLong(), "",
           root.path("leader").asBoolean(), members, Map.of(), List.of(), root.path("applied_index").asLong(),
-          root.path("commit_index").asLong(-1), root.path("raft_applied_index").asLong(-1), voters));
+          root.path("commit_index").asLong(-1), root.path("raft_applied_index").asLong(-1), voters,
+          root.path("halted_on_disk_failure").asBoolean(false)));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     } catch (InterruptedException e) {

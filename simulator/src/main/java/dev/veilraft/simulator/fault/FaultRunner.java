@@ -348,8 +348,8 @@ public final class FaultRunner {
   }
 
   /**
-   * Frees every filled disk; a node that stopped on the full disk (a failed log write may end its
-   * process) is started again from what it has on disk.
+   * Frees every filled disk; a node that stopped on the full disk (a node process ends when its
+   * state store or Raft log cannot write) is started again from what it has on disk.
    */
   private String freeDisks() throws InterruptedException {
     List<String> done = new ArrayList<>();
@@ -360,8 +360,9 @@ public final class FaultRunner {
         if (cluster.running(slot)) {
           done.add("freed the disk of " + SimLayout.name(slot) + " (it kept running)");
         } else {
+          String ended = cluster.exitStatus(slot).map(status -> " (exit status " + status + ")").orElse("");
           cluster.start(slot);
-          done.add("freed the disk of " + SimLayout.name(slot) + ", which had stopped; restarted it");
+          done.add("freed the disk of " + SimLayout.name(slot) + ", which had stopped" + ended + "; restarted it");
         }
       } catch (SimException e) {
         done.add("the disk of " + SimLayout.name(slot) + ": " + e.getMessage());

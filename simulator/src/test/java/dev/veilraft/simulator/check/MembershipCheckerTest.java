@@ -17,7 +17,7 @@ class MembershipCheckerTest {
   private MembershipCheckerTest see(long t, String observer, long epoch, String keyId, long applied, List<String> members,
       Map<String, String> raft, List<Long> held) {
     observations.add(new Observation(t, 0,
-        new NodeStatus(observer, epoch, keyId, false, members, raft, held, applied, applied, applied, members)));
+        new NodeStatus(observer, epoch, keyId, false, members, raft, held, applied, applied, applied, members, false)));
     return this;
   }
 
