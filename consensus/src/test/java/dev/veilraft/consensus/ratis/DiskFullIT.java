@@ -29,11 +29,18 @@ import org.junit.jupiter.api.io.TempDir;
  * skipped with the reason, and in CI (which runs as root) it fails without it.
  */
 class DiskFullIT {
-  /** The lowest threshold: 64 KiB log segments, so that a few writes make the log start a new one. */
-  private static final long SNAPSHOT_THRESHOLD = RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_MIN;
-  private static final int VALUE_BYTES = 2048;
-  /** Writes after which the full disk must have stopped the member (a few are enough; bounded, never timed). */
-  private static final int WRITES_UNTIL_HALT_MAX = 400;
+  /**
+   * 1 MiB log segments, preallocated: on a disk that fills whole, the state store's next write
+   * fails long before the log starts a segment, so the first case is the store's deterministically.
+   */
+  private static final long SNAPSHOT_THRESHOLD = 1024;
+  /** Small values while the store's disk fills; large ones fill a log segment in a few dozen writes. */
+  private static final int SMALL_VALUE_BYTES = 2048;
+  private static final int LARGE_VALUE_BYTES = 48 * 1024;
+  /** Writes after which the full disk must have stopped the member (bounded, never timed). */
+  private static final int WRITES_UNTIL_HALT_MAX = 200;
+  /** Bound of one put through elections (never a timing assertion). */
+  private static final java.time.Duration PUT_WAIT = java.time.Duration.ofSeconds(60);
 
   @TempDir Path dir;
   private final List<Path> mounted = new ArrayList<>();
@@ -54,13 +61,13 @@ class DiskFullIT {
       Member n2 = cluster.admit("n2");
       n2.start();
       n0.consensus().addMember(n2.record());
-      put(cluster, 5);
+      put(cluster, 5, SMALL_VALUE_BYTES);
       assertThat(cluster.awaitCaughtUp()).isTrue();
 
-      // The whole data directory full: the state store's write fails first (Ratis preallocates its segment).
-      haltOnFullDisk(cluster, n1, storeDisk, "RocksDB could not write state store");
+      // The whole data directory full: the state store's write fails first (Ratis preallocated its segment).
+      haltOnFullDisk(cluster, n1, storeDisk, SMALL_VALUE_BYTES, "RocksDB could not write state store");
       // Only the Raft log's directory full: the store writes on, and the log fails when it starts a segment.
-      haltOnFullDisk(cluster, n2, logDisk, "the Raft log could not write");
+      haltOnFullDisk(cluster, n2, logDisk, LARGE_VALUE_BYTES, "the Raft log could not write");
 
       for (Member m : List.of(n1, n2)) {
         for (var e : written.entrySet()) {
@@ -78,10 +85,11 @@ class DiskFullIT {
    * Fills {@code disk} under the running {@code victim}, writes until it halts, checks how it
    * halted, frees the disk, restarts it and waits until it caught up.
    */
-  private void haltOnFullDisk(RaftTestCluster cluster, Member victim, Path disk, String reason) throws Exception {
+  private void haltOnFullDisk(RaftTestCluster cluster, Member victim, Path disk, int valueBytes, String reason)
+      throws Exception {
     Path ballast = fill(disk);
     for (int i = 0; i < WRITES_UNTIL_HALT_MAX && victim.replica.halted().isEmpty(); i++) {
-      put(cluster, 1);
+      put(cluster, 1, valueBytes);
     }
     assertThat(victim.replica.halted()).as("%s halted within %d writes on its full disk", victim.name,
         WRITES_UNTIL_HALT_MAX).isPresent();
@@ -93,7 +101,7 @@ class DiskFullIT {
     RaftConsensus stopped = victim.consensus();
     assertThatCode(() -> List.of(stopped.raftProgress(), stopped.commitIndex(), stopped.snapshotStatus(),
         stopped.configurationRoles(), stopped.lastAppliedIndex(), stopped.isLeader())).doesNotThrowAnyException();
-    put(cluster, 3); // the other two go on
+    put(cluster, 3, SMALL_VALUE_BYTES); // the other two go on
 
     Files.delete(ballast);
     victim.restartWithBuild(ProtocolVersions.BUILD_MAX);
@@ -101,11 +109,25 @@ class DiskFullIT {
     assertThat(victim.replica.halted()).isEmpty();
   }
 
-  private void put(RaftTestCluster cluster, int count) throws Exception {
+  /**
+   * Puts {@code count} new keys, each retried until acknowledged: a halted leader's own write fails,
+   * and the group then elects another (putting the same value again is harmless).
+   */
+  private void put(RaftTestCluster cluster, int count, int valueBytes) throws Exception {
     for (int i = 0; i < count; i++) {
       String key = "k" + written.size();
-      String value = key + "=" + "v".repeat(VALUE_BYTES);
-      cluster.put(key, value);
+      String value = key + "=" + "v".repeat(valueBytes);
+      Exception[] last = new Exception[1];
+      boolean acknowledged = awaitTrue(() -> {
+        try {
+          cluster.put(key, value);
+          return true;
+        } catch (Exception e) {
+          last[0] = e;
+          return false;
+        }
+      }, PUT_WAIT);
+      assertThat(acknowledged).as("put %s acknowledged within %s; last error: %s", key, PUT_WAIT, last[0]).isTrue();
       written.put(key, value);
     }
   }

@@ -432,18 +432,35 @@ final class RaftTestCluster implements AutoCloseable {
    */
   static int freePort() throws IOException {
     for (int attempt = 0; attempt < 100; attempt++) {
-      int port = PORT_BASE + RANDOM.nextInt(PORT_SPAN);
+      int port = PORT_SLICE[0] + RANDOM.nextInt(PORT_SLICE[1] - PORT_SLICE[0]);
       try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
         return socket.getLocalPort();
       } catch (IOException taken) {
         // try another
       }
     }
-    throw new IOException("no free port in [" + PORT_BASE + ", " + (PORT_BASE + PORT_SPAN) + ")");
+    throw new IOException("no free port in [" + PORT_SLICE[0] + ", " + PORT_SLICE[1] + ")");
   }
 
   private static final int PORT_BASE = 20_000;
   private static final int PORT_SPAN = 12_000;
+  /**
+   * The ITs run in two JVMs at once (consensus/pom.xml), each drawing ports from its own slice,
+   * {@code k/n} in {@value #PORT_SLICE_PROPERTY}: a stopped member keeps its port for its restart,
+   * and the other JVM must not take it meanwhile.
+   */
+  static final String PORT_SLICE_PROPERTY = "veilraft.raftTestCluster.portSlice";
+  private static final int[] PORT_SLICE = portSlice(System.getProperty(PORT_SLICE_PROPERTY, "1/1"));
+
+  private static int[] portSlice(String slice) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("([1-9])/([1-9])").matcher(slice.strip());
+    if (!m.matches() || Integer.parseInt(m.group(1)) > Integer.parseInt(m.group(2))) {
+      throw new IllegalArgumentException(PORT_SLICE_PROPERTY + " is '" + slice + "', expected k/n with 1 <= k <= n <= 9");
+    }
+    int k = Integer.parseInt(m.group(1));
+    int width = PORT_SPAN / Integer.parseInt(m.group(2));
+    return new int[] {PORT_BASE + (k - 1) * width, PORT_BASE + k * width};
+  }
   private static final java.util.Random RANDOM = new java.util.Random();
 
   /** Polls {@code condition} every 20 ms for at most {@link #WAIT_SECONDS}. */
