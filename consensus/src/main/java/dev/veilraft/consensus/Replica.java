@@ -108,7 +108,7 @@ public final class Replica {
   private volatile String haltedBecause;
   /** Whether the halt came from this node's disk (a restart on a fixed disk resumes), not from an entry. */
   private volatile boolean haltedOnDisk;
-  private final List<java.util.function.Consumer<Halt>> haltListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<Halt>> haltListeners = new CopyOnWriteArrayList<>();
   private final Object haltLock = new Object();
   /** The highest protocol version this replica applies ({@link ProtocolVersions#BUILD_MAX} outside tests). */
   private final long protocolVersionMax;
@@ -156,9 +156,10 @@ public final class Replica {
   private void haltIfVersionAboveBuild(String what) {
     MembershipView v = view;
     if (v.initialized() && v.protocolVersion() > protocolVersionMax) {
-      halt("at index " + store.appliedIndex() + ": " + what + " is at protocol version " + v.protocolVersion()
-          + ", this build applies up to " + protocolVersionMax + ": upgrade this node", false);
-      org.slf4j.LoggerFactory.getLogger(Replica.class).error("replica halted: {}", haltedBecause);
+      String reason = "at index " + store.appliedIndex() + ": " + what + " is at protocol version "
+          + v.protocolVersion() + ", this build applies up to " + protocolVersionMax + ": upgrade this node";
+      halt(reason, false);
+      org.slf4j.LoggerFactory.getLogger(Replica.class).error("replica halted: {}", reason);
     }
   }
 
@@ -249,14 +250,14 @@ public final class Replica {
    * Tells {@code listener} once, on the thread that halts this replica (the apply thread, or
    * Ratis' log worker for {@link #haltOnDiskFailure}), when it halts; it must not block.
    */
-  public void addHaltListener(java.util.function.Consumer<Halt> listener) {
+  public void addHaltListener(Consumer<Halt> listener) {
     haltListeners.add(listener);
   }
 
   /**
-   * Halts because this node's disk failed outside apply: its Raft log could not be written. The
-   * state is intact, but the node can no longer follow the log, so it must apply nothing more
-   * and answer no reads until it restarts.
+   * Halts because this node's disk failed outside apply: its Raft log could not be written, or a
+   * snapshot could not be installed. The state is intact, but the node can no longer follow the
+   * log, so it must apply nothing more and answer no reads until it restarts.
    */
   public void haltOnDiskFailure(String reason) {
     halt(reason, true);

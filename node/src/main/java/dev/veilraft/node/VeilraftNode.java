@@ -54,10 +54,30 @@ public final class VeilraftNode implements AutoCloseable {
   public static final Duration PROPOSAL_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration LEADER_TIMEOUT = Duration.ofSeconds(30);
   public static final int ROTATION_ATTEMPTS_MAX = 10;
-  /** The status a node process ends with after a disk failure ({@link #exitProcessOnDiskFailure}): EX_IOERR. */
+  /** The status a node process ends with after a disk failure ({@link OnDiskFailure#EXIT_PROCESS}): EX_IOERR. */
   public static final int DISK_FAILURE_EXIT_STATUS = 74;
-  /** Set by the node process only ({@link #exitProcessOnDiskFailure}); in-JVM clusters keep a halted node up. */
-  private static volatile boolean exitOnDiskFailure;
+  /** The code of a {@link NodeException} whose cause is the disk's (full, failing), not the data's. */
+  public static final String DISK_FAILURE = "DISK_FAILURE";
+  /** How long the shutdown after a disk failure may take before the process is halted without it. */
+  static final Duration DISK_FAILURE_EXIT_BOUND = Duration.ofSeconds(30);
+
+  /**
+   * What a node does when its replica halts on a disk failure: its state store or Raft log could
+   * not be written (a full or failing disk). Only a restart brings such a node back: RocksDB and
+   * Ratis both refuse every later write once one failed.
+   */
+  public enum OnDiskFailure {
+    /**
+     * End the process with {@link #DISK_FAILURE_EXIT_STATUS}, for its supervisor (systemd, a
+     * container's restart policy) to restart it; it then resumes from its last committed state.
+     * The node process ({@code veilraft node start|join}) runs this way.
+     */
+    EXIT_PROCESS,
+    /** Stay up halted, /readyz saying HALTED: for nodes sharing a JVM (in-process clusters, tests). */
+    STAY_HALTED
+  }
+
+  private final OnDiskFailure onDiskFailure;
 
   private final NodeConfig config;
   private final Clock clock;
@@ -79,8 +99,10 @@ public final class VeilraftNode implements AutoCloseable {
   private volatile MembershipDuties duties;
   private NodeMetrics metrics;
 
-  private VeilraftNode(NodeConfig config, Clock clock, Attester attesterOverride) throws NodeException {
+  private VeilraftNode(NodeConfig config, Clock clock, Attester attesterOverride, OnDiskFailure onDiskFailure)
+      throws NodeException {
     this.config = config;
+    this.onDiskFailure = onDiskFailure;
     // Simulations only: an INSECURE clock offset read from a file, when the system property names one.
     clock = InsecureFileOffsetClock.wrapIfRequested(clock, config.platform());
     this.clock = clock;
@@ -122,7 +144,8 @@ public final class VeilraftNode implements AutoCloseable {
     } catch (GenesisException e) {
       throw new NodeException("BAD_GENESIS", e.getMessage(), e);
     } catch (StateException e) {
-      throw new NodeException("BAD_STATE", e.getMessage(), e);
+      // A disk that refuses (full, failing) is not damage: the same store opens once the disk is fixed.
+      throw new NodeException(e.isDiskFailure() ? DISK_FAILURE : "BAD_STATE", e.getMessage(), e);
     } catch (CryptoException | IOException e) {
       throw new NodeException("START_FAILED", e.getMessage(), e);
     }
@@ -142,34 +165,31 @@ public final class VeilraftNode implements AutoCloseable {
         Hashes.shortHex(genesis.clusterId(), 8), platform.describe());
   }
 
-  /**
-   * Makes a node of this process end the process, with {@link #DISK_FAILURE_EXIT_STATUS}, when its
-   * replica halts on a disk failure (its state store or Raft log could not be written: a full or
-   * failing disk). Only a restart brings such a node back (RocksDB and Ratis both refuse every
-   * later write once one failed), and a supervisor (systemd, a container's restart policy)
-   * restarts a process that ended; the node then resumes from its last committed state. The node
-   * process ({@code veilraft node start|join}) calls this; nodes sharing a JVM (in-process
-   * clusters, tests) must not, and a halted node of theirs stays up, its /readyz saying HALTED.
-   */
-  public static void exitProcessOnDiskFailure() {
-    exitOnDiskFailure = true;
-  }
-
   /** The replica halted (on the apply thread or Ratis' log worker): on a disk failure, maybe end the process. */
   private void halted(Replica.Halt halt) {
     if (!halt.diskFailure()) {
       return; // An entry this build cannot apply as its peers do: consensus logged it; /readyz says HALTED.
     }
-    if (!exitOnDiskFailure) {
+    if (onDiskFailure == OnDiskFailure.STAY_HALTED) {
       LOG.error("disk failure: {}; this node stopped; restart it once the disk is fixed", halt.reason());
       return;
     }
     LOG.error("disk failure: {}; ending this node's process with status {} so that its supervisor restarts it "
-        + "from its disk (free or fix the disk: on the same disk the restart fails the same way)", halt.reason(),
+        + "from its disk (free or fix the disk first: on a full disk the restart fails the same way)", halt.reason(),
         DISK_FAILURE_EXIT_STATUS);
-    // Not on this thread: the shutdown hook closes the Raft server, which waits for this very thread.
-    Thread exit = new Thread(() -> System.exit(DISK_FAILURE_EXIT_STATUS), "veilraft-disk-failure-exit");
-    exit.start();
+    // Not on this thread: the shutdown hook closes the Raft server, which waits for this very thread. The
+    // shutdown closes Ratis and RocksDB, whose waits have no useful bound: past one, halt without it.
+    Thread bound = new Thread(() -> {
+      try {
+        Thread.sleep(DISK_FAILURE_EXIT_BOUND.toMillis());
+        Runtime.getRuntime().halt(DISK_FAILURE_EXIT_STATUS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "veilraft-disk-failure-exit-bound");
+    bound.setDaemon(true);
+    bound.start();
+    new Thread(() -> System.exit(DISK_FAILURE_EXIT_STATUS), "veilraft-disk-failure-exit").start();
   }
 
   /**
@@ -209,7 +229,13 @@ public final class VeilraftNode implements AutoCloseable {
 
   public static VeilraftNode start(NodeConfig config, Clock clock, Attester attesterOverride)
       throws NodeException, InterruptedException {
-    VeilraftNode node = new VeilraftNode(config, clock, attesterOverride);
+    return start(config, clock, attesterOverride, OnDiskFailure.STAY_HALTED);
+  }
+
+  /** As {@link #start(NodeConfig, Clock, Attester)}, doing {@code onDiskFailure} when its disk fails. */
+  public static VeilraftNode start(NodeConfig config, Clock clock, Attester attesterOverride,
+      OnDiskFailure onDiskFailure) throws NodeException, InterruptedException {
+    VeilraftNode node = new VeilraftNode(config, clock, attesterOverride, onDiskFailure);
     try {
       // Recovery hook: a member whose damaged state was quarantined (Recovery) restarts with an empty store.
       boolean restart = node.replica.appliedIndex() > 0 || Recovery.isRecoveredMember(config.dataDir());
@@ -227,13 +253,18 @@ public final class VeilraftNode implements AutoCloseable {
   /** Joins the cluster through the member at {@code peer} (https://host:port), or restarts if already a member. */
   public static VeilraftNode join(NodeConfig config, URI peer, Clock clock, Attester attesterOverride)
       throws NodeException, InterruptedException {
-    return join(config, peer, clock, attesterOverride, JoinClient.Listener.NONE, JoinClient.PEER_ATTEMPTS_DEFAULT);
+    return join(config, peer, clock, attesterOverride, JoinClient.Listener.NONE, JoinClient.PEER_ATTEMPTS_DEFAULT,
+        OnDiskFailure.STAY_HALTED);
   }
 
-  /** As {@link #join(NodeConfig, URI, Clock, Attester)}, reporting its steps to {@code listener} (the CLI's progress). */
+  /**
+   * As {@link #join(NodeConfig, URI, Clock, Attester)}, reporting its steps to {@code listener} (the
+   * CLI's progress) and doing {@code onDiskFailure} when its disk fails.
+   */
   public static VeilraftNode join(NodeConfig config, URI peer, Clock clock, Attester attesterOverride,
-      JoinClient.Listener listener, int peerAttemptsMax) throws NodeException, InterruptedException {
-    VeilraftNode node = new VeilraftNode(config, clock, attesterOverride);
+      JoinClient.Listener listener, int peerAttemptsMax, OnDiskFailure onDiskFailure)
+      throws NodeException, InterruptedException {
+    VeilraftNode node = new VeilraftNode(config, clock, attesterOverride, onDiskFailure);
     try {
       var admitted = node.historyFile.load();
       // Recovery hook: a member whose damaged state was quarantined (Recovery) restarts with an empty store.

@@ -75,6 +75,8 @@ final class VeilraftStateMachine extends BaseStateMachine {
   private final Replica replica;
   private final Clock clock;
   private final AtomicLong lastStampMs = new AtomicLong();
+  /** How deep {@link #notifyLogFailed} looks for the failure's root cause. */
+  private static final int CAUSE_DEPTH_MAX = 16;
   /** Set by the first failed Raft log write ({@link #notifyLogFailed}); Ratis reports every later one too. */
   private final AtomicBoolean logFailed = new AtomicBoolean();
   /**
@@ -510,6 +512,11 @@ final class VeilraftStateMachine extends BaseStateMachine {
       try {
         stats = replica.installSnapshotFile(info.getIndex(), file, retainFrom);
       } catch (StateException e) {
+        if (e.isDiskFailure()) {
+          // Ratis closes the division on this exception; the node must not stay up without it (a
+          // restart, once the disk has room, installs the snapshot again: the old store is kept).
+          replica.haltOnDiskFailure("cannot install snapshot " + file + ": " + e.getMessage());
+        }
         throw new IOException("cannot install snapshot " + file + ": " + e.getMessage(), e);
       } catch (IOException e) {
         LOG.error("snapshot install refused: {}", e.getMessage());
@@ -788,14 +795,20 @@ final class VeilraftStateMachine extends BaseStateMachine {
    */
   @Override
   public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
-    if (!logFailed.compareAndSet(false, true)) {
-      return;
-    }
     String what = failedEntry == null ? "a log segment" : "entry " + failedEntry.getIndex();
     // Ratis wraps the first failure ("Log already failed at index ...") when a later task reports it.
     Throwable root = cause;
-    while (root.getCause() != null && root.getCause() != root) {
+    for (int depth = 0; root.getCause() != null && depth < CAUSE_DEPTH_MAX; depth++) {
       root = root.getCause();
+    }
+    if (root instanceof java.nio.channels.ClosedChannelException) {
+      // Ratis' close closes the log file under a write still running (a slow disk): the server is
+      // going down anyway, and the disk did not refuse anything.
+      LOG.warn("raft log write of {} ended by the log's close ({}); not a disk failure", what, root.toString());
+      return;
+    }
+    if (!logFailed.compareAndSet(false, true)) {
+      return;
     }
     String why = root == cause ? cause.getMessage() : cause.getMessage() + ": " + root.getMessage();
     replica.haltOnDiskFailure("the Raft log could not write " + what + ": " + why);

@@ -104,14 +104,14 @@ final class NodeCommand {
       return 1;
     }
     // This process is one node: a disk failure ends it, for its supervisor to restart it from disk.
-    VeilraftNode.exitProcessOnDiskFailure();
+    VeilraftNode.OnDiskFailure onDiskFailure = VeilraftNode.OnDiskFailure.EXIT_PROCESS;
     VeilraftNode node;
     try {
-      node = peer == null ? VeilraftNode.start(config, Clock.systemUTC())
-          : VeilraftNode.join(config, peer, Clock.systemUTC(), null, joinListener(), peerAttempts);
+      node = peer == null ? VeilraftNode.start(config, Clock.systemUTC(), null, onDiskFailure)
+          : VeilraftNode.join(config, peer, Clock.systemUTC(), null, joinListener(), peerAttempts, onDiskFailure);
     } catch (NodeException e) {
       System.out.println("FAILED " + e.code() + " " + e.getMessage());
-      return 1;
+      return e.code().equals(VeilraftNode.DISK_FAILURE) ? VeilraftNode.DISK_FAILURE_EXIT_STATUS : 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -25,8 +25,13 @@ import java.util.concurrent.TimeUnit;
 public final class ProcessCluster implements SimCluster {
   /** How long a node may take to print READY or FAILED. */
   public static final Duration START_TIMEOUT = Duration.ofSeconds(120);
-  /** How long a node halted on a full disk may take to end its process (it closes its servers first). */
-  static final Duration DISK_FAILURE_EXIT_WAIT = Duration.ofSeconds(30);
+  /**
+   * How long a node halted on a full disk may take to end its process: it closes its servers
+   * first, and halts without them after VeilraftNode.DISK_FAILURE_EXIT_BOUND (30 s).
+   */
+  static final Duration DISK_FAILURE_EXIT_WAIT = Duration.ofSeconds(45);
+  /** How long a node that printed FAILED may take to exit by itself before it is killed. */
+  static final Duration FAILED_EXIT_WAIT = Duration.ofSeconds(10);
   /** JVM options of every node: small heaps, so nine nodes fit on a laptop; none changes the measurement. */
   static final List<String> JVM_OPTIONS = List.of("-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
   private static final long POLL_MS = 50;
@@ -114,9 +119,16 @@ public final class ProcessCluster implements SimCluster {
       return;
     }
     disks.free(dataDir(slot));
+    // A node ending itself closes its API first: no status can mean "exiting" as well as "busy".
+    // Wait (bounded) until it ended or answers as a node that did not halt on its disk.
     Process process = processes[slot];
-    if (process != null && status(slot).map(NodeStatus::haltedOnDiskFailure).orElse(false)) {
-      process.waitFor(DISK_FAILURE_EXIT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    long deadline = System.nanoTime() + DISK_FAILURE_EXIT_WAIT.toNanos();
+    while (process != null && process.isAlive() && System.nanoTime() < deadline) {
+      Optional<NodeStatus> status = status(slot);
+      if (status.isPresent() && !status.get().haltedOnDiskFailure()) {
+        return;
+      }
+      process.waitFor(POLL_MS, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -191,6 +203,10 @@ public final class ProcessCluster implements SimCluster {
     }
     String outcome = awaitOutcome(process, log, offset);
     if (outcome == null || !outcome.startsWith("READY ")) {
+      if (outcome != null) {
+        // A node that printed FAILED exits by itself, with a status that says why (74: its disk).
+        process.waitFor(FAILED_EXIT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      }
       process.destroyForcibly();
       String reason = outcome == null ? (process.isAlive() ? "no READY line within " + START_TIMEOUT
           : "exited with " + process.exitValue()) + "; see " + log : outcome.substring("FAILED ".length());
