@@ -54,13 +54,8 @@ class DiskFullIT {
     Path storeDisk = mount(dir.resolve("n1"), 16);
     Path logDisk = mount(dir.resolve("n2").resolve("raft"), 8);
     try (RaftTestCluster cluster = RaftTestCluster.create(dir, SNAPSHOT_THRESHOLD)) {
-      Member n0 = cluster.founder();
-      Member n1 = cluster.admit("n1");
-      n1.start();
-      n0.consensus().addMember(n1.record());
-      Member n2 = cluster.admit("n2");
-      n2.start();
-      n0.consensus().addMember(n2.record());
+      Member n1 = cluster.addVoter("n1");
+      Member n2 = cluster.addVoter("n2");
       put(cluster, 5, SMALL_VALUE_BYTES);
       assertThat(cluster.awaitCaughtUp()).isTrue();
 

@@ -28,12 +28,8 @@ class ProtocolFailStopIT {
     // Proves the whole rolling-upgrade story with three voters whose builds apply version 2, one of which is rolled back to 1.
     try (RaftTestCluster cluster = RaftTestCluster.create(dir, RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_DEFAULT, 2)) {
       Member n0 = cluster.founder();
-      Member n1 = cluster.admit("n1");
-      n1.start();
-      n0.consensus().addMember(n1.record());
-      Member n2 = cluster.admit("n2");
-      n2.start();
-      n0.consensus().addMember(n2.record());
+      Member n1 = cluster.addVoter("n1");
+      Member n2 = cluster.addVoter("n2");
       cluster.put("before", "1");
       assertThat(cluster.awaitCaughtUp()).isTrue();
 

@@ -271,6 +271,14 @@ final class RaftTestCluster implements AutoCloseable {
     return member;
   }
 
+  /** Admits {@code name} ({@link #admit}), starts it and adds it to the Raft group as a voter through the founder. */
+  Member addVoter(String name) throws Exception {
+    Member member = admit(name);
+    member.start();
+    founder.consensus().addMember(member.record());
+    return member;
+  }
+
   /** The running member that leads the group, once one does (null after {@link #WAIT_SECONDS}). */
   Member awaitLeader() throws InterruptedException {
     Member[] found = new Member[1];
