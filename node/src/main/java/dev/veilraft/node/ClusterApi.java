@@ -154,7 +154,7 @@ final class ClusterApi {
     root.put("build_protocol_version_max", node.replica().protocolVersionMax());
     node.replica().halted().ifPresent(reason -> root.put("halted", reason));
     if (node.replica().haltedOnDiskFailure()) {
-      // The disk refused a write: a restart once the disk is fixed resumes (a node process ends itself for that).
+      // The disk refused a write or read: a restart once it is fixed resumes (a node process ends itself for that).
       root.put("halted_on_disk_failure", true);
     }
     if (node.consensus() != null) {
