@@ -18,10 +18,9 @@ import java.util.Map;
  * @param raftAppliedIndex the last log index its state machine processed, entries that change no
  *     state included (-1 before Raft runs): caught up when it reaches the commit index
  * @param voters node ids its member list names voters
- * @param haltedOnDiskFailure its replica halted because its disk refused a write (a node process
- *     then ends, for its supervisor to restart it)
+ * @param haltedOnDiskFailure its replica halted because its disk refused a write or read (a node
+ *     process then ends, for its supervisor to restart it)
  */
 public record NodeStatus(String nodeId, long epoch, String keyIdHex, boolean leader, List<String> members,
     Map<String, String> raftConfiguration, List<Long> heldEpochs, long appliedIndex, long commitIndex,
-    long raftAppliedIndex, List<String> voters,
-    boolean haltedOnDiskFailure) {}
+    long raftAppliedIndex, List<String> voters, boolean haltedOnDiskFailure) {}
