@@ -74,7 +74,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--nodes", split = ",", defaultValue = "3", description = "Cluster sizes (default ${DEFAULT-VALUE}); several give the cluster-size curve.")
   List<Integer> nodeCounts;
 
-  @Option(names = "--modes", split = ",", defaultValue = "plaintext,confidential", description = "Modes to measure: plaintext, confidential, etcd (a reference) (default ${DEFAULT-VALUE}).")
+  @Option(names = "--modes", split = ",", defaultValue = "plaintext,confidential", description = "Modes to measure: plaintext, confidential, confidential-b (an A/B build, --compare-jar), etcd (the reference: etcd through its gRPC API) (default ${DEFAULT-VALUE}).")
   List<String> modes;
 
   @Option(names = "--repeat", defaultValue = "1", description = "Runs of each point per mode, alternating (default ${DEFAULT-VALUE}).")
@@ -406,7 +406,7 @@ public final class BenchMain implements Callable<Integer> {
           compareJvmOptions != null ? split(compareJvmOptions) : jvmOptionList(), clients(),
           singleShot(compareSealing != null ? compareSealing : sealing),
           eventRequests(compareEventRequests != null ? compareEventRequests : eventRequests));
-      default -> EtcdCluster.start(root, etcdBinary, size);
+      default -> EtcdCluster.start(root, etcdBinary, size, clients());
     };
     running.add(cluster);
     stdout.printf(Locale.ROOT, "bench cluster mode=%s nodes=%d started in %.1f s%n", mode, size,
