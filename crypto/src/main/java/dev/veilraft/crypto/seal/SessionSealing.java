@@ -6,7 +6,6 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.Hkdf;
 import dev.veilraft.crypto.Hpke;
 import org.bouncycastle.crypto.InvalidCipherTextException;
-import org.bouncycastle.crypto.engines.AESEngine;
 import org.bouncycastle.crypto.modes.GCMSIVBlockCipher;
 import org.bouncycastle.crypto.modes.gcm.BasicGCMMultiplier;
 import org.bouncycastle.crypto.modes.gcm.Tables4kGCMMultiplier;
@@ -106,7 +105,7 @@ public final class SessionSealing {
   static byte[] sealRequest(byte[] requestKey, byte[] clusterId, long epoch, Kind kind, long counter,
       byte[] plaintext) {
     try {
-      return gcmSiv(true, requestKey, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
+      return gcmSiv(true, requestKey, true, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
           plaintext);
     } catch (InvalidCipherTextException e) {
       throw new IllegalStateException("AES-GCM-SIV encryption failed", e);
@@ -116,7 +115,7 @@ public final class SessionSealing {
   static byte[] openRequest(byte[] requestKey, byte[] clusterId, long epoch, Kind kind, long counter,
       byte[] ciphertext) throws CryptoException {
     try {
-      return gcmSiv(false, requestKey, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
+      return gcmSiv(false, requestKey, true, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
           ciphertext);
     } catch (InvalidCipherTextException | RuntimeException e) {
       throw new CryptoException("session request does not open (altered, another session, counter or kind)");
@@ -132,10 +131,27 @@ public final class SessionSealing {
    */
   static final int UNTABLED_POLYVAL_BYTES_MAX = 4096;
 
+  /** The JDK's AES under Bouncy Castle's GCM-SIV, one per thread (a cipher is not thread-safe; creating one costs microseconds). */
+  private static final ThreadLocal<JdkAesBlockCipher> AES = ThreadLocal.withInitial(JdkAesBlockCipher::new);
+
+  /** AES-256-GCM-SIV under a key used for one message (or a few): not kept expanded. */
   static byte[] gcmSiv(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
       throws InvalidCipherTextException {
+    return gcmSiv(encrypt, key, false, nonce, aad, input);
+  }
+
+  /**
+   * AES-256-GCM-SIV; {@code sessionKey}: the key seals many messages (a session's request key), so
+   * this thread keeps it expanded ({@link JdkAesBlockCipher#keep}).
+   */
+  static byte[] gcmSiv(boolean encrypt, byte[] key, boolean sessionKey, byte[] nonce, byte[] aad, byte[] input)
+      throws InvalidCipherTextException {
     Check.length(key, KEY_BYTES, "AES-256-GCM-SIV key");
-    GCMSIVBlockCipher cipher = new GCMSIVBlockCipher(AESEngine.newInstance(),
+    JdkAesBlockCipher aes = AES.get();
+    if (sessionKey) {
+      aes.keep(key);
+    }
+    GCMSIVBlockCipher cipher = new GCMSIVBlockCipher(aes,
         (long) input.length + aad.length <= UNTABLED_POLYVAL_BYTES_MAX ? new BasicGCMMultiplier()
             : new Tables4kGCMMultiplier());
     cipher.init(encrypt, new AEADParameters(new KeyParameter(key), TAG_BITS, nonce, aad));
