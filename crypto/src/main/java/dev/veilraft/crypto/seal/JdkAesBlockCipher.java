@@ -2,6 +2,8 @@ package dev.veilraft.crypto.seal;
 
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.security.NoSuchProviderException;
+import java.util.Arrays;
 import javax.crypto.Cipher;
 import javax.crypto.ShortBufferException;
 import javax.crypto.spec.SecretKeySpec;
@@ -11,7 +13,7 @@ import org.bouncycastle.crypto.OutputLengthException;
 import org.bouncycastle.crypto.params.KeyParameter;
 
 /**
- * The JDK's AES (its {@code AES/ECB/NoPadding} cipher, which HotSpot runs with the CPU's AES
+ * The JDK's AES (SunJCE's {@code AES/ECB/NoPadding}, which HotSpot runs with the CPU's AES
  * instructions) as a Bouncy Castle {@link BlockCipher}, for Bouncy Castle's AES-GCM-SIV: the mode
  * stays Bouncy Castle's, only the single-block AES under it changes. With Bouncy Castle's own
  * table-driven {@code AESEngine}, AES was about half of opening a 330-byte session request
@@ -20,15 +22,26 @@ import org.bouncycastle.crypto.params.KeyParameter;
  * <p>GCM-SIV keys its block cipher twice per message: with the message key, the same for every
  * request of a client session, then with a key derived from it and the nonce, new every time. The
  * JDK's key expansion costs about what twenty blocks do, so message keys {@linkplain #keep kept}
- * stay expanded (the {@value #KEPT_MAX} most recently used) and only derived keys are expanded
- * per message, in a scratch cipher.
+ * stay expanded (the {@value #KEPT_MAX} most recently used) and other keys are expanded in a
+ * scratch cipher. {@link #forgetKept} scrubs them all (an epoch's secrets are being erased).
  *
- * <p>Not thread-safe, like every block cipher: {@link SessionSealing} keeps one per thread.
+ * <p>Not thread-safe, like every block cipher: {@link SessionSealing} keeps one per thread and
+ * holds its monitor while it uses it, so that {@link #forgetKept} may run from another thread.
  */
 final class JdkAesBlockCipher implements BlockCipher {
   private static final int BLOCK_BYTES = 16;
+  private static final byte[] SCRUB_KEY = new byte[32];
   /** Message keys kept expanded per thread: a replica's apply thread interleaves a few clients' sessions. */
   static final int KEPT_MAX = 8;
+
+  /** The JDK has no usable AES: an environment failure, never a verdict on a message. */
+  static final class Unavailable extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    Unavailable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
 
   private final Cipher scratch = newCipher();
   private final Cipher[] kept = new Cipher[KEPT_MAX];
@@ -36,6 +49,8 @@ final class JdkAesBlockCipher implements BlockCipher {
   private final long[] keptUsed = new long[KEPT_MAX];
   private long uses;
   private Cipher active;
+  /** Key expansions done so far (kept and scratch), for tests. */
+  private long expansions;
 
   /** Keeps {@code key} expanded for encryption, evicting the least recently used kept key when all slots are taken. */
   void keep(byte[] key) {
@@ -55,14 +70,39 @@ final class JdkAesBlockCipher implements BlockCipher {
     if (kept[slot] == null) {
       kept[slot] = newCipher();
     }
-    keptKeys[slot] = null;
+    if (active == kept[slot]) {
+      active = null;
+    }
+    if (keptKeys[slot] != null) {
+      Arrays.fill(keptKeys[slot], (byte) 0);
+      keptKeys[slot] = null;
+    }
     initialize(kept[slot], true, key);
     keptKeys[slot] = key.clone();
     keptUsed[slot] = ++uses;
   }
 
+  /** Forgets every kept key and re-keys every cipher with zeros, so no expanded key outlives this call. */
+  void forgetKept() {
+    for (int i = 0; i < KEPT_MAX; i++) {
+      if (keptKeys[i] != null) {
+        Arrays.fill(keptKeys[i], (byte) 0);
+        keptKeys[i] = null;
+        initialize(kept[i], true, SCRUB_KEY);
+      }
+    }
+    initialize(scratch, true, SCRUB_KEY);
+    active = null;
+  }
+
+  /** Key expansions since this cipher was made: a kept key's uses after the first cost none. */
+  long expansions() {
+    return expansions;
+  }
+
   @Override
   public void init(boolean forEncryption, CipherParameters params) {
+    active = null;
     if (!(params instanceof KeyParameter key)) {
       throw new IllegalArgumentException("AES takes a KeyParameter, got "
           + (params == null ? "null" : params.getClass().getName()));
@@ -96,7 +136,7 @@ final class JdkAesBlockCipher implements BlockCipher {
     try {
       int written = active.update(in, inOff, BLOCK_BYTES, out, outOff);
       if (written != BLOCK_BYTES) {
-        throw new IllegalStateException("AES/ECB wrote " + written + " bytes for one block");
+        throw new Unavailable("AES/ECB wrote " + written + " bytes for one block", null);
       }
       return BLOCK_BYTES;
     } catch (ShortBufferException e) {
@@ -118,19 +158,25 @@ final class JdkAesBlockCipher implements BlockCipher {
     return -1;
   }
 
-  private static void initialize(Cipher cipher, boolean forEncryption, byte[] key) {
+  private void initialize(Cipher cipher, boolean forEncryption, byte[] key) {
     try {
       cipher.init(forEncryption ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"));
-    } catch (GeneralSecurityException e) {
+      expansions++;
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new IllegalArgumentException("AES refused a " + key.length + "-byte key", e);
     }
   }
 
+  /** SunJCE's AES by name, so a provider an application registers first cannot swap the engine; else the JDK's choice. */
   private static Cipher newCipher() {
     try {
-      return Cipher.getInstance("AES/ECB/NoPadding");
+      try {
+        return Cipher.getInstance("AES/ECB/NoPadding", "SunJCE");
+      } catch (NoSuchProviderException e) {
+        return Cipher.getInstance("AES/ECB/NoPadding");
+      }
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("this JDK has no AES/ECB/NoPadding cipher", e);
+      throw new Unavailable("this JDK has no AES/ECB/NoPadding cipher", e);
     }
   }
 }

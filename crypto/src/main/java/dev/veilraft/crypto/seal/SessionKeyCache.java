@@ -135,7 +135,8 @@ public final class SessionKeyCache {
     }
     Entry entry = Entry.of(secret.epoch(), secret.keyId(), clusterId.clone(),
         request.getEncapsulatedKey().toByteArray());
-    SessionSealing.SessionKeys session = lookup(entry);
+    Known known = lookup(entry);
+    SessionSealing.SessionKeys session = known == null ? null : known.keys();
     if (session == null) {
       // Outside the lock: the decapsulation is the expensive part, and two threads computing the
       // same keys at once get the same bytes.
@@ -143,19 +144,26 @@ public final class SessionKeyCache {
           SessionSealing.sessionInfo(clusterId, secret.epoch())));
     }
     byte[] ciphertext = request.getCiphertext().toByteArray();
+    // An established session's events come again and again on the apply thread: its request key stays
+    // expanded there. Probation, one-shot and junk sessions, and queries (many threads), never take a place.
+    boolean keepKey = kind == SessionSealing.Kind.EVENT && known != null && known.established();
     byte[] event = SessionSealing.openRequest(session.requestKey(), clusterId, secret.epoch(), kind, counter,
-        ciphertext);
+        ciphertext, keepKey);
     // Only now, authenticated, may the session take a place in the cache.
     remember(entry, session, counter);
     return new EventSealing.Opened(event, SessionSealing.responseKey(session.responseSecret(), kind, counter,
         ciphertext));
   }
 
-  private synchronized SessionSealing.SessionKeys lookup(Entry entry) {
-    SessionSealing.SessionKeys known = established.get(entry);
+  /** A remembered session's keys, and whether it is established (opened under two counters) or on probation. */
+  private record Known(SessionSealing.SessionKeys keys, boolean established) {}
+
+  private synchronized Known lookup(Entry entry) {
+    SessionSealing.SessionKeys keys = established.get(entry);
+    Known known = keys == null ? null : new Known(keys, true);
     if (known == null) {
       Probation waiting = probation.get(entry);
-      known = waiting == null ? null : waiting.keys();
+      known = waiting == null ? null : new Known(waiting.keys(), false);
     }
     if (known != null) {
       hits++;
@@ -178,11 +186,17 @@ public final class SessionKeyCache {
     }
   }
 
-  /** Forgets every session of epochs before {@code epoch} (their secret is being erased), for good. */
-  public synchronized void forgetEpochsBefore(long epoch) {
-    forgottenBelowEpoch = Math.max(forgottenBelowEpoch, epoch);
-    established.keySet().removeIf(e -> e.epoch() < epoch);
-    probation.keySet().removeIf(e -> e.epoch() < epoch);
+  /**
+   * Forgets every session of epochs before {@code epoch} (their secret is being erased), for good,
+   * and scrubs the request keys threads keep expanded ({@link SessionSealing#forgetKeptKeys}).
+   */
+  public void forgetEpochsBefore(long epoch) {
+    synchronized (this) {
+      forgottenBelowEpoch = Math.max(forgottenBelowEpoch, epoch);
+      established.keySet().removeIf(e -> e.epoch() < epoch);
+      probation.keySet().removeIf(e -> e.epoch() < epoch);
+    }
+    SessionSealing.forgetKeptKeys();
   }
 
   /** Sessions remembered: established ones and those on probation. */

@@ -5,6 +5,8 @@ import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.Hkdf;
 import dev.veilraft.crypto.Hpke;
+import java.util.ArrayList;
+import java.util.List;
 import org.bouncycastle.crypto.InvalidCipherTextException;
 import org.bouncycastle.crypto.modes.GCMSIVBlockCipher;
 import org.bouncycastle.crypto.modes.gcm.BasicGCMMultiplier;
@@ -105,18 +107,25 @@ public final class SessionSealing {
   static byte[] sealRequest(byte[] requestKey, byte[] clusterId, long epoch, Kind kind, long counter,
       byte[] plaintext) {
     try {
-      return gcmSiv(true, requestKey, true, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
+      return gcmSiv(true, requestKey, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
           plaintext);
     } catch (InvalidCipherTextException e) {
       throw new IllegalStateException("AES-GCM-SIV encryption failed", e);
     }
   }
 
+  /**
+   * Opens a session request; {@code keepKey}: this thread keeps the request key expanded for the
+   * session's next requests (an established session's events on a replica's apply thread).
+   */
   static byte[] openRequest(byte[] requestKey, byte[] clusterId, long epoch, Kind kind, long counter,
-      byte[] ciphertext) throws CryptoException {
+      byte[] ciphertext, boolean keepKey) throws CryptoException {
     try {
-      return gcmSiv(false, requestKey, true, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
-          ciphertext);
+      return gcmSiv(false, requestKey, keepKey, requestNonce(kind, counter),
+          requestAad(clusterId, epoch, kind, counter), ciphertext);
+    } catch (JdkAesBlockCipher.Unavailable e) {
+      // This JVM cannot run AES: a local failure, which must not read as a verdict on the request.
+      throw e;
     } catch (InvalidCipherTextException | RuntimeException e) {
       throw new CryptoException("session request does not open (altered, another session, counter or kind)");
     }
@@ -127,12 +136,46 @@ public final class SessionSealing {
    * AES-GCM-SIV derives new keys for every message, so Bouncy Castle's default multiplier rebuilds
    * its 4 KiB table each time: for a 330-byte request that made the whole seal about twice as slow
    * (measured: 10–13 µs against 6–7 µs); from about 4 KiB on the table pays for itself (16 KiB:
-   * 151 µs with it, 171 µs without).
+   * 151 µs with it, 171 µs without). Both measured with Bouncy Castle's AES, before
+   * {@link JdkAesBlockCipher}, which made the rest of the cipher cheaper; not measured since.
    */
   static final int UNTABLED_POLYVAL_BYTES_MAX = 4096;
 
-  /** The JDK's AES under Bouncy Castle's GCM-SIV, one per thread (a cipher is not thread-safe; creating one costs microseconds). */
-  private static final ThreadLocal<JdkAesBlockCipher> AES = ThreadLocal.withInitial(JdkAesBlockCipher::new);
+  /** Every thread's AES, held weakly: a thread's ends with it. */
+  private static final java.util.Set<JdkAesBlockCipher> ADAPTERS = java.util.Collections.synchronizedSet(
+      java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+  /**
+   * The JDK's AES under Bouncy Castle's GCM-SIV, one per thread (a cipher is not thread-safe;
+   * creating one costs microseconds), each also in {@link #ADAPTERS} so that {@link
+   * #forgetKeptKeys} reaches every thread's kept keys.
+   */
+  private static final ThreadLocal<JdkAesBlockCipher> AES = ThreadLocal.withInitial(() -> {
+    JdkAesBlockCipher aes = new JdkAesBlockCipher();
+    ADAPTERS.add(aes);
+    return aes;
+  });
+
+  /** This thread's AES under GCM-SIV, for tests. */
+  static JdkAesBlockCipher thisThreadsAes() {
+    return AES.get();
+  }
+
+  /**
+   * Scrubs every session key any thread keeps expanded ({@link JdkAesBlockCipher#forgetKept}):
+   * called when an epoch's secrets are erased. Keys of the current epoch are kept again at their
+   * sessions' next requests.
+   */
+  public static void forgetKeptKeys() {
+    List<JdkAesBlockCipher> all;
+    synchronized (ADAPTERS) {
+      all = new ArrayList<>(ADAPTERS);
+    }
+    for (JdkAesBlockCipher aes : all) {
+      synchronized (aes) {
+        aes.forgetKept();
+      }
+    }
+  }
 
   /** AES-256-GCM-SIV under a key used for one message (or a few): not kept expanded. */
   static byte[] gcmSiv(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
@@ -148,9 +191,16 @@ public final class SessionSealing {
       throws InvalidCipherTextException {
     Check.length(key, KEY_BYTES, "AES-256-GCM-SIV key");
     JdkAesBlockCipher aes = AES.get();
-    if (sessionKey) {
-      aes.keep(key);
+    synchronized (aes) {
+      if (sessionKey) {
+        aes.keep(key);
+      }
+      return gcmSiv(aes, encrypt, key, nonce, aad, input);
     }
+  }
+
+  private static byte[] gcmSiv(JdkAesBlockCipher aes, boolean encrypt, byte[] key, byte[] nonce, byte[] aad,
+      byte[] input) throws InvalidCipherTextException {
     GCMSIVBlockCipher cipher = new GCMSIVBlockCipher(aes,
         (long) input.length + aad.length <= UNTABLED_POLYVAL_BYTES_MAX ? new BasicGCMMultiplier()
             : new Tables4kGCMMultiplier());

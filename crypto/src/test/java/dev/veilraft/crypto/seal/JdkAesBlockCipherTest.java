@@ -32,6 +32,45 @@ class JdkAesBlockCipherTest {
   }
 
   @Test
+  void keptKeysAreExpandedOnceAndTheLeastRecentlyUsedGoesFirst() {
+    // Proves the cache, not only the bytes: a kept key costs no expansion when used again, a ninth kept key evicts the
+    // least recently used one (not one just used), and forgetKept drops them all.
+    JdkAesBlockCipher jdk = new JdkAesBlockCipher();
+    byte[][] keys = new byte[JdkAesBlockCipher.KEPT_MAX + 1][];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = new byte[32];
+      keys[i][0] = (byte) (i + 1);
+    }
+    for (int i = 0; i < JdkAesBlockCipher.KEPT_MAX; i++) {
+      jdk.keep(keys[i]);
+    }
+    long expanded = jdk.expansions();
+    for (int i = JdkAesBlockCipher.KEPT_MAX - 1; i >= 0; i--) {
+      jdk.init(true, new KeyParameter(keys[i]));
+    }
+    assertThat(jdk.expansions()).as("kept keys used again").isEqualTo(expanded);
+    jdk.init(true, new KeyParameter(keys[0]));
+    jdk.keep(keys[JdkAesBlockCipher.KEPT_MAX]);
+    expanded = jdk.expansions();
+    jdk.init(true, new KeyParameter(keys[0]));
+    jdk.init(true, new KeyParameter(keys[JdkAesBlockCipher.KEPT_MAX]));
+    assertThat(jdk.expansions()).as("the most recently used and the newest are kept").isEqualTo(expanded);
+    jdk.init(true, new KeyParameter(keys[JdkAesBlockCipher.KEPT_MAX - 1]));
+    assertThat(jdk.expansions()).as("the least recently used was evicted").isEqualTo(expanded + 1);
+    jdk.init(false, new KeyParameter(keys[0]));
+    assertThat(jdk.expansions()).as("the decrypting direction is never a kept key's").isEqualTo(expanded + 2);
+
+    jdk.forgetKept();
+    expanded = jdk.expansions();
+    jdk.init(true, new KeyParameter(keys[0]));
+    assertThat(jdk.expansions()).as("nothing kept after forgetKept").isEqualTo(expanded + 1);
+    assertThatThrownBy(() -> {
+      jdk.forgetKept();
+      jdk.processBlock(new byte[16], 0, new byte[16], 0);
+    }).isInstanceOf(IllegalStateException.class).hasMessageContaining("before init");
+  }
+
+  @Test
   void wrongParametersAndUseBeforeInitAreRefused() {
     // Proves misuse fails loudly: parameters that are not a bare key, a key of a length AES has not, a block
     // before any key.
@@ -47,7 +86,7 @@ class JdkAesBlockCipherTest {
   }
 
   private static void assertSameAsBouncyCastle(JdkAesBlockCipher jdk, boolean encrypt, byte[] key, Random random) {
-    AESEngine reference = new AESEngine();
+    org.bouncycastle.crypto.BlockCipher reference = AESEngine.newInstance();
     reference.init(encrypt, new KeyParameter(key));
     jdk.init(encrypt, new KeyParameter(key));
     for (int block = 0; block < 3; block++) {

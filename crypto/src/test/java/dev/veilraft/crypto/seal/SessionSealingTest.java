@@ -165,6 +165,39 @@ class SessionSealingTest {
   }
 
   @Test
+  void onlyAnEstablishedSessionsEventsKeepTheirKeyExpandedAndErasingAnEpochScrubsIt() throws Exception {
+    // Proves where the kept AES keys come from and go: a session on probation expands its request key for every
+    // message (two expansions: request key and derived key); once established, its events keep the request key and
+    // expand only the derived key; forgetting an epoch scrubs every kept key, so the next event expands both again.
+    // Sealed first: the client's sealing runs GCM-SIV on this thread too.
+    ClientSession client = session(EPOCH1);
+    java.util.List<SealedRequest> events = new java.util.ArrayList<>();
+    for (String text : new String[] {"first", "second", "third", "fourth", "fifth"}) {
+      events.add(client.sealEvent(Hashes.utf8(text)).request());
+    }
+    SealedRequest query = client.sealQuery(Hashes.utf8("query")).request();
+    JdkAesBlockCipher aes = SessionSealing.thisThreadsAes();
+    SessionKeyCache replica = new SessionKeyCache();
+    long[] expected = {2, 2, 2, 1};
+    String[] why = {"first event: a miss, on probation", "second event: on probation when it opened",
+        "third event: established, its key kept from now on", "fourth event: only the derived key"};
+    for (int i = 0; i < expected.length; i++) {
+      long before = aes.expansions();
+      assertThat(replica.openEvent(EPOCH1, CLUSTER, events.get(i)).event()).isNotEmpty();
+      assertThat(aes.expansions() - before).as(why[i]).isEqualTo(expected[i]);
+    }
+    long before = aes.expansions();
+    replica.openQuery(EPOCH1, CLUSTER, query);
+    assertThat(aes.expansions() - before).as("a query of the session on this thread uses the key its events keep")
+        .isEqualTo(1);
+
+    replica.forgetEpochsBefore(1);
+    before = aes.expansions();
+    assertThat(replica.openEvent(EPOCH1, CLUSTER, events.get(4)).event()).isEqualTo(Hashes.utf8("fifth"));
+    assertThat(aes.expansions() - before).as("after an erasure the kept key is gone").isEqualTo(2);
+  }
+
+  @Test
   void aSessionIsForOneClusterEpochAndGroupKey() throws Exception {
     // Proves the SDK's re-keying test: a session matches only the cluster, epoch and group key it was set up for.
     ClientSession client = session(EPOCH1);
@@ -196,6 +229,8 @@ class SessionSealingTest {
           .isEqualTo(plaintext);
       sealed[sealed.length / 2] ^= 1;
       assertThatThrownBy(() -> SessionSealing.gcmSiv(false, key, nonce, aad, sealed)).as("size " + size)
+          .isInstanceOf(org.bouncycastle.crypto.InvalidCipherTextException.class);
+      assertThatThrownBy(() -> SessionSealing.gcmSiv(false, key, true, nonce, aad, sealed)).as("kept key, size " + size)
           .isInstanceOf(org.bouncycastle.crypto.InvalidCipherTextException.class);
     }
   }
