@@ -53,32 +53,12 @@ class DataDirLockTest {
 
   @Test
   void anUnwritableDirectoryIsRefused() throws Exception {
-    // Proves a directory this user cannot write is refused before anything is created in it. Root writes any
-    // directory whatever its mode, so as root the directory is made immutable (chattr +i) instead.
+    // Proves a directory this user cannot write is refused before anything is created in it.
     Path data = Files.createDirectories(dir.resolve("readonly"));
-    boolean root = "root".equals(System.getProperty("user.name"));
-    if (root) {
-      chattr("+i", data);
-    } else {
-      Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("r-x------"));
-    }
-    try {
+    try (RefusedDirectory refused = RefusedDirectory.refuse(data)) {
       assertThatThrownBy(() -> DataDirLock.acquire(data)).isInstanceOf(NodeException.class)
           .hasMessageContaining(data.toString()).hasMessageContaining("not readable and writable");
       assertThat(data.resolve(DataDirLock.FILE_NAME)).doesNotExist();
-    } finally {
-      if (root) {
-        chattr("-i", data);
-      } else {
-        Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-      }
     }
-  }
-
-  private static void chattr(String flag, Path path) throws Exception {
-    Process chattr = new ProcessBuilder("chattr", flag, path.toString()).redirectErrorStream(true).start();
-    String output = new String(chattr.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    assertThat(chattr.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("chattr finished").isTrue();
-    assertThat(chattr.exitValue()).as("chattr " + flag + " " + path + ": " + output).isZero();
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.veilraft.bench.load.LoadTarget;
 import dev.veilraft.bench.load.PooledTarget;
+import io.vertx.core.Vertx;
 import dev.veilraft.node.LocalCluster;
 import java.io.IOException;
 import java.net.URI;
@@ -19,10 +20,10 @@ import java.util.stream.Collectors;
 /**
  * A reference point, not veilraft: an etcd cluster (the {@code etcd} binary, e.g. Debian's
  * etcd-server 3.4) of {@code size} members on loopback, WAL fsync on (its default), driven through
- * its own gRPC API by jetcd clients on the leader ({@link EtcdTarget}), as etcd's own benchmark
- * tool drives it: the reference the issue's etcd figures come from. Its JSON gateway (HTTP/1.1,
- * which sessions 16 to 22 drove) adds a JSON translation and an internal gRPC hop to every put.
- * The gateway is still used here for health and leader checks.
+ * its own gRPC API by jetcd clients on the leader ({@link EtcdTarget}, one Vert.x instance for
+ * all), as etcd's own benchmark tool drives it: the reference the issue's etcd figures come from.
+ * Its JSON gateway (HTTP/1.1, which this mode drove until session 23) adds a JSON translation and
+ * an internal gRPC hop to every put; it is still used here for health and leader checks.
  */
 public final class EtcdCluster implements BenchCluster {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,6 +33,8 @@ public final class EtcdCluster implements BenchCluster {
   private final List<URI> clients;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(10)).build();
+  /** The jetcd clients made so far, closed with the cluster even when its start failed half way. */
+  private final List<LoadTarget> targets = new ArrayList<>();
   private LoadTarget target;
 
   private EtcdCluster(List<ServerProcess> nodes, List<URI> clients) {
@@ -52,6 +55,7 @@ public final class EtcdCluster implements BenchCluster {
         .collect(Collectors.joining(","));
     List<ServerProcess> nodes = new ArrayList<>();
     EtcdCluster cluster = new EtcdCluster(nodes, clients);
+    boolean started = false;
     try {
       for (int i = 0; i < size; i++) {
         List<String> command = List.of(etcdBinary.toString(), "--name", names.get(i),
@@ -66,15 +70,20 @@ public final class EtcdCluster implements BenchCluster {
         nodes.get(i).awaitReady(() -> cluster.healthy(health));
       }
       URI leader = clients.get(cluster.leaderIndex());
-      List<LoadTarget> targets = new ArrayList<>();
+      Vertx vertx = Vertx.vertx();
       for (int i = 0; i < clientCount; i++) {
-        targets.add(new EtcdTarget(leader));
+        cluster.targets.add(new EtcdTarget(leader, vertx));
       }
-      cluster.target = new PooledTarget(targets);
+      if (cluster.targets.isEmpty()) {
+        vertx.close();
+      }
+      cluster.target = new PooledTarget(cluster.targets);
+      started = true;
       return cluster;
-    } catch (IOException | InterruptedException | RuntimeException e) {
-      cluster.close();
-      throw e;
+    } finally {
+      if (!started) {
+        cluster.close();
+      }
     }
   }
 
@@ -131,9 +140,16 @@ public final class EtcdCluster implements BenchCluster {
 
   @Override
   public void close() {
-    if (target != null) {
-      target.close();
+    try {
+      for (LoadTarget client : targets) {
+        try {
+          client.close();
+        } catch (RuntimeException e) {
+          // Closing the others and the etcd processes matters more than this client's complaint.
+        }
+      }
+    } finally {
+      nodes.parallelStream().forEach(ServerProcess::close);
     }
-    nodes.parallelStream().forEach(ServerProcess::close);
   }
 }
