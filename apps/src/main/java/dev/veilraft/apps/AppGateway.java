@@ -13,7 +13,8 @@ public interface AppGateway {
   /**
    * Commits {@code request} for app {@code app} and completes with the app's response bytes. Completes
    * exceptionally with {@link AppRejectedException} when the app refused the request (its
-   * deterministic message), or with another exception when it was not committed (no leader, timeout).
+   * deterministic message), or with another exception when its commit is unconfirmed (no leader,
+   * timeout: it may still apply).
    */
   CompletableFuture<byte[]> submit(String app, byte[] request);
 

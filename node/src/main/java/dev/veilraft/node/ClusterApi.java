@@ -271,7 +271,10 @@ final class ClusterApi {
   }
 
   private static SealedResponse eventResult(ApplyResult result, Throwable error) {
-    return answer(result, error, "event was not committed");
+    // Unconfirmed, not refused: the entry may have committed after the wait ended. Resending under the same client
+    // id and sequence is safe (exactly-once admission answers a retry with the first result).
+    return answer(result, error, "event's commit was not confirmed (it may still apply; resend with the same "
+        + "client id and sequence)");
   }
 
   /**

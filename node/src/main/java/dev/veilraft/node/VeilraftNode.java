@@ -523,7 +523,8 @@ public final class VeilraftNode implements AutoCloseable {
       if (cause instanceof TimeoutException) {
         throw new NodeException("TIMEOUT", "proposal not committed within " + PROPOSAL_TIMEOUT);
       }
-      throw new NodeException("COMMIT_FAILED", "proposal was not committed: " + cause, cause);
+      throw new NodeException("COMMIT_FAILED", "proposal's commit was not confirmed (it may still apply): " + cause,
+          cause);
     }
   }
 

@@ -161,7 +161,9 @@ public final class RelayConnection {
         publishesInFlight--;
       }
       if (failure != null) {
-        send(RelayMessages.ok(event.id(), false, failureMessage(failure, "the event was not committed")));
+        // Unconfirmed, not refused: the entry may have committed; a resent event of the same id is a duplicate.
+        send(RelayMessages.ok(event.id(), false,
+            failureMessage(failure, "the event's commit was not confirmed (it may still be stored; resend it)")));
         return;
       }
       try {

@@ -244,7 +244,8 @@ class NostrRelayTest {
     harness.gateway.submitFailure.set(new IllegalStateException("NOT_LEADER: no leader answered within 5 s"));
     NostrEvent lost = note(ALICE, NOW_SECONDS, "lost");
     assertThat(client.publish(lost)).isEqualTo(ok(lost, false,
-        "error: the event was not committed (NOT_LEADER: no leader answered within 5 s)"));
+        "error: the event's commit was not confirmed (it may still be stored; resend it) (NOT_LEADER: no leader "
+        + "answered within 5 s)"));
     harness.gateway.submitFailure.set(new AppRejectedException("invalid: the app said no"));
     assertThat(client.publish(lost)).isEqualTo(ok(lost, false, "invalid: the app said no"));
   }

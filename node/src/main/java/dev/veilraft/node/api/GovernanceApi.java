@@ -101,7 +101,8 @@ public final class GovernanceApi {
   private static byte[] answer(ApplyResult result, Throwable error) {
     if (error != null) {
       Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-      throw new CompletionException(new ApiException(503, "COMMIT_FAILED", "governance entry was not committed: " + cause));
+      throw new CompletionException(new ApiException(503, "COMMIT_FAILED",
+          "governance entry's commit was not confirmed (it may still apply): " + cause));
     }
     if (result.hasError()) {
       throw new CompletionException(new ApiException(422, result.getError().getCode(), result.getError().getMessage()));
