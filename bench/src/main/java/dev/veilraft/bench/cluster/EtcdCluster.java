@@ -43,6 +43,9 @@ public final class EtcdCluster implements BenchCluster {
   }
 
   public static EtcdCluster start(Path root, Path etcdBinary, int size, int clientCount) throws IOException, InterruptedException {
+    if (clientCount < 1) {
+      throw new IllegalArgumentException("an etcd cluster needs at least one client, got " + clientCount);
+    }
     List<String> names = new ArrayList<>();
     List<String> peerUrls = new ArrayList<>();
     List<URI> clients = new ArrayList<>();
@@ -73,9 +76,6 @@ public final class EtcdCluster implements BenchCluster {
       Vertx vertx = Vertx.vertx();
       for (int i = 0; i < clientCount; i++) {
         cluster.targets.add(new EtcdTarget(leader, vertx));
-      }
-      if (cluster.targets.isEmpty()) {
-        vertx.close();
       }
       cluster.target = new PooledTarget(cluster.targets);
       started = true;
