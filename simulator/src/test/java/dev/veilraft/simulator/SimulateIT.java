@@ -19,10 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * Runs every simulation listed in {@code simulations.txt} (short, seeded runs of a real cluster
- * under faults and attackers) and requires each to end {@code simulate OK}: every checker passed.
- * Process-mode runs launch their nodes from this module's shaded jar. A failure prints the run's
- * whole output, whose replay line reproduces it.
+ * Runs the in-JVM simulations listed in {@code simulations.txt} (short, seeded runs of a real
+ * cluster under faults and attackers) and requires each to end {@code simulate OK}: every checker
+ * passed. The lines with {@code --processes} run in {@link SimulateProcessesIT}, so that the build's
+ * two test JVMs run both halves side by side; together the two classes run every line. Process-mode
+ * runs launch their nodes from this module's shaded jar. A failure prints the run's whole output,
+ * whose replay line reproduces it.
  */
 class SimulateIT {
   static final Path SHADED_JAR = Path.of("target", "veilraft-simulator.jar").toAbsolutePath();
@@ -30,21 +32,28 @@ class SimulateIT {
   @TempDir static Path root;
 
   @TestFactory
-  Stream<DynamicTest> listedSimulationsPass() throws IOException {
-    // Proves each listed run, seeded and replayable, ends with every safety and liveness checker passing.
+  Stream<DynamicTest> listedInJvmSimulationsPass() throws IOException {
+    // Proves each listed in-JVM run, seeded and replayable, ends with every safety and liveness checker passing.
+    return listed(false).stream().map(args -> DynamicTest.dynamicTest(args, () -> simulate(root, args)));
+  }
+
+  /** The argument lines of {@code simulations.txt} that run node processes ({@code processes}) or not. */
+  static List<String> listed(boolean processes) throws IOException {
     List<String> runs = new ArrayList<>();
     try (InputStream in = SimulateIT.class.getResourceAsStream("/simulations.txt")) {
       assertThat(in).as("simulations.txt on the test class path").isNotNull();
       for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-        if (!line.isBlank() && !line.startsWith("#")) {
+        if (!line.isBlank() && !line.startsWith("#")
+            && Arrays.asList(line.strip().split("\\s+")).contains("--processes") == processes) {
           runs.add(line.strip());
         }
       }
     }
-    return runs.stream().map(args -> DynamicTest.dynamicTest(args, () -> simulate(args)));
+    assertThat(runs).as("simulations.txt lines %s --processes", processes ? "with" : "without").isNotEmpty();
+    return runs;
   }
 
-  private static void simulate(String line) throws IOException {
+  static void simulate(Path root, String line) throws IOException {
     List<String> args = new ArrayList<>(List.of("simulate"));
     args.addAll(Arrays.asList(line.split("\\s+")));
     Path work = Files.createTempDirectory(root, "run-");
