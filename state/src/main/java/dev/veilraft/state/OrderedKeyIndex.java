@@ -18,8 +18,10 @@ import java.util.function.Supplier;
  * bytes of header plus the key rounded up to 8); measured, 62 bytes for an 8-byte key, 86 for 32
  * bytes and 158 for 100 bytes.
  *
- * <p>A namespace is indexed the first time it is scanned ({@link #ensureBuilt}) and kept up to
- * date by every commit ({@link #commit}); nothing is ever evicted. The store's writes to RocksDB
+ * <p>A namespace is indexed the first time it is scanned or a transaction asks for it
+ * ({@link #ensureBuilt}) and kept up to date by every commit ({@link #commit}); nothing is ever
+ * evicted. Besides ordering scans, an index answers the apply path's point reads of keys that are
+ * not there ({@link #holds}) without a RocksDB read. The store's writes to RocksDB
  * happen inside {@link #commit} under the write lock, and readers copy keys under the read lock
  * together with whatever pins the same committed state (a RocksDB snapshot), so a scan never mixes
  * two commits. Thread-safe.
@@ -58,6 +60,22 @@ final class OrderedKeyIndex {
     lock.readLock().lock();
     try {
       return built.containsKey(namespace);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Whether the committed state holds {@code key} in {@code namespace}, as this index knows it:
+   * null when the namespace is not indexed (the index knows nothing of it), else exactly whether
+   * the key is there. Exact because every commit updates the index under the same write lock as
+   * its RocksDB write.
+   */
+  Boolean holds(String namespace, byte[] key) {
+    lock.readLock().lock();
+    try {
+      NavigableSet<byte[]> keys = built.get(namespace);
+      return keys == null ? null : keys.contains(key);
     } finally {
       lock.readLock().unlock();
     }

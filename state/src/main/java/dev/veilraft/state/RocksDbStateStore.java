@@ -92,6 +92,8 @@ public final class RocksDbStateStore implements StateStore {
   /** What RocksDB holds at the locations the apply path touched last; only the apply path uses it. */
   private final RecentRecords recent;
   private final OrderedKeyIndex keyIndex = new OrderedKeyIndex();
+  /** Point reads on the apply path that the key index answered as absent (apply thread only; for tests). */
+  long absentReadsAnsweredByIndex;
   /** Readers hold it shared; close holds it exclusively, so no read touches a freed handle. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private final Object commitOrder = new Object();
@@ -270,9 +272,10 @@ public final class RocksDbStateStore implements StateStore {
 
   /**
    * {@link #get} for a transaction on the apply thread (arguments checked by the caller): answered
-   * from {@link #recent} when it knows the location, else read from RocksDB and offered to it.
-   * A cached value came from this store's own write or an authenticated read, so it is not
-   * checked again.
+   * from {@link #recent} when it knows the location, else as absent when the namespace is indexed
+   * and its index does not hold the key, else read from RocksDB; an answer not from the cache is
+   * offered to it. A cached value came from this store's own write or an authenticated read, so it
+   * is not checked again.
    */
   Optional<byte[]> getForApply(String namespace, byte[] key) throws StateException {
     lifecycle.readLock().lock();
@@ -284,6 +287,12 @@ public final class RocksDbStateStore implements StateStore {
         return cached.present() ? Optional.of(cached.value().clone()) : Optional.empty();
       }
       long generation = recent.generation();
+      if (Boolean.FALSE.equals(keyIndex.holds(namespace, key))) {
+        // An indexed namespace without the key: absent in the committed state, no read needed.
+        absentReadsAnsweredByIndex++;
+        recent.offerRead(location, null, null, generation);
+        return Optional.empty();
+      }
       SealedRecords.Stored stored = records.readAt(null, location, namespace, key);
       if (stored == null) {
         recent.offerRead(location, null, null, generation);
@@ -348,6 +357,17 @@ public final class RocksDbStateStore implements StateStore {
         + scanSizeBytesMax + " bytes of keys and values within its first " + (recordsBefore + 1)
         + " records: ask for fewer records");
     return size;
+  }
+
+  /** {@link StateTransaction#index}: builds the namespace's key index if it is not built yet. */
+  void indexForApply(String namespace) throws StateException {
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      ensureIndexed(namespace);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
   }
 
   @Override
@@ -494,7 +514,7 @@ public final class RocksDbStateStore implements StateStore {
    */
   private void write(List<RecordChange> changes, long entryIndex) throws StateException {
     lifecycle.readLock().lock();
-    try (RootedBatch batch = new RootedBatch(records, root, recent)) {
+    try (RootedBatch batch = new RootedBatch(records, root, recent, keyIndex)) {
       checkOpen();
       for (RecordChange change : changes) {
         if (change.isDelete()) {

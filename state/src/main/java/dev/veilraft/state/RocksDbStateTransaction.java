@@ -95,6 +95,13 @@ final class RocksDbStateTransaction implements StateTransaction {
   }
 
   @Override
+  public void index(String namespace) throws StateException {
+    checkActive();
+    RocksDbStateStore.checkNamespace(namespace);
+    store.indexForApply(namespace);
+  }
+
+  @Override
   public void delete(String namespace, byte[] key) {
     checkActive();
     RocksDbStateStore.checkNamespace(namespace);

@@ -40,14 +40,23 @@ final class RootedBatch implements AutoCloseable {
   private final Map<ByteBuffer, RecentRecords.Entry> pending = new HashMap<>();
   private StateRoot sealed;
 
+  /**
+   * The store's index of committed keys, or null (imports, the canary): for an indexed namespace it
+   * says exactly whether a record is stored under a key, so a change to a key that is not there
+   * needs no read to find the record it replaces.
+   */
+  private final OrderedKeyIndex keyIndex;
+
   /** A batch that does not use a cache of recent records: for imports and a new store's canary. */
   RootedBatch(SealedRecords records, StateRoot start) {
-    this(records, start, null);
+    this(records, start, null, null);
   }
 
-  RootedBatch(SealedRecords records, StateRoot start, RecentRecords recent) {
+  /** The batch of one commit to {@code start}'s store: {@code recent} and {@code keyIndex} describe its committed state. */
+  RootedBatch(SealedRecords records, StateRoot start, RecentRecords recent, OrderedKeyIndex keyIndex) {
     this.records = records;
     this.recent = recent;
+    this.keyIndex = keyIndex;
     this.hasher = records.newHasher();
     this.digest = start.digest().copy();
     this.recordCount = start.recordCount();
@@ -57,7 +66,7 @@ final class RootedBatch implements AutoCloseable {
     checkNotSealed();
     checkNotRoot(namespace, key);
     byte[] location = records.locate(namespace, key);
-    removeCurrent(location);
+    removeCurrent(namespace, key, location);
     byte[] sealedValue = records.seal(location, namespace, key, value);
     try {
       batch.put(location, sealedValue);
@@ -75,7 +84,7 @@ final class RootedBatch implements AutoCloseable {
     checkNotSealed();
     checkNotRoot(namespace, key);
     byte[] location = records.locate(namespace, key);
-    removeCurrent(location);
+    removeCurrent(namespace, key, location);
     try {
       batch.delete(location);
     } catch (RocksDBException e) {
@@ -85,10 +94,12 @@ final class RootedBatch implements AutoCloseable {
   }
 
   /**
-   * Takes the record now at {@code location} out of the digest: the one pending in this part,
-   * else the one {@link #recent} knows is stored there, else the one RocksDB returns.
+   * Takes the record now at {@code location} (of {@code key} in {@code namespace}) out of the
+   * digest: the one pending in this part, else the one {@link #recent} knows is stored there, else
+   * none when {@link #keyIndex} says the committed state has no such key, else the one RocksDB
+   * returns.
    */
-  private void removeCurrent(byte[] location) throws StateException {
+  private void removeCurrent(String namespace, byte[] key, byte[] location) throws StateException {
     RecentRecords.Entry current = pending.get(ByteBuffer.wrap(location));
     if (current == null && recent != null) {
       current = recent.get(location);
@@ -97,6 +108,8 @@ final class RootedBatch implements AutoCloseable {
     if (current != null) {
       element = !current.present() ? null
           : current.element() != null ? current.element() : hasher.hash(location, current.sealed());
+    } else if (keyIndex != null && Boolean.FALSE.equals(keyIndex.holds(namespace, key))) {
+      element = null;
     } else {
       byte[] stored = records.readSealed(location);
       element = stored == null ? null : hasher.hash(location, stored);

@@ -16,6 +16,18 @@ public interface StateTransaction {
 
   void put(String namespace, byte[] key, byte[] value);
 
+  /**
+   * Keeps the keys of {@code namespace} indexed in memory from now on, as its first scan does
+   * (building the index reads every key of the namespace once; later calls cost a lookup). Reads
+   * of keys the namespace does not hold are then answered from the index, without a disk read, and
+   * so are the digest updates of records written under new keys. Answers are the same either way.
+   * For namespaces whose point reads mostly miss and whose keys stay few: the index keeps every key
+   * in memory for as long as the store is open.
+   *
+   * @throws StateException when the namespace's records cannot be read
+   */
+  void index(String namespace) throws StateException;
+
   void delete(String namespace, byte[] key);
 
   /**

@@ -22,7 +22,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * random transactions applied to a store without it, one whose bound is far below the number of
  * locations (so it evicts all the time) and one with the default bound give the same answer to
  * every read and the same applied index and record count after every commit, and each store's
- * root equals the root recomputed from its files. Digests themselves differ between stores
+ * root equals the root recomputed from its files. A fourth store, without the cache, has every
+ * namespace indexed, so its absent keys are answered by the key index instead (reads and digest
+ * updates alike). Digests themselves differ between stores
  * (AES-GCM nonces are random, and the digest hashes the ciphertext), so each is checked against
  * its own recomputation, which is exactly what open checks. Replay one seed with {@code mvn -o
  * test -pl state -Dtest=RocksDbStateStoreRecentRecordsTest -Dveilraft.state.seed=<seed>}.
@@ -200,12 +202,52 @@ class RocksDbStateStoreRecentRecordsTest {
     }
   }
 
+  /**
+   * A store per bound, and one more without the cache whose namespaces are all indexed, so that
+   * its reads and digest updates of absent keys are answered by the key index.
+   */
   private List<RocksDbStateStore> openAll(int[] bounds) throws StateException {
     List<RocksDbStateStore> stores = new ArrayList<>();
     for (int bound : bounds) {
       stores.add(RocksDbStateStore.open(dir.resolve("bound-" + bound), RocksDbStateStoreTest.SECRET, bound));
     }
+    RocksDbStateStore indexed = RocksDbStateStore.open(dir.resolve("indexed"), RocksDbStateStoreTest.SECRET, 0);
+    StateTransaction tx = indexed.begin();
+    for (String namespace : NAMESPACES) {
+      tx.index(namespace);
+    }
+    stores.add(indexed);
     return stores;
+  }
+
+  @Test
+  void anIndexedNamespaceAnswersReadsOfAbsentKeysWithoutRocksDb() throws Exception {
+    // Proves a read of a key an indexed namespace does not hold is answered by the index (no RocksDB read), a key it
+    // holds is still read, and records written under keys the index says are new keep the root right.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir.resolve("index"), RocksDbStateStoreTest.SECRET, 0)) {
+      StateTransaction first = store.begin();
+      first.put("sys/results", Hashes.utf8("held"), Hashes.utf8("1"));
+      first.commit(1);
+      StateTransaction tx = store.begin();
+      assertThat(tx.get("sys/results", Hashes.utf8("absent-before-index"))).isEmpty();
+      assertThat(store.absentReadsAnsweredByIndex).as("not indexed yet: RocksDB answers").isZero();
+      tx.index("sys/results");
+      assertThat(tx.get("sys/results", Hashes.utf8("new"))).isEmpty();
+      assertThat(store.absentReadsAnsweredByIndex).isEqualTo(1);
+      assertThat(tx.get("sys/results", Hashes.utf8("held"))).hasValueSatisfying(v -> assertThat(v).isEqualTo(Hashes.utf8("1")));
+      assertThat(store.absentReadsAnsweredByIndex).isEqualTo(1);
+      tx.put("sys/results", Hashes.utf8("new"), Hashes.utf8("2"));
+      tx.put("sys/results", Hashes.utf8("never-read"), Hashes.utf8("3"));
+      tx.delete("sys/results", Hashes.utf8("held"));
+      tx.commit(2);
+      assertThat(store.root().recordCount()).as("two records and the canary").isEqualTo(3);
+      assertThat(store.root().matches(store.records().measureRoot(2))).isTrue();
+      StateTransaction after = store.begin();
+      assertThat(after.get("sys/results", Hashes.utf8("held"))).isEmpty();
+      assertThat(after.get("sys/results", Hashes.utf8("never-read"))).hasValueSatisfying(v -> assertThat(v).isEqualTo(Hashes.utf8("3")));
+      assertThat(store.scan("sys/results", null, null, 10)).extracting(r -> new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))
+          .containsExactly("never-read", "new");
+    }
   }
 
   private static void closeAll(List<RocksDbStateStore> stores) {

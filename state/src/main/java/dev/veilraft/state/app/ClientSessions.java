@@ -24,6 +24,14 @@ import java.util.Optional;
  *
  * <p>Records: {@code sys/sessions} client id → {@link ClientSession}; {@code sys/session-results}
  * {@link #resultKey} → result; {@code sys/session-expiry} {@link #expiryKey} → empty.
+ *
+ * <p>Every new request looks up a result that is not there (is it a retry?), so the results are
+ * kept indexed ({@link StateTransaction#index}): the index answers that miss from memory instead
+ * of RocksDB (about an eighth of applying a grouped put on a follower, measured in session 24),
+ * and the result's write then needs no read of a record it replaces. The index holds one key
+ * (about 90 bytes) per unacknowledged result: at most {@code limits.pending_per_client_max} per
+ * client, and a session idle for {@link #SESSION_IDLE_MS_MAX} goes with its results. The expiry
+ * records are indexed too (the expiry scan), one key per session.
  */
 final class ClientSessions {
   static final String SESSIONS = "sys/sessions";
@@ -90,6 +98,8 @@ final class ClientSessions {
       return new Refuse("request sequence " + sequence + " was acknowledged already (the client acknowledged all "
           + "below " + session.getAcknowledged() + "); its result is gone");
     }
+    // A new request's result is not there: the results' key index answers that without a disk read.
+    tx.index(RESULTS);
     Optional<byte[]> recorded = tx.get(RESULTS, resultKey(clientId, sequence));
     if (recorded.isPresent()) {
       return new Replay(parseResult(recorded.get()));

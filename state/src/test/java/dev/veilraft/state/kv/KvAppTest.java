@@ -224,6 +224,9 @@ class KvAppTest {
       public void put(String namespace, byte[] key, byte[] value) {}
 
       @Override
+      public void index(String namespace) {}
+
+      @Override
       public void delete(String namespace, byte[] key) {}
 
       @Override
