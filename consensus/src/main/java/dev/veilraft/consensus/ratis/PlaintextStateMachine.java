@@ -52,7 +52,7 @@ final class PlaintextStateMachine extends BaseStateMachine {
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
     storage.init(raftStorage);
-    load(storage.getLatestSnapshot());
+    load(VeilraftStateMachine.latestSnapshot(storage));
     getLifeCycle().transition(LifeCycle.State.STARTING);
     getLifeCycle().transition(LifeCycle.State.RUNNING);
   }
@@ -119,7 +119,7 @@ final class PlaintextStateMachine extends BaseStateMachine {
   @Override
   public long takeSnapshot() throws IOException {
     TermIndex last = getLastAppliedTermIndex();
-    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    SingleFileSnapshotInfo latest = VeilraftStateMachine.latestSnapshot(storage);
     long latestIndex = latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
     if (last == null || last.getIndex() <= 0 || last.getIndex() <= latestIndex) {
       return latestIndex;

@@ -138,7 +138,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     this.raftStorage = raftStorage;
     storage.init(raftStorage);
-    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    SingleFileSnapshotInfo latest = latestSnapshot(storage);
     refuseLogGap(latest);
     if (latest != null) {
       if (latest.getIndex() <= replica.appliedIndex() && !verifyOwnSnapshot(latest)) {
@@ -253,7 +253,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
    */
   @Override
   public SnapshotInfo getLatestSnapshot() {
-    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    SingleFileSnapshotInfo latest = latestSnapshot(storage);
     SingleFileSnapshotInfo refused = refusedSnapshot;
     RaftServer.Division division = startedDivision;
     if (latest == null || refused == null || division == null || !isRefused(latest, refused)) {
@@ -545,7 +545,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
   @Override
   public long takeSnapshot() throws IOException {
     TermIndex last = getLastAppliedTermIndex();
-    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    SingleFileSnapshotInfo latest = latestSnapshot(storage);
     SingleFileSnapshotInfo refused = refusedSnapshot;
     // A refused latest snapshot counts as none: it neither blocks its replacement nor is reported as taken.
     long latestIndex = latest == null || (refused != null && isRefused(latest, refused)) ? RaftLog.INVALID_LOG_INDEX
@@ -712,8 +712,25 @@ final class VeilraftStateMachine extends BaseStateMachine {
     return snapshotsRefusedAtStart.get();
   }
 
+  /**
+   * {@code storage}'s latest snapshot, working around a race in Ratis 3.3's {@link
+   * SimpleStateMachineStorage#getLatestSnapshot}: when it knows no snapshot yet it lists the
+   * directory and then merges what it found into its latest-snapshot field; if another thread set
+   * that field in between (a snapshot just taken) while the listing found none, the merge throws
+   * NullPointerException (it compares the index of the null it found). The field is set by then,
+   * so a second call returns it. Seen in CI: {@code /v1/status}'s snapshot figures polled while the
+   * first snapshot was written.
+   */
+  static SingleFileSnapshotInfo latestSnapshot(SimpleStateMachineStorage storage) {
+    try {
+      return storage.getLatestSnapshot();
+    } catch (NullPointerException raced) {
+      return storage.getLatestSnapshot();
+    }
+  }
+
   long latestSnapshotIndex() {
-    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    SingleFileSnapshotInfo latest = latestSnapshot(storage);
     return latest == null ? RaftLog.INVALID_LOG_INDEX : latest.getIndex();
   }
 
