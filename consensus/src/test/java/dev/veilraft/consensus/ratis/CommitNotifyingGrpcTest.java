@@ -21,6 +21,17 @@ class CommitNotifyingGrpcTest {
   }
 
   @Test
+  void aWaitingNoticeWakesTheAppenderWhenDueNeverLaterAndNeverWithANegativeWait() {
+    assertThat(CommitNotifyingGrpc.noticeWaitMs(20_000_000)).isEqualTo(20);
+    assertThat(CommitNotifyingGrpc.noticeWaitMs(1)).as("rounded up: never wakes before it is due").isEqualTo(1);
+    assertThat(CommitNotifyingGrpc.noticeWaitMs(1_000_001)).isEqualTo(2);
+    assertThat(CommitNotifyingGrpc.noticeWaitMs(0)).as("due: build it now").isZero();
+    assertThat(CommitNotifyingGrpc.noticeWaitMs(-5_000_000)).as("overdue").isZero();
+    assertThat(CommitNotifyingGrpc.NOTICE_DELAY).as("below a heartbeat interval (half the minimum election timeout: "
+        + "500 ms by default, 25 ms at the least a node's config allows)").isLessThan(java.time.Duration.ofMillis(25));
+  }
+
+  @Test
   void veilraftsPropertiesNameTheTypeByItsClassTurnMetadataEntriesOffAndReadIndexIsTheCommitIndex() {
     RaftProperties properties = RaftConsensus.properties(new RaftConsensus.Settings(java.nio.file.Path.of("unused"),
         "127.0.0.1", 1, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(2)));
