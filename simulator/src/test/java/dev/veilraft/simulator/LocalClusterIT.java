@@ -49,10 +49,16 @@ class LocalClusterIT {
     // that down stops them all.
     Path dir = root.resolve("cluster");
     Path log = root.resolve("up.log");
-    up = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        SimulateIT.SHADED_JAR.toString(), SimulatorMain.class.getName(), "local", "up", "--nodes", "2", "--dir",
-        dir.toString(), "--node-jar", SimulateIT.SHADED_JAR.toString())).redirectErrorStream(true)
-        .redirectOutput(log.toFile()).start();
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    // `local up` lays out the ports: in this test JVM's slice of the range, so that it never takes a port the build's
+    // other test JVM handed out to a node not yet started.
+    String slice = System.getProperty(dev.veilraft.node.LocalCluster.PORT_SLICE_PROPERTY);
+    if (slice != null) {
+      command.add("-D" + dev.veilraft.node.LocalCluster.PORT_SLICE_PROPERTY + "=" + slice);
+    }
+    command.addAll(List.of("-cp", SimulateIT.SHADED_JAR.toString(), SimulatorMain.class.getName(), "local", "up",
+        "--nodes", "2", "--dir", dir.toString(), "--node-jar", SimulateIT.SHADED_JAR.toString()));
+    up = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     Path json = dir.resolve("cluster.json");
     boolean ready = Await.until(() -> Files.exists(json) || !up.isAlive(), UP_TIMEOUT);
     assertThat(ready && Files.exists(json)).as("cluster.json written; output:%n%s", Files.exists(log)

@@ -22,9 +22,9 @@ import picocli.CommandLine;
  * Runs the in-JVM simulations listed in {@code simulations.txt} (short, seeded runs of a real
  * cluster under faults and attackers) and requires each to end {@code simulate OK}: every checker
  * passed. The lines with {@code --processes} run in {@link SimulateProcessesIT}, so that the build's
- * two test JVMs run both halves side by side; together the two classes run every line. Process-mode
- * runs launch their nodes from this module's shaded jar. A failure prints the run's whole output,
- * whose replay line reproduces it.
+ * two test JVMs run both halves side by side; together the two classes run every line
+ * ({@link #simulate} serves both, and gives process-mode runs this module's shaded jar to launch
+ * their nodes from). A failure prints the run's whole output, whose replay line reproduces it.
  */
 class SimulateIT {
   static final Path SHADED_JAR = Path.of("target", "veilraft-simulator.jar").toAbsolutePath();
