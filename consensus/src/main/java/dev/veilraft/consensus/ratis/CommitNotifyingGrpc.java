@@ -15,9 +15,10 @@ import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.raftlog.RaftLogIOException;
 
 /**
- * Ratis' gRPC transport with one change to the leader's log appender: a commit advance normally
- * reaches the followers at once, as an empty AppendEntries (a heartbeat, which carries the
- * leader's commit index), instead of with the next entry or the next scheduled heartbeat.
+ * Ratis' gRPC transport with one change to the leader's log appender: a commit advance reaches
+ * the followers with the next entry if one follows within {@link #NOTICE_DELAY}, else normally
+ * about that long after the advance as an empty AppendEntries (a heartbeat, which carries the
+ * leader's commit index), instead of only with the next scheduled heartbeat.
  *
  * <p>Why. Ratis' leader appends a commit-index metadata entry after every commit advance
  * ({@code raft.server.log.log-metadata.enabled}); that entry is what tells idle followers of the

@@ -78,7 +78,7 @@ final class PlaintextStateMachine extends BaseStateMachine {
   /** Loads the snapshot Ratis just received and resumes. */
   @Override
   public void reinitialize() throws IOException {
-    SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+    SingleFileSnapshotInfo latest = VeilraftStateMachine.reloadLatestSnapshot(storage);
     if (latest == null) {
       throw new IOException("asked to install a snapshot, but the state machine storage holds none");
     }

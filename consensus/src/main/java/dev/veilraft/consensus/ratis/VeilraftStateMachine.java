@@ -337,7 +337,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
    */
   @Override
   public void reinitialize() throws IOException {
-    SingleFileSnapshotInfo latest = storage.loadLatestSnapshot();
+    SingleFileSnapshotInfo latest = reloadLatestSnapshot(storage);
     if (latest == null) {
       throw new IOException("asked to install a snapshot, but the state machine storage holds none");
     }
@@ -726,6 +726,20 @@ final class VeilraftStateMachine extends BaseStateMachine {
       return storage.getLatestSnapshot();
     } catch (NullPointerException raced) {
       return storage.getLatestSnapshot();
+    }
+  }
+
+  /**
+   * {@code storage}'s latest snapshot listed again from its directory, or null when the listing
+   * finds none: Ratis 3.3's {@link SimpleStateMachineStorage#loadLatestSnapshot} throws
+   * NullPointerException instead when it knew a snapshot before (the merge of {@link
+   * #latestSnapshot}'s race, here without a race).
+   */
+  static SingleFileSnapshotInfo reloadLatestSnapshot(SimpleStateMachineStorage storage) {
+    try {
+      return storage.loadLatestSnapshot();
+    } catch (NullPointerException noneListed) {
+      return null;
     }
   }
 

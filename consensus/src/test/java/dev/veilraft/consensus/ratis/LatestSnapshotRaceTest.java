@@ -42,4 +42,18 @@ class LatestSnapshotRaceTest {
     };
     assertThat(VeilraftStateMachine.latestSnapshot(racing)).isSameAs(SNAPSHOT);
   }
+
+  @Test
+  void aReloadThatListsNoSnapshotAfterOneWasKnownAnswersNoneInsteadOfThrowing() {
+    // Proves an install that finds no snapshot on disk gets the state machine's own "holds none" error (null here),
+    // not Ratis' NullPointerException from merging that empty listing into the snapshot it knew.
+    SimpleStateMachineStorage emptied = new SimpleStateMachineStorage() {
+      @Override
+      public SingleFileSnapshotInfo loadLatestSnapshot() {
+        updateLatestSnapshot(SNAPSHOT); // known before
+        return updateLatestSnapshot(null); // the directory now lists none
+      }
+    };
+    assertThat(VeilraftStateMachine.reloadLatestSnapshot(emptied)).isNull();
+  }
 }
