@@ -91,9 +91,12 @@ public final class CommitNotifyingGrpc implements RpcType {
   static final class Appender extends GrpcLogAppender {
     /** The highest commit index sent to this follower in a commit heartbeat (the appender's thread only). */
     private long commitSent = RaftLog.INVALID_LOG_INDEX;
-    /** Whether a commit notice is due and waits until {@link #noticeDueNanos}; volatile: Ratis may ask for the wait elsewhere. */
-    private volatile boolean noticeWaiting;
-    private volatile long noticeDueNanos;
+    /**
+     * Whether a commit notice is due and waits until {@link #noticeDueNanos}. The appender's thread
+     * only, like {@link #commitSent}: Ratis builds requests and asks for the wait in its own loop.
+     */
+    private boolean noticeWaiting;
+    private long noticeDueNanos;
 
     Appender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
       super(server, state, follower);
