@@ -36,14 +36,18 @@ import java.util.Map;
  */
 final class RecentRecords {
   /**
-   * Locations kept. A pipelining client has a few hundred puts in flight (128 unacknowledged
-   * results at most per session, and the entries in Raft's pipeline), and each put touches a few
-   * records (its key, the session record, its result, the one it forgets): 4,096 covers the
-   * working set of a handful of busy clients between a write and its re-read.
+   * Locations kept. Each put touches about four (its key, its client's session record, its
+   * result, the result it forgets), so 65,536 keep the last 16,000 or so puts: a kv working set
+   * of about 10,000 keys is re-read from memory, not RocksDB. At 4,096 (before session 25) only
+   * the session records and results stayed, and every put of the cluster benchmark's 10,000
+   * round-robin keys read its previous value from RocksDB (memtable search, Bloom filters).
    */
-  static final int entriesMax = 4096;
-  /** Bounds the bytes of values and stored records kept, so large values cannot hold much memory. */
-  static final long bytesMax = 8L * 1024 * 1024;
+  static final int entriesMax = 65_536;
+  /**
+   * Bounds the bytes of values and stored records kept (with {@link #entryOverheadBytes} per
+   * entry), so large values cannot hold much memory: about this much heap at most, whatever the load.
+   */
+  static final long bytesMax = 32L * 1024 * 1024;
   /**
    * A record whose value is larger is kept without its bytes (a write keeps its digest element
    * only; a read keeps nothing): large values are rarely re-read, and would evict many small ones.
