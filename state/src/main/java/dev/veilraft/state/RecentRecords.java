@@ -38,14 +38,16 @@ final class RecentRecords {
   /**
    * Locations kept. Each put touches about four (its key, its client's session record, its
    * result, the result it forgets), so 65,536 keep the last 16,000 or so puts: a kv working set
-   * of about 10,000 keys is re-read from memory, not RocksDB. At 4,096 (before session 25) only
-   * the session records and results stayed, and every put of the cluster benchmark's 10,000
-   * round-robin keys read its previous value from RocksDB (memtable search, Bloom filters).
+   * of about 10,000 keys with values up to about 1 KiB (a put's result holds the value it
+   * replaced; {@link #bytesMax} bounds the rest) is re-read from memory, not RocksDB. At 4,096
+   * (before session 25) only the session records and results stayed, and every put of the
+   * cluster benchmark's 10,000 round-robin keys read its previous value from RocksDB.
    */
   static final int entriesMax = 65_536;
   /**
    * Bounds the bytes of values and stored records kept (with {@link #entryOverheadBytes} per
-   * entry), so large values cannot hold much memory: about this much heap at most, whatever the load.
+   * entry), so large values cannot hold much memory: roughly this much heap at most, whatever the
+   * load (the per-entry figure is an estimate).
    */
   static final long bytesMax = 32L * 1024 * 1024;
   /**
@@ -53,8 +55,13 @@ final class RecentRecords {
    * only; a read keeps nothing): large values are rarely re-read, and would evict many small ones.
    */
   static final int recordBytesMax = 64 * 1024;
-  /** Per entry besides its arrays: the map node, the location and the entry object (estimate). */
-  static final int entryOverheadBytes = 160;
+  /**
+   * Per entry besides the bytes of its value, element and stored record (an estimate, 64-bit JVM
+   * with compressed pointers): the map node and its table slot (about 48 B), the location's
+   * {@code ByteBuffer} (56) and array (about 56 with its bytes), the {@link Entry} (32) and the
+   * headers of up to two arrays (32).
+   */
+  static final int entryOverheadBytes = 224;
 
   /**
    * What RocksDB holds at one location: nothing ({@link #ABSENT}), or a record with its plaintext
