@@ -69,14 +69,14 @@ public final class ClientSessions {
 
   private ClientSession start(byte[] groupPublicKey, byte[] clusterId, long epoch) throws CryptoException {
     ClientSession s = ClientSession.start(groupPublicKey, clusterId, epoch);
-    current = s;
+    replaceCurrent(s);
     started.incrementAndGet();
     return s;
   }
 
   /** Drops the current session: the next seal starts a new one (a client that wants shorter sessions). */
   public synchronized void startNewSession() {
-    current = null;
+    replaceCurrent(null);
   }
 
   /**
@@ -86,8 +86,20 @@ public final class ClientSessions {
   public synchronized void retainOnly(long epoch) {
     ClientSession s = current;
     if (s != null && s.epoch() != epoch) {
-      current = null;
+      replaceCurrent(null);
     }
+  }
+
+  /**
+   * Makes {@code next} current. A dropped session's request key stays expanded in every thread
+   * that sealed with it ({@link SessionSealing#sealRequest}) until scrubbed, so it is scrubbed here
+   * (with every other kept key of this JVM: they are expanded again at their next use).
+   */
+  private synchronized void replaceCurrent(ClientSession next) {
+    if (current != null && current != next) {
+      SessionSealing.forgetKeptKeys();
+    }
+    current = next;
   }
 
   /** The current session, or null before the first seal or after it was dropped. */

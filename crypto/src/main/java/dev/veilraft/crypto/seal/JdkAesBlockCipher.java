@@ -14,10 +14,10 @@ import org.bouncycastle.crypto.params.KeyParameter;
 
 /**
  * The JDK's AES (SunJCE's {@code AES/ECB/NoPadding}, which HotSpot runs with the CPU's AES
- * instructions) as a Bouncy Castle {@link BlockCipher}, for Bouncy Castle's AES-GCM-SIV: the mode
- * stays Bouncy Castle's, only the single-block AES under it changes. With Bouncy Castle's own
- * table-driven {@code AESEngine}, AES was about half of opening a 330-byte session request
- * (JMH {@code ApplyBench} under async-profiler, session 23).
+ * instructions) under {@link AesGcmSiv}, with message keys kept expanded. It is also a Bouncy
+ * Castle {@link BlockCipher}, which lets tests hold it against Bouncy Castle's {@code AESEngine}
+ * block for block. Bouncy Castle's table-driven AES was about half of opening a 330-byte session
+ * request (JMH {@code ApplyBench} under async-profiler, session 23).
  *
  * <p>GCM-SIV keys its block cipher twice per message: with the message key, the same for every
  * request of a client session, then with a key derived from it and the nonce, new every time. The
@@ -49,6 +49,7 @@ final class JdkAesBlockCipher implements BlockCipher {
   private final long[] keptUsed = new long[KEPT_MAX];
   private long uses;
   private Cipher active;
+  private boolean activeEncrypts;
   /** Key expansions done so far (kept and scratch), for tests. */
   private long expansions;
 
@@ -95,6 +96,17 @@ final class JdkAesBlockCipher implements BlockCipher {
     active = null;
   }
 
+  /** Keys kept expanded now, for tests. */
+  synchronized int keptCount() {
+    int count = 0;
+    for (byte[] key : keptKeys) {
+      if (key != null) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   /** Key expansions since this cipher was made: a kept key's uses after the first cost none. */
   long expansions() {
     return expansions;
@@ -107,15 +119,46 @@ final class JdkAesBlockCipher implements BlockCipher {
       throw new IllegalArgumentException("AES takes a KeyParameter, got "
           + (params == null ? "null" : params.getClass().getName()));
     }
-    byte[] bytes = key.getKey();
-    int slot = forEncryption ? find(bytes) : -1;
+    select(forEncryption, key.getKey());
+  }
+
+  /** Keys this cipher to encrypt under {@code key}: its kept expansion if it has one, else the scratch cipher's. */
+  void initEncryption(byte[] key) {
+    active = null;
+    select(true, key);
+  }
+
+  private void select(boolean forEncryption, byte[] key) {
+    int slot = forEncryption ? find(key) : -1;
     if (slot >= 0) {
       keptUsed[slot] = ++uses;
       active = kept[slot];
-      return;
+    } else {
+      initialize(scratch, forEncryption, key);
+      active = scratch;
     }
-    initialize(scratch, forEncryption, bytes);
-    active = scratch;
+    activeEncrypts = forEncryption;
+  }
+
+  /**
+   * Encrypts {@code length} bytes, a whole number of blocks, in one call to the JDK (ECB): each
+   * block on its own, so in and out may be the same array at the same offset.
+   */
+  void encryptBlocks(byte[] in, int inOff, int length, byte[] out, int outOff) {
+    if (active == null || !activeEncrypts) {
+      throw new IllegalStateException("AES used to encrypt before initEncryption");
+    }
+    if (length % BLOCK_BYTES != 0) {
+      throw new IllegalArgumentException("AES encrypts whole 16-byte blocks, got " + length + " bytes");
+    }
+    try {
+      int written = active.update(in, inOff, length, out, outOff);
+      if (written != length) {
+        throw new Unavailable("AES/ECB wrote " + written + " bytes for " + length, null);
+      }
+    } catch (ShortBufferException e) {
+      throw new OutputLengthException("output buffer too short for " + length + " bytes of AES");
+    }
   }
 
   @Override

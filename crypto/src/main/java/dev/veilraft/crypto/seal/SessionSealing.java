@@ -1,6 +1,5 @@
 package dev.veilraft.crypto.seal;
 
-import dev.veilraft.crypto.Check;
 import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.Hkdf;
@@ -8,11 +7,6 @@ import dev.veilraft.crypto.Hpke;
 import java.util.ArrayList;
 import java.util.List;
 import org.bouncycastle.crypto.InvalidCipherTextException;
-import org.bouncycastle.crypto.modes.GCMSIVBlockCipher;
-import org.bouncycastle.crypto.modes.gcm.BasicGCMMultiplier;
-import org.bouncycastle.crypto.modes.gcm.Tables4kGCMMultiplier;
-import org.bouncycastle.crypto.params.AEADParameters;
-import org.bouncycastle.crypto.params.KeyParameter;
 
 /**
  * The session form of sealed requests: one HPKE context per (cluster, epoch) on the client, many
@@ -41,7 +35,6 @@ public final class SessionSealing {
   public static final long COUNTER_MAX = (1L << 32) - 1;
   static final int KEY_BYTES = 32;
   private static final int NONCE_BYTES = 12;
-  private static final int TAG_BITS = 128;
   private static final byte[] SESSION_LABEL = Hashes.utf8("veilraft/session/v1");
   private static final byte[] REQUEST_KEY_LABEL = Hashes.utf8("veilraft/session/request/v1");
   private static final byte[] RESPONSE_SECRET_LABEL = Hashes.utf8("veilraft/session/response/v1");
@@ -104,10 +97,14 @@ public final class SessionSealing {
     return Hkdf.sha256(responseSecret, new byte[0], info, KEY_BYTES);
   }
 
+  /**
+   * Seals a session request; this thread keeps the request key expanded for the session's next
+   * requests ({@link ClientSessions} scrubs kept keys when it replaces a session).
+   */
   static byte[] sealRequest(byte[] requestKey, byte[] clusterId, long epoch, Kind kind, long counter,
       byte[] plaintext) {
     try {
-      return gcmSiv(true, requestKey, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
+      return gcmSiv(true, requestKey, true, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
           plaintext);
     } catch (InvalidCipherTextException e) {
       throw new IllegalStateException("AES-GCM-SIV encryption failed", e);
@@ -131,33 +128,23 @@ public final class SessionSealing {
     }
   }
 
-  /**
-   * Up to this many bytes of input and associated data, POLYVAL runs without precomputed tables.
-   * AES-GCM-SIV derives new keys for every message, so Bouncy Castle's default multiplier rebuilds
-   * its 4 KiB table each time: for a 330-byte request that made the whole seal about twice as slow
-   * (measured: 10–13 µs against 6–7 µs); from about 4 KiB on the table pays for itself (16 KiB:
-   * 151 µs with it, 171 µs without). Both measured with Bouncy Castle's AES, before
-   * {@link JdkAesBlockCipher}, which made the rest of the cipher cheaper; not measured since.
-   */
-  static final int UNTABLED_POLYVAL_BYTES_MAX = 4096;
-
   /** Every thread's AES, held weakly: a thread's ends with it. */
   private static final java.util.Set<JdkAesBlockCipher> ADAPTERS = java.util.Collections.synchronizedSet(
       java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
   /**
-   * The JDK's AES under Bouncy Castle's GCM-SIV, one per thread (a cipher is not thread-safe;
-   * creating one costs microseconds), each also in {@link #ADAPTERS} so that {@link
-   * #forgetKeptKeys} reaches every thread's kept keys.
+   * AES-GCM-SIV on the JDK's AES, one per thread (neither is thread-safe; creating one costs
+   * microseconds), its AES also in {@link #ADAPTERS} so that {@link #forgetKeptKeys} reaches every
+   * thread's kept keys.
    */
-  private static final ThreadLocal<JdkAesBlockCipher> AES = ThreadLocal.withInitial(() -> {
+  private static final ThreadLocal<AesGcmSiv> GCM_SIV = ThreadLocal.withInitial(() -> {
     JdkAesBlockCipher aes = new JdkAesBlockCipher();
     ADAPTERS.add(aes);
-    return aes;
+    return new AesGcmSiv(aes);
   });
 
   /** This thread's AES under GCM-SIV, for tests. */
   static JdkAesBlockCipher thisThreadsAes() {
-    return AES.get();
+    return GCM_SIV.get().aes();
   }
 
   /**
@@ -189,26 +176,13 @@ public final class SessionSealing {
    */
   static byte[] gcmSiv(boolean encrypt, byte[] key, boolean sessionKey, byte[] nonce, byte[] aad, byte[] input)
       throws InvalidCipherTextException {
-    Check.length(key, KEY_BYTES, "AES-256-GCM-SIV key");
-    JdkAesBlockCipher aes = AES.get();
+    AesGcmSiv cipher = GCM_SIV.get();
+    JdkAesBlockCipher aes = cipher.aes();
     synchronized (aes) {
       if (sessionKey) {
         aes.keep(key);
       }
-      return gcmSiv(aes, encrypt, key, nonce, aad, input);
+      return encrypt ? cipher.seal(key, nonce, aad, input) : cipher.open(key, nonce, aad, input);
     }
-  }
-
-  private static byte[] gcmSiv(JdkAesBlockCipher aes, boolean encrypt, byte[] key, byte[] nonce, byte[] aad,
-      byte[] input) throws InvalidCipherTextException {
-    GCMSIVBlockCipher cipher = new GCMSIVBlockCipher(aes,
-        (long) input.length + aad.length <= UNTABLED_POLYVAL_BYTES_MAX ? new BasicGCMMultiplier()
-            : new Tables4kGCMMultiplier());
-    cipher.init(encrypt, new AEADParameters(new KeyParameter(key), TAG_BITS, nonce, aad));
-    byte[] output = new byte[cipher.getOutputSize(input.length)];
-    int written = cipher.processBytes(input, 0, input.length, output, 0);
-    written += cipher.doFinal(output, written);
-    Check.invariant(written == output.length, "AES-GCM-SIV wrote " + written + " of " + output.length + " bytes");
-    return output;
   }
 }

@@ -47,4 +47,23 @@ class ClientSessionsTest {
     assertThat(sessions.current().epoch()).isEqualTo(2);
     assertThat(sessions.sessionsStarted()).isEqualTo(3);
   }
+
+  @Test
+  void aDroppedSessionsKeptRequestKeyIsScrubbed() throws Exception {
+    // Proves a client keeps its request key expanded only while the session is current: after startNewSession or
+    // retainOnly of another epoch, sealing on this thread expands the new session's key and the derived key again.
+    JdkAesBlockCipher aes = SessionSealing.thisThreadsAes();
+    ClientSessions sessions = new ClientSessions();
+    sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("a"));
+    long before = aes.expansions();
+    sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("b"));
+    assertThat(aes.expansions() - before).as("the current session's key is kept").isEqualTo(1);
+    for (Runnable drop : new Runnable[] {sessions::startNewSession, () -> sessions.retainOnly(2)}) {
+      sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("c"));
+      long kept = aes.keptCount();
+      assertThat(kept).isPositive();
+      drop.run();
+      assertThat(aes.keptCount()).as("kept keys after the session is dropped").isZero();
+    }
+  }
 }
