@@ -171,24 +171,20 @@ final class RecentRecords {
     return entries.size();
   }
 
+  /** One hash lookup: in access order, replacing a location's entry also makes it the most recent. */
   private void keep(byte[] location, Entry entry) {
-    forget(location);
     if (entriesLimit == 0) {
       return;
     }
-    entries.put(ByteBuffer.wrap(location), entry);
+    Entry replaced = entries.put(ByteBuffer.wrap(location), entry);
+    if (replaced != null) {
+      sizeBytes -= replaced.sizeBytes();
+    }
     sizeBytes += entry.sizeBytes();
     Iterator<Entry> eldest = entries.values().iterator();
     while (entries.size() > entriesLimit || sizeBytes > bytesMax) {
       sizeBytes -= eldest.next().sizeBytes();
       eldest.remove();
-    }
-  }
-
-  private void forget(byte[] location) {
-    Entry removed = entries.remove(ByteBuffer.wrap(location));
-    if (removed != null) {
-      sizeBytes -= removed.sizeBytes();
     }
   }
 }

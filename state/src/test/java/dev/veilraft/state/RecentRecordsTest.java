@@ -43,6 +43,25 @@ class RecentRecordsTest {
   }
 
   @Test
+  void rewritingALocationReplacesItsBytesAndMakesItTheMostRecent() {
+    // Proves a replaced entry's bytes leave the bound (rewriting one location many times evicts nothing) and a
+    // rewritten location counts as just used.
+    RecentRecords recent = new RecentRecords(RecentRecords.entriesMax);
+    int valueBytes = RecentRecords.recordBytesMax;
+    long fit = RecentRecords.bytesMax / (valueBytes + StateDigest.BYTES + RecentRecords.entryOverheadBytes);
+    for (int i = 0; i < fit; i++) {
+      write(recent, location(i), new byte[valueBytes]);
+    }
+    for (int round = 0; round < 100; round++) {
+      write(recent, location(0), new byte[valueBytes]);
+    }
+    assertThat(recent.size()).as("rewrites of one location").isEqualTo((int) fit);
+    write(recent, location((int) fit), new byte[valueBytes]);
+    assertThat(recent.get(location(0))).as("rewritten last, so not the eldest").isNotNull();
+    assertThat(recent.get(location(1))).as("the eldest after the rewrites").isNull();
+  }
+
+  @Test
   void aReadIsNotKeptWhenAWriteWasPublishedSinceItBegan() {
     // Proves a read that may predate a write cannot put the older value back after the write's publication.
     RecentRecords recent = new RecentRecords(16);
