@@ -36,9 +36,14 @@ final class AesGcmSiv {
   private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
   private final JdkAesBlockCipher aes;
-  /** Counter blocks, then their keystream, a chunk at a time. */
+  /**
+   * Counter blocks and their keystream, a chunk at a time; AES input and output are separate
+   * arrays because the JDK copies its input when they are the same.
+   */
+  private final byte[] counters = new byte[KEYSTREAM_BLOCKS * BLOCK];
   private final byte[] keystream = new byte[KEYSTREAM_BLOCKS * BLOCK];
-  /** The six key-derivation blocks, in then out (RFC 8452 §4, AES-256). */
+  /** The six key-derivation blocks, in and out (RFC 8452 §4, AES-256). */
+  private final byte[] derivationInput = new byte[6 * BLOCK];
   private final byte[] derivation = new byte[6 * BLOCK];
   private final byte[] encryptionKey = new byte[KEY_BYTES];
   private final byte[] lastBlock = new byte[BLOCK];
@@ -109,13 +114,12 @@ final class AesGcmSiv {
    * with which the AES is left keyed.
    */
   private void deriveKeys(byte[] key, byte[] nonce) {
-    Arrays.fill(derivation, (byte) 0);
     for (int i = 0; i < 6; i++) {
-      derivation[i * BLOCK] = (byte) i;
-      System.arraycopy(nonce, 0, derivation, i * BLOCK + 4, NONCE_BYTES);
+      derivationInput[i * BLOCK] = (byte) i;
+      System.arraycopy(nonce, 0, derivationInput, i * BLOCK + 4, NONCE_BYTES);
     }
     aes.initEncryption(key);
-    aes.encryptBlocks(derivation, 0, derivation.length, derivation, 0);
+    aes.encryptBlocks(derivationInput, 0, derivationInput.length, derivation, 0);
     // ByteReverse(H) in GCMUtil's form: the high little-endian long first.
     authKey[0] = (long) LE_LONG.get(derivation, BLOCK);
     authKey[1] = (long) LE_LONG.get(derivation, 0);
@@ -173,11 +177,11 @@ final class AesGcmSiv {
     for (int done = 0; done < length; ) {
       int blocks = Math.min(KEYSTREAM_BLOCKS, (length - done + BLOCK - 1) / BLOCK);
       for (int i = 0; i < blocks; i++) {
-        LE_INT.set(keystream, i * BLOCK, counter++);
-        System.arraycopy(tagSource, tagOffset + 4, keystream, i * BLOCK + 4, BLOCK - 4);
-        keystream[i * BLOCK + BLOCK - 1] |= (byte) 0x80;
+        LE_INT.set(counters, i * BLOCK, counter++);
+        System.arraycopy(tagSource, tagOffset + 4, counters, i * BLOCK + 4, BLOCK - 4);
+        counters[i * BLOCK + BLOCK - 1] |= (byte) 0x80;
       }
-      aes.encryptBlocks(keystream, 0, blocks * BLOCK, keystream, 0);
+      aes.encryptBlocks(counters, 0, blocks * BLOCK, keystream, 0);
       int chunk = Math.min(blocks * BLOCK, length - done);
       int i = 0;
       for (; i + 8 <= chunk; i += 8) {
