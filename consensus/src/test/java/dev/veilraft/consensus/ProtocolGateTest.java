@@ -11,6 +11,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
 import dev.veilraft.consensus.SimulatedNodes.Node;
 import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.EventGroup;
 import dev.veilraft.consensus.proto.LogEntry;
 import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.Hashes;
@@ -188,5 +189,23 @@ class ProtocolGateTest {
         SealedRequest.newBuilder().setEpoch(1)).build().toByteArray()))
         .isEmpty();
     assertThat(ProtocolGate.unknownStructure(new byte[] {(byte) 0xFF})).as("left to apply's MALFORMED_ENTRY").isEmpty();
+  }
+
+  @Test
+  void unknownStructureInAnyElementOfARepeatedFieldIsFound() {
+    // Proves the check looks into every element of a repeated message field, not only the first: an unknown field or
+    // enum value in the last event of a group is found, and the same group without it passes.
+    SealedRequest known = SealedRequest.newBuilder().setEpoch(1).build();
+    for (int position = 0; position < 3; position++) {
+      EventGroup.Builder group = EventGroup.newBuilder();
+      for (int i = 0; i < 3; i++) {
+        group.addEvents(i == position ? known.toBuilder().setUnknownFields(unknownField(6)).build() : known);
+      }
+      assertThat(ProtocolGate.unknownStructure(Proposal.newBuilder().setClientEventGroup(group).build().toByteArray()))
+          .hasValue("proposal.client_event_group.events[" + position + "] has unknown field number(s) [6]");
+    }
+    EventGroup plain = EventGroup.newBuilder().addEvents(known).addEvents(known).addEvents(known).build();
+    assertThat(ProtocolGate.unknownStructure(Proposal.newBuilder().setClientEventGroup(plain).build().toByteArray()))
+        .isEmpty();
   }
 }
