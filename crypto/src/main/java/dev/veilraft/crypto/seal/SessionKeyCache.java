@@ -6,13 +6,13 @@ import dev.veilraft.crypto.EpochSecret;
 import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.Hpke;
-import dev.veilraft.crypto.KeyedHash;
 import dev.veilraft.crypto.proto.SealedRequest;
-import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bouncycastle.crypto.macs.SipHash;
+import org.bouncycastle.crypto.params.KeyParameter;
 
 /**
  * A replica's side of client sessions: opens session-form requests, remembering the keys each
@@ -36,10 +36,15 @@ public final class SessionKeyCache {
   public static final int SESSIONS_MAX = 4096;
   /** Sessions opened once, waiting for a second request before they may displace established ones. */
   public static final int PROBATION_MAX = 1024;
-  private static final int HASH_KEY_BYTES = 32;
+  /** SipHash-2-4's key. */
+  private static final int HASH_KEY_BYTES = 16;
 
-  /** Per-process random key of the map keys' hash: an attacker cannot choose colliding sessions. */
-  private static final KeyedHash BUCKET_HASH = KeyedHash.fromKey(randomKey());
+  /**
+   * Per-process random key of the map keys' hash (SipHash-2-4, made for exactly this): an attacker
+   * cannot choose colliding sessions. HMAC-SHA256 did the same at about ten times the cost, 8% of
+   * opening a session request.
+   */
+  private static final KeyParameter BUCKET_KEY = new KeyParameter(randomKey());
 
   private static byte[] randomKey() {
     byte[] key = new byte[HASH_KEY_BYTES];
@@ -47,12 +52,22 @@ public final class SessionKeyCache {
     return key;
   }
 
+  private static int bucketHash(byte[]... parts) {
+    SipHash hash = new SipHash();
+    hash.init(BUCKET_KEY);
+    for (byte[] part : parts) {
+      hash.update(part, 0, part.length);
+    }
+    long h = hash.doFinal();
+    return (int) (h ^ (h >>> 32));
+  }
+
   private record Entry(long epoch, byte[] keyId, byte[] clusterId, byte[] encapsulatedKey, int hash)
       implements Comparable<Entry> {
     static Entry of(long epoch, byte[] keyId, byte[] clusterId, byte[] encapsulatedKey) {
-      byte[] h = BUCKET_HASH.hash(Hashes.u64(epoch), Hashes.u64(keyId.length), keyId, Hashes.u64(clusterId.length),
+      int h = bucketHash(Hashes.u64(epoch), Hashes.u64(keyId.length), keyId, Hashes.u64(clusterId.length),
           clusterId, encapsulatedKey);
-      return new Entry(epoch, keyId, clusterId, encapsulatedKey, ByteBuffer.wrap(h).getInt());
+      return new Entry(epoch, keyId, clusterId, encapsulatedKey, h);
     }
 
     @Override
