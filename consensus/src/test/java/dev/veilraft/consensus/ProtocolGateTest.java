@@ -193,8 +193,8 @@ class ProtocolGateTest {
 
   @Test
   void unknownStructureInAnyElementOfARepeatedFieldIsFound() {
-    // Proves the check looks into every element of a repeated message field, not only the first: an unknown field or
-    // enum value in the last event of a group is found, and the same group without it passes.
+    // Proves the check looks into every element of a repeated message field, not only the first: an unknown field in
+    // any event of a group is found, and the same group without it passes.
     SealedRequest known = SealedRequest.newBuilder().setEpoch(1).build();
     for (int position = 0; position < 3; position++) {
       EventGroup.Builder group = EventGroup.newBuilder();

@@ -7,6 +7,7 @@ import dev.veilraft.crypto.Hpke;
 import dev.veilraft.crypto.proto.SealedRequest;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * A client's sealing session with one cluster in one epoch: one HPKE context set up when it is
@@ -23,6 +24,9 @@ public final class ClientSession {
   private final ByteString encapsulatedKey;
   private final SessionSealing.SessionKeys keys;
   private final AtomicLong lastCounter = new AtomicLong();
+  /** Set by {@link #retire}: seals still racing with it no longer keep the request key expanded. */
+  private volatile boolean retired;
+  private final BooleanSupplier keepKey = () -> !retired;
 
   private ClientSession(byte[] clusterId, long epoch, byte[] groupPublicKey, byte[] encapsulatedKey,
       SessionSealing.SessionKeys keys) {
@@ -49,6 +53,16 @@ public final class ClientSession {
         && Arrays.equals(this.groupPublicKey, groupPublicKey);
   }
 
+  /**
+   * The session is no longer used ({@link ClientSessions} dropped or replaced it): scrubs its
+   * request key from every thread that keeps it expanded. A seal still running in it keeps the key
+   * no more: it checks this flag under the same monitor the scrub takes.
+   */
+  void retire() {
+    retired = true;
+    SessionSealing.forgetKeptKey(keys.requestKey());
+  }
+
   /** True once every counter is used: {@link #seal} would refuse. */
   public boolean exhausted() {
     return lastCounter.get() >= SessionSealing.COUNTER_MAX;
@@ -71,7 +85,8 @@ public final class ClientSession {
       throw new SessionExhaustedException("session exhausted: all " + SessionSealing.COUNTER_MAX
           + " counters are used; start a new session");
     }
-    byte[] ciphertext = SessionSealing.sealRequest(keys.requestKey(), clusterId, epoch, kind, counter, plaintext);
+    byte[] ciphertext = SessionSealing.sealRequest(keys.requestKey(), keepKey, clusterId, epoch, kind, counter,
+        plaintext);
     SealedRequest request = SealedRequest.newBuilder()
         .setClusterId(ByteString.copyFrom(clusterId))
         .setEpoch(epoch)

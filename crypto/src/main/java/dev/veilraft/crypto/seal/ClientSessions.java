@@ -92,14 +92,15 @@ public final class ClientSessions {
 
   /**
    * Makes {@code next} current. A dropped session's request key stays expanded in every thread
-   * that sealed with it ({@link SessionSealing#sealRequest}) until scrubbed, so it is scrubbed here
-   * (with every other kept key of this JVM: they are expanded again at their next use).
+   * that sealed with it ({@link SessionSealing#sealRequest}) until scrubbed, so it is retired
+   * ({@link ClientSession#retire}): scrubbed, and kept by no seal that still runs in it.
    */
   private synchronized void replaceCurrent(ClientSession next) {
-    if (current != null && current != next) {
-      SessionSealing.forgetKeptKeys();
-    }
+    ClientSession old = current;
     current = next;
+    if (old != null && old != next) {
+      old.retire();
+    }
   }
 
   /** The current session, or null before the first seal or after it was dropped. */

@@ -83,6 +83,19 @@ final class JdkAesBlockCipher implements BlockCipher {
     keptUsed[slot] = ++uses;
   }
 
+  /** Forgets {@code key} if it is kept, re-keying its cipher with zeros. */
+  void forget(byte[] key) {
+    int slot = find(key);
+    if (slot >= 0) {
+      Arrays.fill(keptKeys[slot], (byte) 0);
+      keptKeys[slot] = null;
+      initialize(kept[slot], true, SCRUB_KEY);
+      if (active == kept[slot]) {
+        active = null;
+      }
+    }
+  }
+
   /** Forgets every kept key and re-keys every cipher with zeros, so no expanded key outlives this call. */
   void forgetKept() {
     for (int i = 0; i < KEPT_MAX; i++) {

@@ -6,6 +6,7 @@ import dev.veilraft.crypto.Hkdf;
 import dev.veilraft.crypto.Hpke;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.bouncycastle.crypto.InvalidCipherTextException;
 
 /**
@@ -98,13 +99,14 @@ public final class SessionSealing {
   }
 
   /**
-   * Seals a session request; this thread keeps the request key expanded for the session's next
-   * requests ({@link ClientSessions} scrubs kept keys when it replaces a session).
+   * Seals a session request; while {@code keepKey} says so (asked under this thread's AES monitor,
+   * which {@link #forgetKeptKey} also takes), this thread keeps the request key expanded for the
+   * session's next requests ({@link ClientSession#retire} scrubs it).
    */
-  static byte[] sealRequest(byte[] requestKey, byte[] clusterId, long epoch, Kind kind, long counter,
-      byte[] plaintext) {
+  static byte[] sealRequest(byte[] requestKey, BooleanSupplier keepKey, byte[] clusterId, long epoch, Kind kind,
+      long counter, byte[] plaintext) {
     try {
-      return gcmSiv(true, requestKey, true, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
+      return gcmSiv(true, requestKey, keepKey, requestNonce(kind, counter), requestAad(clusterId, epoch, kind, counter),
           plaintext);
     } catch (InvalidCipherTextException e) {
       throw new IllegalStateException("AES-GCM-SIV encryption failed", e);
@@ -164,6 +166,22 @@ public final class SessionSealing {
     }
   }
 
+  /**
+   * Scrubs {@code key} from every thread that keeps it expanded: a client session that is no
+   * longer used ({@link ClientSession#retire}). Other kept keys stay.
+   */
+  static void forgetKeptKey(byte[] key) {
+    List<JdkAesBlockCipher> all;
+    synchronized (ADAPTERS) {
+      all = new ArrayList<>(ADAPTERS);
+    }
+    for (JdkAesBlockCipher aes : all) {
+      synchronized (aes) {
+        aes.forget(key);
+      }
+    }
+  }
+
   /** AES-256-GCM-SIV under a key used for one message (or a few): not kept expanded. */
   static byte[] gcmSiv(boolean encrypt, byte[] key, byte[] nonce, byte[] aad, byte[] input)
       throws InvalidCipherTextException {
@@ -176,10 +194,19 @@ public final class SessionSealing {
    */
   static byte[] gcmSiv(boolean encrypt, byte[] key, boolean sessionKey, byte[] nonce, byte[] aad, byte[] input)
       throws InvalidCipherTextException {
+    return gcmSiv(encrypt, key, sessionKey ? KEEP : DO_NOT_KEEP, nonce, aad, input);
+  }
+
+  private static final BooleanSupplier KEEP = () -> true;
+  private static final BooleanSupplier DO_NOT_KEEP = () -> false;
+
+  /** AES-256-GCM-SIV, keeping {@code key} expanded on this thread when {@code keepKey}, asked under its AES monitor, says so. */
+  private static byte[] gcmSiv(boolean encrypt, byte[] key, BooleanSupplier keepKey, byte[] nonce, byte[] aad,
+      byte[] input) throws InvalidCipherTextException {
     AesGcmSiv cipher = GCM_SIV.get();
     JdkAesBlockCipher aes = cipher.aes();
     synchronized (aes) {
-      if (sessionKey) {
+      if (keepKey.getAsBoolean()) {
         aes.keep(key);
       }
       return encrypt ? cipher.seal(key, nonce, aad, input) : cipher.open(key, nonce, aad, input);

@@ -49,9 +49,10 @@ class ClientSessionsTest {
   }
 
   @Test
-  void aDroppedSessionsKeptRequestKeyIsScrubbed() throws Exception {
-    // Proves a client keeps its request key expanded only while the session is current: after startNewSession or
-    // retainOnly of another epoch, sealing on this thread expands the new session's key and the derived key again.
+  void aDroppedSessionsKeptRequestKeyIsScrubbedAndNotKeptAgain() throws Exception {
+    // Proves a client keeps its request key expanded only while the session is current: startNewSession and
+    // retainOnly of another epoch scrub exactly that key (the next seal expands the new session's key and the
+    // derived key), and a seal still running in a dropped session does not keep its key again.
     JdkAesBlockCipher aes = SessionSealing.thisThreadsAes();
     ClientSessions sessions = new ClientSessions();
     sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("a"));
@@ -60,10 +61,17 @@ class ClientSessionsTest {
     assertThat(aes.expansions() - before).as("the current session's key is kept").isEqualTo(1);
     for (Runnable drop : new Runnable[] {sessions::startNewSession, () -> sessions.retainOnly(2)}) {
       sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("c"));
-      long kept = aes.keptCount();
-      assertThat(kept).isPositive();
+      ClientSession dropped = sessions.current();
+      int kept = aes.keptCount();
       drop.run();
-      assertThat(aes.keptCount()).as("kept keys after the session is dropped").isZero();
+      assertThat(aes.keptCount()).as("the dropped session's key is scrubbed, no other").isEqualTo(kept - 1);
+      before = aes.expansions();
+      dropped.sealEvent(Hashes.utf8("racing the drop"));
+      assertThat(aes.keptCount()).as("a seal in the dropped session keeps nothing").isEqualTo(kept - 1);
+      assertThat(aes.expansions() - before).as("so it expands the request key and the derived key").isEqualTo(2);
+      before = aes.expansions();
+      sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("d"));
+      assertThat(aes.expansions() - before).as("the next session's first seal expands both").isEqualTo(2);
     }
   }
 }
