@@ -87,12 +87,7 @@ final class JdkAesBlockCipher implements BlockCipher {
   void forget(byte[] key) {
     int slot = find(key);
     if (slot >= 0) {
-      Arrays.fill(keptKeys[slot], (byte) 0);
-      keptKeys[slot] = null;
-      initialize(kept[slot], true, SCRUB_KEY);
-      if (active == kept[slot]) {
-        active = null;
-      }
+      scrub(slot);
     }
   }
 
@@ -100,13 +95,20 @@ final class JdkAesBlockCipher implements BlockCipher {
   void forgetKept() {
     for (int i = 0; i < KEPT_MAX; i++) {
       if (keptKeys[i] != null) {
-        Arrays.fill(keptKeys[i], (byte) 0);
-        keptKeys[i] = null;
-        initialize(kept[i], true, SCRUB_KEY);
+        scrub(i);
       }
     }
     initialize(scratch, true, SCRUB_KEY);
     active = null;
+  }
+
+  private void scrub(int slot) {
+    Arrays.fill(keptKeys[slot], (byte) 0);
+    keptKeys[slot] = null;
+    initialize(kept[slot], true, SCRUB_KEY);
+    if (active == kept[slot]) {
+      active = null;
+    }
   }
 
   /** Keys kept expanded now, for tests. */
@@ -154,8 +156,8 @@ final class JdkAesBlockCipher implements BlockCipher {
   }
 
   /**
-   * Encrypts {@code length} bytes, a whole number of blocks, in one call to the JDK (ECB): each
-   * block on its own, so in and out may be the same array at the same offset.
+   * Encrypts {@code length} bytes, a whole number of blocks, in one call to the JDK (ECB). In and
+   * out may be one array, but the JDK then copies the input first.
    */
   void encryptBlocks(byte[] in, int inOff, int length, byte[] out, int outOff) {
     if (active == null || !activeEncrypts) {

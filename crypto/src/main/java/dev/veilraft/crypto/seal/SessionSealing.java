@@ -130,6 +130,9 @@ public final class SessionSealing {
     }
   }
 
+  private static final BooleanSupplier KEEP = () -> true;
+  private static final BooleanSupplier DO_NOT_KEEP = () -> false;
+
   /** Every thread's AES, held weakly: a thread's ends with it. */
   private static final java.util.Set<JdkAesBlockCipher> ADAPTERS = java.util.Collections.synchronizedSet(
       java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
@@ -196,9 +199,6 @@ public final class SessionSealing {
       throws InvalidCipherTextException {
     return gcmSiv(encrypt, key, sessionKey ? KEEP : DO_NOT_KEEP, nonce, aad, input);
   }
-
-  private static final BooleanSupplier KEEP = () -> true;
-  private static final BooleanSupplier DO_NOT_KEEP = () -> false;
 
   /** AES-256-GCM-SIV, keeping {@code key} expanded on this thread when {@code keepKey}, asked under its AES monitor, says so. */
   private static byte[] gcmSiv(boolean encrypt, byte[] key, BooleanSupplier keepKey, byte[] nonce, byte[] aad,
