@@ -44,6 +44,8 @@ final class AesGcmSiv {
    */
   private final byte[] counters = new byte[KEYSTREAM_BLOCKS * BLOCK];
   private final byte[] keystream = new byte[KEYSTREAM_BLOCKS * BLOCK];
+  /** Bytes of {@link #keystream} written since the last scrub: only those are zeroed (a short message uses few). */
+  private int keystreamUsed;
   /** The six key-derivation blocks, in and out (RFC 8452 §4, AES-256). */
   private final byte[] derivationInput = new byte[6 * BLOCK];
   private final byte[] derivation = new byte[6 * BLOCK];
@@ -183,6 +185,7 @@ final class AesGcmSiv {
         System.arraycopy(tagSource, tagOffset + 4, counters, i * BLOCK + 4, BLOCK - 4);
         counters[i * BLOCK + BLOCK - 1] |= (byte) 0x80;
       }
+      keystreamUsed = Math.max(keystreamUsed, blocks * BLOCK);
       aes.encryptBlocks(counters, 0, blocks * BLOCK, keystream, 0);
       int chunk = Math.min(blocks * BLOCK, length - done);
       int i = 0;
@@ -199,7 +202,8 @@ final class AesGcmSiv {
   private void scrub() {
     Arrays.fill(derivation, (byte) 0);
     Arrays.fill(encryptionKey, (byte) 0);
-    Arrays.fill(keystream, (byte) 0);
+    Arrays.fill(keystream, 0, keystreamUsed, (byte) 0);
+    keystreamUsed = 0;
     Arrays.fill(lastBlock, (byte) 0);
     Arrays.fill(tagInput, (byte) 0);
     authKey[0] = 0;

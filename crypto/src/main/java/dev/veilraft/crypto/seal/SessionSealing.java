@@ -34,8 +34,8 @@ import org.bouncycastle.crypto.InvalidCipherTextException;
 public final class SessionSealing {
   /** Requests per session: the counter runs from 1 to this; the client then sets up a new session. */
   public static final long COUNTER_MAX = (1L << 32) - 1;
-  static final int KEY_BYTES = 32;
-  private static final int NONCE_BYTES = 12;
+  static final int KEY_BYTES = AesGcmSiv.KEY_BYTES;
+  private static final int NONCE_BYTES = AesGcmSiv.NONCE_BYTES;
   private static final byte[] SESSION_LABEL = Hashes.utf8("veilraft/session/v1");
   private static final byte[] REQUEST_KEY_LABEL = Hashes.utf8("veilraft/session/request/v1");
   private static final byte[] RESPONSE_SECRET_LABEL = Hashes.utf8("veilraft/session/response/v1");
