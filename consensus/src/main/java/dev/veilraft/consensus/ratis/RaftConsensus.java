@@ -160,6 +160,9 @@ public final class RaftConsensus implements AutoCloseable {
   private long lastRestartNanos;
   private int closedRestartsLeft = CLOSED_RESTARTS_MAX;
   private final AtomicLong serverRestarts = new AtomicLong();
+  /** Used only by the watchdog's thread. */
+  private final StoppedTimerRelease stoppedTimers = new StoppedTimerRelease();
+  private final AtomicLong stoppedTimersReleased = new AtomicLong();
   private final AtomicLong snapshotsTakenBefore = new AtomicLong();
   private final AtomicLong snapshotsInstalledBefore = new AtomicLong();
   private final AtomicLong snapshotsFailedBefore = new AtomicLong();
@@ -307,7 +310,7 @@ public final class RaftConsensus implements AutoCloseable {
     }
     consensus.stateMachine.started();
     long period = Math.max(WATCHDOG_PERIOD_MS_MIN, settings.electionTimeoutMin().toMillis() / 2);
-    consensus.watchdog.scheduleWithFixedDelay(consensus::checkListenerRole, period, period, TimeUnit.MILLISECONDS);
+    consensus.watchdog.scheduleWithFixedDelay(consensus::watch, period, period, TimeUnit.MILLISECONDS);
     LOG.info("raft server {} listening on {} for group {} ({})", identity.nodeId(), settings.address(),
         consensus.groupId, role);
     return consensus;
@@ -1305,6 +1308,27 @@ public final class RaftConsensus implements AutoCloseable {
   /** How often the role watchdog restarted this node's Raft server (tests). */
   long serverRestarts() {
     return serverRestarts.get();
+  }
+
+  /** How many stopped Ratis timers the watchdog released (see {@link StoppedTimerRelease}; tests). */
+  long stoppedTimersReleased() {
+    return stoppedTimersReleased.get();
+  }
+
+  /**
+   * The watchdog's task, every half minimum election timeout: first releases a Ratis server
+   * hung on a stopped timer ({@link StoppedTimerRelease}; before anything that might wait for
+   * that server), then {@link #checkListenerRole}.
+   */
+  private void watch() {
+    try {
+      if (!closed) {
+        stoppedTimersReleased.addAndGet(stoppedTimers.check(server.getDivision(groupId)));
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("{}: raft timer check failed: {}", selfId, e.toString());
+    }
+    checkListenerRole();
   }
 
   /**
