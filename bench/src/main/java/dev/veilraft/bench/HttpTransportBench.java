@@ -43,13 +43,13 @@ public final class HttpTransportBench {
     server.start();
     URI uri = URI.create("https://127.0.0.1:" + server.port() + "/v1/events");
     try {
-      NodeHttp h1 = new NodeHttp(NodeHttp.Protocol.HTTP_1_1);
-      NodeHttp h2 = new NodeHttp(NodeHttp.Protocol.HTTP_2);
-      run("warm-up http/1.1", h1, uri, seconds, inFlight);
-      run("warm-up h2", h2, uri, seconds, inFlight);
-      for (int round = 1; round <= ROUNDS; round++) {
-        run("http/1.1 round " + round, h1, uri, seconds, inFlight);
-        run("h2 round " + round, h2, uri, seconds, inFlight);
+      try (NodeHttp h1 = new NodeHttp(NodeHttp.Protocol.HTTP_1_1); NodeHttp h2 = new NodeHttp(NodeHttp.Protocol.HTTP_2)) {
+        run("warm-up http/1.1", h1, uri, seconds, inFlight);
+        run("warm-up h2", h2, uri, seconds, inFlight);
+        for (int round = 1; round <= ROUNDS; round++) {
+          run("http/1.1 round " + round, h1, uri, seconds, inFlight);
+          run("h2 round " + round, h2, uri, seconds, inFlight);
+        }
       }
       System.out.println("bench http handshakes " + server.tlsHandshakes());
     } finally {

@@ -66,26 +66,28 @@ public final class SnapshotCatchUpBench {
       for (int i = 1; i < 3; i++) {
         nodes.add(VeilraftNode.join(configs.get(i), layout.api(0), Clock.systemUTC(), null));
       }
-      VeilraftClient client = layout.connect(0);
-      long loadStart = System.nanoTime();
-      Semaphore inFlight = new Semaphore(IN_FLIGHT);
-      byte[] value = new byte[VALUE_BYTES];
-      List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-      for (long k = 0; k < puts; k++) {
-        ByteBuffer.wrap(value).putLong(k);
-        inFlight.acquire();
-        CompletableFuture<byte[]> call = client.callAsync(KvApp.NAME,
-            KvRequests.put(("key-" + k).getBytes(java.nio.charset.StandardCharsets.UTF_8), value).toByteArray());
-        call.whenComplete((r, e) -> {
-          if (e != null) {
-            failures.add(e);
-          }
-          inFlight.release();
-        });
-      }
-      inFlight.acquire(IN_FLIGHT);
-      if (!failures.isEmpty()) {
-        throw new IllegalStateException(failures.size() + " puts failed while loading, first: " + failures.get(0));
+      long loadStart;
+      try (VeilraftClient client = layout.connect(0)) {
+        loadStart = System.nanoTime();
+        Semaphore inFlight = new Semaphore(IN_FLIGHT);
+        byte[] value = new byte[VALUE_BYTES];
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (long k = 0; k < puts; k++) {
+          ByteBuffer.wrap(value).putLong(k);
+          inFlight.acquire();
+          CompletableFuture<byte[]> call = client.callAsync(KvApp.NAME,
+              KvRequests.put(("key-" + k).getBytes(java.nio.charset.StandardCharsets.UTF_8), value).toByteArray());
+          call.whenComplete((r, e) -> {
+            if (e != null) {
+              failures.add(e);
+            }
+            inFlight.release();
+          });
+        }
+        inFlight.acquire(IN_FLIGHT);
+        if (!failures.isEmpty()) {
+          throw new IllegalStateException(failures.size() + " puts failed while loading, first: " + failures.get(0));
+        }
       }
       double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
 

@@ -35,7 +35,7 @@ import java.util.function.Supplier;
  * counters run out. {@link #sealEachRequestSeparately()} switches to one HPKE context per request
  * (the single-shot form), which clusters that predate sessions need.
  */
-public final class VeilraftClient {
+public final class VeilraftClient implements AutoCloseable {
   /** Attempts per request, the first included; every retry reuses the request's sequence number. */
   public static final int ATTEMPTS_MAX = 6;
   /**
@@ -91,8 +91,19 @@ public final class VeilraftClient {
   public static VeilraftClient connect(URI baseUri, Policy policy, EvidenceVerifier verifier, Clock clock,
       byte[] expectedClusterId) throws ClientException {
     VeilraftClient client = new VeilraftClient(baseUri, policy, verifier, clock, expectedClusterId);
-    client.refresh();
+    try {
+      client.refresh();
+    } catch (ClientException | RuntimeException e) {
+      client.close();
+      throw e;
+    }
     return client;
+  }
+
+  /** Stops this client's HTTP threads; calls in flight fail. */
+  @Override
+  public void close() {
+    http.close();
   }
 
   /** Fetches and verifies the cluster description again (after a key rotation). */

@@ -272,9 +272,13 @@ public final class VeilraftNode implements AutoCloseable {
         node.startConsensus(Set.of(), false);
       } else if (admitted.isPresent()) {
         // Admitted before a crash, but nothing applied yet: resume at "start Raft, ready".
-        new JoinClient(node, peer, listener, peerAttemptsMax).activate(Set.copyOf(admitted.get().getMemberIdsList()));
+        try (JoinClient joining = new JoinClient(node, peer, listener, peerAttemptsMax)) {
+          joining.activate(Set.copyOf(admitted.get().getMemberIdsList()));
+        }
       } else {
-        new JoinClient(node, peer, listener, peerAttemptsMax).join();
+        try (JoinClient joining = new JoinClient(node, peer, listener, peerAttemptsMax)) {
+          joining.join();
+        }
       }
       return node;
     } catch (CryptoException | IOException e) {

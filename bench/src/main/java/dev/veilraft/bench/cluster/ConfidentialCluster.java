@@ -30,6 +30,8 @@ public final class ConfidentialCluster implements BenchCluster {
   private final List<ServerProcess> nodes;
   private int leader;
   private LoadTarget target;
+  /** Reads the nodes' /v1/status. */
+  private final NodeHttp statusHttp = new NodeHttp();
 
   private ConfidentialCluster(String mode, LocalCluster.Layout layout, List<ServerProcess> nodes) {
     this.mode = mode;
@@ -52,6 +54,7 @@ public final class ConfidentialCluster implements BenchCluster {
     LocalCluster.Layout layout = LocalCluster.create(root, size, measurement);
     List<ServerProcess> nodes = new ArrayList<>();
     ConfidentialCluster cluster = new ConfidentialCluster(mode, layout, nodes);
+    List<LoadTarget> targets = new ArrayList<>();
     try {
       String founderApi = layout.api(0).toString();
       for (int i = 0; i < size; i++) {
@@ -66,7 +69,6 @@ public final class ConfidentialCluster implements BenchCluster {
         node.awaitReady();
       }
       cluster.leader = cluster.findLeader();
-      List<LoadTarget> targets = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
         VeilraftClient client = layout.connect(cluster.leader);
         if (eventRequests > 0) {
@@ -77,6 +79,9 @@ public final class ConfidentialCluster implements BenchCluster {
       cluster.target = new PooledTarget(targets);
       return cluster;
     } catch (IOException | InterruptedException | ClientException | RuntimeException e) {
+      if (cluster.target == null) {
+        targets.forEach(LoadTarget::close);
+      }
       cluster.close();
       throw e;
     }
@@ -84,7 +89,7 @@ public final class ConfidentialCluster implements BenchCluster {
 
   /** The node whose /v1/status says it leads (the founder when none says so yet). */
   private int findLeader() throws IOException {
-    NodeHttp http = new NodeHttp();
+    NodeHttp http = statusHttp;
     for (int i = 0; i < nodes.size(); i++) {
       URI status = layout.api(i).resolve("/v1/status");
       try {
@@ -104,7 +109,7 @@ public final class ConfidentialCluster implements BenchCluster {
   public long leaderAppliedIndex() {
     URI status = layout.api(leader).resolve("/v1/status");
     try {
-      return JSON.readTree(new NodeHttp().get(status).body()).path("applied_index").asLong(-1);
+      return JSON.readTree(statusHttp.get(status).body()).path("applied_index").asLong(-1);
     } catch (IOException | ClientException | RuntimeException e) {
       return -1;
     }
@@ -146,5 +151,6 @@ public final class ConfidentialCluster implements BenchCluster {
     if (target != null) {
       target.close();
     }
+    statusHttp.close();
   }
 }

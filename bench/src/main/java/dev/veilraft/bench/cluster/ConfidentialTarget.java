@@ -43,6 +43,6 @@ final class ConfidentialTarget implements LoadTarget {
 
   @Override
   public void close() {
-    // The SDK holds no resources beyond its HTTP client, which the JVM reclaims.
+    client.close();
   }
 }

@@ -96,16 +96,18 @@ public final class Demo {
     }
     out.println("rogue     built from altered code: refused: " + refusal.substring(refusal.indexOf("MEASUREMENT_NOT_ALLOWED")));
 
-    VeilraftClient client = connect(founderApi);
-    var cluster = client.cluster().body();
-    out.printf(Locale.ROOT, "client    verified %d members against its policy '%s': epoch %d, group key %s%n",
-        cluster.getMembersCount(), layout.genesis().policy().getName(), cluster.getEpoch(),
-        Hashes.shortHex(cluster.getGroupPublicKey().toByteArray(), 6));
-    KvWorkload.Result result = KvWorkload.run(client, options.events(), options.inFlight());
-    out.printf(Locale.ROOT, "events    %d sealed put/get in %.2f s: %.0f ops/s, p50 %.1f ms, p99 %.1f ms (%d in flight)%n",
-        result.operations(), result.seconds(), result.opsPerSecond(), result.p50Ms(), result.p99Ms(), options.inFlight());
-    return String.format(Locale.ROOT, "demo OK nodes=%d epoch=%d events=%d ops_per_s=%.1f", cluster.getMembersCount(),
-        cluster.getEpoch(), result.operations(), result.opsPerSecond());
+    try (VeilraftClient client = connect(founderApi)) {
+      var cluster = client.cluster().body();
+      out.printf(Locale.ROOT, "client    verified %d members against its policy '%s': epoch %d, group key %s%n",
+          cluster.getMembersCount(), layout.genesis().policy().getName(), cluster.getEpoch(),
+          Hashes.shortHex(cluster.getGroupPublicKey().toByteArray(), 6));
+      KvWorkload.Result result = KvWorkload.run(client, options.events(), options.inFlight());
+      out.printf(Locale.ROOT, "events    %d sealed put/get in %.2f s: %.0f ops/s, p50 %.1f ms, p99 %.1f ms (%d in flight)%n",
+          result.operations(), result.seconds(), result.opsPerSecond(), result.p50Ms(), result.p99Ms(),
+          options.inFlight());
+      return String.format(Locale.ROOT, "demo OK nodes=%d epoch=%d events=%d ops_per_s=%.1f", cluster.getMembersCount(),
+          cluster.getEpoch(), result.operations(), result.opsPerSecond());
+    }
   }
 
   private VeilraftClient connect(URI api) throws ClientException {

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * against our own policy (we will not serve a group we cannot verify), send our evidence bound
  * to the member's nonce, install the epoch history, start Raft, and ask to be added.
  */
-public final class JoinClient {
+public final class JoinClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JoinClient.class);
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
@@ -85,6 +85,12 @@ public final class JoinClient {
 
   public JoinClient(VeilraftNode node, URI peer) {
     this(node, peer, Listener.NONE, PEER_ATTEMPTS_DEFAULT);
+  }
+
+  /** Stops the HTTP client this join used. */
+  @Override
+  public void close() {
+    http.close();
   }
 
   /** A join reporting to {@code listener} that tries {@code peerAttemptsMax} times to reach the peer. */
@@ -216,9 +222,8 @@ public final class JoinClient {
    * list; over TLS pinned to the admitted {@code members}. 0 when it cannot be learnt.
    */
   private long senderSnapshotBytes(Set<String> members) {
-    NodeHttp statusHttp = new NodeHttp();
-    statusHttp.pin(members);
-    try {
+    try (NodeHttp statusHttp = new NodeHttp()) {
+      statusHttp.pin(members);
       var status = JSON.readTree(statusHttp.get(peer.resolve("/v1/status")).body());
       var leaderApi = leaderApi(status);
       if (leaderApi.isPresent()) {

@@ -135,6 +135,53 @@ class ApiServerProtocolTest {
   }
 
   @Test
+  void aPinnedClientRefusesANodeWhoseKeyIsNotPinned() throws Exception {
+    // Proves the SDK's trust manager still decides under Jetty's TLS: before pinning any node key is taken (the
+    // caller checks it against the attested description), after pinning only the pinned node ids are.
+    URI base = startEchoServer();
+    try (NodeHttp http = new NodeHttp()) {
+      NodeHttp.Answer answer = http.get(base.resolve("/v1/ping"));
+      assertThat(dev.veilraft.crypto.Certificates.nodeId(answer.tlsPeer())).isNotEmpty();
+      try (NodeHttp pinned = new NodeHttp()) {
+        pinned.pin(java.util.Set.of("00".repeat(16)));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pinned.get(base.resolve("/v1/ping")))
+            .isInstanceOf(dev.veilraft.client.ClientException.class).hasMessageContaining("not a verified member");
+      }
+    }
+  }
+
+  @Test
+  void closingAClientStopsItsThreadsAndFailsLaterCalls() throws Exception {
+    // Proves close() ends the threads a client started and that a call after it fails at once instead of hanging.
+    URI base = startEchoServer();
+    java.util.Set<Long> before = httpThreadIds();
+    NodeHttp http = new NodeHttp();
+    postMany(http, base, IN_FLIGHT);
+    java.util.Set<Long> started = httpThreadIds();
+    started.removeAll(before);
+    assertThat(started).as("threads the client started").isNotEmpty();
+
+    http.close();
+    assertThat(dev.veilraft.node.Await.until(() -> {
+      java.util.Set<Long> alive = httpThreadIds();
+      alive.retainAll(started);
+      return alive.isEmpty();
+    }, java.time.Duration.ofSeconds(10))).as("the client's threads ended").isTrue();
+    CompletableFuture<byte[]> late = http.postAsync(base.resolve("/v1/echo"), new byte[] {1});
+    assertThat(late).failsWithin(java.time.Duration.ofSeconds(10));
+  }
+
+  private static java.util.Set<Long> httpThreadIds() {
+    java.util.Set<Long> ids = new java.util.HashSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("veilraft-http-") && t.isAlive()) {
+        ids.add(t.getId());
+      }
+    }
+    return ids;
+  }
+
+  @Test
   void webSocketsAreNeverCarriedOverHttp2() throws Exception {
     // Proves RFC 8441 extended CONNECT is off on the h2 side, so one connection cannot multiplex many relay sessions.
     startEchoServer();

@@ -124,10 +124,11 @@ public final class AttackRunner {
         continue;
       }
       try {
-        VeilraftClient client = clients.connect(slot);
-        for (MemberInfo m : client.cluster().body().getMembersList()) {
-          if (m.getNodeId().equals(victimId)) {
-            return m.getEvidence();
+        try (VeilraftClient client = clients.connect(slot)) {
+          for (MemberInfo m : client.cluster().body().getMembersList()) {
+            if (m.getNodeId().equals(victimId)) {
+              return m.getEvidence();
+            }
           }
         }
       } catch (ClientException e) {

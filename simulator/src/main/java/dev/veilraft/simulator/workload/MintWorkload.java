@@ -522,8 +522,11 @@ public final class MintWorkload implements Workload {
       invoke(p, "accounting", null, null);
       String error;
       try {
-        byte[] answer = context.clients().connect(slot).queryAsync(MintChecker.APP, request, false)
-            .get(MintHttp.CALL_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        byte[] answer;
+        try (dev.veilraft.client.VeilraftClient client = context.clients().connect(slot)) {
+          answer = client.queryAsync(MintChecker.APP, request, false)
+              .get(MintHttp.CALL_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         complete(p, "accounting", null, HistoryEvent.Type.OK, JSON.readTree(answer), null);
         return true;
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException

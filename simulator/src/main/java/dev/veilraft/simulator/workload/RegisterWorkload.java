@@ -95,6 +95,14 @@ public final class RegisterWorkload implements Workload {
       this.slot = slot;
     }
 
+    /** Ends this process: its SDK client's threads stop. */
+    void retire() {
+      if (client != null) {
+        client.close();
+        client = null;
+      }
+    }
+
     String node() {
       return SimLayout.name(slot);
     }
@@ -102,8 +110,8 @@ public final class RegisterWorkload implements Workload {
 
   private void runWorker(Random random) {
     Process process = null;
-    while (!stopping.get()) {
-      try {
+    try {
+      while (!stopping.get()) {
         if (process == null) {
           process = new Process(random.nextInt(context.cluster().layout().members()));
         }
@@ -119,12 +127,16 @@ public final class RegisterWorkload implements Workload {
         }
         boolean keep = step(process, random);
         if (!keep) {
+          process.retire();
           process = null;
         }
         pause(random, thinkMsMax);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      if (process != null) {
+        process.retire();
       }
     }
   }
@@ -273,6 +285,7 @@ public final class RegisterWorkload implements Workload {
         }
         all &= done;
       }
+      p.retire();
     }
     return all;
   }
@@ -285,13 +298,15 @@ public final class RegisterWorkload implements Workload {
     } catch (ClientException e) {
       return false;
     }
-    // The probe writes a key of its own, outside the checked registers.
-    String key = MARKER + "probe-" + SimLayout.name(slot);
-    Outcome write = await(client.callAsync(KvApp.NAME, KvRequests.put(key, MARKER + "probe").toByteArray()));
-    if (write.response == null) {
-      return false;
+    try (client) {
+      // The probe writes a key of its own, outside the checked registers.
+      String key = MARKER + "probe-" + SimLayout.name(slot);
+      Outcome write = await(client.callAsync(KvApp.NAME, KvRequests.put(key, MARKER + "probe").toByteArray()));
+      if (write.response == null) {
+        return false;
+      }
+      return await(client.queryAsync(KvApp.NAME, KvRequests.get(key).toByteArray(), false)).response != null;
     }
-    return await(client.queryAsync(KvApp.NAME, KvRequests.get(key).toByteArray(), false)).response != null;
   }
 
   @Override
