@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
  * Works around a deadlock in Ratis 3.3.0 that hangs a listener's Raft server when it is promoted.
  *
  * <p>A listener turns into a follower while its append handler holds the server's lock
- * ({@code ServerState.updateConfiguration}, and the same from a snapshot's configuration): it
- * stops the listener's timer thread ({@code FollowerState}) and waits, still holding the lock,
+ * ({@code ServerState.updateConfiguration}, called inside {@code appendEntriesAsync}'s
+ * synchronized block): it stops the listener's timer thread ({@code FollowerState}) and waits, still holding the lock,
  * for that thread to finish. The timer wakes every election timeout and takes the same lock; if
  * it woke just before, it waits for the lock, never sees that it was stopped, and both threads
  * wait for each other for good. The server then reports FOLLOWER but answers no vote and no

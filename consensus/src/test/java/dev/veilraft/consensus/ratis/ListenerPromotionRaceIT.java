@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
+import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import dev.veilraft.consensus.ratis.RaftTestCluster.Member;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * just before waits for that same lock, so without help the server hangs for good: it reports
  * FOLLOWER but answers no vote and no entry. CI caught it once in {@link MembershipReconcileIT}
  * (two voters campaigning for minutes, the promoted one silent). This test forces the
- * interleaving: a log appender holds the append thread at Ratis' "changes role" message (inside
- * the lock) until the timer is blocked on the lock. The role watchdog must release the stopped
+ * interleaving: a log appender (unsynchronized, so it holds no other node's logging) holds the
+ * append thread at Ratis' "changes role" message (inside the lock) until the timer is blocked on
+ * the lock. The role watchdog must release the stopped
  * timer so the promotion finishes and the promoted member votes.
  */
 class ListenerPromotionRaceIT {
@@ -69,7 +70,9 @@ class ListenerPromotionRaceIT {
     assertThat(cluster.awaitStableLeader()).as("a leader among %s", cluster.running()).isNotNull();
     long after = cluster.put("after", "promotion");
     assertThat(awaitTrue(() -> n3.replica.appliedIndex() >= after)).isTrue();
-    assertThat(n3.consensus().stoppedTimersReleased()).as("stopped timers released on n3").isEqualTo(1);
+    // At least the one of the forced race (a stopped timer briefly blocked behind a slow write on two checks may be
+    // released too, harmlessly).
+    assertThat(n3.consensus().stoppedTimersReleased()).as("stopped timers released on n3").isPositive();
   }
 
   private static boolean reconciled(Member leader, List<Member> voters, List<Member> listeners) {
@@ -85,14 +88,18 @@ class ListenerPromotionRaceIT {
    * logs it inside the server's lock, just before stopping the listener timer) until that node's
    * timer thread is blocked on the lock, at most a few election timeouts.
    */
-  private static final class PromotionStall extends AppenderBase<ILoggingEvent> implements AutoCloseable {
+  private static final class PromotionStall extends UnsynchronizedAppenderBase<ILoggingEvent> implements AutoCloseable {
     private final Logger logger = (Logger) LoggerFactory.getLogger("org.apache.ratis.server.RaftServer$Division");
     private final String prefix;
+    private final Level levelBefore;
+    private final boolean additiveBefore;
     volatile boolean timerBlocked;
     volatile boolean released;
 
     PromotionStall(String nodeId) {
       this.prefix = nodeId + "@";
+      this.levelBefore = logger.getLevel();
+      this.additiveBefore = logger.isAdditive();
       setContext(logger.getLoggerContext());
       start();
       logger.addAppender(this);
@@ -123,8 +130,8 @@ class ListenerPromotionRaceIT {
     @Override
     public void close() {
       logger.detachAppender(this);
-      logger.setLevel(null);
-      logger.setAdditive(true);
+      logger.setLevel(levelBefore);
+      logger.setAdditive(additiveBefore);
       stop();
     }
   }
