@@ -12,7 +12,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,7 +50,7 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
  * it). It replaced the JDK's {@code java.net.http} client, which took about 35 µs more of the
  * client's CPU per put in the cluster benchmark on the two-core benchmark machine (256-byte puts,
  * 64 and 256 in flight). Its threads are daemons and idle ones end; {@link #close} stops them (an
- * instance never closed keeps its selector thread).
+ * instance never closed keeps its selector and timeout threads).
  */
 public final class NodeHttp implements AutoCloseable {
   public static final String PROTOBUF = "application/x-protobuf";
@@ -68,17 +71,23 @@ public final class NodeHttp implements AutoCloseable {
 
   /**
    * Asynchronous requests in flight at once; more wait in this client, in order, for one to end.
-   * Over HTTP/2 every request to a node is a stream of one connection, and a node refuses streams
-   * beyond its limit (256 on veilraft nodes); this keeps well below it, and at the cluster's
-   * default pending-per-client bound, which a client cannot usefully exceed anyway.
+   * Over HTTP/2 every request to a node is a stream of one connection, limited by the node (256
+   * streams on veilraft nodes); this keeps well below it, and at the cluster's default
+   * pending-per-client bound, which a client cannot usefully exceed anyway.
    */
   public static final int ASYNC_REQUESTS_IN_FLIGHT_MAX = 128;
-  /** The largest answer body this client reads; a larger one fails the call. */
-  public static final int RESPONSE_BYTES_MAX = 16 << 20;
+  /**
+   * The largest answer body this client reads (a bound against a node that would make it buffer
+   * without end); a larger answer fails the call with RESPONSE_TOO_LARGE. Far above what a node
+   * sends: a bundle's answers stop at about 16 MiB plus one event's answer.
+   */
+  public static final int RESPONSE_BYTES_MAX = 64 << 20;
   /** Jetty's threads of one client (its selector and I/O); never the caller's code. */
   static final int THREADS_MAX = 8;
-  private static final Duration THREAD_IDLE = Duration.ofSeconds(60);
+  private static final long THREAD_IDLE_SECONDS = 60;
   private static final AtomicInteger CLIENTS = new AtomicInteger();
+  /** Set while this thread runs {@link #startWaiting}: a send that fails at once must not recurse into it. */
+  private static final ThreadLocal<boolean[]> STARTING = ThreadLocal.withInitial(() -> new boolean[1]);
 
   private final MemberKeyTrustManager trust = new MemberKeyTrustManager();
   private final HttpClient http;
@@ -86,9 +95,10 @@ public final class NodeHttp implements AutoCloseable {
    * Completes the answers of asynchronous calls, so the caller's continuations (which may block,
    * even on another call of this client) never run on, and never hold, Jetty's threads: Jetty
    * may run a response callback on its selector thread, and a continuation blocking there would
-   * stop every answer. One thread per request in flight at most; idle ones end.
+   * stop every answer. A cached pool: a thread per answer being delivered, reused, without a cap
+   * (a cap could deadlock continuations that wait for other answers); idle ones end after 60 s.
    */
-  private final QueuedThreadPool callbacks;
+  private final ThreadPoolExecutor callbacks;
   /**
    * Starts with one slot: until a first answer arrives there is no HTTP/2 connection yet, and the
    * client would open one TLS connection per concurrent request of a cold burst (the JDK client
@@ -97,8 +107,12 @@ public final class NodeHttp implements AutoCloseable {
    */
   private final Semaphore inFlight = new Semaphore(1);
   private final AtomicBoolean connected = new AtomicBoolean();
-  /** Requests waiting for a slot, oldest first; each one starts its send. */
-  private final ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
+  /** Requests waiting for a slot, oldest first. */
+  private final ConcurrentLinkedQueue<Waiting> waiting = new ConcurrentLinkedQueue<>();
+  private volatile boolean closed;
+
+  /** A request waiting for a slot: {@code start} sends it; {@code answer} is failed if the client closes first. */
+  private record Waiting(Runnable start, CompletableFuture<byte[]> answer) {}
 
   /** A client that asks for HTTP/2 ({@link Protocol#HTTP_2}). */
   public NodeHttp() {
@@ -119,14 +133,18 @@ public final class NodeHttp implements AutoCloseable {
     // members) instead, as it did under the JDK client.
     ssl.setSslContext(tls);
     String name = "veilraft-http-" + CLIENTS.incrementAndGet();
-    QueuedThreadPool threads = new QueuedThreadPool(THREADS_MAX, 0, (int) THREAD_IDLE.toMillis());
+    QueuedThreadPool threads = new QueuedThreadPool(THREADS_MAX, 0, (int) TimeUnit.SECONDS.toMillis(THREAD_IDLE_SECONDS));
     threads.setName(name);
     threads.setDaemon(true);
     threads.setReservedThreads(0);
-    callbacks = new QueuedThreadPool(ASYNC_REQUESTS_IN_FLIGHT_MAX, 0, (int) THREAD_IDLE.toMillis());
-    callbacks.setName(name + "-answers");
-    callbacks.setDaemon(true);
-    callbacks.setReservedThreads(0);
+    threads.setMaxEvictCount(THREADS_MAX);
+    AtomicInteger answerThreads = new AtomicInteger();
+    callbacks = new ThreadPoolExecutor(0, Integer.MAX_VALUE, THREAD_IDLE_SECONDS, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), task -> {
+          Thread thread = new Thread(task, name + "-answers-" + answerThreads.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
     ScheduledExecutorScheduler timeouts = new ScheduledExecutorScheduler(name + "-timeouts", true);
     ClientConnector connector = new ClientConnector();
     connector.setSslContextFactory(ssl);
@@ -145,9 +163,9 @@ public final class NodeHttp implements AutoCloseable {
     // HTTP/1.1 needs a connection per request in flight; HTTP/2 uses one (see inFlight).
     http.setMaxConnectionsPerDestination(ASYNC_REQUESTS_IN_FLIGHT_MAX);
     try {
-      callbacks.start();
       http.start();
     } catch (Exception e) {
+      callbacks.shutdown();
       throw new IllegalStateException("starting the HTTP client failed", e);
     }
   }
@@ -169,63 +187,87 @@ public final class NodeHttp implements AutoCloseable {
   }
 
   /**
-   * Posts {@code body}; the answer's body, or a {@link ClientException} with the node's error,
-   * or an {@link IOException} when the node could not be reached or did not answer in time.
+   * Posts {@code body}; the answer's body, or a {@link ClientException} with the node's error (or
+   * CLOSED, RESPONSE_TOO_LARGE), or an {@link IOException} when the node could not be reached or
+   * did not answer in time.
    */
   public CompletableFuture<byte[]> postAsync(URI uri, byte[] body) {
     CompletableFuture<byte[]> answer = new CompletableFuture<>();
-    waiting.add(() -> {
+    if (closed) {
+      answer.completeExceptionally(closedFailure());
+      return answer;
+    }
+    waiting.add(new Waiting(() -> {
       try {
         postRequest(uri, body).send(new BufferingResponseListener(RESPONSE_BYTES_MAX) {
           @Override
           public void onComplete(Result result) {
             inFlight.release();
-            if (!result.isFailed()) {
+            // A complete answer counts even if the upload failed (a node may answer early, e.g. 413).
+            boolean answered = result.getResponseFailure() == null && result.getResponse().getStatus() > 0;
+            if (answered) {
               openAllSlots();
             }
             startWaiting();
-            Throwable failure = null;
-            byte[] content = null;
-            if (result.isFailed()) {
-              failure = transportFailure(uri, result.getFailure());
-            } else {
+            if (answered) {
               try {
-                content = body(result.getResponse().getStatus(), getContent());
+                complete(answer, body(result.getResponse().getStatus(), getContent()), null);
               } catch (ClientException e) {
-                failure = e;
+                complete(answer, null, e);
               }
+            } else {
+              complete(answer, null, callFailure(uri, result.getFailure()));
             }
-            complete(answer, content, failure);
           }
         });
       } catch (RuntimeException e) {
         inFlight.release();
         startWaiting();
-        complete(answer, null, e);
+        complete(answer, null, closed ? closedFailure() : e);
       }
-    });
+    }, answer));
+    if (closed) {
+      failWaiting();
+    }
     startWaiting();
     return answer;
   }
 
-  /** Completes {@code answer} on {@link #callbacks} (on this thread if that pool no longer runs). */
+  /**
+   * Stops this client's threads. Calls in flight and calls waiting for a slot fail (IOException,
+   * or CLOSED), and so does every later call (CLOSED).
+   */
+  @Override
+  public void close() {
+    closed = true;
+    failWaiting();
+    try {
+      http.stop();
+    } catch (Exception e) {
+      throw new IllegalStateException("stopping the HTTP client failed", e);
+    } finally {
+      // Answers being delivered finish; one completed later runs on the thread that completes it.
+      callbacks.shutdown();
+    }
+  }
+
+  private void failWaiting() {
+    for (Waiting w; (w = waiting.poll()) != null; ) {
+      w.answer().completeExceptionally(closedFailure());
+    }
+  }
+
+  private static ClientException closedFailure() {
+    return new ClientException("CLOSED", "this client was closed");
+  }
+
+  /** Completes {@code answer} on {@link #callbacks} (on this thread once that pool is shut down). */
   private void complete(CompletableFuture<byte[]> answer, byte[] content, Throwable failure) {
     Runnable completion = failure == null ? () -> answer.complete(content) : () -> answer.completeExceptionally(failure);
     try {
       callbacks.execute(completion);
-    } catch (RuntimeException closed) {
+    } catch (RejectedExecutionException shutDown) {
       completion.run();
-    }
-  }
-
-  /** Stops this client's threads; calls in flight fail. */
-  @Override
-  public void close() {
-    try {
-      http.stop();
-      callbacks.stop();
-    } catch (Exception e) {
-      throw new IllegalStateException("stopping the HTTP client failed", e);
     }
   }
 
@@ -239,15 +281,27 @@ public final class NodeHttp implements AutoCloseable {
   /**
    * Starts waiting requests while slots are free. Called after every enqueue and every release,
    * so a request enqueued while the last slot was being released is always started by one of them.
+   * Not re-entered on one thread: a send that fails at once completes (and calls this) on the
+   * sending thread, and the loop already running there goes on instead, so a long queue of
+   * failing sends cannot grow the stack.
    */
   private void startWaiting() {
-    while (!waiting.isEmpty() && inFlight.tryAcquire()) {
-      Runnable next = waiting.poll();
-      if (next == null) {
-        inFlight.release(); // another thread took it: check again
-        continue;
+    boolean[] starting = STARTING.get();
+    if (starting[0]) {
+      return;
+    }
+    starting[0] = true;
+    try {
+      while (!waiting.isEmpty() && inFlight.tryAcquire()) {
+        Waiting next = waiting.poll();
+        if (next == null) {
+          inFlight.release(); // another thread took it: check again
+          continue;
+        }
+        next.start().run();
       }
-      next.run();
+    } finally {
+      starting[0] = false;
     }
   }
 
@@ -259,17 +313,35 @@ public final class NodeHttp implements AutoCloseable {
     return request(uri).method(HttpMethod.POST).body(new BytesRequestContent(PROTOBUF, body));
   }
 
-  /** A failure to reach the node or to get its whole answer, as an IOException (retryable, as before). */
-  private static IOException transportFailure(URI uri, Throwable failure) {
+  /**
+   * Why a call got no complete answer: CLOSED after {@link #close}, RESPONSE_TOO_LARGE when the
+   * answer exceeded {@link #RESPONSE_BYTES_MAX} (Jetty's buffering listener aborts the response
+   * with an IllegalArgumentException; neither is worth retrying), else an IOException (the node
+   * unreachable, the call timed out or was cut: retryable, as under the JDK client).
+   */
+  private Throwable callFailure(URI uri, Throwable failure) {
+    if (closed) {
+      return closedFailure();
+    }
+    if (failure instanceof IllegalArgumentException tooLarge) {
+      return new ClientException("RESPONSE_TOO_LARGE", uri + " answered more than " + RESPONSE_BYTES_MAX
+          + " bytes: " + tooLarge.getMessage());
+    }
     return failure instanceof IOException io ? io : new IOException(uri + ": " + failure, failure);
   }
 
   private Answer send(Request request) throws ClientException {
+    if (closed) {
+      throw closedFailure();
+    }
     ContentResponse response;
     try {
       response = new CompletableResponseListener(request, RESPONSE_BYTES_MAX).send().get();
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (callFailure(request.getURI(), cause) instanceof ClientException known) {
+        throw known;
+      }
       throw new ClientException("UNREACHABLE", request.getURI() + ": " + (cause.getMessage() != null
           ? cause.getMessage() : cause.toString()), cause);
     } catch (InterruptedException e) {

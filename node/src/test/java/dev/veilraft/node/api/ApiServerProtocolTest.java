@@ -43,11 +43,15 @@ class ApiServerProtocolTest {
     }
   }
 
-  /** An API whose POST /v1/echo answers from another thread, as a commit does, and GET /v1/ping at once. */
+  /**
+   * An API whose POST /v1/echo answers from another thread, as a commit does, GET /v1/ping at once,
+   * and POST /v1/never never.
+   */
   private URI startEchoServer() throws Exception {
     server = new ApiServer("127.0.0.1", 0, NodeIdentity.generate(Instant.now()));
     server.routeAsync("POST", "/v1/echo", (body, query) -> CompletableFuture.supplyAsync(() -> body, later));
     server.route("GET", "/v1/ping", (body, query) -> "pong".getBytes(StandardCharsets.UTF_8));
+    server.routeAsync("POST", "/v1/never", (body, query) -> new CompletableFuture<>());
     server.start();
     return URI.create("https://127.0.0.1:" + server.port());
   }
@@ -151,8 +155,9 @@ class ApiServerProtocolTest {
   }
 
   @Test
-  void closingAClientStopsItsThreadsAndFailsLaterCalls() throws Exception {
-    // Proves close() ends the threads a client started and that a call after it fails at once instead of hanging.
+  void closingAClientStopsItsThreadsAndFailsItsCalls() throws Exception {
+    // Proves close() fails the calls in flight and waiting for a slot, ends the threads the client started, and
+    // that a call after it fails at once instead of hanging.
     URI base = startEchoServer();
     java.util.Set<Long> before = httpThreadIds();
     NodeHttp http = new NodeHttp();
@@ -161,7 +166,18 @@ class ApiServerProtocolTest {
     started.removeAll(before);
     assertThat(started).as("threads the client started").isNotEmpty();
 
+    // Calls that never get an answer: 128 in flight, the rest waiting for a slot. Closing fails them all.
+    List<CompletableFuture<byte[]>> unanswered = new ArrayList<>();
+    for (int i = 0; i < NodeHttp.ASYNC_REQUESTS_IN_FLIGHT_MAX + 40; i++) {
+      unanswered.add(http.postAsync(base.resolve("/v1/never"), new byte[] {(byte) i}));
+    }
     http.close();
+    for (CompletableFuture<byte[]> call : unanswered) {
+      assertThat(call).failsWithin(java.time.Duration.ofSeconds(10));
+    }
+    assertThat(unanswered.get(unanswered.size() - 1)).failsWithin(java.time.Duration.ZERO)
+        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withCauseInstanceOf(dev.veilraft.client.ClientException.class).withMessageContaining("CLOSED");
     assertThat(dev.veilraft.node.Await.until(() -> {
       java.util.Set<Long> alive = httpThreadIds();
       alive.retainAll(started);
@@ -169,6 +185,8 @@ class ApiServerProtocolTest {
     }, java.time.Duration.ofSeconds(10))).as("the client's threads ended").isTrue();
     CompletableFuture<byte[]> late = http.postAsync(base.resolve("/v1/echo"), new byte[] {1});
     assertThat(late).failsWithin(java.time.Duration.ofSeconds(10));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> http.get(base.resolve("/v1/ping")))
+        .isInstanceOf(dev.veilraft.client.ClientException.class).hasMessageContaining("closed");
   }
 
   private static java.util.Set<Long> httpThreadIds() {

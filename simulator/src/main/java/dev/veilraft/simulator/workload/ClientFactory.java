@@ -43,8 +43,11 @@ public final class ClientFactory implements AutoCloseable {
     }, connector);
     try {
       return future.get(CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      future.thenAccept(VeilraftClient::close); // a connect that ends later is not used: stop its threads
+      throw e;
     } catch (TimeoutException e) {
-      future.cancel(true);
+      future.thenAccept(VeilraftClient::close);
       throw new ClientException("CONNECT_TIMEOUT", "no verified cluster description from " + cluster.api(slot)
           + " within " + CONNECT_TIMEOUT);
     } catch (ExecutionException e) {
