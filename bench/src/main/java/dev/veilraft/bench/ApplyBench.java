@@ -1,6 +1,7 @@
 package dev.veilraft.bench;
 
 import com.google.protobuf.ByteString;
+import dev.veilraft.consensus.Answer;
 import dev.veilraft.consensus.Replica;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.EventGroup;
@@ -334,6 +335,22 @@ public class ApplyBench {
           + "ExactlyOnceGroups.POOL");
     }
     return replica.apply(++index, groups.entries.get(groups.next++));
+  }
+
+  /**
+   * {@link #applyExactlyOnceGroupOf16PerPut} as a follower applies it: through {@code
+   * Replica.answer}, whose answers nobody reads, so no response key is derived and nothing sealed.
+   */
+  @Benchmark
+  @OperationsPerInvocation(GROUP)
+  @Warmup(iterations = 2, time = 1)
+  @Measurement(iterations = 3, time = 1)
+  public Answer followerApplyExactlyOnceGroupOf16PerPut(ExactlyOnceGroups groups) {
+    if (groups.next == groups.entries.size()) {
+      throw new IllegalStateException("more than " + ExactlyOnceGroups.POOL + " groups in one iteration: raise "
+          + "ExactlyOnceGroups.POOL");
+    }
+    return replica.answer(++index, groups.entries.get(groups.next++));
   }
 
   @Benchmark

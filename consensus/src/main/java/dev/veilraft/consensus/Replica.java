@@ -5,7 +5,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.EntryError;
 import dev.veilraft.consensus.proto.EventGroup;
-import dev.veilraft.consensus.proto.GroupResult;
 import dev.veilraft.consensus.proto.InitDecision;
 import dev.veilraft.consensus.proto.LogEntry;
 import dev.veilraft.consensus.proto.Proposal;
@@ -333,6 +332,14 @@ public final class Replica {
    * not be applied on a state that lacks the failed entry's effects.
    */
   public ApplyResult apply(long index, byte[] entryBytes) {
+    return answer(index, entryBytes).result();
+  }
+
+  /**
+   * {@link #apply}, with client events' answers sealed only when the answer is read ({@link
+   * Answer}): the form for Ratis, whose followers answer nobody.
+   */
+  public Answer answer(long index, byte[] entryBytes) {
     if (haltedBecause != null) {
       throw new ReplicaHaltedException("replica halted earlier and applies nothing more (" + haltedBecause
           + "); entry " + index + " is not applied");
@@ -345,26 +352,26 @@ public final class Replica {
     }
   }
 
-  private ApplyResult applyUnhalted(long index, byte[] entryBytes) {
+  private Answer applyUnhalted(long index, byte[] entryBytes) {
     if (index <= store.appliedIndex()) {
-      return error("ALREADY_APPLIED", "entry " + index + " was applied before this restart");
+      return Answer.of(error("ALREADY_APPLIED", "entry " + index + " was applied before this restart"));
     }
     // Before anything is read or written: an entry this build cannot apply as its peers do halts here.
     ProtocolGate.check(index, entryBytes, view, protocolVersionMax);
     MembershipView before = view;
     committedEvents.clear();
     StateTransaction tx = store.begin();
-    ApplyResult result;
+    Answer result;
     MembershipView timed = before;
     MembershipView after = before;
     try {
       LogEntry entry = LogEntry.parseFrom(entryBytes);
       timed = before.withLeaderTime(Math.max(entry.getLeaderTimeMs(), before.lastLeaderTimeMs()));
       Applied applied = applyProposal(tx, timed, index, timed.lastLeaderTimeMs(), entry.getProposal());
-      result = applied.result();
+      result = applied.answer();
       after = applied.view();
     } catch (InvalidProtocolBufferException e) {
-      result = error("MALFORMED_ENTRY", "log entry is not a LogEntry protobuf: " + e.getMessage());
+      result = Answer.of(error("MALFORMED_ENTRY", "log entry is not a LogEntry protobuf: " + e.getMessage()));
     } catch (StateException e) {
       throw new ReplicaHaltedException("state store failed at index " + index + ": " + e.getMessage(), e);
     }
@@ -405,7 +412,11 @@ public final class Replica {
     }
   }
 
-  private record Applied(ApplyResult result, MembershipView view) {}
+  private record Applied(Answer answer, MembershipView view) {
+    Applied(ApplyResult result, MembershipView view) {
+      this(Answer.of(result), view);
+    }
+  }
 
   private Applied applyProposal(StateTransaction tx, MembershipView v, long index, long leaderTime,
       ByteString proposalBytes) throws StateException {
@@ -451,7 +462,7 @@ public final class Replica {
       return new Applied(result, v);
     }
     Applied epoch = applyKeyEpoch(tx, outcome.withoutMember(), entry.getNextEpoch(), index);
-    Check.invariant(epoch.result().getKeyEpoch().getAccepted(), "Removals.check accepted the next epoch");
+    Check.invariant(epoch.answer().result().getKeyEpoch().getAccepted(), "Removals.check accepted the next epoch");
     return new Applied(result, epoch.view());
   }
 
@@ -531,41 +542,71 @@ public final class Replica {
    * exactly-once record (the same event twice in one group is applied once). A bad event gets its
    * own error and changes nothing for its neighbours. Only the group's shape is refused as a whole.
    */
-  private ApplyResult applyEventGroup(StateTransaction tx, MembershipView v, EventGroup group, long index,
+  private Answer applyEventGroup(StateTransaction tx, MembershipView v, EventGroup group, long index,
       long leaderTime) throws StateException {
     int count = group.getEventsCount();
     if (count == 0) {
-      return error("EMPTY_GROUP", "event group carries no events");
+      return Answer.of(error("EMPTY_GROUP", "event group carries no events"));
     }
     if (count > Limits.GROUP_EVENTS_MAX) {
-      return error("GROUP_TOO_LARGE", "event group carries " + count + " events, more than "
-          + Limits.GROUP_EVENTS_MAX);
+      return Answer.of(error("GROUP_TOO_LARGE", "event group carries " + count + " events, more than "
+          + Limits.GROUP_EVENTS_MAX));
     }
     int bytes = group.getSerializedSize();
     if (bytes > Limits.GROUP_BYTES_MAX) {
-      return error("GROUP_TOO_LARGE", "event group is " + bytes + " bytes, more than " + Limits.GROUP_BYTES_MAX);
+      return Answer.of(error("GROUP_TOO_LARGE", "event group is " + bytes + " bytes, more than "
+          + Limits.GROUP_BYTES_MAX));
     }
-    GroupResult.Builder results = GroupResult.newBuilder();
+    List<Answer> answers = new java.util.ArrayList<>(count);
     long answerBytes = 0;
     for (int position = 0; position < count; position++) {
       if (answerBytes > Limits.GROUP_ANSWER_BYTES_MAX) {
-        results.addResults(error("GROUP_ANSWERS_FULL", "not applied: the answers before it in this entry are "
-            + answerBytes + " bytes, more than " + Limits.GROUP_ANSWER_BYTES_MAX + "; send it again"));
+        answers.add(Answer.of(error("GROUP_ANSWERS_FULL", "not applied: the answers before it in this entry are "
+            + answerBytes + " bytes, more than " + Limits.GROUP_ANSWER_BYTES_MAX + "; send it again")));
         continue;
       }
-      ApplyResult result = applyEvent(tx, v, group.getEvents(position), index, leaderTime, position);
-      answerBytes += result.getSerializedSize();
-      results.addResults(result);
+      Answer answer = applyEvent(tx, v, group.getEvents(position), index, leaderTime, position);
+      // The sealed answer's size, known without sealing it.
+      answerBytes += answer.serializedSize();
+      answers.add(answer);
     }
-    return ApplyResult.newBuilder().setGroup(results).build();
+    return Answer.group(answers);
   }
 
   /**
    * One sealed client event, alone in its entry ({@code position} 0) or at {@code position} of a
    * group. Refusals that come before the app runs (epoch, cluster, size, decryption) write nothing.
    */
-  private ApplyResult applyEvent(StateTransaction tx, MembershipView v, SealedRequest request, long index,
+  private Answer applyEvent(StateTransaction tx, MembershipView v, SealedRequest request, long index,
       long leaderTime, int position) throws StateException {
+    ApplyResult refused = refusal(v, request);
+    if (refused != null) {
+      return Answer.of(refused);
+    }
+    EpochSecret secret = keyring.get(v.epoch()).orElse(null);
+    if (secret == null) {
+      if (v.member(nodeId).isEmpty()) {
+        // Removed (or never admitted): this node follows the log without the key, by design.
+        return Answer.of(error("NOT_A_MEMBER", "node " + nodeId + " is not a member of epoch " + v.epoch()
+            + " and cannot open its events"));
+      }
+      throw new ReplicaHaltedException("node " + nodeId + " does not hold the secret of the current epoch " + v.epoch());
+    }
+    EventSealing.Opened opened;
+    try {
+      opened = request.getSessionCounter() == 0 ? EventSealing.openRequest(secret, clusterId, request)
+          : sessions.openEvent(secret, clusterId, request);
+    } catch (CryptoException e) {
+      return Answer.of(error("UNDECRYPTABLE_EVENT", "request does not open with the epoch " + v.epoch()
+          + " group key"));
+    }
+    EventResult eventResult = dispatch(tx, v.genesis(), opened.event(),
+        new AppContext(index, leaderTime, random(secret, index, position)), memberTagKey(secret));
+    return Answer.sealedWhenRead(opened.responseKeyLater(), v.epoch(), index, position, eventResult.toByteArray());
+  }
+
+  /** Why an event is refused before it is opened (epoch, cluster, size), or null. */
+  private ApplyResult refusal(MembershipView v, SealedRequest request) {
     if (!v.initialized() || v.epoch() == 0) {
       return error("NOT_INITIALIZED", "cluster has no key epoch yet");
     }
@@ -582,26 +623,7 @@ public final class Replica {
       return error("EVENT_TOO_LARGE", "sealed request is " + request.getCiphertext().size() + " bytes, more than "
           + sealedMax + " (limits.event_bytes_max " + v.genesis().eventBytesMax() + " plus sealing overhead)");
     }
-    EpochSecret secret = keyring.get(v.epoch()).orElse(null);
-    if (secret == null) {
-      if (v.member(nodeId).isEmpty()) {
-        // Removed (or never admitted): this node follows the log without the key, by design.
-        return error("NOT_A_MEMBER", "node " + nodeId + " is not a member of epoch " + v.epoch()
-            + " and cannot open its events");
-      }
-      throw new ReplicaHaltedException("node " + nodeId + " does not hold the secret of the current epoch " + v.epoch());
-    }
-    EventSealing.Opened opened;
-    try {
-      opened = request.getSessionCounter() == 0 ? EventSealing.openRequest(secret, clusterId, request)
-          : sessions.openEvent(secret, clusterId, request);
-    } catch (CryptoException e) {
-      return error("UNDECRYPTABLE_EVENT", "request does not open with the epoch " + v.epoch() + " group key");
-    }
-    EventResult eventResult = dispatch(tx, v.genesis(), opened.event(),
-        new AppContext(index, leaderTime, random(secret, index, position)), memberTagKey(secret));
-    return ApplyResult.newBuilder().setSealedResponse(
-        EventSealing.sealResponse(opened.responseKey(), v.epoch(), index, position, eventResult.toByteArray())).build();
+    return null;
   }
 
   /**
@@ -744,9 +766,9 @@ public final class Replica {
   private DeterministicRandom random(EpochSecret secret, long index, int position) {
     KeyedHash key = randomKeys.computeIfAbsent(secret.epoch(),
         e -> KeyedHash.fromKey(secret.deriveKey(APP_RANDOM_LABEL)));
-    byte[] input = position == 0 ? Hashes.u64(index)
-        : Hashes.concat(Hashes.u64(index), java.nio.ByteBuffer.allocate(Integer.BYTES).putInt(position).array());
-    return DeterministicRandom.fromSeed(key.hash(input));
+    // Seeded on the first draw: most apps (kv among them) draw nothing.
+    return DeterministicRandom.fromSeedWhenDrawn(() -> key.hash(position == 0 ? Hashes.u64(index)
+        : Hashes.concat(Hashes.u64(index), java.nio.ByteBuffer.allocate(Integer.BYTES).putInt(position).array())));
   }
 
   private static EventResult rejected(String message) {

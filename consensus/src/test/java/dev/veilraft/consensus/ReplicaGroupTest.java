@@ -192,6 +192,33 @@ class ReplicaGroupTest {
   }
 
   @Test
+  void aFollowersAnswersAreSealedOnlyWhenReadAndThenAreTheBytesEveryReplicaSealsAtOnce() throws Exception {
+    // Proves answers sealed when read: a replica that applies a grouped entry of session and single-shot events
+    // through answer() (as Ratis' state machine does) derives no response key and seals nothing, while its state
+    // moves on exactly as a replica's that seals at once; read later, after further entries, its answer is that
+    // replica's byte for byte (what a retry-cache reply after a change of leader gets).
+    Replica sealsAtOnce = replica("at-once");
+    Replica follower = replica("follower");
+    long index = bootstrap(sealsAtOnce, follower);
+    List<EventSealing.ClientSealed> events = mixedEvents(sealsAtOnce.view());
+    byte[] grouped = groupEntry(events.stream().map(EventSealing.ClientSealed::request).toList());
+
+    ApplyResult atOnce = sealsAtOnce.apply(index, grouped);
+    Answer later = follower.answer(index, grouped);
+    assertThat(later.sealed()).isFalse();
+    assertThat(stateDigest(follower)).isEqualTo(stateDigest(sealsAtOnce));
+    byte[] next = entry(T, SimulatedNodes.event(sealKv(follower.view(), clusterId, put("after", "1"))));
+    assertThat(follower.apply(index + 1, next).toByteArray()).isEqualTo(sealsAtOnce.apply(index + 1, next).toByteArray());
+    assertThat(later.sealed()).isFalse();
+
+    assertThat(later.result().toByteArray()).isEqualTo(atOnce.toByteArray());
+    assertThat(later.encoded()).isEqualTo(atOnce.toByteArray());
+    assertThat(later.sealed()).isTrue();
+    assertThat(open(later.result().getGroup().getResults(0), events.get(0))).isEqualTo(
+        open(atOnce.getGroup().getResults(0), events.get(0)));
+  }
+
+  @Test
   void aBadEventInTheMiddleOfAGroupGetsItsOwnErrorAndChangesNothingForItsNeighbours() throws Exception {
     // Proves per-event isolation: a tampered, a wrong-epoch, a wrong-cluster and an oversized event between good ones
     // each get their own EntryError, a replayed event gets its recorded answer, and the good events apply as if alone.

@@ -14,6 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class DeterministicCipher {
   private static final int TAG_BITS = 128;
+  /** Bytes a sealed message is longer than its plaintext: the GCM tag. */
+  public static final int TAG_BYTES = TAG_BITS / 8;
   private static final String TRANSFORMATION = "AES/GCM/NoPadding";
 
   private DeterministicCipher() {}

@@ -1,6 +1,7 @@
 package dev.veilraft.crypto;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * A random source for the apply path that every replica reproduces exactly: HMAC-SHA256 in
@@ -14,25 +15,44 @@ public final class DeterministicRandom {
   /** Bound on the bytes one entry may draw, so a buggy app cannot loop forever on it. */
   public static final long BYTES_PER_SEED_MAX = 1L << 30;
 
-  private final KeyedHash prf;
+  /** Keyed by the seed on the first draw (most apps never draw). */
+  private KeyedHash prf;
+  private Supplier<byte[]> seedSource;
   private long counter;
   private final byte[] block = new byte[KeyedHash.OUTPUT_BYTES];
   private int blockUsed = block.length;
   private long drawn;
 
-  private DeterministicRandom(byte[] seed) {
-    this.prf = KeyedHash.fromKey(seed);
+  private DeterministicRandom(Supplier<byte[]> seedSource) {
+    this.seedSource = seedSource;
   }
 
   public static DeterministicRandom fromSeed(byte[] seed) {
     Check.length(seed, SEED_BYTES, "deterministic random seed");
-    return new DeterministicRandom(seed);
+    DeterministicRandom random = new DeterministicRandom(null);
+    random.prf = KeyedHash.fromKey(seed);
+    return random;
+  }
+
+  /**
+   * A source whose seed {@code seedSource} computes on the first draw, if there is one: the same
+   * stream as {@code fromSeed(seedSource.get())}, without the seed's cost for an entry that draws
+   * nothing.
+   */
+  public static DeterministicRandom fromSeedWhenDrawn(Supplier<byte[]> seedSource) {
+    return new DeterministicRandom(seedSource);
   }
 
   public void nextBytes(byte[] out) {
     Check.argument(drawn + out.length <= BYTES_PER_SEED_MAX, "drew more than " + BYTES_PER_SEED_MAX
         + " bytes from one deterministic random source");
     drawn += out.length;
+    if (prf == null) {
+      byte[] seed = seedSource.get();
+      Check.length(seed, SEED_BYTES, "deterministic random seed");
+      prf = KeyedHash.fromKey(seed);
+      seedSource = null;
+    }
     for (int i = 0; i < out.length; i++) {
       if (blockUsed == block.length) {
         byte[] next = prf.hash(Hashes.u64(counter++));

@@ -1,9 +1,11 @@
 package dev.veilraft.crypto;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.veilraft.crypto.proto.HpkeWrap;
 import dev.veilraft.crypto.proto.SealedRequest;
 import dev.veilraft.crypto.proto.SealedResponse;
+import java.util.function.Supplier;
 
 /**
  * How client events are sealed to the group and responses sealed back. Both sides live here so
@@ -17,6 +19,8 @@ public final class EventSealing {
   private static final byte[] QUERY_LABEL = Hashes.utf8("veilraft/query/v1");
   private static final byte[] RESPONSE_LABEL = Hashes.utf8("veilraft/response/v1");
   private static final int RESPONSE_KEY_BYTES = 32;
+  /** Stands in for the ciphertext of an answer whose size is wanted before it is sealed. */
+  private static final ByteString SHAPE_ZEROS = UnsafeByteOperations.unsafeWrap(new byte[64 * 1024]);
 
   private EventSealing() {}
 
@@ -57,8 +61,62 @@ public final class EventSealing {
     return new ClientSealed(request, sender.export(RESPONSE_LABEL, RESPONSE_KEY_BYTES));
   }
 
-  /** A request opened by a replica, with the key to seal its response. */
-  public record Opened(byte[] event, byte[] responseKey) {}
+  /**
+   * A request opened by a replica, with the key to seal its response. A session request's key is
+   * derived the first time it is asked for ({@link #deriving}): every replica opens each event, but
+   * only the one that answers it needs the key. Thread-safe.
+   */
+  public static final class Opened {
+    private final byte[] event;
+    private final Supplier<byte[]> responseKey;
+
+    public Opened(byte[] event, byte[] responseKey) {
+      this(event, () -> responseKey);
+    }
+
+    private Opened(byte[] event, Supplier<byte[]> responseKey) {
+      this.event = event;
+      this.responseKey = responseKey;
+    }
+
+    /** An opened request whose response key {@code derivation} computes, once, when first asked. */
+    public static Opened deriving(byte[] event, Supplier<byte[]> derivation) {
+      return new Opened(event, new Derived(derivation));
+    }
+
+    /** The event's plaintext. */
+    public byte[] event() {
+      return event;
+    }
+
+    /** The key of the response (derived now if it was not yet). */
+    public byte[] responseKey() {
+      return responseKey.get();
+    }
+
+    /** {@link #responseKey} for later, without the event's plaintext: for an answer sealed when read. */
+    public Supplier<byte[]> responseKeyLater() {
+      return responseKey;
+    }
+
+    private static final class Derived implements Supplier<byte[]> {
+      private Supplier<byte[]> derivation;
+      private byte[] key;
+
+      Derived(Supplier<byte[]> derivation) {
+        this.derivation = derivation;
+      }
+
+      @Override
+      public synchronized byte[] get() {
+        if (key == null) {
+          key = derivation.get();
+          derivation = null;
+        }
+        return key;
+      }
+    }
+  }
 
   /** Group side: opens a request with the epoch's group key. */
   public static Opened openRequest(EpochSecret epochSecret, byte[] clusterId, SealedRequest request)
@@ -94,8 +152,23 @@ public final class EventSealing {
       byte[] response) {
     byte[] ciphertext = DeterministicCipher.encrypt(responseKey,
         DeterministicCipher.nonceForEntryPosition(logIndex, position), response, responseAad(epoch, logIndex));
+    return frame(epoch, logIndex, position, UnsafeByteOperations.unsafeWrap(ciphertext));
+  }
+
+  /**
+   * What {@link #sealResponse} returns for a response of {@code responseBytes} bytes, with zeros
+   * for ciphertext: the same fields and lengths, so the same serialized size, without sealing.
+   */
+  public static SealedResponse sealedResponseShape(long epoch, long logIndex, int position, int responseBytes) {
+    int ciphertextBytes = responseBytes + DeterministicCipher.TAG_BYTES;
+    ByteString zeros = ciphertextBytes <= SHAPE_ZEROS.size() ? SHAPE_ZEROS.substring(0, ciphertextBytes)
+        : UnsafeByteOperations.unsafeWrap(new byte[ciphertextBytes]);
+    return frame(epoch, logIndex, position, zeros);
+  }
+
+  private static SealedResponse frame(long epoch, long logIndex, int position, ByteString ciphertext) {
     SealedResponse.Builder sealed = SealedResponse.newBuilder().setEpoch(epoch).setLogIndex(logIndex)
-        .setCiphertext(ByteString.copyFrom(ciphertext));
+        .setCiphertext(ciphertext);
     if (position != 0) {
       sealed.setEntryPosition(position);
     }

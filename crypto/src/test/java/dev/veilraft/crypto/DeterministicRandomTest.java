@@ -20,6 +20,24 @@ class DeterministicRandomTest {
   }
 
   @Test
+  void aSourceSeededWhenDrawnIsTheSameStreamAndComputesItsSeedOnlyOnTheFirstDraw() {
+    // Proves the lazy form apply uses: no seed is computed for an entry that draws nothing, the seed is computed
+    // once, the stream is fromSeed's, and a seed of the wrong length is refused at the first draw.
+    java.util.concurrent.atomic.AtomicInteger seeds = new java.util.concurrent.atomic.AtomicInteger();
+    DeterministicRandom lazy = DeterministicRandom.fromSeedWhenDrawn(() -> {
+      seeds.incrementAndGet();
+      return SEED.clone();
+    });
+    assertThat(seeds).hasValue(0);
+    byte[] drawn = Hashes.concat(lazy.nextBytes(7), lazy.nextBytes(93));
+    assertThat(seeds).hasValue(1);
+    assertThat(drawn).isEqualTo(DeterministicRandom.fromSeed(SEED).nextBytes(100));
+
+    DeterministicRandom shortSeed = DeterministicRandom.fromSeedWhenDrawn(() -> new byte[16]);
+    assertThatThrownBy(() -> shortSeed.nextBytes(1)).hasMessageContaining("deterministic random seed");
+  }
+
+  @Test
   void boundedDrawsStayInRangeAndCoverIt() {
     // Proves nextLong(bound) stays in [0, bound) and reaches every value of a small range.
     DeterministicRandom random = DeterministicRandom.fromSeed(SEED);

@@ -1,6 +1,7 @@
 package dev.veilraft.consensus.ratis;
 
 import com.google.protobuf.ByteString;
+import dev.veilraft.consensus.Answer;
 import dev.veilraft.consensus.Limits;
 import dev.veilraft.consensus.Replica;
 import dev.veilraft.consensus.ReplicaHaltedException;
@@ -859,10 +860,10 @@ final class VeilraftStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     long index = entry.getIndex();
     byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
-    ApplyResult result;
+    Answer answer;
     try {
       long started = System.nanoTime();
-      result = replica.apply(index, data);
+      answer = replica.answer(index, data);
       observeApply(System.nanoTime() - started);
     } catch (ReplicaHaltedException e) {
       LOG.error("replica halted at index {}: {}; stopping this raft server so it neither leads nor votes",
@@ -878,7 +879,9 @@ final class VeilraftStateMachine extends BaseStateMachine {
     if (refusedSnapshot != null) {
       requestReplacement(index);
     }
-    return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
+    // Encoded, and client events' answers sealed, only when Ratis reads the message: on the leader
+    // for the proposer's reply, on any member for a request asked again through its retry cache.
+    return CompletableFuture.completedFuture(() -> UnsafeByteOperations.unsafeWrap(answer.encoded()));
   }
 
   /** Metrics only: a failing observer must never stop the apply thread (the entry is already applied). */

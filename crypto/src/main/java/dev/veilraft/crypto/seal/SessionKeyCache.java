@@ -166,8 +166,12 @@ public final class SessionKeyCache {
         ciphertext, keepKey);
     // Only now, authenticated, may the session take a place in the cache.
     remember(entry, session, counter);
-    return new EventSealing.Opened(event, SessionSealing.responseKey(session.responseSecret(), kind, counter,
-        ciphertext));
+    // The response key is derived only if the answer is sealed: a follower, which answers nobody,
+    // never derives it. The hash binds it to this ciphertext now (the ciphertext itself is not kept).
+    byte[] secretOfResponses = session.responseSecret();
+    byte[] ciphertextHash = Hashes.sha256(ciphertext);
+    return EventSealing.Opened.deriving(event,
+        () -> SessionSealing.responseKeyOfHash(secretOfResponses, kind, counter, ciphertextHash));
   }
 
   /** A remembered session's keys, and whether it is established (opened under two counters) or on probation. */

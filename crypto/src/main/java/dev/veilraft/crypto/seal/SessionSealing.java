@@ -93,8 +93,13 @@ public final class SessionSealing {
 
   /** The key of the response to one request: bound to its kind, counter and exact ciphertext. */
   static byte[] responseKey(byte[] responseSecret, Kind kind, long counter, byte[] requestCiphertext) {
+    return responseKeyOfHash(responseSecret, kind, counter, Hashes.sha256(requestCiphertext));
+  }
+
+  /** {@link #responseKey} from the SHA-256 of the request's ciphertext. */
+  static byte[] responseKeyOfHash(byte[] responseSecret, Kind kind, long counter, byte[] requestCiphertextHash) {
     byte[] info = Hashes.concat(RESPONSE_KEY_LABEL, new byte[] {kind.code}, Hashes.u64(counter),
-        Hashes.sha256(requestCiphertext));
+        requestCiphertextHash);
     return Hkdf.sha256(responseSecret, new byte[0], info, KEY_BYTES);
   }
 

@@ -1,0 +1,167 @@
+package dev.veilraft.consensus;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.GroupResult;
+import dev.veilraft.crypto.EventSealing;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * What apply answers for an entry, or for one client event of a grouped entry. A client event's
+ * answer is sealed under its response key only when it is read ({@link #result}): every replica
+ * applies the event, but only the node whose proposal it was (or one asked again through Ratis'
+ * retry cache after a change of leader) sends the answer, so a follower does not derive response
+ * keys or seal. Sealing is deterministic (the nonce is the entry's index and the event's position),
+ * so it gives the same bytes whenever and on whichever replica it runs; the serialized size, which
+ * a group's answer limit counts during apply, is known without sealing.
+ *
+ * <p>Until it is sealed, an answer holds its event's plaintext result and what derives its response
+ * key; Ratis keeps a follower's answers in its retry cache until they expire there. Thread-safe.
+ */
+public abstract class Answer {
+  private byte[] encoded;
+
+  private Answer() {}
+
+  /** The answer as Ratis returns it to the proposer: sealed now if it was not yet. */
+  public abstract ApplyResult result();
+
+  /** {@link #result}'s serialized size, without sealing. */
+  abstract int serializedSize();
+
+  /** Whether every client event's answer in it is sealed (tests). */
+  abstract boolean sealed();
+
+  /** The encoded {@link #result}, encoded once. */
+  public final synchronized byte[] encoded() {
+    if (encoded == null) {
+      encoded = result().toByteArray();
+    }
+    return encoded;
+  }
+
+  /** An answer that needs no sealing: an error, a membership decision, a query's sealed answer. */
+  static Answer of(ApplyResult result) {
+    return new Ready(result);
+  }
+
+  /**
+   * The answer {@code response} (an {@code EventResult}, encoded) to the client event at {@code
+   * position} of the entry at {@code index}, to be sealed under {@code responseKey} in {@code epoch}.
+   */
+  static Answer sealedWhenRead(Supplier<byte[]> responseKey, long epoch, long index, int position, byte[] response) {
+    return new SealedWhenRead(responseKey, epoch, index, position, response);
+  }
+
+  /** The answers of a grouped entry's events, in order. */
+  static Answer group(List<Answer> answers) {
+    return new Group(answers);
+  }
+
+  private static final class Ready extends Answer {
+    private final ApplyResult result;
+
+    Ready(ApplyResult result) {
+      this.result = result;
+    }
+
+    @Override
+    public ApplyResult result() {
+      return result;
+    }
+
+    @Override
+    int serializedSize() {
+      return result.getSerializedSize();
+    }
+
+    @Override
+    boolean sealed() {
+      return true;
+    }
+  }
+
+  private static final class SealedWhenRead extends Answer {
+    private Supplier<byte[]> responseKey;
+    private final long epoch;
+    private final long index;
+    private final int position;
+    private byte[] response;
+    private ApplyResult result;
+
+    SealedWhenRead(Supplier<byte[]> responseKey, long epoch, long index, int position, byte[] response) {
+      this.responseKey = responseKey;
+      this.epoch = epoch;
+      this.index = index;
+      this.position = position;
+      this.response = response;
+    }
+
+    @Override
+    public synchronized ApplyResult result() {
+      if (result == null) {
+        result = ApplyResult.newBuilder()
+            .setSealedResponse(EventSealing.sealResponse(responseKey.get(), epoch, index, position, response))
+            .build();
+        // Sealed: the plaintext and the key's source are no longer needed.
+        responseKey = null;
+        response = null;
+      }
+      return result;
+    }
+
+    @Override
+    synchronized int serializedSize() {
+      return result != null ? result.getSerializedSize() : ApplyResult.newBuilder()
+          .setSealedResponse(EventSealing.sealedResponseShape(epoch, index, position, response.length))
+          .build().getSerializedSize();
+    }
+
+    @Override
+    synchronized boolean sealed() {
+      return result != null;
+    }
+  }
+
+  private static final class Group extends Answer {
+    private final List<Answer> answers;
+    private ApplyResult result;
+
+    Group(List<Answer> answers) {
+      this.answers = List.copyOf(answers);
+    }
+
+    @Override
+    public synchronized ApplyResult result() {
+      if (result == null) {
+        GroupResult.Builder group = GroupResult.newBuilder();
+        for (Answer answer : answers) {
+          group.addResults(answer.result());
+        }
+        result = ApplyResult.newBuilder().setGroup(group).build();
+      }
+      return result;
+    }
+
+    /** The size of the group's result, from its answers' sizes: nothing is sealed to learn it. */
+    @Override
+    int serializedSize() {
+      int groupBytes = 0;
+      for (Answer answer : answers) {
+        groupBytes += embedded(GroupResult.RESULTS_FIELD_NUMBER, answer.serializedSize());
+      }
+      return embedded(ApplyResult.GROUP_FIELD_NUMBER, groupBytes);
+    }
+
+    /** Bytes of a message of {@code bytes} bytes as field {@code field} of another. */
+    private static int embedded(int field, int bytes) {
+      return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(bytes) + bytes;
+    }
+
+    @Override
+    boolean sealed() {
+      return answers.stream().allMatch(Answer::sealed);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package dev.veilraft.consensus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.EntryError;
+import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.Hashes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/** Answers sealed when read ({@link Answer}): the same bytes as sealing at once, and sizes known before. */
+class AnswerTest {
+  private static final byte[] KEY = Hashes.sha256(Hashes.utf8("answer-test/response-key"));
+
+  @Test
+  void anAnswerSealedWhenReadIsTheAnswerSealedAtOnceAndItsSizeIsKnownBeforeSealing() {
+    // Proves the size a group's answer limit counts during apply is exactly the sealed answer's, at every varint
+    // boundary of epoch, index, position and length (also past the 64 KiB stand-in), and the bytes are
+    // sealResponse's own.
+    long[] epochs = {1, 127, 128, 300};
+    long[] indices = {1, 127, 128, 16_384, 1L << 40, Long.MAX_VALUE};
+    int[] positions = {0, 1, 127, 128, 4_095, Integer.MAX_VALUE};
+    int[] lengths = {0, 1, 111, 112, 127, 128, 16_367, 16_368, 65_520, 65_536, 70_000};
+    for (long epoch : epochs) {
+      for (long index : indices) {
+        for (int position : positions) {
+          for (int length : lengths) {
+            byte[] response = new byte[length];
+            Answer answer = Answer.sealedWhenRead(() -> KEY, epoch, index, position, response);
+            int before = answer.serializedSize();
+            assertThat(answer.sealed()).isFalse();
+            ApplyResult sealed = answer.result();
+            String what = "epoch " + epoch + " index " + index + " position " + position + " length " + length;
+            assertThat(before).as(what).isEqualTo(sealed.getSerializedSize());
+            assertThat(sealed.toByteArray()).as(what).isEqualTo(ApplyResult.newBuilder()
+                .setSealedResponse(EventSealing.sealResponse(KEY, epoch, index, position, response)).build()
+                .toByteArray());
+            assertThat(answer.serializedSize()).isEqualTo(before);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void aGroupsSizeIsKnownWithoutSealingAndItsAnswersAreSealedOnceWhenRead() {
+    // Proves a group answer neither derives a key nor seals until read, derives each key once however often it
+    // is read, encodes once, and its size before sealing is its result's size.
+    AtomicInteger derivations = new AtomicInteger();
+    Supplier<byte[]> key = () -> {
+      derivations.incrementAndGet();
+      return KEY;
+    };
+    List<Answer> answers = new ArrayList<>();
+    for (int position = 0; position < 200; position++) {
+      answers.add(position % 7 == 3
+          ? Answer.of(Replica.error("GROUP_ANSWERS_FULL", "not applied " + position))
+          : Answer.sealedWhenRead(key, 1, 1_000, position, new byte[position * 3]));
+    }
+    Answer group = Answer.group(answers);
+    int before = group.serializedSize();
+    assertThat(derivations).hasValue(0);
+    assertThat(group.sealed()).isFalse();
+
+    byte[] encoded = group.encoded();
+    assertThat(group.sealed()).isTrue();
+    assertThat(encoded.length).isEqualTo(before).isEqualTo(group.result().getSerializedSize());
+    int derived = derivations.get();
+    assertThat(group.encoded()).isSameAs(encoded);
+    assertThat(group.result().getGroup().getResults(3).getError())
+        .isEqualTo(EntryError.newBuilder().setCode("GROUP_ANSWERS_FULL").setMessage("not applied 3").build());
+    assertThat(derivations).hasValue(derived);
+    assertThat(derived).isEqualTo((int) answers.stream().filter(a -> !(a.result().hasError())).count());
+  }
+}
