@@ -41,8 +41,8 @@ public abstract class Answer {
     return encoded;
   }
 
-  /** An answer that needs no sealing: an error, a membership decision, a query's sealed answer. */
-  static Answer of(ApplyResult result) {
+  /** An answer that needs no sealing: an error, a membership decision, a reply decoded from its bytes. */
+  public static Answer of(ApplyResult result) {
     return new Ready(result);
   }
 

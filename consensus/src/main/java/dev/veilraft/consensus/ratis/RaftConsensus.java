@@ -1,6 +1,7 @@
 package dev.veilraft.consensus.ratis;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.veilraft.consensus.Answer;
 import dev.veilraft.consensus.EventGrouper;
 import dev.veilraft.consensus.Replica;
 import dev.veilraft.consensus.proto.ApplyResult;
@@ -195,6 +196,7 @@ public final class RaftConsensus implements AutoCloseable {
   private final AtomicLong proposalsDelayed = new AtomicLong();
   private final AtomicLong localReads = new AtomicLong();
   private final AtomicLong readsRetried = new AtomicLong();
+  private final AtomicLong answersTaken = new AtomicLong();
 
   /**
    * How a node's Raft server starts when it has no configuration of its own yet (a node with one,
@@ -413,7 +415,7 @@ public final class RaftConsensus implements AutoCloseable {
     if (proposal.getBodyCase() == Proposal.BodyCase.CLIENT_EVENT) {
       return grouper.submit(proposal.getClientEvent());
     }
-    return send(proposal);
+    return send(proposal).thenApply(Answer::result);
   }
 
   /**
@@ -436,7 +438,7 @@ public final class RaftConsensus implements AutoCloseable {
   }
 
   /** One proposal, one log entry, through this node's client into the group (to whichever member leads). */
-  private CompletableFuture<ApplyResult> send(Proposal proposal) {
+  private CompletableFuture<Answer> send(Proposal proposal) {
     if (closed) {
       return closing();
     }
@@ -447,16 +449,21 @@ public final class RaftConsensus implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     return c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(proposal.toByteArray())))
-        .thenApply(RaftConsensus::decodeReply);
+        .thenApply(this::decodeAnswer);
   }
 
   /** How this node's client-event proposals and queries reached Raft (for metrics, tests and benchmarks). */
+  /**
+   * How this node's client-event proposals and queries reached Raft (for metrics, tests and
+   * benchmarks). {@code answersTaken}: replies that were this node's own apply's answer, taken
+   * as they were instead of encoded and parsed.
+   */
   public record SubmitPaths(long localProposals, long clientProposals, long proposalsResent, long proposalsDelayed,
-      long localReads, long readsRetried) {}
+      long localReads, long readsRetried, long answersTaken) {}
 
   public SubmitPaths submitPaths() {
     return new SubmitPaths(localProposals.get(), clientProposals.get(), proposalsResent.get(), proposalsDelayed.get(),
-        localReads.get(), readsRetried.get());
+        localReads.get(), readsRetried.get(), answersTaken.get());
   }
 
   /**
@@ -471,7 +478,7 @@ public final class RaftConsensus implements AutoCloseable {
    * client id, such as a front end's). A refusal by the state machine (too large, unknown
    * structure, a halted replica) is the answer.
    */
-  private CompletableFuture<ApplyResult> sendGrouped(Proposal proposal) {
+  private CompletableFuture<Answer> sendGrouped(Proposal proposal) {
     return sendGrouped(proposal, 1);
   }
 
@@ -482,7 +489,7 @@ public final class RaftConsensus implements AutoCloseable {
    * (a refused proposal was never appended, so a new call id is safe), for as long as a transfer
    * may take ({@link #resendAttemptsMax}): callers see a leadership transfer as a delay, not an error.
    */
-  private CompletableFuture<ApplyResult> sendGrouped(Proposal proposal, int attempt) {
+  private CompletableFuture<Answer> sendGrouped(Proposal proposal, int attempt) {
     return proposeOnce(proposal).handle((result, error) -> {
       if (error == null) {
         return CompletableFuture.completedFuture(result);
@@ -493,7 +500,7 @@ public final class RaftConsensus implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> sendGrouped(proposal, attempt + 1), CompletableFuture.delayedExecutor(
             CLIENT_RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS), TimeUnit.MILLISECONDS, localWork)).thenCompose(f -> f);
       }
-      return CompletableFuture.<ApplyResult>failedFuture(error);
+      return CompletableFuture.<Answer>failedFuture(error);
     }).thenCompose(f -> f);
   }
 
@@ -515,7 +522,7 @@ public final class RaftConsensus implements AutoCloseable {
     return cause;
   }
 
-  private CompletableFuture<ApplyResult> proposeOnce(Proposal proposal) {
+  private CompletableFuture<Answer> proposeOnce(Proposal proposal) {
     RaftServer s = server;
     RaftServer.Division division;
     try {
@@ -541,22 +548,22 @@ public final class RaftConsensus implements AutoCloseable {
    * The answer to a local proposal. On success its call id is remembered as answered; on any
    * failure but the state machine's refusal the same request goes again ({@link #resendSame}),
    * at once the first time, then every {@link #CLIENT_RETRY_SLEEP}, up to {@link #resendAttemptsMax}.
-   * Decoding a success runs on the completing thread (Ratis' apply thread: one parse, then the
-   * grouper hands the results to its delivery threads); a resend never does.
+   * Taking a success's answer runs on the completing thread (Ratis' apply thread; for this node's
+   * own apply no parse at all, and the grouper's delivery threads seal it); a resend never does.
    */
-  private CompletableFuture<ApplyResult> answerOf(RaftClientRequest request, CompletableFuture<RaftClientReply> reply,
+  private CompletableFuture<Answer> answerOf(RaftClientRequest request, CompletableFuture<RaftClientReply> reply,
       int attempt) {
     return reply.handle((r, error) -> {
       if (error == null && r.isSuccess()) {
         localCallsAnswered.add(request.getCallId());
-        return CompletableFuture.completedFuture(decodeReply(r));
+        return CompletableFuture.completedFuture(decodeAnswer(r));
       }
       if (error == null && r.getStateMachineException() != null) {
-        return CompletableFuture.<ApplyResult>failedFuture(r.getStateMachineException());
+        return CompletableFuture.<Answer>failedFuture(r.getStateMachineException());
       }
       Throwable failure = error != null ? error : r.getException();
       if (closed || attempt >= resendAttemptsMax()) {
-        return CompletableFuture.<ApplyResult>failedFuture(failure);
+        return CompletableFuture.<Answer>failedFuture(failure);
       }
       proposalsResent.incrementAndGet();
       java.util.concurrent.Executor when = attempt == 1 ? localWork : CompletableFuture.delayedExecutor(
@@ -571,7 +578,7 @@ public final class RaftConsensus implements AutoCloseable {
    * Ratis' retry cache keys on those ids on every member (filled at apply), so a copy that
    * committed is answered, not appended again, and one that did not is appended once.
    */
-  private CompletableFuture<ApplyResult> resendSame(RaftClientRequest request, int attempt) {
+  private CompletableFuture<Answer> resendSame(RaftClientRequest request, int attempt) {
     CompletableFuture<RaftClientReply> reply;
     try {
       RaftServer s = server;
@@ -617,7 +624,7 @@ public final class RaftConsensus implements AutoCloseable {
     };
   }
 
-  private CompletableFuture<ApplyResult> viaClient(Proposal proposal) {
+  private CompletableFuture<Answer> viaClient(Proposal proposal) {
     clientProposals.incrementAndGet();
     return send(proposal);
   }
@@ -704,16 +711,30 @@ public final class RaftConsensus implements AutoCloseable {
     CompletableFuture<RaftClientReply> reply = stale
         ? c.async().sendStaleRead(message, 0, self)
         : c.async().sendReadOnlyUnordered(message, self);
-    return reply.thenApply(RaftConsensus::decodeReply);
+    return reply.thenApply(this::decodeReply);
   }
 
-  private static ApplyResult decodeReply(RaftClientReply reply) {
+  private ApplyResult decodeReply(RaftClientReply reply) {
+    return decodeAnswer(reply).result();
+  }
+
+  /**
+   * A write's reply as an {@link Answer}. When this node's own apply answered its own proposal,
+   * Ratis hands back the state machine's message itself: its answer is taken as it is, not encoded
+   * and parsed again, and its client events' answers are sealed by whoever reads it (the event
+   * grouper's delivery threads), not here on Ratis' apply thread.
+   */
+  private Answer decodeAnswer(RaftClientReply reply) {
     if (!reply.isSuccess()) {
       throw new CompletionException(reply.getException() != null ? reply.getException()
           : new IOException("raft request failed without an exception"));
     }
+    if (reply.getMessage() instanceof AnswerMessage local) {
+      answersTaken.incrementAndGet();
+      return local.answer();
+    }
     try {
-      return ApplyResult.parseFrom(reply.getMessage().getContent().toByteArray());
+      return Answer.of(ApplyResult.parseFrom(reply.getMessage().getContent().toByteArray()));
     } catch (InvalidProtocolBufferException e) {
       throw new CompletionException(new IOException("reply is not an ApplyResult", e));
     }

@@ -881,7 +881,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
     }
     // Encoded, and client events' answers sealed, only when Ratis reads the message: on the leader
     // for the proposer's reply, on any member for a request asked again through its retry cache.
-    return CompletableFuture.completedFuture(() -> UnsafeByteOperations.unsafeWrap(answer.encoded()));
+    return CompletableFuture.completedFuture(new AnswerMessage(answer));
   }
 
   /** Metrics only: a failing observer must never stop the apply thread (the entry is already applied). */
