@@ -297,8 +297,7 @@ public final class EventGrouper implements AutoCloseable {
 
   /**
    * {@link #deliver}, and should it fail (a malformed reply it cannot read), fails the callers it
-   * did not complete, so no caller waits for an answer that will never come. The answers are sealed
-   * here, on the delivering thread, when this node's own apply answered (not on Ratis' apply thread).
+   * did not complete, so no caller waits for an answer that will never come.
    */
   private static void deliverOrFail(List<Waiting> group, Answer answer, Throwable error) {
     try {
