@@ -6,21 +6,23 @@ import dev.veilraft.consensus.proto.GroupResult;
 import dev.veilraft.crypto.EventSealing;
 import java.util.List;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What apply answers for an entry, or for one client event of a grouped entry. A client event's
  * answer is sealed under its response key only when it is read ({@link #result}): every replica
- * applies the event, but only the node whose proposal it was (or one asked again through Ratis'
- * retry cache after a change of leader) sends the answer, so a follower does not derive response
- * keys or seal. Sealing is deterministic (the nonce is the entry's index and the event's position),
- * so it gives the same bytes whenever and on whichever replica it runs; the serialized size, which
- * a group's answer limit counts during apply, is known without sealing.
+ * applies the event, but only the leader replies to the proposer (or, after a change of leader, a
+ * member whose retry cache a resent request finds), so a follower does not derive response keys or
+ * seal. Sealing is deterministic (the nonce is the entry's index and the event's position), so it
+ * gives the same bytes whenever and on whichever replica it runs; the serialized size, which a
+ * group's answer limit counts during apply, is known without sealing.
  *
  * <p>Until it is sealed, an answer holds its event's plaintext result and what derives its response
  * key; Ratis keeps a follower's answers in its retry cache until they expire there. Thread-safe.
  */
 public abstract class Answer {
-  private byte[] encoded;
+  private static final Logger LOG = LoggerFactory.getLogger(Answer.class);
 
   private Answer() {}
 
@@ -31,14 +33,22 @@ public abstract class Answer {
   abstract int serializedSize();
 
   /** Whether every client event's answer in it is sealed (tests). */
-  abstract boolean sealed();
+  public abstract boolean sealed();
 
-  /** The encoded {@link #result}, encoded once. */
-  public final synchronized byte[] encoded() {
-    if (encoded == null) {
-      encoded = result().toByteArray();
+  /**
+   * {@link #result}, or, should sealing fail (only a bug can make it: a key of the wrong length, a
+   * missing cipher), an {@code ANSWER_UNSEALABLE} error for the proposer: never an exception on the
+   * Ratis or gRPC thread that reads it. The entry stays applied; a retry finds its recorded result.
+   */
+  public final ApplyResult resultOrRefusal() {
+    try {
+      return result();
+    } catch (RuntimeException e) {
+      LOG.error("an applied entry's answer could not be sealed ({}); its proposer gets ANSWER_UNSEALABLE",
+          e.getClass().getName());
+      return Replica.error("ANSWER_UNSEALABLE", "the entry was applied but its answer could not be sealed ("
+          + e.getClass().getName() + "); ask again");
     }
-    return encoded;
   }
 
   /** An answer that needs no sealing: an error, a membership decision, a reply decoded from its bytes. */
@@ -50,12 +60,12 @@ public abstract class Answer {
    * The answer {@code response} (an {@code EventResult}, encoded) to the client event at {@code
    * position} of the entry at {@code index}, to be sealed under {@code responseKey} in {@code epoch}.
    */
-  static Answer sealedWhenRead(Supplier<byte[]> responseKey, long epoch, long index, int position, byte[] response) {
+  public static Answer sealedWhenRead(Supplier<byte[]> responseKey, long epoch, long index, int position, byte[] response) {
     return new SealedWhenRead(responseKey, epoch, index, position, response);
   }
 
   /** The answers of a grouped entry's events, in order. */
-  static Answer group(List<Answer> answers) {
+  public static Answer group(List<Answer> answers) {
     return new Group(answers);
   }
 
@@ -77,7 +87,7 @@ public abstract class Answer {
     }
 
     @Override
-    boolean sealed() {
+    public boolean sealed() {
       return true;
     }
   }
@@ -119,7 +129,7 @@ public abstract class Answer {
     }
 
     @Override
-    synchronized boolean sealed() {
+    public synchronized boolean sealed() {
       return result != null;
     }
   }
@@ -160,7 +170,7 @@ public abstract class Answer {
     }
 
     @Override
-    boolean sealed() {
+    public boolean sealed() {
       return answers.stream().allMatch(Answer::sealed);
     }
   }

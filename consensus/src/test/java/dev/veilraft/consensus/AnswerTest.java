@@ -49,7 +49,7 @@ class AnswerTest {
   @Test
   void aGroupsSizeIsKnownWithoutSealingAndItsAnswersAreSealedOnceWhenRead() {
     // Proves a group answer neither derives a key nor seals until read, derives each key once however often it
-    // is read, encodes once, and its size before sealing is its result's size.
+    // is read, and its size before sealing is its result's size.
     AtomicInteger derivations = new AtomicInteger();
     Supplier<byte[]> key = () -> {
       derivations.incrementAndGet();
@@ -66,14 +66,26 @@ class AnswerTest {
     assertThat(derivations).hasValue(0);
     assertThat(group.sealed()).isFalse();
 
-    byte[] encoded = group.encoded();
+    ApplyResult sealed = group.result();
     assertThat(group.sealed()).isTrue();
-    assertThat(encoded.length).isEqualTo(before).isEqualTo(group.result().getSerializedSize());
+    assertThat(sealed.getSerializedSize()).isEqualTo(before);
     int derived = derivations.get();
-    assertThat(group.encoded()).isSameAs(encoded);
+    assertThat(group.result()).isSameAs(sealed);
+    assertThat(group.resultOrRefusal()).isSameAs(sealed);
     assertThat(group.result().getGroup().getResults(3).getError())
         .isEqualTo(EntryError.newBuilder().setCode("GROUP_ANSWERS_FULL").setMessage("not applied 3").build());
     assertThat(derivations).hasValue(derived);
     assertThat(derived).isEqualTo((int) answers.stream().filter(a -> !(a.result().hasError())).count());
+  }
+
+  @Test
+  void anAnswerThatCannotBeSealedIsAnsweredUnsealableNotThrownAtItsReader() {
+    // Proves a sealing failure (only a bug can cause one) reaches the proposer as an EntryError naming it, so the
+    // Ratis or gRPC thread that reads the reply never sees an exception.
+    Answer broken = Answer.sealedWhenRead(() -> new byte[7], 1, 5, 0, new byte[3]);
+    ApplyResult refused = broken.resultOrRefusal();
+    assertThat(refused.getError().getCode()).isEqualTo("ANSWER_UNSEALABLE");
+    assertThat(refused.getError().getMessage()).contains("applied", "ask again");
+    assertThat(broken.sealed()).isFalse();
   }
 }

@@ -194,7 +194,7 @@ class ReplicaGroupTest {
   @Test
   void aFollowersAnswersAreSealedOnlyWhenReadAndThenAreTheBytesEveryReplicaSealsAtOnce() throws Exception {
     // Proves answers sealed when read: a replica that applies a grouped entry of session and single-shot events
-    // through answer() (as Ratis' state machine does) derives no response key and seals nothing, while its state
+    // through answer() (as Ratis' state machine does) seals nothing, while its state
     // moves on exactly as a replica's that seals at once; read later, after further entries, its answer is that
     // replica's byte for byte (what a retry-cache reply after a change of leader gets).
     Replica sealsAtOnce = replica("at-once");
@@ -212,7 +212,7 @@ class ReplicaGroupTest {
     assertThat(later.sealed()).isFalse();
 
     assertThat(later.result().toByteArray()).isEqualTo(atOnce.toByteArray());
-    assertThat(later.encoded()).isEqualTo(atOnce.toByteArray());
+    assertThat(later.resultOrRefusal().toByteArray()).isEqualTo(atOnce.toByteArray());
     assertThat(later.sealed()).isTrue();
     assertThat(open(later.result().getGroup().getResults(0), events.get(0))).isEqualTo(
         open(atOnce.getGroup().getResults(0), events.get(0)));
@@ -363,7 +363,8 @@ class ReplicaGroupTest {
     // the same sealed requests sent again in a later entry apply.
     Replica r1 = replica("r1");
     Replica r2 = replica("r2");
-    long index = bootstrap(r1, r2);
+    Replica unread = replica("unread");
+    long index = bootstrap(r1, r2, unread);
     MembershipView view = r1.view();
     int answer = 3 << 20;
     List<EventSealing.ClientSealed> events = new ArrayList<>();
@@ -373,7 +374,19 @@ class ReplicaGroupTest {
     byte[] grouped = groupEntry(events.stream().map(EventSealing.ClientSealed::request).toList());
     ApplyResult result = r1.apply(index, grouped);
     assertThat(r2.apply(index, grouped).toByteArray()).isEqualTo(result.toByteArray());
+    // A replica that never seals (a follower) counts the same answer bytes: the same events refused, the same state.
+    Answer neverRead = unread.answer(index, grouped);
+    assertThat(stateDigest(unread)).isEqualTo(stateDigest(r1));
     int applied = Limits.GROUP_ANSWER_BYTES_MAX / answer + 1;
+    // The count in the refusal is the sum of the sealed answers' sizes, as it always was.
+    long sealedBytes = 0;
+    for (int i = 0; i < applied; i++) {
+      sealedBytes += result.getGroup().getResults(i).getSerializedSize();
+    }
+    assertThat(result.getGroup().getResults(applied).getError().getMessage())
+        .contains("answers before it in this entry are " + sealedBytes + " bytes");
+    assertThat(neverRead.sealed()).isFalse();
+    assertThat(neverRead.result().toByteArray()).isEqualTo(result.toByteArray());
     for (int i = 0; i < events.size(); i++) {
       ApplyResult one = result.getGroup().getResults(i);
       if (i < applied) {

@@ -79,9 +79,12 @@ public final class EventSealing {
       this.responseKey = responseKey;
     }
 
-    /** An opened request whose response key {@code derivation} computes, once, when first asked. */
+    /**
+     * An opened request whose response key {@code derivation} computes when first asked; it must
+     * compute it once and be thread-safe (a follower's answer may be sealed on any thread).
+     */
     public static Opened deriving(byte[] event, Supplier<byte[]> derivation) {
-      return new Opened(event, new Derived(derivation));
+      return new Opened(event, derivation);
     }
 
     /** The event's plaintext. */
@@ -97,24 +100,6 @@ public final class EventSealing {
     /** {@link #responseKey} for later, without the event's plaintext: for an answer sealed when read. */
     public Supplier<byte[]> responseKeyLater() {
       return responseKey;
-    }
-
-    private static final class Derived implements Supplier<byte[]> {
-      private Supplier<byte[]> derivation;
-      private byte[] key;
-
-      Derived(Supplier<byte[]> derivation) {
-        this.derivation = derivation;
-      }
-
-      @Override
-      public synchronized byte[] get() {
-        if (key == null) {
-          key = derivation.get();
-          derivation = null;
-        }
-        return key;
-      }
     }
   }
 

@@ -452,7 +452,6 @@ public final class RaftConsensus implements AutoCloseable {
         .thenApply(this::decodeAnswer);
   }
 
-  /** How this node's client-event proposals and queries reached Raft (for metrics, tests and benchmarks). */
   /**
    * How this node's client-event proposals and queries reached Raft (for metrics, tests and
    * benchmarks). {@code answersTaken}: replies that were this node's own apply's answer, taken
@@ -731,10 +730,10 @@ public final class RaftConsensus implements AutoCloseable {
       throw new CompletionException(reply.getException() != null ? reply.getException()
           : new IOException("raft request failed without an exception"));
     }
-    if (reply.getMessage() instanceof AnswerMessage local) {
+    Answer own = reply.getMessage() instanceof AnswerMessage local ? local.answer() : null;
+    if (own != null) {
       answersTaken.incrementAndGet();
-      local.answer().result();
-      return local.answer();
+      return Answer.of(own.resultOrRefusal());
     }
     try {
       return Answer.of(ApplyResult.parseFrom(reply.getMessage().getContent().toByteArray()));

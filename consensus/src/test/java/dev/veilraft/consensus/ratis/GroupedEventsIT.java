@@ -106,7 +106,7 @@ class GroupedEventsIT {
       // The leader proposed to its own server, not through its client and gRPC to itself; the
       // follower's reads went to its own server, which asked the leader for the read index.
       assertThat(leader.consensus().submitPaths().localProposals()).as("local proposals").isPositive();
-      // Its own apply's answers came back as they were, sealed by the delivery threads, never encoded and parsed.
+      // Its own apply's answers came back as they were (sealed where they arrived), never encoded and parsed.
       assertThat(leader.consensus().submitPaths().answersTaken()).as("answers taken as they were").isPositive();
       assertThat(follower.consensus().submitPaths().localReads()).as("local reads on a follower").isPositive();
     }

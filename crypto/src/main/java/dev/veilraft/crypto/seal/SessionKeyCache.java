@@ -168,10 +168,8 @@ public final class SessionKeyCache {
     remember(entry, session, counter);
     // The response key is derived only if the answer is sealed: a follower, which answers nobody,
     // never derives it. The hash binds it to this ciphertext now (the ciphertext itself is not kept).
-    byte[] secretOfResponses = session.responseSecret();
-    byte[] ciphertextHash = Hashes.sha256(ciphertext);
     return EventSealing.Opened.deriving(event,
-        () -> SessionSealing.responseKeyOfHash(secretOfResponses, kind, counter, ciphertextHash));
+        new SessionSealing.ResponseKeyLater(session.responseSecret(), kind, counter, ciphertext));
   }
 
   /** A remembered session's keys, and whether it is established (opened under two counters) or on probation. */

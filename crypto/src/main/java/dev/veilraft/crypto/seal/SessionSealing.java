@@ -4,9 +4,13 @@ import dev.veilraft.crypto.CryptoException;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.Hkdf;
 import dev.veilraft.crypto.Hpke;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.bouncycastle.crypto.InvalidCipherTextException;
 
 /**
@@ -102,6 +106,49 @@ public final class SessionSealing {
         requestCiphertextHash);
     return Hkdf.sha256(responseSecret, new byte[0], info, KEY_BYTES);
   }
+
+  /**
+   * {@link #responseKey} of one request, derived on the first {@link #get} and kept. Small, since a
+   * follower's Ratis retry cache holds one per unsealed answer for its expiry: the session's
+   * response secret (shared), the kind, the counter and the ciphertext's SHA-256 as four longs.
+   */
+  static final class ResponseKeyLater implements Supplier<byte[]> {
+    private byte[] responseSecret;
+    private final Kind kind;
+    private final long counter;
+    private final long hash0;
+    private final long hash1;
+    private final long hash2;
+    private final long hash3;
+    private byte[] key;
+
+    ResponseKeyLater(byte[] responseSecret, Kind kind, long counter, byte[] requestCiphertext) {
+      byte[] hash = Hashes.sha256(requestCiphertext);
+      this.responseSecret = responseSecret;
+      this.kind = kind;
+      this.counter = counter;
+      this.hash0 = (long) BE_LONG.get(hash, 0);
+      this.hash1 = (long) BE_LONG.get(hash, 8);
+      this.hash2 = (long) BE_LONG.get(hash, 16);
+      this.hash3 = (long) BE_LONG.get(hash, 24);
+    }
+
+    @Override
+    public synchronized byte[] get() {
+      if (key == null) {
+        byte[] hash = new byte[32];
+        BE_LONG.set(hash, 0, hash0);
+        BE_LONG.set(hash, 8, hash1);
+        BE_LONG.set(hash, 16, hash2);
+        BE_LONG.set(hash, 24, hash3);
+        key = responseKeyOfHash(responseSecret, kind, counter, hash);
+        responseSecret = null;
+      }
+      return key;
+    }
+  }
+
+  private static final VarHandle BE_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   /**
    * Seals a session request; while {@code keepKey} says so (asked under this thread's AES monitor,

@@ -1,0 +1,47 @@
+package dev.veilraft.consensus.ratis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.veilraft.consensus.Answer;
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.crypto.Hashes;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The reply message the state machine hands Ratis ({@link AnswerMessage}). */
+class AnswerMessageTest {
+  private static final byte[] KEY = Hashes.sha256(Hashes.utf8("answer-message-test/key"));
+
+  private static Answer group() {
+    return Answer.group(List.of(Answer.sealedWhenRead(() -> KEY, 2, 40, 0, Hashes.utf8("first")),
+        Answer.sealedWhenRead(() -> KEY, 2, 40, 1, Hashes.utf8("second"))));
+  }
+
+  @Test
+  void itsContentIsTheEncodedSealedAnswerAndItKeepsOnlyThoseBytesOnceRead() throws Exception {
+    // Proves the bytes a retry-cache reply carries are the sealed answer's encoding (what the eager path sent),
+    // that logging the message seals nothing, and that once encoded the message keeps the bytes, not the answer.
+    ApplyResult expected = group().result();
+    Answer answer = group();
+    AnswerMessage message = new AnswerMessage(answer);
+    assertThat(message.toString()).isEqualTo("AnswerMessage");
+    assertThat(answer.sealed()).isFalse();
+    assertThat(message.answer()).isSameAs(answer);
+
+    byte[] content = message.getContent().toByteArray();
+    assertThat(content).isEqualTo(expected.toByteArray());
+    assertThat(ApplyResult.parseFrom(content)).isEqualTo(expected);
+    assertThat(message.answer()).as("the answer is dropped once encoded").isNull();
+    assertThat(message.getContent().toByteArray()).isEqualTo(content);
+    assertThat(message.size()).isEqualTo(content.length);
+  }
+
+  @Test
+  void anAnswerThatCannotBeSealedIsEncodedAsAnErrorNotThrownOnRatisThread() throws Exception {
+    // Proves a gRPC thread encoding a reply whose sealing fails (a bug) sends ANSWER_UNSEALABLE instead of
+    // throwing, which would close the proposer's whole stream.
+    AnswerMessage broken = new AnswerMessage(Answer.sealedWhenRead(() -> new byte[3], 2, 41, 0, new byte[1]));
+    ApplyResult sent = ApplyResult.parseFrom(broken.getContent().toByteArray());
+    assertThat(sent.getError().getCode()).isEqualTo("ANSWER_UNSEALABLE");
+  }
+}
