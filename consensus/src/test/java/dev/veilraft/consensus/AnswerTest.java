@@ -88,4 +88,46 @@ class AnswerTest {
     assertThat(refused.getError().getMessage()).contains("applied", "ask again");
     assertThat(broken.sealed()).isFalse();
   }
+
+  @Test
+  void threadsReadingOneAnswerAtOnceGetTheSameSealedBytesAndEachKeyIsDerivedOnce() throws Exception {
+    // Proves the memoization holds under concurrent readers (a gRPC executor and the apply thread may both read a
+    // reply): every reader gets the same result, and each event's key is derived exactly once.
+    AtomicInteger derivations = new AtomicInteger();
+    List<Answer> answers = new ArrayList<>();
+    for (int position = 0; position < 64; position++) {
+      byte[][] memo = new byte[1][];
+      Supplier<byte[]> key = () -> {
+        synchronized (memo) {
+          if (memo[0] == null) {
+            derivations.incrementAndGet();
+            memo[0] = KEY;
+          }
+          return memo[0];
+        }
+      };
+      answers.add(Answer.sealedWhenRead(key, 3, 77, position, new byte[position]));
+    }
+    Answer group = Answer.group(answers);
+    int readers = 8;
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(readers);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(readers);
+    try {
+      List<java.util.concurrent.Future<ApplyResult>> read = new ArrayList<>();
+      for (int i = 0; i < readers; i++) {
+        read.add(pool.submit(() -> {
+          start.await(10, java.util.concurrent.TimeUnit.SECONDS);
+          return group.result();
+        }));
+      }
+      ApplyResult first = read.get(0).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      for (java.util.concurrent.Future<ApplyResult> r : read) {
+        assertThat(r.get(10, java.util.concurrent.TimeUnit.SECONDS)).isSameAs(first);
+      }
+      assertThat(derivations).hasValue(answers.size());
+      assertThat(first.getGroup().getResultsCount()).isEqualTo(answers.size());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }

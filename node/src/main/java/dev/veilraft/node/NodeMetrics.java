@@ -99,6 +99,10 @@ public final class NodeMetrics {
         + "lost or moving when they were proposed (a leader change shows here as a short burst)",
         n -> n.consensus() == null ? 0 : n.consensus().submitPaths().proposalsResent()
             + n.consensus().submitPaths().proposalsDelayed());
+    gauge("veilraft_client_event_answers_taken", "Replies to this node's own proposals that were its own "
+        + "apply's answer, taken as they were instead of encoded and parsed (about veilraft_client_event_proposals_local "
+        + "while this node leads)",
+        n -> n.consensus() == null ? 0 : n.consensus().submitPaths().answersTaken());
     gauge("veilraft_queries_retried", "Queries this node's own Raft server could not answer at once (no leader "
         + "known, a snapshot being installed) and sent again through its Raft client, which retries",
         n -> n.consensus() == null ? 0 : n.consensus().submitPaths().readsRetried());

@@ -231,7 +231,7 @@ class ObservabilityIT {
     assertThat(scrape).contains("veilraft_commit_index ").contains("veilraft_apply_seconds_count ")
         .contains("veilraft_epoch_age_seconds ").contains("veilraft_ready 1.0")
         .contains("veilraft_halted 0.0").contains("veilraft_protocol_version 1.0")
-        .contains("veilraft_build_protocol_version_max 1.0");
+        .contains("veilraft_build_protocol_version_max 1.0").contains("veilraft_client_event_answers_taken ");
     for (VeilraftNode node : nodes) {
       assertThat(scrape).contains("veilraft_attestation_age_seconds{member=\"" + node.nodeId() + "\"}");
     }
