@@ -286,6 +286,14 @@ public class ApplyBench {
     final List<List<EventSealing.ClientSealed>> clients = new ArrayList<>(POOL);
     int next;
 
+    /** The next group of this iteration, each applied once (a retry would be answered, not applied). */
+    byte[] nextEntry() {
+      if (next == entries.size()) {
+        throw new IllegalStateException("more than " + POOL + " groups in one iteration: raise ExactlyOnceGroups.POOL");
+      }
+      return entries.get(next++);
+    }
+
     @Setup(org.openjdk.jmh.annotations.Level.Iteration)
     public void seal(ApplyBench bench) throws Exception {
       entries.clear();
@@ -330,11 +338,7 @@ public class ApplyBench {
   @Warmup(iterations = 2, time = 1)
   @Measurement(iterations = 3, time = 1)
   public ApplyResult applyExactlyOnceGroupOf16PerPut(ExactlyOnceGroups groups) {
-    if (groups.next == groups.entries.size()) {
-      throw new IllegalStateException("more than " + ExactlyOnceGroups.POOL + " groups in one iteration: raise "
-          + "ExactlyOnceGroups.POOL");
-    }
-    return replica.apply(++index, groups.entries.get(groups.next++));
+    return replica.apply(++index, groups.nextEntry());
   }
 
   /**
@@ -346,11 +350,7 @@ public class ApplyBench {
   @Warmup(iterations = 2, time = 1)
   @Measurement(iterations = 3, time = 1)
   public Answer followerApplyExactlyOnceGroupOf16PerPut(ExactlyOnceGroups groups) {
-    if (groups.next == groups.entries.size()) {
-      throw new IllegalStateException("more than " + ExactlyOnceGroups.POOL + " groups in one iteration: raise "
-          + "ExactlyOnceGroups.POOL");
-    }
-    return replica.answer(++index, groups.entries.get(groups.next++));
+    return replica.answer(++index, groups.nextEntry());
   }
 
   @Benchmark

@@ -51,8 +51,8 @@ public abstract class Answer {
     }
   }
 
-  /** An answer that needs no sealing: an error, a membership decision, a reply decoded from its bytes. */
-  public static Answer of(ApplyResult result) {
+  /** An answer that needs no sealing: an error, a membership decision. */
+  static Answer of(ApplyResult result) {
     return new Ready(result);
   }
 

@@ -94,7 +94,7 @@ public final class EventGrouper implements AutoCloseable {
     }
   }
 
-  private final Function<Proposal, CompletableFuture<Answer>> send;
+  private final Function<Proposal, CompletableFuture<ApplyResult>> send;
   private final int groupsInFlightMax;
   private final int eventsMax;
   private final int bytesMax;
@@ -121,7 +121,7 @@ public final class EventGrouper implements AutoCloseable {
   private final AtomicLong largestGroup = new AtomicLong();
 
   /** A grouper with the production bounds ({@link Limits#GROUP_EVENTS_MAX}, {@link Limits#GROUP_BYTES_MAX}). */
-  public EventGrouper(Function<Proposal, CompletableFuture<Answer>> send) {
+  public EventGrouper(Function<Proposal, CompletableFuture<ApplyResult>> send) {
     this(send, GROUPS_IN_FLIGHT_MAX, Limits.GROUP_EVENTS_MAX, Limits.GROUP_BYTES_MAX);
   }
 
@@ -129,7 +129,7 @@ public final class EventGrouper implements AutoCloseable {
    * @param eventsMax at most {@link Limits#GROUP_EVENTS_MAX} (replicas refuse larger groups)
    * @param bytesMax at most {@link Limits#GROUP_BYTES_MAX}
    */
-  public EventGrouper(Function<Proposal, CompletableFuture<Answer>> send, int groupsInFlightMax, int eventsMax,
+  public EventGrouper(Function<Proposal, CompletableFuture<ApplyResult>> send, int groupsInFlightMax, int eventsMax,
       int bytesMax) {
     Check.argument(groupsInFlightMax >= 1, "groups in flight must be at least 1, got " + groupsInFlightMax);
     Check.argument(eventsMax >= 1 && eventsMax <= Limits.GROUP_EVENTS_MAX, "events per group must lie in 1.."
@@ -275,7 +275,7 @@ public final class EventGrouper implements AutoCloseable {
     proposals.incrementAndGet();
     events.addAndGet(group.size());
     largestGroup.accumulateAndGet(group.size(), Math::max);
-    CompletableFuture<Answer> sent;
+    CompletableFuture<ApplyResult> sent;
     try {
       sent = send.apply(proposal);
     } catch (RuntimeException e) {
@@ -299,9 +299,9 @@ public final class EventGrouper implements AutoCloseable {
    * {@link #deliver}, and should it fail (a malformed reply it cannot read), fails the callers it
    * did not complete, so no caller waits for an answer that will never come.
    */
-  private static void deliverOrFail(List<Waiting> group, Answer answer, Throwable error) {
+  private static void deliverOrFail(List<Waiting> group, ApplyResult result, Throwable error) {
     try {
-      deliver(group, error == null ? answer.result() : null, error);
+      deliver(group, result, error);
     } catch (RuntimeException e) {
       IllegalStateException failed = new IllegalStateException("GROUP_REPLY_UNREADABLE: the reply to a group of "
           + group.size() + " events could not be handed out: " + e.getClass().getName(), e);

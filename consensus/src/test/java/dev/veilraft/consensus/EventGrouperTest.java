@@ -28,12 +28,6 @@ import org.junit.jupiter.api.Test;
 class EventGrouperTest {
   private static final long WAIT_SECONDS = 20;
 
-  /** A sender of replies as Ratis' reply decoded from bytes gives them: answers that need no sealing. */
-  private static java.util.function.Function<Proposal, CompletableFuture<Answer>> answers(
-      java.util.function.Function<Proposal, CompletableFuture<ApplyResult>> send) {
-    return proposal -> send.apply(proposal).thenApply(Answer::of);
-  }
-
   /** A sealed request told apart by its ciphertext. */
   private static SealedRequest event(String name) {
     return SealedRequest.newBuilder().setEpoch(1).setCiphertext(ByteString.copyFromUtf8(name)).build();
@@ -113,7 +107,7 @@ class EventGrouperTest {
   void anEventOnAnIdleNodeIsSentAtOnceAloneAsAnOrdinaryClientEvent() throws Exception {
     // Proves no event waits while a slot is free, and a lone event is the entry it always was (client_event).
     HeldSends sends = new HeldSends();
-    try (EventGrouper grouper = new EventGrouper(answers(sends::send), 2, 8, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(sends::send, 2, 8, Limits.GROUP_BYTES_MAX)) {
       CompletableFuture<ApplyResult> a = grouper.submit(event("a"));
       CompletableFuture<ApplyResult> b = grouper.submit(event("b"));
       assertThat(sends.count()).isEqualTo(2);
@@ -132,7 +126,7 @@ class EventGrouperTest {
     // Proves a bundle's events are queued before any is proposed: a free slot sends them as one group (one by one,
     // the first would take the slot alone), cut at the count bound, and each caller gets its own answer, in order.
     HeldSends sends = new HeldSends();
-    try (EventGrouper grouper = new EventGrouper(answers(sends::send), 2, 3, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(sends::send, 2, 3, Limits.GROUP_BYTES_MAX)) {
       List<CompletableFuture<ApplyResult>> callers = grouper.submitAll(List.of(event("a"), event("b"), event("c"),
           event("d")));
       assertThat(sends.count()).as("two slots: a group of three, then the fourth").isEqualTo(2);
@@ -157,7 +151,7 @@ class EventGrouperTest {
     HeldSends sends = new HeldSends();
     SealedRequest probe = event("e00");
     int oneEventBytes = com.google.protobuf.CodedOutputStream.computeMessageSize(1, probe);
-    try (EventGrouper grouper = new EventGrouper(answers(sends::send), 1, 4, 3 * oneEventBytes)) {
+    try (EventGrouper grouper = new EventGrouper(sends::send, 1, 4, 3 * oneEventBytes)) {
       List<CompletableFuture<ApplyResult>> callers = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         callers.add(grouper.submit(event(String.format("e%02d", i))));
@@ -191,7 +185,7 @@ class EventGrouperTest {
     }
     // The count bound alone: 6 waiting events, at most 4 per group.
     HeldSends counted = new HeldSends();
-    try (EventGrouper grouper = new EventGrouper(answers(counted::send), 1, 4, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(counted::send, 1, 4, Limits.GROUP_BYTES_MAX)) {
       for (int i = 0; i < 7; i++) {
         grouper.submit(event("c" + i));
       }
@@ -211,7 +205,7 @@ class EventGrouperTest {
     // that refusal, a reply that does not match the group fails its callers (never a wrong answer), and an event
     // whose caller already gave up (timed out) while waiting is dropped instead of committed.
     HeldSends sends = new HeldSends();
-    try (EventGrouper grouper = new EventGrouper(answers(sends::send), 1, 8, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(sends::send, 1, 8, Limits.GROUP_BYTES_MAX)) {
       CompletableFuture<ApplyResult> lone = grouper.submit(event("lone"));
       CompletableFuture<ApplyResult> x1 = grouper.submit(event("x1"));
       CompletableFuture<ApplyResult> gaveUp = grouper.submit(event("gave-up"));
@@ -253,7 +247,7 @@ class EventGrouperTest {
     // Proves close leaves no caller hanging: waiting events fail with NODE_CLOSING, the one in flight still gets
     // its answer, and a later submit fails at once.
     HeldSends sends = new HeldSends();
-    EventGrouper grouper = new EventGrouper(answers(sends::send), 1, 8, Limits.GROUP_BYTES_MAX);
+    EventGrouper grouper = new EventGrouper(sends::send, 1, 8, Limits.GROUP_BYTES_MAX);
     CompletableFuture<ApplyResult> inFlight = grouper.submit(event("in-flight"));
     CompletableFuture<ApplyResult> waiting = grouper.submit(event("waiting"));
     grouper.close();
@@ -270,7 +264,7 @@ class EventGrouperTest {
     // Proves the wait queue is bounded: past QUEUED_EVENTS_MAX waiting events (or QUEUED_BYTES_MAX waiting bytes) a
     // submit fails with NODE_BUSY at once, and the events already waiting are still sent.
     HeldSends sends = new HeldSends();
-    try (EventGrouper grouper = new EventGrouper(answers(sends::send), 1, Limits.GROUP_EVENTS_MAX, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(sends::send, 1, Limits.GROUP_EVENTS_MAX, Limits.GROUP_BYTES_MAX)) {
       grouper.submit(event("in-flight"));
       List<CompletableFuture<ApplyResult>> waiting = new ArrayList<>();
       for (int i = 0; i < EventGrouper.QUEUED_EVENTS_MAX; i++) {
@@ -290,7 +284,7 @@ class EventGrouperTest {
     HeldSends large = new HeldSends();
     int eventBytes = 1 << 20;
     SealedRequest big = SealedRequest.newBuilder().setCiphertext(ByteString.copyFrom(new byte[eventBytes])).build();
-    try (EventGrouper grouper = new EventGrouper(answers(large::send), 1, Limits.GROUP_EVENTS_MAX, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(large::send, 1, Limits.GROUP_EVENTS_MAX, Limits.GROUP_BYTES_MAX)) {
       grouper.submit(big);
       int fits = (int) (EventGrouper.QUEUED_BYTES_MAX / (eventBytes + 8));
       for (int i = 0; i < fits; i++) {
@@ -317,7 +311,7 @@ class EventGrouperTest {
     AtomicReference<String> violation = new AtomicReference<>();
     ConcurrentLinkedQueue<SealedRequest> proposed = new ConcurrentLinkedQueue<>();
     AtomicInteger sendCount = new AtomicInteger();
-    try (EventGrouper grouper = new EventGrouper(answers(proposal -> {
+    try (EventGrouper grouper = new EventGrouper(proposal -> {
       int now = outstanding.incrementAndGet();
       worstOutstanding.accumulateAndGet(now, Math::max);
       List<SealedRequest> events = proposal.hasClientEvent() ? List.of(proposal.getClientEvent())
@@ -335,7 +329,7 @@ class EventGrouperTest {
         outstanding.decrementAndGet();
         return result;
       }, answerers);
-    }), inFlightMax, eventsMax, Limits.GROUP_BYTES_MAX)) {
+    }, inFlightMax, eventsMax, Limits.GROUP_BYTES_MAX)) {
       List<List<CompletableFuture<ApplyResult>>> callers = new ArrayList<>();
       CountDownLatch start = new CountDownLatch(1);
       List<Thread> submitters = new ArrayList<>();
@@ -397,7 +391,7 @@ class EventGrouperTest {
     // meanwhile, and a proposal's slot is free again once its callers are being answered.
     HeldSends sends = new HeldSends();
     CountDownLatch hold = new CountDownLatch(1);
-    try (EventGrouper grouper = new EventGrouper(answers(sends::send), 2, 8, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(sends::send, 2, 8, Limits.GROUP_BYTES_MAX)) {
       CompletableFuture<String> slow = answeredOn(grouper.submit(event("slow")), hold);
       CompletableFuture<ApplyResult> next = grouper.submit(event("next"));
       CompletableFuture<String> nextOn = answeredOn(next, null);
@@ -426,7 +420,7 @@ class EventGrouperTest {
     CountDownLatch hold = new CountDownLatch(1);
     int held = EventGrouper.DELIVERY_THREADS;
     int total = held + EventGrouper.DELIVERIES_QUEUED_MAX + 1;
-    try (EventGrouper grouper = new EventGrouper(answers(sends::send), total, 8, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(sends::send, total, 8, Limits.GROUP_BYTES_MAX)) {
       List<CompletableFuture<ApplyResult>> callers = new ArrayList<>();
       List<CompletableFuture<String>> answered = new ArrayList<>();
       for (int i = 0; i < total; i++) {
@@ -457,7 +451,7 @@ class EventGrouperTest {
     // commits afterwards is delivered on its completing thread; each caller gets its own answer.
     HeldSends sends = new HeldSends();
     CountDownLatch hold = new CountDownLatch(1);
-    EventGrouper grouper = new EventGrouper(answers(sends::send), 8, 8, Limits.GROUP_BYTES_MAX);
+    EventGrouper grouper = new EventGrouper(sends::send, 8, 8, Limits.GROUP_BYTES_MAX);
     int held = EventGrouper.DELIVERY_THREADS;
     List<CompletableFuture<ApplyResult>> callers = new ArrayList<>();
     List<CompletableFuture<String>> answered = new ArrayList<>();
@@ -484,7 +478,7 @@ class EventGrouperTest {
     // Proves a delivery that throws (a send that completed with no result and no error) still completes every caller
     // of its group, with a failure, and the grouper keeps sending afterwards.
     HeldSends sends = new HeldSends();
-    try (EventGrouper grouper = new EventGrouper(answers(sends::send), 1, 8, Limits.GROUP_BYTES_MAX)) {
+    try (EventGrouper grouper = new EventGrouper(sends::send, 1, 8, Limits.GROUP_BYTES_MAX)) {
       CompletableFuture<ApplyResult> first = grouper.submit(event("first"));
       CompletableFuture<ApplyResult> a = grouper.submit(event("a"));
       CompletableFuture<ApplyResult> b = grouper.submit(event("b"));

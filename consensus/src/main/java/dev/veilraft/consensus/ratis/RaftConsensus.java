@@ -415,7 +415,7 @@ public final class RaftConsensus implements AutoCloseable {
     if (proposal.getBodyCase() == Proposal.BodyCase.CLIENT_EVENT) {
       return grouper.submit(proposal.getClientEvent());
     }
-    return send(proposal).thenApply(Answer::result);
+    return send(proposal);
   }
 
   /**
@@ -438,7 +438,7 @@ public final class RaftConsensus implements AutoCloseable {
   }
 
   /** One proposal, one log entry, through this node's client into the group (to whichever member leads). */
-  private CompletableFuture<Answer> send(Proposal proposal) {
+  private CompletableFuture<ApplyResult> send(Proposal proposal) {
     if (closed) {
       return closing();
     }
@@ -449,7 +449,7 @@ public final class RaftConsensus implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     return c.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(proposal.toByteArray())))
-        .thenApply(this::decodeAnswer);
+        .thenApply(this::decodeReply);
   }
 
   /**
@@ -477,7 +477,7 @@ public final class RaftConsensus implements AutoCloseable {
    * client id, such as a front end's). A refusal by the state machine (too large, unknown
    * structure, a halted replica) is the answer.
    */
-  private CompletableFuture<Answer> sendGrouped(Proposal proposal) {
+  private CompletableFuture<ApplyResult> sendGrouped(Proposal proposal) {
     return sendGrouped(proposal, 1);
   }
 
@@ -488,7 +488,7 @@ public final class RaftConsensus implements AutoCloseable {
    * (a refused proposal was never appended, so a new call id is safe), for as long as a transfer
    * may take ({@link #resendAttemptsMax}): callers see a leadership transfer as a delay, not an error.
    */
-  private CompletableFuture<Answer> sendGrouped(Proposal proposal, int attempt) {
+  private CompletableFuture<ApplyResult> sendGrouped(Proposal proposal, int attempt) {
     return proposeOnce(proposal).handle((result, error) -> {
       if (error == null) {
         return CompletableFuture.completedFuture(result);
@@ -499,7 +499,7 @@ public final class RaftConsensus implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> sendGrouped(proposal, attempt + 1), CompletableFuture.delayedExecutor(
             CLIENT_RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS), TimeUnit.MILLISECONDS, localWork)).thenCompose(f -> f);
       }
-      return CompletableFuture.<Answer>failedFuture(error);
+      return CompletableFuture.<ApplyResult>failedFuture(error);
     }).thenCompose(f -> f);
   }
 
@@ -521,7 +521,7 @@ public final class RaftConsensus implements AutoCloseable {
     return cause;
   }
 
-  private CompletableFuture<Answer> proposeOnce(Proposal proposal) {
+  private CompletableFuture<ApplyResult> proposeOnce(Proposal proposal) {
     RaftServer s = server;
     RaftServer.Division division;
     try {
@@ -550,19 +550,19 @@ public final class RaftConsensus implements AutoCloseable {
    * Taking a success's answer runs on the completing thread (Ratis' apply thread: it seals this
    * node's own apply's answer, or parses another member's reply); a resend never does.
    */
-  private CompletableFuture<Answer> answerOf(RaftClientRequest request, CompletableFuture<RaftClientReply> reply,
+  private CompletableFuture<ApplyResult> answerOf(RaftClientRequest request, CompletableFuture<RaftClientReply> reply,
       int attempt) {
     return reply.handle((r, error) -> {
       if (error == null && r.isSuccess()) {
         localCallsAnswered.add(request.getCallId());
-        return CompletableFuture.completedFuture(decodeAnswer(r));
+        return CompletableFuture.completedFuture(decodeReply(r));
       }
       if (error == null && r.getStateMachineException() != null) {
-        return CompletableFuture.<Answer>failedFuture(r.getStateMachineException());
+        return CompletableFuture.<ApplyResult>failedFuture(r.getStateMachineException());
       }
       Throwable failure = error != null ? error : r.getException();
       if (closed || attempt >= resendAttemptsMax()) {
-        return CompletableFuture.<Answer>failedFuture(failure);
+        return CompletableFuture.<ApplyResult>failedFuture(failure);
       }
       proposalsResent.incrementAndGet();
       java.util.concurrent.Executor when = attempt == 1 ? localWork : CompletableFuture.delayedExecutor(
@@ -577,7 +577,7 @@ public final class RaftConsensus implements AutoCloseable {
    * Ratis' retry cache keys on those ids on every member (filled at apply), so a copy that
    * committed is answered, not appended again, and one that did not is appended once.
    */
-  private CompletableFuture<Answer> resendSame(RaftClientRequest request, int attempt) {
+  private CompletableFuture<ApplyResult> resendSame(RaftClientRequest request, int attempt) {
     CompletableFuture<RaftClientReply> reply;
     try {
       RaftServer s = server;
@@ -623,7 +623,7 @@ public final class RaftConsensus implements AutoCloseable {
     };
   }
 
-  private CompletableFuture<Answer> viaClient(Proposal proposal) {
+  private CompletableFuture<ApplyResult> viaClient(Proposal proposal) {
     clientProposals.incrementAndGet();
     return send(proposal);
   }
@@ -713,19 +713,15 @@ public final class RaftConsensus implements AutoCloseable {
     return reply.thenApply(this::decodeReply);
   }
 
-  private ApplyResult decodeReply(RaftClientReply reply) {
-    return decodeAnswer(reply).result();
-  }
-
   /**
-   * A write's reply as an {@link Answer}. When this node's own apply answered its own proposal,
-   * Ratis hands back the state machine's message itself: its answer is taken as it is, not encoded
-   * and parsed again. It is sealed here, on the completing thread (Ratis' apply thread for a local
-   * proposal), where the parse ran before: sealed on the event grouper's delivery threads instead,
-   * every caller of a group waited for the whole group's seals, and an A/B at 64 in flight did 4–7%
-   * fewer puts per second (bench/README.md, session 28).
+   * A reply's result. When this node's own apply answered its own proposal, Ratis hands back the
+   * state machine's message itself ({@link AnswerMessage}): its answer is taken as it is, not
+   * encoded and parsed again, and sealed here, on the completing thread (Ratis' apply thread for a
+   * local proposal), where the parse ran before. Sealed on the event grouper's delivery threads
+   * instead, every caller of a group waited for the whole group's seals, and an A/B at 64 in flight
+   * did 4–7% fewer puts per second (bench/README.md, session 28).
    */
-  private Answer decodeAnswer(RaftClientReply reply) {
+  private ApplyResult decodeReply(RaftClientReply reply) {
     if (!reply.isSuccess()) {
       throw new CompletionException(reply.getException() != null ? reply.getException()
           : new IOException("raft request failed without an exception"));
@@ -733,10 +729,10 @@ public final class RaftConsensus implements AutoCloseable {
     Answer own = reply.getMessage() instanceof AnswerMessage local ? local.answer() : null;
     if (own != null) {
       answersTaken.incrementAndGet();
-      return Answer.of(own.resultOrRefusal());
+      return own.resultOrRefusal();
     }
     try {
-      return Answer.of(ApplyResult.parseFrom(reply.getMessage().getContent().toByteArray()));
+      return ApplyResult.parseFrom(reply.getMessage().getContent().toByteArray());
     } catch (InvalidProtocolBufferException e) {
       throw new CompletionException(new IOException("reply is not an ApplyResult", e));
     }
