@@ -16,7 +16,17 @@ import org.rocksdb.WriteOptions;
 record SmallNodeRocksOptions(Options options, LRUCache blockCache, BloomFilter filter, WriteOptions writes)
     implements AutoCloseable {
   static final long blockCacheBytes = 32L * 1024 * 1024;
-  static final long writeBufferBytes = 16L * 1024 * 1024;
+  /**
+   * Memtable size. Locations are keyed hashes, so every insert walks the skip list from a random
+   * place and the walk is mostly cache misses (RocksDB's FindSpliceForLevel was 61% of the store's
+   * write on a follower at 64 puts in flight, session 28's profile). A smaller memtable keeps more
+   * of it in cache: JMH {@code ApplyBench.followerApplyExactlyOnceGroupOf16PerPut}, 256 B, two
+   * rounds, was 30.8 / 30.8 µs per put at 4 MiB against 32.5 / 32.4 at 16 and 35.6 / 35.9 at 64; in
+   * the cluster (3 nodes, 256 B, flushes and compactions counted) 4 MiB did 5.6% more puts/s at 64 in
+   * flight and 2.1% more at 256, with 5–7% less CPU per put (bench/README, session 29). The price is
+   * four times as many flushes, each a smaller L0 file.
+   */
+  static final long writeBufferBytes = 4L * 1024 * 1024;
   static final int writeBuffersMax = 2;
   static final int backgroundJobsMax = 2;
   static final int openFilesMax = 512;
