@@ -388,6 +388,15 @@ public final class RaftConsensus implements AutoCloseable {
     // Heartbeats carry the read index as the leader's commit: with COMMIT_INDEX (the Ratis 3.3
     // default, pinned) that is the commit index, which CommitNotifyingGrpc's notice relies on.
     RaftServerConfigKeys.Read.ReadIndex.setType(p, RaftServerConfigKeys.Read.ReadIndex.Type.COMMIT_INDEX);
+    // A follower appends an AppendEntries' entries on the gRPC thread that received it, as Ratis
+    // did before 3.2. With compose on (the 3.3 default, RATIS-2235) each append is chained behind
+    // the previous one through the common pool and then Ratis' server executor: two more thread
+    // hand-offs per AppendEntries, which buy little with one group in flight (a follower seldom
+    // has a second append waiting). The order is the same either way: gRPC hands one stream's
+    // messages over one at a time, and each append is queued to the log worker before the next is
+    // read. Off: 3.7% more puts/s at 1 in flight, 5.0% at 64, 3.8% at 256 (bench/README, session
+    // 29). Ratis added the switch for this cost (RATIS-2387).
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
     return p;
   }
 

@@ -40,5 +40,7 @@ class CommitNotifyingGrpcTest {
     // A heartbeat's leader commit is Ratis' read index: the commit index only with this type.
     assertThat(RaftServerConfigKeys.Read.ReadIndex.type(properties))
         .isEqualTo(RaftServerConfigKeys.Read.ReadIndex.Type.COMMIT_INDEX);
+    // A follower appends on the thread that received the entries: no chaining through two executors.
+    assertThat(RaftServerConfigKeys.Log.appendEntriesComposeEnabled(properties)).isFalse();
   }
 }
