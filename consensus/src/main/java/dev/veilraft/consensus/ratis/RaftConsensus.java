@@ -389,13 +389,18 @@ public final class RaftConsensus implements AutoCloseable {
     // default, pinned) that is the commit index, which CommitNotifyingGrpc's notice relies on.
     RaftServerConfigKeys.Read.ReadIndex.setType(p, RaftServerConfigKeys.Read.ReadIndex.Type.COMMIT_INDEX);
     // A follower appends an AppendEntries' entries on the gRPC thread that received it, as Ratis
-    // did before 3.2. With compose on (the 3.3 default, RATIS-2235) each append is chained behind
+    // did before 3.1.3. With compose on (the 3.3 default, RATIS-2235) each append is chained behind
     // the previous one through the common pool and then Ratis' server executor: two more thread
     // hand-offs per AppendEntries, which buy little with one group in flight (a follower seldom
-    // has a second append waiting). The order is the same either way: gRPC hands one stream's
-    // messages over one at a time, and each append is queued to the log worker before the next is
-    // read. Off: 3.7% more puts/s at 1 in flight, 5.0% at 64, 3.8% at 256 (bench/README, session
-    // 29). Ratis added the switch for this cost (RATIS-2387).
+    // has a second append waiting). The order is the same either way: gRPC delivers one stream's
+    // messages one at a time, and each append is in the log's cache, queued to the log worker,
+    // before the next is delivered. Off: 3.7% more puts/s at 1 in flight, 5.0% at 64, 3.8% at 256
+    // (bench/README, session 29). Ratis added the switch for this cost (RATIS-2387); only since
+    // RATIS-2505 (in 3.3.0, which the parent pom pins) does "off" append on the calling thread:
+    // 3.1.3 to 3.2.x hand it to the server executor unordered, so keep compose on with those. Off,
+    // an invariant failure thrown by the log's append (a closed log) skips Ratis' bookkeeping of
+    // the append, and the follower then never starts an election until restarted: Ratis' behaviour
+    // before 3.1.3, and a closed log means the server is stopping anyway.
     RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
     return p;
   }
