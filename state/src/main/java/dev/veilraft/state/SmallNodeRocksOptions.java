@@ -16,37 +16,8 @@ import org.rocksdb.WriteOptions;
 record SmallNodeRocksOptions(Options options, LRUCache blockCache, BloomFilter filter, WriteOptions writes)
     implements AutoCloseable {
   static final long blockCacheBytes = 32L * 1024 * 1024;
-  /**
-   * Memtable size. Locations are keyed hashes, so every insert walks the skip list from a random
-   * place and the walk is mostly cache misses (RocksDB's FindSpliceForLevel was 61% of its write
-   * call on a follower at 64 puts in flight, session 28's profile). A smaller memtable keeps more
-   * of it in cache: JMH {@code ApplyBench.followerApplyExactlyOnceGroupOf16PerPut}, 256 B, two
-   * rounds, was 30.8 / 30.8 µs per put at 4 MiB against 32.5 / 32.4 at 16 and 35.6 / 35.9 at 64; in
-   * the cluster (3 nodes, 256 B, flushes and compactions counted) 4 MiB did 5.6% more puts/s at 64 in
-   * flight and 2.1% more at 256 (bench/README, session 29). The price is four times as many
-   * flushes, each a smaller L0 file; {@link #level0FilesCompacted} keeps compactions as large as
-   * before. On a store of about 1.3M keys these options were 3–5% below two 16 MiB memtables with
-   * RocksDB's L0 trigger of 4 (one run): the gain is a small store's.
-   */
-  static final long writeBufferBytes = 4L * 1024 * 1024;
-  /**
-   * Memtables, the active one included. Four of 4 MiB hold half what two of 16 did, and leave room
-   * for a write as large as a memtable (a 4 MiB value, an import's batch) while a flush runs.
-   */
-  static final int writeBuffersMax = 4;
-  /**
-   * L0 files that start a compaction into the base level: 16 × 4 MiB, the 64 MiB that RocksDB's
-   * default 4 × 16 MiB compacted. Keys are hashes, so every L0 file overlaps the whole base level
-   * and each such compaction rewrites it: with 4 files of 4 MiB a large store would rewrite its
-   * base level four times as often per byte written.
-   */
-  static final int level0FilesCompacted = 16;
-  /**
-   * L0 files at which writes slow down, then stop: as far above {@link #level0FilesCompacted} as
-   * RocksDB's defaults (20 and 36) are above its 4.
-   */
-  static final int level0FilesSlowed = level0FilesCompacted + 16;
-  static final int level0FilesStopped = level0FilesCompacted + 32;
+  static final long writeBufferBytes = 16L * 1024 * 1024;
+  static final int writeBuffersMax = 2;
   static final int backgroundJobsMax = 2;
   static final int openFilesMax = 512;
   static final long walTotalBytesMax = 64L * 1024 * 1024;
@@ -81,9 +52,6 @@ record SmallNodeRocksOptions(Options options, LRUCache blockCache, BloomFilter f
         .setTableFormatConfig(table)
         .setWriteBufferSize(writeBufferBytes)
         .setMaxWriteBufferNumber(writeBuffersMax)
-        .setLevel0FileNumCompactionTrigger(level0FilesCompacted)
-        .setLevel0SlowdownWritesTrigger(level0FilesSlowed)
-        .setLevel0StopWritesTrigger(level0FilesStopped)
         .setMaxBackgroundJobs(backgroundJobsMax)
         .setMaxOpenFiles(openFilesMax)
         .setMaxTotalWalSize(walTotalBytesMax)
