@@ -52,12 +52,19 @@ class EventGrouperTest {
   private static final class HeldSends {
     final List<Proposal> sent = new ArrayList<>();
     final List<CompletableFuture<ApplyResult>> pending = new ArrayList<>();
+    /** The thread each proposal was sent on. */
+    final List<String> senders = new ArrayList<>();
 
     synchronized CompletableFuture<ApplyResult> send(Proposal proposal) {
       CompletableFuture<ApplyResult> f = new CompletableFuture<>();
       sent.add(proposal);
       pending.add(f);
+      senders.add(Thread.currentThread().getName());
       return f;
+    }
+
+    synchronized String sender(int i) {
+      return senders.get(i);
     }
 
     synchronized Proposal proposal(int i) {
@@ -408,6 +415,73 @@ class EventGrouperTest {
           .isNotEqualTo(nextOn.get());
       sends.answer(2);
       assertThat(ciphertext(third).toStringUtf8()).isEqualTo("third");
+    }
+  }
+
+  @Test
+  void theDeliveryThreadThatFreesTheSlotProposesWhatWaitsBeforeAnsweringItsCallers() throws Exception {
+    // Proves the next group leaves on the delivery thread of the group that freed the slot (no hand-off to the
+    // grouper's thread per entry), before that group's callers learn their answers.
+    HeldSends sends = new HeldSends();
+    try (EventGrouper grouper = new EventGrouper(sends::send, 1, 8, Limits.GROUP_BYTES_MAX)) {
+      CompletableFuture<ApplyResult> first = grouper.submit(event("first"));
+      List<CompletableFuture<ApplyResult>> waiting = grouper.submitAll(List.of(event("w1"), event("w2")));
+      assertThat(sends.count()).as("one slot: the others wait").isEqualTo(1);
+      CompletableFuture<Boolean> answeredAfterNextSent = first.thenApply(r -> sends.count() == 2);
+      sends.answer(0);
+      assertThat(await(() -> sends.count() == 2)).as("the waiting group is proposed").isTrue();
+      assertThat(sends.sender(1)).startsWith("veilraft-event-delivery-");
+      assertThat(sends.proposal(1).getClientEventGroup().getEventsList()).containsExactly(event("w1"), event("w2"));
+      assertThat(answeredAfterNextSent.get(WAIT_SECONDS, TimeUnit.SECONDS))
+          .as("the next group was sent before the freed group's caller was answered").isTrue();
+      assertThat(ciphertext(first).toStringUtf8()).isEqualTo("first");
+      sends.answer(1);
+      assertThat(ciphertext(waiting.get(0)).toStringUtf8()).isEqualTo("w1");
+      assertThat(ciphertext(waiting.get(1)).toStringUtf8()).isEqualTo("w2");
+    }
+  }
+
+  @Test
+  void aDeliveryOnTheCompletingThreadLeavesTheNextProposalToTheGroupersThread() throws Exception {
+    // Proves the completing thread (Ratis', under its sliding-window lock) never sends: with both delivery threads
+    // held and the delivery queue full, a completion is delivered on its own thread, and the event that waited
+    // for its slot is proposed by the grouper's thread instead.
+    HeldSends sends = new HeldSends();
+    CountDownLatch hold = new CountDownLatch(1);
+    int held = EventGrouper.DELIVERY_THREADS;
+    int slots = held + EventGrouper.DELIVERIES_QUEUED_MAX + 1;
+    try (EventGrouper grouper = new EventGrouper(sends::send, slots, 8, Limits.GROUP_BYTES_MAX)) {
+      List<CompletableFuture<ApplyResult>> callers = new ArrayList<>();
+      for (int i = 0; i < slots; i++) {
+        CompletableFuture<ApplyResult> caller = grouper.submit(event("e" + i));
+        callers.add(caller);
+        answeredOn(caller, i < held ? hold : null);
+      }
+      for (int i = 0; i < held; i++) {
+        sends.answer(i); // each delivery thread frees its slot, then is held answering
+      }
+      // A caller's future is done before its held dependent runs, and its slot was freed before that.
+      assertThat(await(() -> callers.subList(0, held).stream().allMatch(CompletableFuture::isDone))).isTrue();
+      for (int i = 0; i < held; i++) { // the freed slots are taken again at once
+        callers.add(grouper.submit(event("e" + (slots + i))));
+      }
+      assertThat(sends.count()).isEqualTo(slots + held);
+      for (int i = held; i < slots - 1; i++) {
+        sends.answer(i); // queued: their slots stay taken until a delivery thread starts them
+      }
+      CompletableFuture<ApplyResult> late = grouper.submit(event("late"));
+      assertThat(sends.count()).as("every slot is taken: the late event waits").isEqualTo(slots + held);
+      sends.answer(slots - 1); // the queue is full: delivered on this thread, which frees a slot
+      assertThat(await(() -> sends.count() == slots + held + 1)).as("the late event is proposed").isTrue();
+      assertThat(sends.sender(slots + held)).isEqualTo("veilraft-event-grouper");
+      hold.countDown();
+      for (int i = slots; i < slots + held + 1; i++) {
+        sends.answer(i);
+      }
+      for (int i = 0; i < slots + held; i++) {
+        assertThat(ciphertext(callers.get(i)).toStringUtf8()).isEqualTo("e" + i);
+      }
+      assertThat(ciphertext(late).toStringUtf8()).isEqualTo("late");
     }
   }
 

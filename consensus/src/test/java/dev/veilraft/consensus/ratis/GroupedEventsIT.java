@@ -112,13 +112,35 @@ class GroupedEventsIT {
     }
   }
 
+  /**
+   * Transfers tried at most: one whose whole election falls between two of the leader's rounds (the
+   * last answered, the next not yet proposed) catches no proposal, so it proves less, not wrong.
+   */
+  private static final int TRANSFER_ATTEMPTS_MAX = 3;
+
   @Test
   void eventsInFlightWhileLeadershipMovesAllCompleteWithTheSameStateOnEveryReplica() throws Exception {
     // Proves that proposals a leader handed to its own server survive a leadership transfer in the middle of
     // a stream that keeps 64 events in flight until well after the leadership left: those refused while it
     // stepped down wait and go again, those it had appended go again under their own Ratis ids to the new
     // leader, and later ones go through its client; every caller gets its own OK answer (with or without a
-    // client id), and all replicas end in the same state.
+    // client id), and all replicas end in the same state. Every attempt must show all of that; at least one
+    // of TRANSFER_ATTEMPTS_MAX must have caught proposals in flight (the timing is Ratis' and the machine's).
+    List<RaftConsensus.SubmitPaths> attempts = new ArrayList<>();
+    while (attempts.size() < TRANSFER_ATTEMPTS_MAX
+        && attempts.stream().noneMatch(GroupedEventsIT::caughtByTheTransfer)) {
+      attempts.add(moveLeadershipUnderLoad(dir.resolve("attempt-" + (attempts.size() + 1))));
+    }
+    assertThat(attempts).as("proposals caught by the transfer in one of the attempts").anyMatch(
+        GroupedEventsIT::caughtByTheTransfer);
+  }
+
+  private static boolean caughtByTheTransfer(RaftConsensus.SubmitPaths paths) {
+    return paths.proposalsResent() + paths.proposalsDelayed() > 0;
+  }
+
+  /** One run of the transfer scenario on a new cluster; returns the old leader's submit paths. */
+  private static RaftConsensus.SubmitPaths moveLeadershipUnderLoad(Path dir) throws Exception {
     try (RaftTestCluster cluster = RaftTestCluster.create(dir)) {
       Member leader = threeMembersAndTheirLeader(cluster);
       Member successor = cluster.running().stream().filter(m -> m != leader).findFirst().orElseThrow();
@@ -178,8 +200,6 @@ class GroupedEventsIT {
       RaftConsensus.SubmitPaths paths = leader.consensus().submitPaths();
       assertThat(paths.localProposals()).as("proposed locally while leading").isPositive();
       assertThat(paths.clientProposals()).as("proposed through the client once no longer leading").isPositive();
-      assertThat(paths.proposalsResent() + paths.proposalsDelayed()).as("proposals caught by the transfer, " + paths)
-          .isPositive();
 
       assertThat(cluster.awaitCaughtUp()).isTrue();
       Map<String, String> reference = state(newLeader.replica);
@@ -189,6 +209,7 @@ class GroupedEventsIT {
       for (Sent s : List.of(sent.get(0), sent.get(transferAt), sent.get(sent.size() - 1))) {
         assertThat(cluster.read(leader, s.key(), false)).as(s.key()).contains(s.value());
       }
+      return paths;
     }
   }
 
