@@ -109,7 +109,8 @@ public final class EventGrouper implements AutoCloseable {
   private boolean closed;
   /**
    * Runs {@link #pump} after a completion delivered on a thread other than this grouper's delivery
-   * threads: Ratis' completing thread (queue full, or closed). One daemon thread; see {@link #release}.
+   * threads: the completing thread, when the delivery queue was full. One daemon thread; see
+   * {@link #release}.
    */
   private final java.util.concurrent.ExecutorService pumper;
   /**
@@ -313,8 +314,11 @@ public final class EventGrouper implements AutoCloseable {
    * threads (the usual case) it pumps right there, before the delivered group's callers are
    * answered: handing the pump to {@link #pumper} instead cost every entry under load one more
    * thread wake-up between one round's commit and the next round's proposal, and on two busy cores
-   * that wake-up waits for a core (session 30, bench/README: 10% more puts/s at 64 in flight, 2% at
-   * 256, none fewer at 8).
+   * that wake-up waits for a core (session 30, bench/README: 10% more puts/s at 64 in flight in an
+   * A/B, 2% at 256 and at 8; even in a second run). The delivered group's callers wait for the send; {@code RaftConsensus} sends
+   * through its client (which may block) on a thread of its own, so on a leader that wait is the
+   * local append's hand-off. If the other delivery thread frees a slot meanwhile, this one sends
+   * that group too before it answers its own callers.
    */
   private void release() {
     boolean more;
@@ -329,9 +333,9 @@ public final class EventGrouper implements AutoCloseable {
       pump();
       return;
     }
-    // Not on this thread: it is Ratis' (a delivery the executor did not take), which completes a
-    // proposal under its client's sliding-window lock, and a send from there could wait for a
-    // window slot that only that lock frees.
+    // Not on this thread: it is the completing thread (a delivery the executor did not take), which
+    // may be Ratis' apply or client thread (the latter completes a proposal under its sliding-window
+    // lock, and a send from there could wait for a window slot that only that lock frees).
     try {
       pumper.execute(this::pump);
     } catch (java.util.concurrent.RejectedExecutionException e) {

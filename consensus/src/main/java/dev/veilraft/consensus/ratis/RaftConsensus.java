@@ -637,9 +637,15 @@ public final class RaftConsensus implements AutoCloseable {
     };
   }
 
+  /**
+   * A grouped proposal through this node's client, sent on {@link #localWork}: the grouper calls
+   * from a delivery thread whose group's callers are answered only once the send returns, and
+   * Ratis' ordered async client may block there (its outstanding-request semaphore, its
+   * sliding-window lock), where a local submit does not.
+   */
   private CompletableFuture<ApplyResult> viaClient(Proposal proposal) {
     clientProposals.incrementAndGet();
-    return send(proposal);
+    return CompletableFuture.supplyAsync(() -> send(proposal), localWork).thenCompose(f -> f);
   }
 
   /**
