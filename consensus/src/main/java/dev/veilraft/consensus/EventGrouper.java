@@ -315,10 +315,10 @@ public final class EventGrouper implements AutoCloseable {
    * answered: handing the pump to {@link #pumper} instead cost every entry under load one more
    * thread wake-up between one round's commit and the next round's proposal, and on two busy cores
    * that wake-up waits for a core (session 30, bench/README: 10% more puts/s at 64 in flight in an
-   * A/B, 2% at 256 and at 8; even in a second run). The delivered group's callers wait for the send; {@code RaftConsensus} sends
-   * through its client (which may block) on a thread of its own, so on a leader that wait is the
-   * local append's hand-off. If the other delivery thread frees a slot meanwhile, this one sends
-   * that group too before it answers its own callers.
+   * A/B, 2% at 256 and at 8; even in a second run). The delivered group's callers wait for the
+   * send; {@code RaftConsensus} sends through its client (which may block) on a thread of its own,
+   * so on a leader that wait is the local append's hand-off. If the other delivery thread frees a
+   * slot meanwhile, this one sends that group too before it answers its own callers.
    */
   private void release() {
     boolean more;
