@@ -3,11 +3,14 @@ package dev.veilraft.state;
 import dev.veilraft.crypto.Check;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * The changes of one log entry, buffered in memory until {@link #commit}: nothing reaches
@@ -25,6 +28,8 @@ final class RocksDbStateTransaction implements StateTransaction {
   private final RocksDbStateStore store;
   /** Pending changes by namespace, each ordered like scans, so two writes of a record keep only the last. */
   private final Map<String, NavigableMap<byte[], RecordChange>> changes = new TreeMap<>();
+  /** By type, in the order they were made: their {@code beforeCommit}s run in that order. */
+  private final Map<Class<?>, Attachment> attachments = new LinkedHashMap<>();
   private long sizeBytes;
   private boolean committed;
 
@@ -110,8 +115,20 @@ final class RocksDbStateTransaction implements StateTransaction {
   }
 
   @Override
+  public <T extends Attachment> T attachment(Class<T> type, Supplier<T> create) {
+    checkActive();
+    Attachment attached = attachments.get(type);
+    if (attached == null) {
+      attached = Objects.requireNonNull(create.get(), "an attachment's factory returned null");
+      attachments.put(type, attached);
+    }
+    return type.cast(attached);
+  }
+
+  @Override
   public void commit(long appliedIndex) throws StateException {
     checkActive();
+    runBeforeCommit();
     List<RecordChange> all = new ArrayList<>();
     for (NavigableMap<byte[], RecordChange> namespaceChanges : changes.values()) {
       all.addAll(namespaceChanges.values());
@@ -123,12 +140,24 @@ final class RocksDbStateTransaction implements StateTransaction {
   @Override
   public void commitNodeLocal() throws StateException {
     checkActive();
+    runBeforeCommit();
     List<RecordChange> all = new ArrayList<>();
     for (NavigableMap<byte[], RecordChange> namespaceChanges : changes.values()) {
       all.addAll(namespaceChanges.values());
     }
     store.commitNodeLocal(all);
     committed = true;
+  }
+
+  private void runBeforeCommit() throws StateException {
+    List<Attachment> made = List.copyOf(attachments.values());
+    for (Attachment attachment : made) {
+      attachment.beforeCommit(this);
+    }
+    if (attachments.size() != made.size()) {
+      throw new IllegalStateException("an attachment was made while the transaction committed; its writes would "
+          + "be lost");
+    }
   }
 
   private NavigableMap<byte[], RecordChange> pending(String namespace) {

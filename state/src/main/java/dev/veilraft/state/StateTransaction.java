@@ -2,6 +2,7 @@ package dev.veilraft.state;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /** The changes of one log entry, committed atomically with its index. */
 public interface StateTransaction {
@@ -29,6 +30,27 @@ public interface StateTransaction {
   void index(String namespace) throws StateException;
 
   void delete(String namespace, byte[] key);
+
+  /**
+   * This transaction's one attachment of {@code type}, made by {@code create} on the first call:
+   * what a writer keeps for the whole entry (records it decoded, what it already knows) so that
+   * records many events of the entry change are decoded once and written once. {@link #commit} and
+   * {@link #commitNodeLocal} first run every attachment's {@link Attachment#beforeCommit}, in the
+   * order they were made; that is where an attachment writes what it kept. Like the rest of the
+   * transaction, for one thread.
+   */
+  <T extends Attachment> T attachment(Class<T> type, Supplier<T> create);
+
+  /** Entry-long state of a writer; see {@link #attachment}. */
+  interface Attachment {
+    /**
+     * Writes what this attachment kept into {@code tx}, which it may also read; runs once, when the
+     * transaction commits, before any change is written.
+     *
+     * @throws StateException the store failed; the commit fails with it
+     */
+    void beforeCommit(StateTransaction tx) throws StateException;
+  }
 
   /**
    * Writes every change and records {@code appliedIndex}, atomically. The index must be greater

@@ -183,6 +183,50 @@ class RocksDbStateStoreTest {
     }
   }
 
+  /** Counts an entry's writes and writes the count once, when the entry commits. */
+  private static final class WriteCounter implements StateTransaction.Attachment {
+    int writes;
+
+    @Override
+    public void beforeCommit(StateTransaction tx) throws StateException {
+      writes++;
+      tx.put("app/x", utf8("writes"), utf8(Integer.toString(writes)));
+    }
+  }
+
+  @Test
+  void anAttachmentIsOnePerTransactionAndWritesOnceBeforeTheCommit() throws Exception {
+    // Proves attachment() hands back the same object within a transaction, a new one in the next,
+    // and that its beforeCommit runs once, its writes landing with the entry's own.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      StateTransaction tx = store.begin();
+      WriteCounter counter = tx.attachment(WriteCounter.class, WriteCounter::new);
+      assertThat(tx.attachment(WriteCounter.class, WriteCounter::new)).isSameAs(counter);
+      tx.put("app/x", utf8("k"), utf8("v"));
+      tx.commit(1);
+      assertThat(counter.writes).isEqualTo(1);
+      assertThat(store.get("app/x", utf8("writes"))).hasValueSatisfying(v -> assertThat(v).isEqualTo(utf8("1")));
+      assertThat(store.appliedIndex()).isEqualTo(1);
+
+      StateTransaction next = store.begin();
+      assertThat(next.attachment(WriteCounter.class, WriteCounter::new)).isNotSameAs(counter);
+      assertThatThrownBy(() -> tx.attachment(WriteCounter.class, WriteCounter::new))
+          .isInstanceOf(IllegalStateException.class);
+    }
+  }
+
+  @Test
+  void anAttachmentMadeWhileCommittingFailsTheCommit() throws Exception {
+    // Proves an attachment made by another's beforeCommit (whose writes would be lost) fails the commit loudly.
+    try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      StateTransaction tx = store.begin();
+      tx.attachment(StateTransaction.Attachment.class, () -> t -> t.attachment(WriteCounter.class, WriteCounter::new));
+      assertThatThrownBy(() -> tx.commit(1)).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("made while the transaction committed");
+      assertThat(store.appliedIndex()).isZero();
+    }
+  }
+
   @Test
   void limitsAreEnforcedWithNamedErrors() throws Exception {
     // Proves namespaces, keys and values outside their limits are refused with the limit's name, and the limits themselves are accepted.

@@ -1,5 +1,6 @@
 package dev.veilraft.state.app;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.EventResult;
@@ -7,11 +8,16 @@ import dev.veilraft.state.StateException;
 import dev.veilraft.state.StateRecord;
 import dev.veilraft.state.StateTransaction;
 import dev.veilraft.state.proto.ClientSession;
-import java.lang.ref.WeakReference;
+import dev.veilraft.state.proto.KeptResult;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Exactly-once requests. Each client names itself (a random id) and numbers its requests; the
@@ -22,16 +28,23 @@ import java.util.Optional;
  * {@link #SESSION_IDLE_MS_MAX} of leader time are dropped, a few per entry, so expiry is part of
  * the deterministic apply: every replica drops the same sessions at the same index.
  *
- * <p>Records: {@code sys/sessions} client id → {@link ClientSession}; {@code sys/session-results}
- * {@link #resultKey} → result; {@code sys/session-expiry} {@link #expiryKey} → empty.
+ * <p>Records: {@code sys/sessions} client id → {@link ClientSession}, which also keeps the
+ * client's small results; {@code sys/session-results} {@link #resultKey} → a result kept alone;
+ * {@code sys/session-expiry} {@link #expiryKey} → empty.
  *
- * <p>Every new request looks up a result that is not there (is it a retry?), so the results are
- * kept indexed ({@link StateTransaction#index}): the index answers that miss from memory instead
- * of RocksDB (about an eighth of applying a grouped put on a follower, measured in session 24),
- * and the result's write then needs no read of a record it replaces. The index holds one key
- * (about 90 bytes) per unacknowledged result: at most {@code limits.pending_per_client_max} per
- * client, and a session idle for {@link #SESSION_IDLE_MS_MAX} goes with its results. The expiry
- * records are indexed too (the expiry scan), one key per session.
+ * <p>A result of at most {@link #INLINE_RESULT_BYTES_MAX} is kept in the session record, as long as
+ * the record stays within {@link #SESSION_BYTES_MAX}; any other is kept alone. A pipelining client's
+ * entry then writes its session record once (the events of an entry share a decoded copy,
+ * {@link StateTransaction#attachment}, written when the entry commits) instead of one record per
+ * result and one delete per acknowledged result: about two records fewer per grouped put, on every
+ * member. The session's {@code pending} counts both kinds, so the results kept alone are {@code
+ * pending} minus those in the record; while there are none, neither a retry check nor an
+ * acknowledgement reads {@code sys/session-results}.
+ *
+ * <p>Results kept alone are indexed ({@link StateTransaction#index}) once a session has one: a new
+ * request's retry check then misses from memory rather than RocksDB. The index holds one key (about
+ * 90 bytes) per result kept alone. The expiry records are indexed too (the expiry scan), one key
+ * per session.
  */
 final class ClientSessions {
   static final String SESSIONS = "sys/sessions";
@@ -50,11 +63,24 @@ final class ClientSessions {
   public static final long SESSION_IDLE_MS_MAX = 60L * 60 * 1000;
   /** Sessions expired per entry at most, so one entry's work stays bounded. */
   static final int EXPIRIES_PER_ENTRY_MAX = 8;
+  /** A serialized result up to this size may be kept in its session's record. */
+  static final int INLINE_RESULT_BYTES_MAX = 1024;
   /**
-   * An acknowledgement that moves at most this many sequences forgets their results by one point
-   * lookup each; a longer move scans the range. A pipelining client moves it by about one per
-   * request, and a lookup (one keyed read) costs about what a scan of one result does without the
-   * scan's merge of the transaction's changes with the ordered key index.
+   * A session record takes no more results once it would grow past this size (it may exceed it
+   * by the few bytes a larger acknowledged sequence takes): an entry rewrites the records of the
+   * clients it serves, so this bounds what one client costs an entry beyond its own events.
+   */
+  static final int SESSION_BYTES_MAX = 16 * 1024;
+  /**
+   * What recording a result adds to a session record beyond the result's bytes, at most: the kept
+   * result's framing (17 bytes) and the growth of {@code pending} and {@code last_ms} (13).
+   */
+  static final int KEPT_RESULT_OVERHEAD_BYTES_MAX = 30;
+  /**
+   * An acknowledgement that moves at most this many sequences forgets the results kept alone by
+   * one point lookup each; a longer move scans the range. A pipelining client moves it by about
+   * one per request, and a lookup (one keyed read) costs about what a scan of one result does
+   * without the scan's merge of the transaction's changes with the ordered key index.
    */
   static final int FORGET_LOOKUPS_MAX = 32;
   /** Sequences are below this, so a client's results all lie before {@code resultKey(id, SEQUENCE_END)}. */
@@ -81,7 +107,8 @@ final class ClientSessions {
       throw new IllegalArgumentException("pending-per-client bound " + pendingMax + " is outside 1.."
           + PENDING_PER_CLIENT_LIMIT);
     }
-    expireIdle(tx, leaderTimeMs);
+    EntrySessions entry = tx.attachment(EntrySessions.class, EntrySessions::new);
+    expireIdle(tx, entry, leaderTimeMs);
     if (clientId.length < CLIENT_ID_BYTES_MIN || clientId.length > CLIENT_ID_BYTES_MAX) {
       return new Refuse("client id is " + clientId.length + " bytes; expected " + CLIENT_ID_BYTES_MIN + " to "
           + CLIENT_ID_BYTES_MAX);
@@ -90,19 +117,18 @@ final class ClientSessions {
       return new Refuse("request sequence " + Long.toUnsignedString(sequence) + " must be 1.." + (SEQUENCE_END - 1)
           + " and not below the acknowledged sequence " + Long.toUnsignedString(acknowledged));
     }
-    ClientSession session = load(tx, clientId).orElse(ClientSession.getDefaultInstance());
+    ClientSession session = entry.load(tx, clientId);
     if (acknowledged > session.getAcknowledged()) {
       session = forgetAcknowledged(tx, clientId, session, acknowledged);
+      entry.save(clientId, session);
     }
     if (sequence < session.getAcknowledged()) {
       return new Refuse("request sequence " + sequence + " was acknowledged already (the client acknowledged all "
           + "below " + session.getAcknowledged() + "); its result is gone");
     }
-    // A new request's result is not there: the results' key index answers that without a disk read.
-    tx.index(RESULTS);
-    Optional<byte[]> recorded = tx.get(RESULTS, resultKey(clientId, sequence));
+    Optional<EventResult> recorded = recorded(tx, clientId, session, sequence);
     if (recorded.isPresent()) {
-      return new Replay(parseResult(recorded.get()));
+      return new Replay(recorded.get());
     }
     if (session.getPending() >= pendingMax) {
       return new Refuse("PENDING_LIMIT: client has " + session.getPending() + " unacknowledged requests, the most "
@@ -115,66 +141,109 @@ final class ClientSessions {
   /** Records the result of a request {@link #admit} let through. */
   static void record(StateTransaction tx, byte[] clientId, long sequence, Apply admitted, EventResult result,
       long leaderTimeMs) throws StateException {
-    tx.put(RESULTS, resultKey(clientId, sequence), result.toByteArray());
+    EntrySessions entry = tx.attachment(EntrySessions.class, EntrySessions::new);
     ClientSession before = admitted.session();
+    byte[] bytes = result.toByteArray();
+    ClientSession.Builder after = before.toBuilder().setPending(before.getPending() + 1).setLastMs(leaderTimeMs);
+    if (keepsInRecord(before, bytes)) {
+      after.addResults(KeptResult.newBuilder().setSequence(sequence).setResult(ByteString.copyFrom(bytes)));
+    } else {
+      tx.put(RESULTS, resultKey(clientId, sequence), bytes);
+    }
     if (before.getLastMs() != 0) {
       tx.delete(EXPIRY, expiryKey(before.getLastMs(), clientId));
     }
-    ClientSession after = before.toBuilder().setPending(before.getPending() + 1).setLastMs(leaderTimeMs).build();
-    tx.put(SESSIONS, clientId, after.toByteArray());
+    entry.save(clientId, after.build());
     tx.put(EXPIRY, expiryKey(leaderTimeMs, clientId), new byte[0]);
-    ExpiryClear clear = EXPIRY_CLEAR.get();
-    if (clear != null && leaderTimeMs < clear.cutoffMs()) {
-      EXPIRY_CLEAR.remove();
+    if (leaderTimeMs < entry.expiryClearBelowMs) {
+      entry.expiryClearBelowMs = Long.MIN_VALUE;
     }
   }
 
+  /** Whether {@code result} is kept in the record of {@code session}, which does not hold it yet. */
+  static boolean keepsInRecord(ClientSession session, byte[] result) {
+    return result.length <= INLINE_RESULT_BYTES_MAX
+        && session.getSerializedSize() + KEPT_RESULT_OVERHEAD_BYTES_MAX + result.length <= SESSION_BYTES_MAX;
+  }
+
+  /** The recorded result of {@code sequence}: in the session's record, or kept alone if it has any there. */
+  private static Optional<EventResult> recorded(StateTransaction tx, byte[] clientId, ClientSession session,
+      long sequence) throws StateException {
+    for (KeptResult kept : session.getResultsList()) {
+      if (kept.getSequence() == sequence) {
+        return Optional.of(parseResult(kept.getResult().toByteArray()));
+      }
+    }
+    if (keptAlone(session) <= 0) {
+      return Optional.empty();
+    }
+    // A new request's result is not there: the results' key index answers that without a disk read.
+    tx.index(RESULTS);
+    Optional<byte[]> alone = tx.get(RESULTS, resultKey(clientId, sequence));
+    return alone.isPresent() ? Optional.of(parseResult(alone.get())) : Optional.empty();
+  }
+
+  /** How many of the session's results are kept alone, each in its own record. */
+  private static int keptAlone(ClientSession session) {
+    return session.getPending() - session.getResultsCount();
+  }
+
   /**
-   * Deletes the client's results in [{@code session.acknowledged}, {@code acknowledged}): a client
-   * that pipelines moves its acknowledgement a few sequences per request, so each sequence of a
-   * range of at most {@link #FORGET_LOOKUPS_MAX} is looked up (the result under that key or
-   * nothing; O(1) each) rather than scanned; only a longer jump scans the range (bounded by
-   * {@link #PENDING_PER_CLIENT_LIMIT} as before). Both delete exactly the results that exist in the
-   * range, so the entry's changes, and the state digest, are the same whichever way is taken.
+   * Forgets the client's results in [{@code session.acknowledged}, {@code acknowledged}): those in
+   * the session's record, and those kept alone if it has any. A client that pipelines moves its
+   * acknowledgement a few sequences per request, so each sequence of a range of at most {@link
+   * #FORGET_LOOKUPS_MAX} is looked up (the result under that key or nothing; O(1) each) rather than
+   * scanned; only a longer jump scans the range (bounded by {@link #PENDING_PER_CLIENT_LIMIT}). Both
+   * delete exactly the results that exist in the range, so the entry's changes, and the state
+   * digest, are the same whichever way is taken.
    */
   private static ClientSession forgetAcknowledged(StateTransaction tx, byte[] clientId, ClientSession session,
       long acknowledged) throws StateException {
-    long from = session.getAcknowledged();
-    int forgotten = 0;
-    if (acknowledged - from <= FORGET_LOOKUPS_MAX) {
-      for (long sequence = from; sequence < acknowledged; sequence++) {
-        byte[] key = resultKey(clientId, sequence);
-        if (tx.get(RESULTS, key).isPresent()) {
-          tx.delete(RESULTS, key);
+    List<KeptResult> kept = session.getResultsList();
+    List<KeptResult> still = new ArrayList<>(kept.size());
+    for (KeptResult result : kept) {
+      if (result.getSequence() >= acknowledged) {
+        still.add(result);
+      }
+    }
+    int forgotten = kept.size() - still.size();
+    if (keptAlone(session) > 0) {
+      long from = session.getAcknowledged();
+      if (acknowledged - from <= FORGET_LOOKUPS_MAX) {
+        for (long sequence = from; sequence < acknowledged; sequence++) {
+          byte[] key = resultKey(clientId, sequence);
+          if (tx.get(RESULTS, key).isPresent()) {
+            tx.delete(RESULTS, key);
+            forgotten++;
+          }
+        }
+      } else {
+        for (StateRecord result : tx.scan(RESULTS, resultKey(clientId, from), resultKey(clientId, acknowledged),
+            PENDING_PER_CLIENT_LIMIT)) {
+          tx.delete(RESULTS, result.key());
           forgotten++;
         }
       }
-    } else {
-      for (StateRecord result : tx.scan(RESULTS, resultKey(clientId, from), resultKey(clientId, acknowledged),
-          PENDING_PER_CLIENT_LIMIT)) {
-        tx.delete(RESULTS, result.key());
-        forgotten++;
-      }
     }
-    ClientSession updated = session.toBuilder().setAcknowledged(acknowledged)
-        .setPending(Math.max(0, session.getPending() - forgotten)).build();
-    tx.put(SESSIONS, clientId, updated.toByteArray());
-    return updated;
+    ClientSession.Builder updated = session.toBuilder().setAcknowledged(acknowledged)
+        .setPending(Math.max(0, session.getPending() - forgotten));
+    if (still.size() != kept.size()) {
+      updated.clearResults().addAllResults(still);
+    }
+    return updated.build();
   }
 
   /**
    * Drops up to {@link #EXPIRIES_PER_ENTRY_MAX} sessions idle since before {@code leaderTimeMs -
    * SESSION_IDLE_MS_MAX}. Runs for every event, but an entry's events share its leader time, so
    * once a scan in this transaction found fewer than the bound (every idle session below the
-   * cutoff is then gone) the later events of the same entry skip it: see {@link ExpiryClear}.
+   * cutoff is then gone) the later events of the same entry skip it: see {@link
+   * EntrySessions#expiryClearBelowMs}.
    */
-  private static void expireIdle(StateTransaction tx, long leaderTimeMs) throws StateException {
+  private static void expireIdle(StateTransaction tx, EntrySessions entry, long leaderTimeMs)
+      throws StateException {
     long cutoff = leaderTimeMs - SESSION_IDLE_MS_MAX;
-    if (cutoff <= 0) {
-      return;
-    }
-    ExpiryClear clear = EXPIRY_CLEAR.get();
-    if (clear != null && clear.covers(tx, cutoff)) {
+    if (cutoff <= 0 || cutoff <= entry.expiryClearBelowMs) {
       return;
     }
     List<StateRecord> idle = tx.scan(EXPIRY, null, Hashes.u64(cutoff), EXPIRIES_PER_ENTRY_MAX);
@@ -184,43 +253,68 @@ final class ClientSessions {
           PENDING_PER_CLIENT_LIMIT)) {
         tx.delete(RESULTS, result.key());
       }
-      tx.delete(SESSIONS, clientId);
+      entry.expire(tx, clientId);
       tx.delete(EXPIRY, expired.key());
     }
-    if (idle.size() < EXPIRIES_PER_ENTRY_MAX) {
-      EXPIRY_CLEAR.set(new ExpiryClear(new WeakReference<>(tx), cutoff));
-    } else {
-      EXPIRY_CLEAR.remove();
-    }
+    entry.expiryClearBelowMs = idle.size() < EXPIRIES_PER_ENTRY_MAX ? cutoff : Long.MIN_VALUE;
   }
 
   /**
-   * What this thread knows of one transaction: none of its expiry records (committed or written
-   * by it) lies below {@code cutoffMs}, because an expiry scan up to that cutoff found fewer than
-   * {@link #EXPIRIES_PER_ENTRY_MAX} and deleted them all. It stays true while the transaction
-   * lives: only {@link #record} adds expiry records, at the entry's leader time (above every
-   * cutoff of that entry; a lower one clears this knowledge). A scan up to any cutoff at or below
-   * it would find nothing, so skipping it writes and decides exactly what scanning would, on
-   * every replica. The transaction is held weakly and compared by identity: a new transaction, or
-   * a transaction of another replica on this thread, never matches (so a stale one costs a scan,
-   * never a skipped expiry).
+   * What one entry's transaction knows of sessions: the sessions its events read, decoded once and
+   * kept as they change, each written once when the entry commits; and how far the expiry records
+   * are known to be clear. Every decision is the one reading the records each time would give, so
+   * replicas agree whatever they had decoded.
    */
-  private record ExpiryClear(WeakReference<StateTransaction> tx, long cutoffMs) {
-    boolean covers(StateTransaction current, long cutoff) {
-      return tx.get() == current && cutoff <= cutoffMs;
+  private static final class EntrySessions implements StateTransaction.Attachment {
+    /** Read or written this entry, by client id; an absent session is the default instance. */
+    private final Map<ByteString, ClientSession> sessions = new HashMap<>();
+    private final Set<ByteString> changed = new HashSet<>();
+    /**
+     * No expiry record of this transaction (committed or written by it) lies below this, because an
+     * expiry scan up to it found fewer than {@link #EXPIRIES_PER_ENTRY_MAX} and deleted them all. It
+     * stays true while the entry lasts: only {@link #record} adds expiry records, at the entry's
+     * leader time, above every cutoff of that entry (a lower one resets this). A scan up to a
+     * cutoff at or below it would find nothing, so skipping it writes and decides what scanning
+     * would. {@code Long.MIN_VALUE}: nothing known.
+     */
+    long expiryClearBelowMs = Long.MIN_VALUE;
+
+    ClientSession load(StateTransaction tx, byte[] clientId) throws StateException {
+      ByteString id = ByteString.copyFrom(clientId);
+      ClientSession known = sessions.get(id);
+      if (known != null) {
+        return known;
+      }
+      Optional<byte[]> stored = tx.get(SESSIONS, clientId);
+      ClientSession session = stored.isEmpty() ? ClientSession.getDefaultInstance() : parseSession(stored.get());
+      sessions.put(id, session);
+      return session;
+    }
+
+    void save(byte[] clientId, ClientSession session) {
+      ByteString id = ByteString.copyFrom(clientId);
+      sessions.put(id, session);
+      changed.add(id);
+    }
+
+    void expire(StateTransaction tx, byte[] clientId) {
+      ByteString id = ByteString.copyFrom(clientId);
+      sessions.put(id, ClientSession.getDefaultInstance());
+      changed.remove(id);
+      tx.delete(SESSIONS, clientId);
+    }
+
+    @Override
+    public void beforeCommit(StateTransaction tx) {
+      for (ByteString id : changed) {
+        tx.put(SESSIONS, id.toByteArray(), sessions.get(id).toByteArray());
+      }
     }
   }
 
-  /** Per thread, since each replica applies its entries (and uses its transaction) on one thread. */
-  private static final ThreadLocal<ExpiryClear> EXPIRY_CLEAR = new ThreadLocal<>();
-
-  private static Optional<ClientSession> load(StateTransaction tx, byte[] clientId) throws StateException {
-    Optional<byte[]> stored = tx.get(SESSIONS, clientId);
-    if (stored.isEmpty()) {
-      return Optional.empty();
-    }
+  private static ClientSession parseSession(byte[] bytes) throws StateException {
     try {
-      return Optional.of(ClientSession.parseFrom(stored.get()));
+      return ClientSession.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
       throw new StateException("client session record does not parse (state corrupted): " + e.getMessage(), e);
     }

@@ -7,8 +7,10 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.state.RocksDbStateStore;
 import dev.veilraft.state.StateTransaction;
+import dev.veilraft.state.proto.ClientSession;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -22,7 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * entry) decides and writes exactly what the scanning algorithm it replaced ({@link
  * ScanningClientSessions}) does: over a seeded random run of pipelined requests, retries, stale
  * and invalid numbers, long acknowledgement jumps, the pending limit and idle expiry (more idle
- * sessions than one entry expires), several requests per entry, both give equal decisions and,
+ * sessions than one entry expires), several requests per entry, results small enough for the
+ * session record, too large for it and arriving when it is full, both give equal decisions and,
  * after every entry, byte-identical stores (so equal state digests). Replay a failure with its seed.
  */
 class ClientSessionsEquivalenceTest {
@@ -33,10 +36,13 @@ class ClientSessionsEquivalenceTest {
   @TempDir Path dir;
 
   @ParameterizedTest(name = "seed {0}")
-  @ValueSource(longs = {1, 2, 3, 20261121})
+  @ValueSource(longs = {1, 2, 3, 4, 20261121, 20261122})
   void decisionsAndStoresMatchTheScanningAlgorithm(long seed) throws Exception {
     Random random = new Random(seed);
-    int pendingMax = 1 + random.nextInt(8);
+    // With even seeds, 24 to 28 pending results, most of them near 1 KiB, fill a session record
+    // (16 KiB), so later ones that would fit a record are kept alone.
+    boolean fillRecords = seed % 2 == 0;
+    int pendingMax = fillRecords ? 24 + random.nextInt(5) : 1 + random.nextInt(8);
     byte[] secret = Hashes.sha256(Hashes.utf8("equivalence"));
     try (Stores stores = new Stores(RocksDbStateStore.open(dir.resolve("new-" + seed), secret),
         RocksDbStateStore.open(dir.resolve("old-" + seed), secret))) {
@@ -51,7 +57,8 @@ class ClientSessionsEquivalenceTest {
       long leaderTime = 1_000_000;
       TreeMap<String, Integer> seen = new TreeMap<>();
       for (long index = 1; index <= ENTRIES; index++) {
-        leaderTime += random.nextInt(20) == 0 ? ClientSessions.SESSION_IDLE_MS_MAX + random.nextInt(1000)
+        // Idle gaps expire sessions; with fillRecords rarely, so results can pile up in between.
+        leaderTime += random.nextInt(fillRecords ? 100 : 20) == 0 ? ClientSessions.SESSION_IDLE_MS_MAX + random.nextInt(1000)
             : random.nextInt(500);
         StateTransaction fresh = stores.fresh().begin();
         StateTransaction old = stores.old().begin();
@@ -60,7 +67,9 @@ class ClientSessionsEquivalenceTest {
           int c = random.nextInt(CLIENTS);
           long sequence;
           long acknowledged;
-          int kind = random.nextInt(20);
+          // With fillRecords, clients 1 and 2 never acknowledge, so their results pile up.
+          boolean holdsBack = fillRecords && (c == 1 || c == 2);
+          int kind = holdsBack ? random.nextInt(4) : random.nextInt(20);
           if (kind < 4) { // a new request of a client that stopped acknowledging: pending grows to the limit
             sequence = ++sent[c];
             acknowledged = acked[c];
@@ -89,7 +98,7 @@ class ClientSessionsEquivalenceTest {
           seen.merge(kind(got), 1, Integer::sum);
           if (got instanceof ClientSessions.Apply apply) {
             EventResult result = EventResult.newBuilder().setStatus(EventResult.Status.OK)
-                .setResponse(ByteString.copyFrom(Hashes.utf8(step))).build();
+                .setResponse(ByteString.copyFrom(response(random, step, fillRecords))).build();
             ClientSessions.record(fresh, clients.get(c), sequence, apply, result, leaderTime);
             ScanningClientSessions.record(old, clients.get(c), sequence, (ClientSessions.Apply) want, result,
                 leaderTime);
@@ -103,10 +112,41 @@ class ClientSessionsEquivalenceTest {
         if (sessions(stores.old()) < sessionsBefore) {
           seen.merge("expired", 1, Integer::sum);
         }
+        countResultLayouts(records(stores.fresh()), seen);
       }
       assertThat(seen).as("the run met every kind of decision and expiry (seed " + seed + ")")
           .containsKeys("apply", "replay", "refuse PENDING_LIMIT", "refuse acknowledged", "refuse numbers",
-              "refuse client id", "expired");
+              "refuse client id", "expired", "result in session record", "large result alone");
+      if (fillRecords) {
+        assertThat(seen).as("a session record filled up (seed " + seed + ")").containsKey("small result alone");
+      }
+    }
+  }
+
+  /**
+   * Short responses, responses up to the 1 KiB a session record takes and larger ones; mostly short
+   * ones, or with {@code fillRecords} mostly those near 1 KiB.
+   */
+  private static byte[] response(Random random, String step, boolean fillRecords) {
+    byte[] text = Hashes.utf8(step);
+    int kind = random.nextInt(10);
+    int shortUpTo = fillRecords ? 1 : 6;
+    int size = kind < shortUpTo ? text.length : kind < 9 ? 900 + random.nextInt(100) : 1_000 + random.nextInt(1_000);
+    return Arrays.copyOf(text, size);
+  }
+
+  private static void countResultLayouts(TreeMap<String, String> records, TreeMap<String, Integer> seen)
+      throws Exception {
+    HexFormat hex = HexFormat.of();
+    for (var record : records.entrySet()) {
+      byte[] value = hex.parseHex(record.getValue());
+      if (record.getKey().startsWith(ClientSessions.SESSIONS + " ")
+          && ClientSession.parseFrom(value).getResultsCount() > 0) {
+        seen.merge("result in session record", 1, Integer::sum);
+      } else if (record.getKey().startsWith(ClientSessions.RESULTS + " ")) {
+        seen.merge(value.length > ClientSessions.INLINE_RESULT_BYTES_MAX ? "large result alone"
+            : "small result alone", 1, Integer::sum);
+      }
     }
   }
 

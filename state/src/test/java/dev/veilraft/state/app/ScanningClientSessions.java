@@ -6,15 +6,25 @@ import dev.veilraft.crypto.proto.EventResult;
 import dev.veilraft.state.StateException;
 import dev.veilraft.state.StateRecord;
 import dev.veilraft.state.StateTransaction;
+import com.google.protobuf.ByteString;
 import dev.veilraft.state.proto.ClientSession;
+import dev.veilraft.state.proto.KeptResult;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * The exactly-once admission as it was before point lookups replaced the scan of acknowledged
  * results (commit 19fec53), frozen as the reference {@code ClientSessionsEquivalenceTest} compares
- * {@link ClientSessions} with; decisions and records must stay byte-identical to it. Its
+ * {@link ClientSessions} with; decisions and records must stay byte-identical to it. Session 31
+ * moved small results into the session record (the same rule as {@link
+ * ClientSessions#keepsInRecord}, restated here) and taught it that layout in the plainest way:
+ * every event reads and writes the session record itself, every retry check reads {@code
+ * sys/session-results}, every acknowledgement scans it and every expiry scans the expiry records.
+ * {@link ClientSessions} skips those reads when the session's counts say they would find nothing,
+ * and writes each session once per entry; the equivalence test shows that changes nothing. Its
  * original documentation follows.
  *
  * <p>Exactly-once requests. Each client names itself (a random id) and numbers its requests; the
@@ -75,6 +85,11 @@ final class ScanningClientSessions {
       return new ClientSessions.Refuse("request sequence " + sequence + " was acknowledged already (the client acknowledged all "
           + "below " + session.getAcknowledged() + "); its result is gone");
     }
+    for (KeptResult kept : session.getResultsList()) {
+      if (kept.getSequence() == sequence) {
+        return new ClientSessions.Replay(parseResult(kept.getResult().toByteArray()));
+      }
+    }
     Optional<byte[]> recorded = tx.get(RESULTS, resultKey(clientId, sequence));
     if (recorded.isPresent()) {
       return new ClientSessions.Replay(parseResult(recorded.get()));
@@ -90,26 +105,37 @@ final class ScanningClientSessions {
   /** Records the result of a request {@link #admit} let through. */
   static void record(StateTransaction tx, byte[] clientId, long sequence, ClientSessions.Apply admitted, EventResult result,
       long leaderTimeMs) throws StateException {
-    tx.put(RESULTS, resultKey(clientId, sequence), result.toByteArray());
     ClientSession before = admitted.session();
+    byte[] bytes = result.toByteArray();
+    ClientSession.Builder after = before.toBuilder().setPending(before.getPending() + 1).setLastMs(leaderTimeMs);
+    if (bytes.length <= 1024 && before.getSerializedSize() + 30 + bytes.length <= 16 * 1024) {
+      after.addResults(KeptResult.newBuilder().setSequence(sequence).setResult(ByteString.copyFrom(bytes)));
+    } else {
+      tx.put(RESULTS, resultKey(clientId, sequence), bytes);
+    }
     if (before.getLastMs() != 0) {
       tx.delete(EXPIRY, expiryKey(before.getLastMs(), clientId));
     }
-    ClientSession after = before.toBuilder().setPending(before.getPending() + 1).setLastMs(leaderTimeMs).build();
-    tx.put(SESSIONS, clientId, after.toByteArray());
+    tx.put(SESSIONS, clientId, after.build().toByteArray());
     tx.put(EXPIRY, expiryKey(leaderTimeMs, clientId), new byte[0]);
   }
 
   private static ClientSession forgetAcknowledged(StateTransaction tx, byte[] clientId, ClientSession session,
       long acknowledged) throws StateException {
-    int forgotten = 0;
+    List<KeptResult> still = new ArrayList<>();
+    for (KeptResult kept : session.getResultsList()) {
+      if (kept.getSequence() >= acknowledged) {
+        still.add(kept);
+      }
+    }
+    int forgotten = session.getResultsCount() - still.size();
     for (StateRecord result : tx.scan(RESULTS, resultKey(clientId, session.getAcknowledged()),
         resultKey(clientId, acknowledged), PENDING_PER_CLIENT_LIMIT)) {
       tx.delete(RESULTS, result.key());
       forgotten++;
     }
     ClientSession updated = session.toBuilder().setAcknowledged(acknowledged)
-        .setPending(Math.max(0, session.getPending() - forgotten)).build();
+        .setPending(Math.max(0, session.getPending() - forgotten)).clearResults().addAllResults(still).build();
     tx.put(SESSIONS, clientId, updated.toByteArray());
     return updated;
   }

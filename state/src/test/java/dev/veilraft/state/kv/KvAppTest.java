@@ -230,6 +230,11 @@ class KvAppTest {
       public void delete(String namespace, byte[] key) {}
 
       @Override
+      public <T extends Attachment> T attachment(Class<T> type, java.util.function.Supplier<T> create) {
+        return create.get();
+      }
+
+      @Override
       public void commit(long appliedIndex) {}
 
       @Override
