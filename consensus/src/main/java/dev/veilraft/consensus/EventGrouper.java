@@ -237,7 +237,20 @@ public final class EventGrouper implements AutoCloseable {
         }
         inFlight++;
       }
-      propose(next);
+      try {
+        propose(next);
+      } catch (RuntimeException | Error e) {
+        // Not a failed send (propose turns those into failed proposals) but something like an
+        // OutOfMemoryError before the proposal was handed on: free the slot and the pump, and tell
+        // the group's callers (the outcome is unknown to them, as after any failed call), so the
+        // grouper does not stall with every later event waiting behind it.
+        synchronized (this) {
+          inFlight--;
+          pumping = false;
+        }
+        next.forEach(w -> w.caller().completeExceptionally(e));
+        throw e;
+      }
     }
   }
 

@@ -250,6 +250,30 @@ class EventGrouperTest {
   }
 
   @Test
+  void anErrorWhileProposingFailsThatGroupAndTheGrouperGoesOn() throws Exception {
+    // Proves an Error escaping the send (say an OutOfMemoryError) reaches the thread that proposed and frees the
+    // slot and the pump, so later events are still proposed instead of waiting forever.
+    HeldSends held = new HeldSends();
+    java.util.concurrent.atomic.AtomicBoolean broken = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.function.Function<Proposal, CompletableFuture<ApplyResult>> send = proposal -> {
+      if (broken.getAndSet(false)) {
+        throw new OutOfMemoryError("simulated: no memory for the proposal");
+      }
+      return held.send(proposal);
+    };
+    try (EventGrouper grouper = new EventGrouper(send, 1, 8, Limits.GROUP_BYTES_MAX)) {
+      // An idle grouper proposes on the submitting thread, so the error reaches that caller.
+      assertThatThrownBy(() -> grouper.submit(event("lost"))).isInstanceOf(OutOfMemoryError.class)
+          .hasMessageContaining("no memory");
+      CompletableFuture<ApplyResult> next = grouper.submit(event("next"));
+      assertThat(held.count()).as("the next event is proposed at once: the slot and the pump are free").isEqualTo(1);
+      assertThat(held.proposal(0).getClientEvent()).isEqualTo(event("next"));
+      held.answer(0);
+      assertThat(ciphertext(next).toStringUtf8()).isEqualTo("next");
+    }
+  }
+
+  @Test
   void closingFailsWhatWaitsAndRefusesNewEvents() throws Exception {
     // Proves close leaves no caller hanging: waiting events fail with NODE_CLOSING, the one in flight still gets
     // its answer, and a later submit fails at once.
