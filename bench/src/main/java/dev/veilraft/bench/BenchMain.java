@@ -136,6 +136,11 @@ public final class BenchMain implements Callable<Integer> {
       + " (default: --event-requests).")
   Integer compareEventRequests;
 
+  @Option(names = "--put-previous", description = "Confidential puts ask for the previous value in their answer (the kv"
+      + " app's default), which exactly-once then keeps until acknowledged. Default: they do not, like etcd's puts"
+      + " (no prev_kv) and the plaintext baseline's.")
+  boolean putPrevious;
+
   @Option(names = "--etcd-bin", defaultValue = "/usr/bin/etcd", description = "The etcd binary of mode etcd, a reference point (default ${DEFAULT-VALUE}).")
   Path etcdBinary;
 
@@ -389,6 +394,8 @@ public final class BenchMain implements Callable<Integer> {
         : eventRequests != null ? eventRequests : EventBundler.REQUESTS_IN_FLIGHT_MAX);
     results.condition("confidential", "simulated TEE (INSECURE), attested joins, peer mTLS, HPKE-sealed kv puts over "
         + "HTTPS to the leader's API, encrypted RocksDB state");
+    results.condition("confidential_puts", putPrevious ? "answer with the previous value"
+        : "answer without the previous value (omit_previous)");
     results.condition("plaintext", "same Ratis properties (RaftConsensus.properties), in-memory map state machine, "
         + "Ratis async client from this JVM");
     stdout.printf(Locale.ROOT, "bench config cores=%d jvm_opts='%s' batch=%d keys=%d duration=%s warmup=%s%s load=%s%n",
@@ -401,11 +408,11 @@ public final class BenchMain implements Callable<Integer> {
     BenchCluster cluster = switch (mode) {
       case "plaintext" -> PlaintextCluster.start(root, benchJarCopy, size, jvmOptionList(), plaintextTls, clients());
       case "confidential" -> ConfidentialCluster.start(mode, root, nodeJarCopy, size, jvmOptionList(), clients(),
-          singleShot(sealing), eventRequests(eventRequests));
+          singleShot(sealing), eventRequests(eventRequests), putPrevious);
       case "confidential-b" -> ConfidentialCluster.start(mode, root, compareJarCopy, size,
           compareJvmOptions != null ? split(compareJvmOptions) : jvmOptionList(), clients(),
           singleShot(compareSealing != null ? compareSealing : sealing),
-          eventRequests(compareEventRequests != null ? compareEventRequests : eventRequests));
+          eventRequests(compareEventRequests != null ? compareEventRequests : eventRequests), putPrevious);
       default -> EtcdCluster.start(root, etcdBinary, size, clients());
     };
     running.add(cluster);

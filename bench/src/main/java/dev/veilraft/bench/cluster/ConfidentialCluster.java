@@ -47,9 +47,11 @@ public final class ConfidentialCluster implements BenchCluster {
    * under comparison). With {@code singleShotSealing} the clients seal every request with its own
    * HPKE context (node jars that predate client sessions understand only that). A positive {@code
    * eventRequests} sets how many event requests each client keeps unanswered (else the SDK's default).
+   * With {@code putsReturnPrevious} each put asks for the previous value in its answer.
    */
   public static ConfidentialCluster start(String mode, Path root, Path nodeJar, int size, List<String> jvmOptions,
-      int clients, boolean singleShotSealing, int eventRequests) throws IOException, InterruptedException, ClientException {
+      int clients, boolean singleShotSealing, int eventRequests, boolean putsReturnPrevious)
+      throws IOException, InterruptedException, ClientException {
     byte[] measurement = CodeMeasurement.ofJar(nodeJar, CodeMeasurement.launchConfig(jvmOptions));
     LocalCluster.Layout layout = LocalCluster.create(root, size, measurement);
     List<ServerProcess> nodes = new ArrayList<>();
@@ -74,7 +76,8 @@ public final class ConfidentialCluster implements BenchCluster {
         if (eventRequests > 0) {
           client.eventRequestsInFlightMax(eventRequests);
         }
-        targets.add(new ConfidentialTarget(singleShotSealing ? client.sealEachRequestSeparately() : client));
+        targets.add(new ConfidentialTarget(singleShotSealing ? client.sealEachRequestSeparately() : client,
+            putsReturnPrevious));
       }
       cluster.target = new PooledTarget(targets);
       return cluster;

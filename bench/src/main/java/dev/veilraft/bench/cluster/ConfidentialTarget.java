@@ -13,23 +13,31 @@ import java.util.concurrent.CompletionException;
 /**
  * Puts through the veilraft client SDK: each put an HPKE-sealed kv event posted over HTTPS; several
  * puts in one call go as one sealed batch ({@link VeilraftClient#callBatchAsync}), one log entry.
+ * Unless {@code putsReturnPrevious}, a put asks for no previous value in its answer, as etcd's and
+ * the plaintext baseline's puts.
  */
 final class ConfidentialTarget implements LoadTarget {
   private final VeilraftClient client;
+  private final boolean putsReturnPrevious;
 
-  ConfidentialTarget(VeilraftClient client) {
+  ConfidentialTarget(VeilraftClient client, boolean putsReturnPrevious) {
     this.client = client;
+    this.putsReturnPrevious = putsReturnPrevious;
+  }
+
+  private byte[] put(byte[] key, byte[] value) {
+    return (putsReturnPrevious ? KvRequests.put(key, value) : KvRequests.putOmittingPrevious(key, value)).toByteArray();
   }
 
   @Override
   public CompletableFuture<Void> put(List<byte[]> keys, List<byte[]> values) {
     if (keys.size() == 1) {
-      return client.callAsync(KvApp.NAME, KvRequests.put(keys.get(0), values.get(0)).toByteArray())
+      return client.callAsync(KvApp.NAME, put(keys.get(0), values.get(0)))
           .thenApply(response -> null);
     }
     List<byte[]> requests = new ArrayList<>(keys.size());
     for (int i = 0; i < keys.size(); i++) {
-      requests.add(KvRequests.put(keys.get(i), values.get(i)).toByteArray());
+      requests.add(put(keys.get(i), values.get(i)));
     }
     return client.callBatchAsync(KvApp.NAME, requests).thenApply(results -> {
       for (EventResult r : results) {

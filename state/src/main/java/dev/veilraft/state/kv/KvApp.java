@@ -66,7 +66,8 @@ public final class KvApp implements App {
     byte[] key = op.getKey().toByteArray();
     Optional<byte[]> previous = state.get(key);
     state.put(key, op.getValue().toByteArray());
-    return describe(previous).build();
+    return op.getOmitPrevious() ? KvResponse.newBuilder().setFound(previous.isPresent()).build()
+        : describe(previous).build();
   }
 
   private static KvResponse get(AppReader state, KvRequest.Get op) throws AppException, StateException {

@@ -13,6 +13,15 @@ public final class KvRequests {
         .setValue(ByteString.copyFrom(value))).build();
   }
 
+  /**
+   * A put whose response says whether the key existed but not its previous value: a smaller
+   * answer, and a smaller result for the cluster to keep until the client acknowledges it.
+   */
+  public static KvRequest putOmittingPrevious(byte[] key, byte[] value) {
+    return KvRequest.newBuilder().setPut(KvRequest.Put.newBuilder().setKey(ByteString.copyFrom(key))
+        .setValue(ByteString.copyFrom(value)).setOmitPrevious(true)).build();
+  }
+
   public static KvRequest put(String key, String value) {
     return put(utf8(key), utf8(value));
   }

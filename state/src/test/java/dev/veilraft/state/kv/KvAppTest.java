@@ -120,6 +120,18 @@ class KvAppTest {
   }
 
   @Test
+  void aPutOmittingThePreviousValueSaysOnlyWhetherTheKeyExisted() throws Exception {
+    // Proves omit_previous keeps found but drops the replaced value from the answer, and still writes.
+    assertThat(ok(KvRequests.putOmittingPrevious(bytes("k").toByteArray(), bytes("v1").toByteArray())))
+        .isEqualTo(KvResponse.newBuilder().setFound(false).build());
+    assertThat(ok(KvRequests.putOmittingPrevious(bytes("k").toByteArray(), bytes("v2").toByteArray())))
+        .isEqualTo(KvResponse.newBuilder().setFound(true).build());
+    assertThat(stored("k")).hasValue("v2");
+    assertThat(ok(put("k", "v3"))).as("without it, the answer still carries the previous value")
+        .isEqualTo(KvResponse.newBuilder().setFound(true).setValue(bytes("v2")).build());
+  }
+
+  @Test
   void deleteReturnsThePreviousValue() throws Exception {
     // Proves delete removes the key and reports what it removed, and deleting a missing key reports not found.
     ok(put("k", "v"));
