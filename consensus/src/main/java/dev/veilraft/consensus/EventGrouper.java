@@ -241,14 +241,23 @@ public final class EventGrouper implements AutoCloseable {
         propose(next);
       } catch (RuntimeException | Error e) {
         // Not a failed send (propose turns those into failed proposals) but something like an
-        // OutOfMemoryError before the proposal was handed on: free the slot and the pump, and tell
-        // the group's callers (the outcome is unknown to them, as after any failed call), so the
-        // grouper does not stall with every later event waiting behind it.
+        // OutOfMemoryError before the proposal was handed on: free the slot and the pump, tell the
+        // group's callers (the outcome is unknown to them, as after any failed call), and leave
+        // what still waits to the grouper's thread, so no event is stranded behind the error.
+        boolean more;
         synchronized (this) {
           inFlight--;
           pumping = false;
+          more = !waiting.isEmpty();
         }
         next.forEach(w -> w.caller().completeExceptionally(e));
+        if (more) {
+          try {
+            pumper.execute(this::pump);
+          } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // close() failed every waiting event.
+          }
+        }
         throw e;
       }
     }

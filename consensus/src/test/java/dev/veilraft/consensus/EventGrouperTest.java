@@ -251,8 +251,9 @@ class EventGrouperTest {
 
   @Test
   void anErrorWhileProposingFailsThatGroupAndTheGrouperGoesOn() throws Exception {
-    // Proves an Error escaping the send (say an OutOfMemoryError) reaches the thread that proposed and frees the
-    // slot and the pump, so later events are still proposed instead of waiting forever.
+    // Proves an Error escaping the send (say an OutOfMemoryError) reaches the thread that proposed and fails
+    // that group's callers, and frees the slot and the pump, so later events and those that waited behind it
+    // are still proposed instead of waiting forever.
     HeldSends held = new HeldSends();
     java.util.concurrent.atomic.AtomicBoolean broken = new java.util.concurrent.atomic.AtomicBoolean(true);
     java.util.function.Function<Proposal, CompletableFuture<ApplyResult>> send = proposal -> {
@@ -270,6 +271,29 @@ class EventGrouperTest {
       assertThat(held.proposal(0).getClientEvent()).isEqualTo(event("next"));
       held.answer(0);
       assertThat(ciphertext(next).toStringUtf8()).isEqualTo("next");
+    }
+    // Events that waited behind a group whose proposal hit an Error on a delivery thread are not
+    // stranded: the grouper's own thread proposes them without waiting for another submit.
+    HeldSends oneByOne = new HeldSends();
+    java.util.function.Function<Proposal, CompletableFuture<ApplyResult>> sendOne = proposal -> {
+      if (broken.getAndSet(false)) {
+        throw new OutOfMemoryError("simulated: no memory for the proposal");
+      }
+      return oneByOne.send(proposal);
+    };
+    try (EventGrouper grouper = new EventGrouper(sendOne, 1, 1, Limits.GROUP_BYTES_MAX)) {
+      CompletableFuture<ApplyResult> busy = grouper.submit(event("busy"));
+      CompletableFuture<ApplyResult> unlucky = grouper.submit(event("unlucky"));
+      CompletableFuture<ApplyResult> stranded = grouper.submit(event("stranded"));
+      assertThat(oneByOne.count()).isEqualTo(1);
+      broken.set(true);
+      oneByOne.answer(0); // its delivery thread proposes "unlucky", and that send throws
+      assertThat(ciphertext(busy).toStringUtf8()).isEqualTo("busy");
+      assertThatThrownBy(() -> unlucky.get(WAIT_SECONDS, TimeUnit.SECONDS)).hasMessageContaining("no memory");
+      assertThat(await(() -> oneByOne.count() == 2)).as("the event behind it is still proposed").isTrue();
+      assertThat(oneByOne.proposal(1).getClientEvent()).isEqualTo(event("stranded"));
+      oneByOne.answer(1);
+      assertThat(ciphertext(stranded).toStringUtf8()).isEqualTo("stranded");
     }
   }
 

@@ -30,6 +30,8 @@ final class RocksDbStateTransaction implements StateTransaction {
   private final Map<String, NavigableMap<byte[], RecordChange>> changes = new TreeMap<>();
   /** By type, in the order they were made: their {@code beforeCommit}s run in that order. */
   private final Map<Class<?>, Attachment> attachments = new LinkedHashMap<>();
+  /** Their beforeCommits ran (once, even if the commit then failed): none may be made or changed now. */
+  private boolean attachmentsWritten;
   private long sizeBytes;
   private boolean committed;
 
@@ -117,6 +119,10 @@ final class RocksDbStateTransaction implements StateTransaction {
   @Override
   public <T extends Attachment> T attachment(Class<T> type, Supplier<T> create) {
     checkActive();
+    if (attachmentsWritten) {
+      throw new IllegalStateException("the transaction's attachments were written for its commit; one made or "
+          + "changed now would be lost");
+    }
     Attachment attached = attachments.get(type);
     if (attached == null) {
       attached = Objects.requireNonNull(create.get(), "an attachment's factory returned null");
@@ -149,14 +155,17 @@ final class RocksDbStateTransaction implements StateTransaction {
     committed = true;
   }
 
+  /**
+   * Runs every attachment's beforeCommit, once: a commit that fails after them (a refused index,
+   * a failed write) and is tried again writes what they wrote, without writing it twice.
+   */
   private void runBeforeCommit() throws StateException {
-    List<Attachment> made = List.copyOf(attachments.values());
-    for (Attachment attachment : made) {
-      attachment.beforeCommit(this);
+    if (attachmentsWritten) {
+      return;
     }
-    if (attachments.size() != made.size()) {
-      throw new IllegalStateException("an attachment was made while the transaction committed; its writes would "
-          + "be lost");
+    attachmentsWritten = true;
+    for (Attachment attachment : List.copyOf(attachments.values())) {
+      attachment.beforeCommit(this);
     }
   }
 

@@ -36,8 +36,9 @@ public interface StateTransaction {
    * what a writer keeps for the whole entry (records it decoded, what it already knows) so that
    * records many events of the entry change are decoded once and written once. {@link #commit} and
    * {@link #commitNodeLocal} first run every attachment's {@link Attachment#beforeCommit}, in the
-   * order they were made; that is where an attachment writes what it kept. Like the rest of the
-   * transaction, for one thread.
+   * order they were made; that is where an attachment writes what it kept. They run once, even if
+   * the commit then fails and is tried again, and no attachment may be made or used after they ran
+   * (IllegalStateException). Like the rest of the transaction, for one thread.
    */
   <T extends Attachment> T attachment(Class<T> type, Supplier<T> create);
 

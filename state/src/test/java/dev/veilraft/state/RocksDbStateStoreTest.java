@@ -216,14 +216,27 @@ class RocksDbStateStoreTest {
   }
 
   @Test
-  void anAttachmentMadeWhileCommittingFailsTheCommit() throws Exception {
-    // Proves an attachment made by another's beforeCommit (whose writes would be lost) fails the commit loudly.
+  void attachmentsWriteOnceEvenWhenTheCommitIsTriedAgainAndNoneIsMadeAfterwards() throws Exception {
+    // Proves a commit refused after the attachments wrote (index not above the applied one) and then retried
+    // does not run them twice, and an attachment wanted once they ran (its writes would be lost) is refused.
     try (RocksDbStateStore store = RocksDbStateStore.open(dir, SECRET)) {
+      store.begin().commit(1);
       StateTransaction tx = store.begin();
-      tx.attachment(StateTransaction.Attachment.class, () -> t -> t.attachment(WriteCounter.class, WriteCounter::new));
+      WriteCounter counter = tx.attachment(WriteCounter.class, WriteCounter::new);
       assertThatThrownBy(() -> tx.commit(1)).isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining("made while the transaction committed");
-      assertThat(store.appliedIndex()).isZero();
+          .hasMessageContaining("after entry 1");
+      assertThatThrownBy(() -> tx.attachment(WriteCounter.class, WriteCounter::new))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("would be lost");
+      tx.commit(2);
+      assertThat(counter.writes).isEqualTo(1);
+      assertThat(store.get("app/x", utf8("writes"))).hasValueSatisfying(v -> assertThat(v).isEqualTo(utf8("1")));
+
+      StateTransaction nested = store.begin();
+      nested.attachment(StateTransaction.Attachment.class,
+          () -> t -> t.attachment(WriteCounter.class, WriteCounter::new));
+      assertThatThrownBy(() -> nested.commit(3)).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("would be lost");
+      assertThat(store.appliedIndex()).isEqualTo(2);
     }
   }
 
