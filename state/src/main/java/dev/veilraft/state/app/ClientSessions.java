@@ -59,8 +59,17 @@ final class ClientSessions {
   public static final int PENDING_PER_CLIENT_MAX = 128;
   /** The largest per-client bound a genesis may set: one entry scans at most this many results. */
   public static final int PENDING_PER_CLIENT_LIMIT = 4_096;
-  /** A session unused for this long (leader time) is forgotten with its results. */
+  /**
+   * A session unused for this long (leader time) is forgotten with its results, at the latest
+   * {@link #EXPIRY_STEP_MS} later.
+   */
   public static final long SESSION_IDLE_MS_MAX = 60L * 60 * 1000;
+  /**
+   * A session's expiry record holds its last use rounded up to a multiple of this ({@link
+   * #expiryStep}), so it moves once per step of leader time, not with every entry that serves the
+   * client, and no session expires before it was idle for {@link #SESSION_IDLE_MS_MAX}.
+   */
+  static final long EXPIRY_STEP_MS = 60_000;
   /** Sessions expired per entry at most, so one entry's work stays bounded. */
   static final int EXPIRIES_PER_ENTRY_MAX = 8;
   /** A serialized result up to this size may be kept in its session's record. */
@@ -153,14 +162,29 @@ final class ClientSessions {
     } else {
       tx.put(RESULTS, resultKey(clientId, sequence), bytes);
     }
-    if (before.getLastMs() != 0) {
-      tx.delete(EXPIRY, expiryKey(before.getLastMs(), clientId));
-    }
     entry.save(clientId, after.build());
-    tx.put(EXPIRY, expiryKey(leaderTimeMs, clientId), new byte[0]);
-    if (leaderTimeMs < entry.expiryClearBelowMs) {
-      entry.expiryClearBelowMs = Long.MIN_VALUE;
+    long step = expiryStep(leaderTimeMs);
+    boolean filed = before.getLastMs() != 0;
+    if (!filed || expiryStep(before.getLastMs()) != step) {
+      if (filed) {
+        tx.delete(EXPIRY, expiryKey(expiryStep(before.getLastMs()), clientId));
+      }
+      tx.put(EXPIRY, expiryKey(step, clientId), new byte[0]);
+      if (step < entry.expiryClearBelowMs) {
+        entry.expiryClearBelowMs = Long.MIN_VALUE;
+      }
     }
+  }
+
+  /**
+   * The time a session last used at {@code lastMs} is filed under for expiry: {@code lastMs}
+   * rounded up to a multiple of {@link #EXPIRY_STEP_MS} (saturating near the end of time).
+   */
+  static long expiryStep(long lastMs) {
+    if (lastMs > Long.MAX_VALUE - EXPIRY_STEP_MS) {
+      return Long.MAX_VALUE;
+    }
+    return Math.floorDiv(lastMs + EXPIRY_STEP_MS - 1, EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
   }
 
   /** Whether {@code result} is kept in the record of {@code session}, which does not hold it yet. */
@@ -275,8 +299,8 @@ final class ClientSessions {
     /**
      * No expiry record of this transaction (committed or written by it) lies below this, because an
      * expiry scan up to it found fewer than {@link #EXPIRIES_PER_ENTRY_MAX} and deleted them all. It
-     * stays true while the entry lasts: only {@link #record} adds expiry records, at the entry's
-     * leader time, above every cutoff of that entry (a lower one resets this). A scan up to a
+     * stays true while the entry lasts: only {@link #record} adds expiry records, at the step of the
+     * entry's leader time, above every cutoff of that entry (a lower one resets this). A scan up to a
      * cutoff at or below it would find nothing, so skipping it writes and decides what scanning
      * would. {@code Long.MIN_VALUE}: nothing known.
      */
@@ -340,9 +364,9 @@ final class ClientSessions {
         .putLong(sequence).array();
   }
 
-  /** u64 last time ‖ u8 length ‖ client id: idle sessions come first in a scan. */
-  static byte[] expiryKey(long lastMs, byte[] clientId) {
-    return ByteBuffer.allocate(Long.BYTES + 1 + clientId.length).putLong(lastMs).put((byte) clientId.length)
+  /** u64 {@link #expiryStep} of the last use ‖ u8 length ‖ client id: idle sessions come first in a scan. */
+  static byte[] expiryKey(long step, byte[] clientId) {
+    return ByteBuffer.allocate(Long.BYTES + 1 + clientId.length).putLong(step).put((byte) clientId.length)
         .put(clientId).array();
   }
 }

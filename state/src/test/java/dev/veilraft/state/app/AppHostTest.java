@@ -176,12 +176,32 @@ class AppHostTest {
   void idleSessionsExpireByLeaderTime() throws Exception {
     // Proves a session idle longer than SESSION_IDLE_MS_MAX is dropped with its results by a later entry.
     apply(event("inc", CLIENT, 1, 1));
-    leaderTime += ClientSessions.SESSION_IDLE_MS_MAX + 1;
+    leaderTime += ClientSessions.SESSION_IDLE_MS_MAX + ClientSessions.EXPIRY_STEP_MS;
     apply(event("inc", OTHER_CLIENT, 1, 1));
 
     assertThat(store.get(ClientSessions.SESSIONS, CLIENT)).isEmpty();
     assertThat(store.get(ClientSessions.SESSIONS, OTHER_CLIENT)).isPresent();
     assertThat(keptResults()).isEqualTo(1);
+  }
+
+  @Test
+  void aSessionNeverExpiresEarlyAndItsExpiryRecordMovesOncePerStep() throws Exception {
+    // Proves the expiry record holds the last use rounded up to EXPIRY_STEP_MS: requests within one step leave it
+    // in place, a session idle for exactly SESSION_IDLE_MS_MAX stays, and one idle a step longer goes.
+    long step = ClientSessions.EXPIRY_STEP_MS;
+    leaderTime = 10 * step + 1;
+    apply(event("inc", CLIENT, 1, 1));
+    leaderTime += 1_000;
+    apply(event("inc", CLIENT, 2, 2));
+    assertThat(store.scan(ClientSessions.EXPIRY, null, null, 10)).extracting(r -> ByteBuffer.wrap(r.key()).getLong())
+        .containsExactly(11 * step);
+
+    leaderTime += ClientSessions.SESSION_IDLE_MS_MAX;
+    apply(event("inc", OTHER_CLIENT, 1, 1));
+    assertThat(store.get(ClientSessions.SESSIONS, CLIENT)).as("idle exactly the maximum").isPresent();
+    leaderTime = 11 * step + ClientSessions.SESSION_IDLE_MS_MAX + 1;
+    apply(event("inc", OTHER_CLIENT, 2, 2));
+    assertThat(store.get(ClientSessions.SESSIONS, CLIENT)).isEmpty();
   }
 
   @Test

@@ -166,7 +166,8 @@ class ClientSessionsEquivalenceTest {
         long leaderTime) throws Exception {
       Optional<byte[]> stored = reference.get(ClientSessions.SESSIONS, clientId);
       ClientSession prior = stored.isEmpty() ? ClientSession.getDefaultInstance() : ClientSession.parseFrom(stored.get());
-      boolean expires = prior.getLastMs() != 0 && prior.getLastMs() < leaderTime - ClientSessions.SESSION_IDLE_MS_MAX;
+      boolean expires = prior.getLastMs() != 0
+          && ClientSessions.expiryStep(prior.getLastMs()) < leaderTime - ClientSessions.SESSION_IDLE_MS_MAX;
       boolean alone = sequence > 0 && reference.get(ClientSessions.RESULTS, ClientSessions.resultKey(clientId, sequence))
           .isPresent();
       long move = acknowledged - prior.getAcknowledged();

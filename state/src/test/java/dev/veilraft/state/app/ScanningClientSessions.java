@@ -20,9 +20,11 @@ import java.util.Optional;
  * results (commit 19fec53), frozen as the reference {@code ClientSessionsEquivalenceTest} compares
  * {@link ClientSessions} with; decisions and records must stay byte-identical to it. Session 31
  * moved small results into the session record (the same rule as {@link
- * ClientSessions#keepsInRecord}, restated here) and taught it that layout in the plainest way:
- * every event reads and writes the session record itself, every retry check reads {@code
- * sys/session-results}, every acknowledgement scans it and every expiry scans the expiry records.
+ * ClientSessions#keepsInRecord}, restated here), and expiry records that hold the last use rounded
+ * up to a minute ({@link ClientSessions#expiryStep}), and taught it that layout in the plainest way:
+ * every event reads and writes the session record itself and moves the expiry record (a delete
+ * and a put of the same key cancel out), every retry check reads {@code sys/session-results},
+ * every acknowledgement scans it and every expiry scans the expiry records.
  * {@link ClientSessions} skips those reads when the session's counts say they would find nothing,
  * and writes each session once per entry; the equivalence test shows that changes nothing. Its
  * original documentation follows.
@@ -114,10 +116,10 @@ final class ScanningClientSessions {
       tx.put(RESULTS, resultKey(clientId, sequence), bytes);
     }
     if (before.getLastMs() != 0) {
-      tx.delete(EXPIRY, expiryKey(before.getLastMs(), clientId));
+      tx.delete(EXPIRY, expiryKey(ceilingMinute(before.getLastMs()), clientId));
     }
     tx.put(SESSIONS, clientId, after.build().toByteArray());
-    tx.put(EXPIRY, expiryKey(leaderTimeMs, clientId), new byte[0]);
+    tx.put(EXPIRY, expiryKey(ceilingMinute(leaderTimeMs), clientId), new byte[0]);
   }
 
   private static ClientSession forgetAcknowledged(StateTransaction tx, byte[] clientId, ClientSession session,
@@ -183,6 +185,11 @@ final class ScanningClientSessions {
   static byte[] resultKey(byte[] clientId, long sequence) {
     return ByteBuffer.allocate(1 + clientId.length + Long.BYTES).put((byte) clientId.length).put(clientId)
         .putLong(sequence).array();
+  }
+
+  /** The last use rounded up to a whole minute, which the expiry record holds. */
+  private static long ceilingMinute(long ms) {
+    return ms > Long.MAX_VALUE - 60_000 ? Long.MAX_VALUE : Math.floorDiv(ms + 59_999, 60_000) * 60_000;
   }
 
   /** u64 last time ‖ u8 length ‖ client id: idle sessions come first in a scan. */
