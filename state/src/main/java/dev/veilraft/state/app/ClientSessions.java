@@ -72,19 +72,23 @@ final class ClientSessions {
   static final long EXPIRY_STEP_MS = 60_000;
   /** Sessions expired per entry at most, so one entry's work stays bounded. */
   static final int EXPIRIES_PER_ENTRY_MAX = 8;
-  /** A serialized result up to this size may be kept in its session's record. */
-  static final int INLINE_RESULT_BYTES_MAX = 1024;
+  /**
+   * A serialized result up to this size may be kept in its session's record. A larger one (a kv
+   * put's answer that carries the replaced value, say) would make the record, which every entry
+   * serving the client rewrites whole, cost more than the two records it saves.
+   */
+  static final int INLINE_RESULT_BYTES_MAX = 128;
   /**
    * A session record takes no more results once it would grow past this size. It may exceed it
    * by a few bytes: those a larger acknowledged sequence takes, and up to 13 when a result goes
    * alone while {@code pending} and {@code last_ms} grow. An entry rewrites the records of the
    * clients it serves, so this bounds what one client costs an entry beyond its own events.
    */
-  static final int SESSION_BYTES_MAX = 16 * 1024;
+  static final int SESSION_BYTES_MAX = 2 * 1024;
   /**
    * What recording a result adds to a session record beyond the result's bytes, at most (29,
    * rounded up): the kept result's framing (16 bytes: tag and length of the entry, the sequence
-   * below 2^63 in up to 9, tag and length of a result up to 1 KiB) and the growth of {@code
+   * below 2^63 in up to 9, tag and length of the result, up to 2 each) and the growth of {@code
    * pending} and {@code last_ms} (13).
    */
   static final int KEPT_RESULT_OVERHEAD_BYTES_MAX = 30;

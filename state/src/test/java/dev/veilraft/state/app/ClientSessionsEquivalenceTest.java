@@ -40,8 +40,8 @@ class ClientSessionsEquivalenceTest {
   @ValueSource(longs = {1, 2, 3, 4, 20261121, 20261122})
   void decisionsAndStoresMatchTheScanningAlgorithm(long seed) throws Exception {
     Random random = new Random(seed);
-    // With even seeds, 24 to 28 pending results, most of them near 1 KiB, fill a session record
-    // (16 KiB), so later ones that would fit a record are kept alone.
+    // With even seeds, 24 to 28 pending results, most of them near INLINE_RESULT_BYTES_MAX, fill a
+    // session record (SESSION_BYTES_MAX), so later ones that would fit a record are kept alone.
     boolean fillRecords = seed % 2 == 0;
     int pendingMax = fillRecords ? 24 + random.nextInt(5) : 1 + random.nextInt(8);
     byte[] secret = Hashes.sha256(Hashes.utf8("equivalence"));
@@ -130,14 +130,16 @@ class ClientSessionsEquivalenceTest {
   }
 
   /**
-   * Short responses, responses up to the 1 KiB a session record takes and larger ones; mostly short
-   * ones, or with {@code fillRecords} mostly those near 1 KiB.
+   * Short responses, responses near the most a session record takes and larger ones; mostly short
+   * ones, or with {@code fillRecords} mostly those near the most.
    */
   private static byte[] response(Random random, String step, boolean fillRecords) {
     byte[] text = Hashes.utf8(step);
     int kind = random.nextInt(10);
     int shortUpTo = fillRecords ? 1 : 6;
-    int size = kind < shortUpTo ? text.length : kind < 9 ? 900 + random.nextInt(100) : 1_000 + random.nextInt(1_000);
+    int inlineMax = ClientSessions.INLINE_RESULT_BYTES_MAX;
+    int size = kind < shortUpTo ? Math.min(text.length, inlineMax / 2)
+        : kind < 9 ? inlineMax - 40 + random.nextInt(36) : inlineMax + random.nextInt(1_000);
     return Arrays.copyOf(text, size);
   }
 

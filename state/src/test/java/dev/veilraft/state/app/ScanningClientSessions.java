@@ -110,7 +110,7 @@ final class ScanningClientSessions {
     ClientSession before = admitted.session();
     byte[] bytes = result.toByteArray();
     ClientSession.Builder after = before.toBuilder().setPending(before.getPending() + 1).setLastMs(leaderTimeMs);
-    if (bytes.length <= 1024 && before.getSerializedSize() + 30 + bytes.length <= 16 * 1024) {
+    if (bytes.length <= 128 && before.getSerializedSize() + 30 + bytes.length <= 2 * 1024) {
       after.addResults(KeptResult.newBuilder().setSequence(sequence).setResult(ByteString.copyFrom(bytes)));
     } else {
       tx.put(RESULTS, resultKey(clientId, sequence), bytes);
