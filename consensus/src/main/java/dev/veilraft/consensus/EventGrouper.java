@@ -252,11 +252,7 @@ public final class EventGrouper implements AutoCloseable {
         }
         next.forEach(w -> w.caller().completeExceptionally(e));
         if (more) {
-          try {
-            pumper.execute(this::pump);
-          } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // close() failed every waiting event.
-          }
+          pumpOnGroupersThread();
         }
         throw e;
       }
@@ -358,6 +354,11 @@ public final class EventGrouper implements AutoCloseable {
     // Not on this thread: it is the completing thread (a delivery the executor did not take), which
     // may be Ratis' apply or client thread (the latter completes a proposal under its sliding-window
     // lock, and a send from there could wait for a window slot that only that lock frees).
+    pumpOnGroupersThread();
+  }
+
+  /** Leaves {@link #pump} to {@link #pumper}. */
+  private void pumpOnGroupersThread() {
     try {
       pumper.execute(this::pump);
     } catch (java.util.concurrent.RejectedExecutionException e) {
