@@ -46,13 +46,14 @@ public final class DeterministicRandom {
   public void nextBytes(byte[] out) {
     Check.argument(drawn + out.length <= BYTES_PER_SEED_MAX, "drew more than " + BYTES_PER_SEED_MAX
         + " bytes from one deterministic random source");
-    drawn += out.length;
     if (prf == null) {
       byte[] seed = seedSource.get();
       Check.length(seed, SEED_BYTES, "deterministic random seed");
       prf = KeyedHash.fromKey(seed);
       seedSource = null;
     }
+    // Counted only once the source is seeded: a draw whose seed failed drew nothing.
+    drawn += out.length;
     for (int i = 0; i < out.length; i++) {
       if (blockUsed == block.length) {
         byte[] next = prf.hash(Hashes.u64(counter++));

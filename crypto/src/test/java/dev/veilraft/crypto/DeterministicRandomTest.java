@@ -38,6 +38,22 @@ class DeterministicRandomTest {
   }
 
   @Test
+  void aDrawWhoseSeedFailedLeavesTheSourceAsItWas() {
+    // Proves a seed source that throws on the first draw charges nothing: the next draw seeds and yields
+    // fromSeed's stream from its start.
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    DeterministicRandom flaky = DeterministicRandom.fromSeedWhenDrawn(() -> {
+      if (calls.getAndIncrement() == 0) {
+        throw new IllegalStateException("epoch secret not loaded");
+      }
+      return SEED.clone();
+    });
+    assertThatThrownBy(() -> flaky.nextBytes(64))
+        .hasMessageContaining("epoch secret not loaded");
+    assertThat(flaky.nextBytes(100)).isEqualTo(DeterministicRandom.fromSeed(SEED).nextBytes(100));
+  }
+
+  @Test
   void boundedDrawsStayInRangeAndCoverIt() {
     // Proves nextLong(bound) stays in [0, bound) and reaches every value of a small range.
     DeterministicRandom random = DeterministicRandom.fromSeed(SEED);
