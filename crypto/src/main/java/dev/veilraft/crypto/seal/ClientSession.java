@@ -6,6 +6,7 @@ import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hpke;
 import dev.veilraft.crypto.proto.SealedRequest;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -15,7 +16,11 @@ import java.util.function.BooleanSupplier;
  * request's: every call takes a fresh one (a retry is sealed again under a new counter; exactly-once
  * rests on the event's client id and sequence inside), so no counter ever carries two plaintexts.
  * Thread-safe. Make a new session on a new epoch or when {@link #exhausted()}; {@link ClientSessions}
- * does both, and retries a seal that lost the race for the last counter.
+ * does both, and retries a seal that lost the race for the last counter or for the session itself.
+ *
+ * <p>Once retired, a session's raw request key and response secret are zeroed as soon as no seal
+ * runs in it any more; a seal that starts after the retirement is refused (as exhausted), so it is
+ * never sealed under a zeroed key.
  */
 public final class ClientSession {
   private final byte[] clusterId;
@@ -27,6 +32,9 @@ public final class ClientSession {
   /** Set by {@link #retire}: seals still racing with it no longer keep the request key expanded. */
   private volatile boolean retired;
   private final BooleanSupplier keepKey = () -> !retired;
+  /** Seals running in this session, plus {@link #RETIRED_MARK} once retired; the keys are zeroed when it is exactly that. */
+  private final AtomicInteger users = new AtomicInteger();
+  private static final int RETIRED_MARK = Integer.MIN_VALUE;
 
   private ClientSession(byte[] clusterId, long epoch, byte[] groupPublicKey, byte[] encapsulatedKey,
       SessionSealing.SessionKeys keys) {
@@ -58,9 +66,46 @@ public final class ClientSession {
    * request key from every thread that keeps it expanded. A seal still running in it keeps the key
    * no more: it checks this flag under the same monitor the scrub takes.
    */
-  void retire() {
+  synchronized void retire() {
+    if (retired) {
+      return;
+    }
     retired = true;
     SessionSealing.forgetKeptKey(keys.requestKey());
+    if (users.getAndAdd(RETIRED_MARK) == 0) {
+      zeroKeys();
+    }
+  }
+
+  /** Counts a seal in, unless the session is retired. */
+  boolean enter() {
+    while (true) {
+      int u = users.get();
+      if (u < 0) {
+        return false;
+      }
+      if (users.compareAndSet(u, u + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Counts a seal out; the last one out of a retired session zeroes its keys. */
+  void exit() {
+    if (users.decrementAndGet() == RETIRED_MARK) {
+      zeroKeys();
+    }
+  }
+
+  private void zeroKeys() {
+    Arrays.fill(keys.requestKey(), (byte) 0);
+    Arrays.fill(keys.responseSecret(), (byte) 0);
+  }
+
+  /** For tests: whether the raw keys are zeroed. */
+  boolean keysZeroed() {
+    byte[] zeros = new byte[keys.requestKey().length];
+    return Arrays.equals(keys.requestKey(), zeros) && Arrays.equals(keys.responseSecret(), zeros);
   }
 
   /** True once every counter is used: {@link #seal} would refuse. */
@@ -79,6 +124,19 @@ public final class ClientSession {
   }
 
   private EventSealing.ClientSealed seal(SessionSealing.Kind kind, byte[] plaintext) throws CryptoException {
+    if (!enter()) {
+      throw new SessionExhaustedException("session retired: it was dropped or replaced and its keys are erased;"
+          + " seal in the current session");
+    }
+    try {
+      return sealEntered(kind, plaintext);
+    } finally {
+      exit();
+    }
+  }
+
+  /** Seals with the session already entered ({@link #enter}); package-private for the retirement race's test. */
+  EventSealing.ClientSealed sealEntered(SessionSealing.Kind kind, byte[] plaintext) throws CryptoException {
     long counter = lastCounter.incrementAndGet();
     if (counter > SessionSealing.COUNTER_MAX) {
       lastCounter.set(SessionSealing.COUNTER_MAX);

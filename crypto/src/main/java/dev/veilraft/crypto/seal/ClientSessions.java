@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * same way. Thread-safe.
  *
  * <p>Two threads can both see a session with one counter left; the loser's seal then finds it
- * exhausted. Such a seal starts a new session and is sealed there, once ({@link #seal}): a caller
- * never sees a spurious "session exhausted".
+ * exhausted. Likewise a seal can find the session it checked retired by a re-key in between (its
+ * keys are then erased). Such a seal is sealed once more in the current or a new session ({@link
+ * #seal}): a caller never sees a spurious "session exhausted".
  */
 public final class ClientSessions {
   /** What is being sealed: an event for the log or a read-only query. */
@@ -33,7 +34,7 @@ public final class ClientSessions {
     try {
       return sealIn(checked, kind, plaintext);
     } catch (SessionExhaustedException e) {
-      // Another thread took the last counter between our check and our seal: re-key and seal once more.
+      // Another thread took the last counter or re-keyed between our check and our seal: seal once more.
       return sealIn(replaceIfCurrent(checked, groupPublicKey, clusterId, epoch), kind, plaintext);
     }
   }
@@ -93,7 +94,8 @@ public final class ClientSessions {
   /**
    * Makes {@code next} current. A dropped session's request key stays expanded in every thread
    * that sealed with it ({@link SessionSealing#sealRequest}) until scrubbed, so it is retired
-   * ({@link ClientSession#retire}): scrubbed, and kept by no seal that still runs in it.
+   * ({@link ClientSession#retire}): scrubbed, kept by no seal that still runs in it, and its raw
+   * keys zeroed once the last such seal is done.
    */
   private synchronized void replaceCurrent(ClientSession next) {
     ClientSession old = current;

@@ -4,6 +4,7 @@ import static dev.veilraft.crypto.seal.SessionSealingTest.CLUSTER;
 import static dev.veilraft.crypto.seal.SessionSealingTest.EPOCH1;
 import static dev.veilraft.crypto.seal.SessionSealingTest.EPOCH2;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
@@ -30,6 +31,26 @@ class ClientSessionsTest {
   }
 
   @Test
+  void aSealThatFindsItsSessionRetiredIsSealedInTheNextSessionAndAnIdleRetiredSessionIsZeroedAtOnce()
+      throws Exception {
+    // Proves the re-key race: a session checked as usable that another thread retired (its keys erased) refuses
+    // the seal rather than sealing under zeroed keys, and ClientSessions seals it in a new session instead.
+    ClientSessions sessions = new ClientSessions();
+    sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("first"));
+    ClientSession first = sessions.current();
+    sessions.startNewSession();
+    assertThat(first.keysZeroed()).as("no seal ran in it: zeroed at retirement").isTrue();
+    assertThatThrownBy(() -> first.sealEvent(Hashes.utf8("late"))).isInstanceOf(SessionExhaustedException.class)
+        .hasMessageContaining("session retired");
+    EventSealing.ClientSealed sealed = sessions.seal(first, ClientSessions.Kind.EVENT, Hashes.utf8("late"),
+        EPOCH1.groupPublicKey(), CLUSTER, 1);
+    assertThat(sessions.current()).isNotSameAs(first);
+    assertThat(sessions.sessionsStarted()).isEqualTo(2);
+    assertThat(new SessionKeyCache().openEvent(EPOCH1, CLUSTER, sealed.request()).event())
+        .isEqualTo(Hashes.utf8("late"));
+  }
+
+  @Test
   void aNewEpochOrARequestStartsANewSessionAndAnOldEpochSessionIsDropped() throws Exception {
     // Proves re-keying on a new epoch and on startNewSession, and that retainOnly drops another epoch's session.
     ClientSessions sessions = new ClientSessions();
@@ -52,7 +73,8 @@ class ClientSessionsTest {
   void aDroppedSessionsKeptRequestKeyIsScrubbedAndNotKeptAgain() throws Exception {
     // Proves a client keeps its request key expanded only while the session is current: startNewSession and
     // retainOnly of another epoch scrub exactly that key (the next seal expands the new session's key and the
-    // derived key), and a seal still running in a dropped session does not keep its key again.
+    // derived key), a seal still running in a dropped session does not keep its key again, and the session's
+    // raw keys are zeroed when that seal is done.
     JdkAesBlockCipher aes = SessionSealing.thisThreadsAes();
     ClientSessions sessions = new ClientSessions();
     sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("a"));
@@ -63,12 +85,18 @@ class ClientSessionsTest {
       sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("c"));
       ClientSession dropped = sessions.current();
       int kept = aes.keptCount();
+      assertThat(dropped.enter()).as("a seal racing the drop has entered").isTrue();
       drop.run();
       assertThat(aes.keptCount()).as("the dropped session's key is scrubbed, no other").isEqualTo(kept - 1);
       before = aes.expansions();
-      dropped.sealEvent(Hashes.utf8("racing the drop"));
+      EventSealing.ClientSealed racing = dropped.sealEntered(SessionSealing.Kind.EVENT, Hashes.utf8("racing the drop"));
       assertThat(aes.keptCount()).as("a seal in the dropped session keeps nothing").isEqualTo(kept - 1);
       assertThat(aes.expansions() - before).as("so it expands the request key and the derived key").isEqualTo(2);
+      assertThat(new SessionKeyCache().openEvent(EPOCH1, CLUSTER, racing.request()).event())
+          .as("and seals under the session's real key").isEqualTo(Hashes.utf8("racing the drop"));
+      assertThat(dropped.keysZeroed()).as("keys stay while that seal runs").isFalse();
+      dropped.exit();
+      assertThat(dropped.keysZeroed()).as("the last seal out zeroes the raw keys").isTrue();
       before = aes.expansions();
       sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("d"));
       assertThat(aes.expansions() - before).as("the next session's first seal expands both").isEqualTo(2);
