@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Groups client events that reach this node at the same time into one log entry, without a
@@ -37,6 +39,8 @@ import java.util.function.Function;
  * completing thread delivers itself: never dropped, never twice.
  */
 public final class EventGrouper implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EventGrouper.class);
+
   /**
    * Proposals of this grouper that may be unanswered at once: one. A proposal holds its slot until
    * Ratis answered it (the leader applied its entry) and its delivery started. Under load each
@@ -135,6 +139,15 @@ public final class EventGrouper implements AutoCloseable {
    */
   public EventGrouper(Function<Proposal, CompletableFuture<ApplyResult>> send, int groupsInFlightMax, int eventsMax,
       int bytesMax) {
+    this(send, groupsInFlightMax, eventsMax, bytesMax, java.util.function.UnaryOperator.identity());
+  }
+
+  /**
+   * As above; {@code newDeliveryThread} sees each delivery thread before the pool starts it (for
+   * tests: one that throws, as the JVM does when it cannot start another thread).
+   */
+  EventGrouper(Function<Proposal, CompletableFuture<ApplyResult>> send, int groupsInFlightMax, int eventsMax,
+      int bytesMax, java.util.function.UnaryOperator<Thread> newDeliveryThread) {
     Check.argument(groupsInFlightMax >= 1, "groups in flight must be at least 1, got " + groupsInFlightMax);
     Check.argument(eventsMax >= 1 && eventsMax <= Limits.GROUP_EVENTS_MAX, "events per group must lie in 1.."
         + Limits.GROUP_EVENTS_MAX + ", got " + eventsMax);
@@ -152,7 +165,8 @@ public final class EventGrouper implements AutoCloseable {
     AtomicLong deliveryThreads = new AtomicLong();
     this.deliverer = new java.util.concurrent.ThreadPoolExecutor(DELIVERY_THREADS, DELIVERY_THREADS, 0L,
         java.util.concurrent.TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(DELIVERIES_QUEUED_MAX),
-        r -> new DeliveryThread(this, r, "veilraft-event-delivery-" + deliveryThreads.incrementAndGet()),
+        r -> newDeliveryThread.apply(
+            new DeliveryThread(this, r, "veilraft-event-delivery-" + deliveryThreads.incrementAndGet())),
         // Not CallerRunsPolicy: it discards the task once the executor is shut down, and a proposal
         // in flight at close still owes its callers their results.
         (delivery, executor) -> delivery.run());
@@ -304,13 +318,35 @@ public final class EventGrouper implements AutoCloseable {
     // delivery thread or (queue full, closed) right here. The slot stays taken until the task
     // starts, so deliveries waiting for a thread never outnumber the proposals in flight, and a
     // caller that learns its result finds its slot free again.
-    sent.whenComplete((result, error) -> deliverer.execute(() -> {
+    sent.whenComplete((result, error) -> {
+      Runnable delivery = once(() -> {
+        try {
+          release();
+        } finally {
+          deliverOrFail(group, result, error);
+        }
+      });
       try {
-        release();
-      } finally {
-        deliverOrFail(group, result, error);
+        deliverer.execute(delivery);
+      } catch (Throwable t) {
+        // The pool could not take it (an Error such as "unable to create native thread"): deliver
+        // here, or the slot and the group's callers would be lost. Should the pool have queued it
+        // before it failed, the task still runs once: whoever starts it first.
+        LOG.error("event delivery could not be handed to a delivery thread; delivering on this thread: {}",
+            t.toString());
+        delivery.run();
       }
-    }));
+    });
+  }
+
+  /** {@code task}, run by whichever caller comes first, and never again. */
+  private static Runnable once(Runnable task) {
+    java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (ran.compareAndSet(false, true)) {
+        task.run();
+      }
+    };
   }
 
   /**

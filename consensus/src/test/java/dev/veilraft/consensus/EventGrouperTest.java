@@ -207,6 +207,33 @@ class EventGrouperTest {
   }
 
   @Test
+  void aDeliveryNoThreadCouldTakeIsDeliveredOnTheCompletingThreadAndFreesItsSlot() throws Exception {
+    // Proves an Error from the delivery pool (the JVM could not start a thread) loses neither the slot nor the
+    // callers: the committed proposal's callers get their answers on the completing thread, and what waited is
+    // proposed next.
+    HeldSends sends = new HeldSends();
+    java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.function.UnaryOperator<Thread> noThreadAtFirst = t -> {
+      if (refusals.getAndIncrement() == 0) {
+        throw new OutOfMemoryError("unable to create native thread");
+      }
+      return t;
+    };
+    try (EventGrouper grouper = new EventGrouper(sends::send, 1, 8, Limits.GROUP_BYTES_MAX, noThreadAtFirst)) {
+      CompletableFuture<ApplyResult> a = grouper.submit(event("a"));
+      CompletableFuture<ApplyResult> b = grouper.submit(event("b"));
+      assertThat(sends.count()).as("one slot: b waits").isEqualTo(1);
+      sends.answer(0);
+      assertThat(a).as("answered on the completing thread").isCompleted();
+      assertThat(ciphertext(a).toStringUtf8()).isEqualTo("a");
+      assertThat(await(() -> sends.count() == 2)).as("the slot was freed: b is proposed").isTrue();
+      sends.answer(1);
+      assertThat(ciphertext(b).toStringUtf8()).isEqualTo("b");
+      assertThat(refusals).as("the pool tried to start a thread for each delivery").hasValueGreaterThanOrEqualTo(2);
+    }
+  }
+
+  @Test
   void aFailedOrRefusedEntryReachesExactlyItsOwnCallersAndCallersThatGaveUpAreNotSent() throws Exception {
     // Proves a group whose proposal failed fails only its own callers, a group refused as a whole gives each caller
     // that refusal, a reply that does not match the group fails its callers (never a wrong answer), and an event
