@@ -53,12 +53,8 @@ final class ClusterApi {
     api.route("GET", OpenApi.PATH, OpenApi.CONTENT_TYPE, (body, query) -> OpenApi.document());
     new VerifyApi(() -> node.replica().view().initialized() ? node.replica().view().policy() : null,
         () -> node.clock().instant()).register(api);
-    // Events only check their request and queue it with the event grouper (a free slot proposes at once: to this
-    // node's own Raft server when it leads, else through its client on a thread of its own): nothing blocks, so
-    // they run on the thread that read the request. Queries stay on the API's pool: a stale one is answered by
-    // the store read inside the call.
-    api.routeNonBlocking("POST", "/v1/events", (body, query) -> event(body));
-    api.routeNonBlocking("POST", EventBundler.PATH, (body, query) -> bundle(body));
+    api.routeAsync("POST", "/v1/events", (body, query) -> event(body));
+    api.routeAsync("POST", EventBundler.PATH, (body, query) -> bundle(body));
     api.routeAsync("POST", "/v1/queries", (body, query) -> query(body, query));
   }
 

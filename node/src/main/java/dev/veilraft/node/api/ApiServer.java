@@ -109,8 +109,6 @@ public final class ApiServer implements AutoCloseable {
   /** Plain HTTP on loopback (INSECURE: no TLS), for local clusters; null unless configured. */
   private final ServerConnector plainConnector;
   private final Map<String, AsyncHandler> routes = new ConcurrentHashMap<>();
-  /** Routes ("METHOD /path") run on the thread that read the request: see {@link #routeNonBlocking}. */
-  private final java.util.Set<String> nonBlockingRoutes = ConcurrentHashMap.newKeySet();
   private final Map<String, String> contentTypes = new ConcurrentHashMap<>();
   private final Map<String, PrefixHandler> prefixes = new ConcurrentHashMap<>();
   private final Map<String, HttpHandler> httpRoutes = new ConcurrentHashMap<>();
@@ -187,7 +185,7 @@ public final class ApiServer implements AutoCloseable {
     }
     this.webSockets = new WebSockets(server);
     webSockets.handler().setHandler(new Dispatcher());
-    server.setHandler(new Front(webSockets.handler(), threads));
+    server.setHandler(webSockets.handler());
   }
 
   private static SSLContext tls(NodeIdentity identity, java.security.KeyStore.PrivateKeyEntry webTls) {
@@ -216,18 +214,6 @@ public final class ApiServer implements AutoCloseable {
 
   public void routeAsync(String method, String path, AsyncHandler handler) {
     routes.put(method + " " + path, handler);
-  }
-
-  /**
-   * Registers {@code METHOD /path} like {@link #routeAsync}, run on the thread that read the request
-   * (a selector thread for HTTP/1.1, the connection's reading thread for HTTP/2) instead of one
-   * Jetty hands it to: one thread wake-up less per request. Its body is read without blocking.
-   * {@code handler} must never block, sleep or wait (it only checks, queues work and returns a
-   * future): while it runs, that thread reads nothing else.
-   */
-  public void routeNonBlocking(String method, String path, AsyncHandler handler) {
-    routeAsync(method, path, handler);
-    nonBlockingRoutes.add(method + " " + path);
   }
 
   /** Registers an async {@code METHOD /path} whose successful answers have {@code contentType}. */
@@ -341,56 +327,6 @@ public final class ApiServer implements AutoCloseable {
     return plainConnector == null ? -1 : plainConnector.getLocalPort();
   }
 
-  /**
-   * The first handler of every request. Jetty runs a non-blocking server's handler on the thread
-   * that read the request; this one answers {@link #routeNonBlocking} routes right there and hands
-   * every other request (blocking routes, app prefixes, WebSocket upgrades) to the API's thread
-   * pool, where the WebSocket upgrade handler and the {@link Dispatcher} run as before.
-   */
-  private final class Front extends org.eclipse.jetty.server.Handler.Wrapper {
-    private final java.util.concurrent.Executor blocking;
-
-    Front(org.eclipse.jetty.server.Handler next, java.util.concurrent.Executor blocking) {
-      super(next);
-      this.blocking = blocking;
-    }
-
-    /** Nothing that may block runs on the calling thread: it is handed to {@link #blocking}. */
-    @Override
-    public org.eclipse.jetty.util.thread.Invocable.InvocationType getInvocationType() {
-      return org.eclipse.jetty.util.thread.Invocable.InvocationType.NON_BLOCKING;
-    }
-
-    @Override
-    public boolean handle(Request request, Response response, Callback callback) {
-      String method = request.getMethod();
-      String path = Request.getPathInContext(request);
-      if (nonBlockingRoutes.contains(method + " " + path)) {
-        long started = System.nanoTime();
-        Callback done = observed(callback, path, method, response, started);
-        readBodyAsync(request, body -> answerAsync(routes.get(method + " " + path), method, path, body, request,
-            response, done), error -> send(response, error.status(), NodeHttp.PROTOBUF,
-                errorBody(error.code(), error.getMessage()), done));
-        return true;
-      }
-      try {
-        blocking.execute(() -> {
-          try {
-            if (!super.handle(request, response, callback)) {
-              Response.writeError(request, response, callback, 404);
-            }
-          } catch (Throwable t) {
-            Response.writeError(request, response, callback, t);
-          }
-        });
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        send(response, 503, NodeHttp.PROTOBUF, errorBody("BUSY", "the API's threads are all taken; retry later"),
-            callback);
-      }
-      return true;
-    }
-  }
-
   private final class Dispatcher extends org.eclipse.jetty.server.Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
@@ -418,49 +354,37 @@ public final class ApiServer implements AutoCloseable {
         handleHttp(http, path, request, response, done);
         return true;
       }
-      AsyncHandler handler = routes.get(method + " " + path);
-      byte[] body;
+      CompletableFuture<byte[]> answer;
       try {
-        body = handler == null || "GET".equals(method) ? null : readBody(request);
+        AsyncHandler handler = routes.get(method + " " + path);
+        if (handler == null) {
+          boolean known = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
+          throw known ? new ApiException(405, "METHOD_NOT_ALLOWED", method + " is not allowed on " + path)
+              : new ApiException(404, "NOT_FOUND", "no route " + path);
+        }
+        byte[] body = "GET".equals(method) ? null : readBody(request);
+        answer = handler.handle(body, request.getHttpURI().getQuery());
       } catch (ApiException e) {
-        send(response, e.status(), NodeHttp.PROTOBUF, errorBody(e.code(), e.getMessage()), done);
-        return true;
+        answer = CompletableFuture.failedFuture(e);
+      } catch (RuntimeException e) {
+        answer = CompletableFuture.failedFuture(e);
       }
-      answerAsync(handler, method, path, body, request, response, done);
+      answer.whenComplete((bytes, error) -> {
+        if (error == null) {
+          send(response, 200, contentTypes.getOrDefault(method + " " + path, NodeHttp.PROTOBUF), bytes, done);
+          return;
+        }
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof ApiException api) {
+          send(response, api.status(), NodeHttp.PROTOBUF, errorBody(api.code(), api.getMessage()), done);
+        } else {
+          LOG.warn("internal error on {}: {}", path, cause.toString());
+          send(response, 500, NodeHttp.PROTOBUF, errorBody("INTERNAL", "internal error: " + cause.getClass().getSimpleName()),
+              done);
+        }
+      });
       return true;
     }
-  }
-
-  /** Runs an {@link AsyncHandler} route on {@code body} and sends its answer, or its error, when it completes. */
-  private void answerAsync(AsyncHandler handler, String method, String path, byte[] body, Request request,
-      Response response, Callback done) {
-    CompletableFuture<byte[]> answer;
-    try {
-      if (handler == null) {
-        boolean known = routes.keySet().stream().anyMatch(k -> k.endsWith(" " + path));
-        throw known ? new ApiException(405, "METHOD_NOT_ALLOWED", method + " is not allowed on " + path)
-            : new ApiException(404, "NOT_FOUND", "no route " + path);
-      }
-      answer = handler.handle(body, request.getHttpURI().getQuery());
-    } catch (ApiException e) {
-      answer = CompletableFuture.failedFuture(e);
-    } catch (RuntimeException e) {
-      answer = CompletableFuture.failedFuture(e);
-    }
-    answer.whenComplete((bytes, error) -> {
-      if (error == null) {
-        send(response, 200, contentTypes.getOrDefault(method + " " + path, NodeHttp.PROTOBUF), bytes, done);
-        return;
-      }
-      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-      if (cause instanceof ApiException api) {
-        send(response, api.status(), NodeHttp.PROTOBUF, errorBody(api.code(), api.getMessage()), done);
-      } else {
-        LOG.warn("internal error on {}: {}", path, cause.toString());
-        send(response, 500, NodeHttp.PROTOBUF, errorBody("INTERNAL", "internal error: " + cause.getClass().getSimpleName()),
-            done);
-      }
-    });
   }
 
   private static void handleHttp(HttpHandler http, String path, Request request, Response response, Callback callback) {
@@ -573,72 +497,6 @@ public final class ApiServer implements AutoCloseable {
       return body;
     } catch (IOException e) {
       throw new ApiException(400, "BAD_BODY", "cannot read the request body: " + e.getMessage());
-    }
-  }
-
-  /**
-   * Reads {@code request}'s whole body without blocking: what has arrived now, then more each time
-   * Jetty has some (on the thread that read it), and hands it to {@code onBody}; or an {@link
-   * ApiException} to {@code onError}: 413 above {@link #BODY_BYTES_MAX}, 400 when reading failed.
-   */
-  static void readBodyAsync(Request request, java.util.function.Consumer<byte[]> onBody,
-      java.util.function.Consumer<ApiException> onError) {
-    new BodyReader(request, onBody, onError).run();
-  }
-
-  private static final class BodyReader implements Runnable, org.eclipse.jetty.util.thread.Invocable {
-    private final Request request;
-    private final java.util.function.Consumer<byte[]> onBody;
-    private final java.util.function.Consumer<ApiException> onError;
-    private byte[] bytes = new byte[0];
-    private int size;
-
-    BodyReader(Request request, java.util.function.Consumer<byte[]> onBody,
-        java.util.function.Consumer<ApiException> onError) {
-      this.request = request;
-      this.onBody = onBody;
-      this.onError = onError;
-    }
-
-    /** Only copies what arrived and, once all did, calls {@code onBody}, which must not block either. */
-    @Override
-    public InvocationType getInvocationType() {
-      return InvocationType.NON_BLOCKING;
-    }
-
-    @Override
-    public void run() {
-      while (true) {
-        Content.Chunk chunk = request.read();
-        if (chunk == null) {
-          request.demand(this);
-          return;
-        }
-        if (Content.Chunk.isFailure(chunk)) {
-          onError.accept(new ApiException(400, "BAD_BODY", "cannot read the request body: "
-              + chunk.getFailure().getMessage()));
-          return;
-        }
-        ByteBuffer buffer = chunk.getByteBuffer();
-        int length = buffer.remaining();
-        if (length > BODY_BYTES_MAX - size) {
-          chunk.release();
-          onError.accept(new ApiException(413, "BODY_TOO_LARGE", "request body is larger than " + BODY_BYTES_MAX
-              + " bytes"));
-          return;
-        }
-        if (size + length > bytes.length) {
-          bytes = java.util.Arrays.copyOf(bytes, Math.min(BODY_BYTES_MAX, Math.max(size + length, 2 * bytes.length)));
-        }
-        buffer.get(bytes, size, length);
-        size += length;
-        boolean last = chunk.isLast();
-        chunk.release();
-        if (last) {
-          onBody.accept(size == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, size));
-          return;
-        }
-      }
     }
   }
 
