@@ -1,6 +1,7 @@
 package dev.veilraft.node.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veilraft.client.NodeHttp;
 import dev.veilraft.crypto.NodeIdentity;
@@ -124,6 +125,68 @@ class ApiServerProtocolTest {
     assertThat(handshakes).containsOnlyKeys(ApiServer.PROTOCOL_HTTP_1_1);
     // A connection goes back to the pool just after its answer, so a few more than IN_FLIGHT may open.
     assertThat(handshakes.get(ApiServer.PROTOCOL_HTTP_1_1)).isBetween(1L, 2L * IN_FLIGHT);
+  }
+
+  @Test
+  void anAsyncRouteGetsWholeBodiesOfAnySizeUpToTheLimitAndRefusesLargerOnes() throws Exception {
+    // Proves the body read over HTTP/2 and HTTP/1.1: bodies from empty to exactly the limit (many frames) reach the
+    // handler whole, and one byte more is refused with 413 BODY_TOO_LARGE.
+    server = new ApiServer("127.0.0.1", 0, NodeIdentity.generate(Instant.now()));
+    server.routeAsync("POST", "/v1/fast", (body, query) -> CompletableFuture.completedFuture(body));
+    server.start();
+    URI fast = URI.create("https://127.0.0.1:" + server.port() + "/v1/fast");
+    java.util.Random random = new java.util.Random(7);
+    for (NodeHttp.Protocol protocol : NodeHttp.Protocol.values()) {
+      NodeHttp http = new NodeHttp(protocol);
+      try {
+        for (int size : new int[] {0, 1, 16 * 1024 + 3, 200_000, ApiServer.BODY_BYTES_MAX}) {
+          byte[] body = new byte[size];
+          random.nextBytes(body);
+          assertThat(http.postAsync(fast, body).get(30, TimeUnit.SECONDS)).as(protocol + ", " + size + " bytes")
+              .isEqualTo(body);
+        }
+        assertThatThrownBy(() -> http.post(fast, new byte[ApiServer.BODY_BYTES_MAX + 1]))
+            .isInstanceOfSatisfying(dev.veilraft.client.ClientException.class,
+                e -> assertThat(e.code()).as(protocol.toString()).isEqualTo("BODY_TOO_LARGE"));
+      } finally {
+        http.close();
+      }
+    }
+  }
+
+  @Test
+  void aBlockedRouteDoesNotHoldUpAnotherOnTheSameConnection() throws Exception {
+    // Proves a route that waits holds a thread of the API's pool, not the thread that reads the connection: a request
+    // posted after it on the same HTTP/2 connection is answered meanwhile.
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    server = new ApiServer("127.0.0.1", 0, NodeIdentity.generate(Instant.now()));
+    server.route("POST", "/v1/slow", (body, query) -> {
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return "slow".getBytes(StandardCharsets.UTF_8);
+    });
+    server.routeAsync("POST", "/v1/fast", (body, query) -> CompletableFuture.completedFuture(body));
+    server.start();
+    URI base = URI.create("https://127.0.0.1:" + server.port());
+    NodeHttp http = new NodeHttp();
+    try {
+      // The SDK sends its first request alone (until the h2 connection exists): open the connection first.
+      assertThat(http.postAsync(base.resolve("/v1/fast"), new byte[] {0}).get(20, TimeUnit.SECONDS)).containsExactly(0);
+      CompletableFuture<byte[]> slow = http.postAsync(base.resolve("/v1/slow"), new byte[] {1});
+      byte[] fast = http.postAsync(base.resolve("/v1/fast"), "fast".getBytes(StandardCharsets.UTF_8))
+          .get(20, TimeUnit.SECONDS);
+      assertThat(new String(fast, StandardCharsets.UTF_8)).isEqualTo("fast");
+      assertThat(slow).as("the blocking route still waits").isNotDone();
+      release.countDown();
+      assertThat(new String(slow.get(20, TimeUnit.SECONDS), StandardCharsets.UTF_8)).isEqualTo("slow");
+      assertThat(server.tlsHandshakes()).isEqualTo(Map.of(ApiServer.PROTOCOL_H2, 1L));
+    } finally {
+      release.countDown();
+      http.close();
+    }
   }
 
   @Test
