@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * answer. A group's callers are completed in their order in the entry, by one task; two entries'
  * groups may be delivered at the same time, so callers of different entries can learn their
  * results in either order (each request's result is its own, and proposal order — what the log
- * holds — is unchanged). When {@link #DELIVERIES_QUEUED_MAX} deliveries wait, or after close, the
- * completing thread delivers itself: never dropped, never twice.
+ * holds — is unchanged). When {@link #DELIVERIES_QUEUED_MAX} deliveries wait, after close, or when
+ * the pool fails to take one (it could not start a thread), the completing thread delivers itself:
+ * never dropped, never twice.
  */
 public final class EventGrouper implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EventGrouper.class);
@@ -329,12 +330,16 @@ public final class EventGrouper implements AutoCloseable {
       try {
         deliverer.execute(delivery);
       } catch (Throwable t) {
-        // The pool could not take it (an Error such as "unable to create native thread"): deliver
-        // here, or the slot and the group's callers would be lost. Should the pool have queued it
-        // before it failed, the task still runs once: whoever starts it first.
-        LOG.error("event delivery could not be handed to a delivery thread; delivering on this thread: {}",
-            t.toString());
-        delivery.run();
+        // The pool could not take it (an Error such as "unable to create native thread"), or the
+        // rejection handler's own run of it failed: deliver here first, or the slot and the group's
+        // callers would be lost; then say so. Should the pool have queued it before it failed, or
+        // started it, it still runs once: whoever starts it first.
+        try {
+          delivery.run();
+        } finally {
+          LOG.error("handing an event delivery to a delivery thread failed ({}); delivered on the completing thread",
+              t.toString());
+        }
       }
     });
   }
