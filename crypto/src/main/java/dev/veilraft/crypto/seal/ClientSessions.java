@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Two threads can both see a session with one counter left; the loser's seal then finds it
  * exhausted. Likewise a seal can find the session it checked retired by a re-key in between (its
- * keys are then erased). Such a seal is sealed once more in the current or a new session ({@link
- * #seal}): a caller never sees a spurious "session exhausted".
+ * keys are then erased). Such a seal is sealed again in the current or a new session ({@link
+ * #seal}): a caller sees "session exhausted" only if other threads re-keyed this client during each
+ * of {@link #SEAL_ATTEMPTS_MAX} attempts.
  */
 public final class ClientSessions {
   /** What is being sealed: an event for the log or a read-only query. */
@@ -31,13 +32,23 @@ public final class ClientSessions {
   /** Seals in {@code checked}, a session found usable a moment ago; package-private for the race's test. */
   EventSealing.ClientSealed seal(ClientSession checked, Kind kind, byte[] plaintext, byte[] groupPublicKey,
       byte[] clusterId, long epoch) throws CryptoException {
-    try {
-      return sealIn(checked, kind, plaintext);
-    } catch (SessionExhaustedException e) {
-      // Another thread took the last counter or re-keyed between our check and our seal: seal once more.
-      return sealIn(replaceIfCurrent(checked, groupPublicKey, clusterId, epoch), kind, plaintext);
+    ClientSession s = checked;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return sealIn(s, kind, plaintext);
+      } catch (SessionExhaustedException e) {
+        // Another thread took the last counter or re-keyed between our check and our seal: seal again in
+        // the session now current (or a new one). Each retry means another re-key happened meanwhile.
+        if (attempt == SEAL_ATTEMPTS_MAX) {
+          throw e;
+        }
+        s = replaceIfCurrent(s, groupPublicKey, clusterId, epoch);
+      }
     }
   }
+
+  /** Seals tried in sessions that other threads exhausted or retired meanwhile before the failure reaches the caller. */
+  static final int SEAL_ATTEMPTS_MAX = 8;
 
   private static EventSealing.ClientSealed sealIn(ClientSession s, Kind kind, byte[] plaintext)
       throws CryptoException {
