@@ -71,6 +71,8 @@ public final class ClientSession {
       return;
     }
     retired = true;
+    // Scrub before marking: once marked, the last seal out may zero the raw key, and the scrub finds
+    // the threads' kept copies by comparing with that key.
     SessionSealing.forgetKeptKey(keys.requestKey());
     if (users.getAndAdd(RETIRED_MARK) == 0) {
       zeroKeys();
