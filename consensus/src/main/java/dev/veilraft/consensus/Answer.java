@@ -4,6 +4,7 @@ import com.google.protobuf.CodedOutputStream;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.GroupResult;
 import dev.veilraft.crypto.EventSealing;
+import dev.veilraft.crypto.seal.EpochSecretsErasedException;
 import java.util.List;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -36,13 +37,21 @@ public abstract class Answer {
   public abstract boolean sealed();
 
   /**
-   * {@link #result}, or, should sealing fail (only a bug can make it: a key of the wrong length, a
-   * missing cipher), an {@code ANSWER_UNSEALABLE} error for the proposer: never an exception on the
-   * Ratis or gRPC thread that reads it. The entry stays applied; a retry finds its recorded result.
+   * {@link #result}, or, should sealing fail, an error for the proposer: never an exception on the
+   * Ratis or gRPC thread that reads it. {@code EPOCH_ERASED} when the answer was read after this
+   * replica erased its epoch's secrets (a retry cache's answer to a request resent long after a
+   * change of leader): what would derive its key is zeroed. {@code ANSWER_UNSEALABLE} for any other
+   * failure, which only a bug can cause (a key of the wrong length, a missing cipher). The entry
+   * stays applied either way; a retry finds its recorded result.
    */
   public final ApplyResult resultOrRefusal() {
     try {
       return result();
+    } catch (EpochSecretsErasedException e) {
+      LOG.info("an applied entry's answer was read after epoch {}'s secrets were erased; its proposer gets "
+          + "EPOCH_ERASED", e.epoch());
+      return Replica.error("EPOCH_ERASED", "the entry was applied, but this replica erased epoch " + e.epoch()
+          + "'s secrets before its answer was read, so the answer cannot be sealed; its effect stands");
     } catch (RuntimeException e) {
       LOG.error("an applied entry's answer could not be sealed ({}); its proposer gets ANSWER_UNSEALABLE",
           e.getClass().getName());

@@ -16,6 +16,7 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.KemKeyPair;
 import dev.veilraft.crypto.KeyedHash;
 import dev.veilraft.crypto.attestation.EvidenceVerifier;
+import dev.veilraft.crypto.seal.EpochSecretsErasedException;
 import dev.veilraft.crypto.seal.QueryResponseSealing;
 import dev.veilraft.crypto.seal.SessionKeyCache;
 import dev.veilraft.crypto.proto.Event;
@@ -664,20 +665,26 @@ public final class Replica {
       return error("NOT_READY", "this node does not hold the secret of epoch " + v.epoch() + " yet");
     }
     EventSealing.Opened opened;
+    byte[] responseKey;
     Event event;
     try {
       opened = query.getSessionCounter() == 0 ? EventSealing.openQuery(secret, clusterId, query)
           : sessions.openQuery(secret, clusterId, query);
+      // Every query that opens is answered sealed: its key is needed whatever the answer.
+      responseKey = opened.responseKey();
       event = Event.parseFrom(opened.event());
     } catch (CryptoException e) {
       return error("UNDECRYPTABLE_QUERY", "query does not open with the epoch " + v.epoch() + " group key");
+    } catch (EpochSecretsErasedException e) {
+      // Only a query thread that read the view before a rotation and opened after the erasure of that epoch.
+      return error("EPOCH_ERASED", "query is sealed to epoch " + e.epoch() + ", whose secrets this replica erased");
     } catch (InvalidProtocolBufferException e) {
       return error("MALFORMED_QUERY", "query is not an Event protobuf: " + e.getMessage());
     }
     boolean fromMember = !event.getMemberTag().isEmpty();
     if (fromMember && !memberTagValid(memberTagKey(secret), event)) {
       EventResult refused = rejected("MEMBER_TAG_INVALID: the query's member tag does not verify under the current epoch");
-      return ApplyResult.newBuilder().setSealedResponse(QueryResponseSealing.seal(opened.responseKey(), v.epoch(),
+      return ApplyResult.newBuilder().setSealedResponse(QueryResponseSealing.seal(responseKey, v.epoch(),
           index, refused.toByteArray())).build();
     }
     EventResult result;
@@ -690,7 +697,7 @@ public final class Replica {
       return error("STATE_REPLACED", "this replica's state was replaced by a snapshot during the query; ask again");
     }
     return ApplyResult.newBuilder().setSealedResponse(
-        QueryResponseSealing.seal(opened.responseKey(), v.epoch(), index, result.toByteArray())).build();
+        QueryResponseSealing.seal(responseKey, v.epoch(), index, result.toByteArray())).build();
   }
 
   /**

@@ -196,6 +196,36 @@ class ReplicaSessionTest {
   }
 
   @Test
+  void anAnswerStillUnsealedWhenItsEpochsSecretsAreErasedIsRefusedNotSealed() throws Exception {
+    // Proves erasure reaches answers kept for Ratis' retry cache: a follower's unsealed answer to a session event of
+    // epoch 1, read after the rotation to epoch 2 and the erasure of epoch 1's secrets, is refused with EPOCH_ERASED
+    // (the session's response secret is zeroed) instead of sealed, while an answer read before the erasure and a
+    // single-shot answer (its own key, computed when it was opened) still open for their clients.
+    Replica replica = replica("replica");
+    long index = bootstrapLog(replica).size() + 1;
+    ClientSession client = session(replica.view());
+    EventSealing.ClientSealed readBefore = client.sealEvent(kvEvent(put("a", "1"), null, 0));
+    EventSealing.ClientSealed readAfter = client.sealEvent(kvEvent(put("b", "2"), null, 0));
+    EventSealing.ClientSealed singleShot = sealKv(replica.view(), clusterId, put("c", "3"));
+    Answer before = replica.answer(index, entry(T0 + 10, event(readBefore)));
+    Answer after = replica.answer(index + 1, entry(T0 + 11, event(readAfter)));
+    Answer single = replica.answer(index + 2, entry(T0 + 12, event(singleShot)));
+    ApplyResult sealedBefore = before.resultOrRefusal();
+    assertThat(replica.apply(index + 3, entry(T0 + 13, keyEpoch(replica, "epoch2"))).getKeyEpoch().getAccepted())
+        .isTrue();
+
+    assertThat(replica.eraseSecretsBefore(2)).isNotEmpty();
+    ApplyResult refused = after.resultOrRefusal();
+    assertThat(refused.getError().getCode()).isEqualTo("EPOCH_ERASED");
+    assertThat(refused.getError().getMessage()).contains("epoch 1").contains("its effect stands");
+    assertThat(kv(sealedBefore, readBefore).getFound()).isFalse();
+    assertThat(kv(single.resultOrRefusal(), singleShot).getFound()).isFalse();
+    EventSealing.ClientSealed read = session(replica.view()).sealEvent(kvEvent(get("b"), null, 0));
+    assertThat(kv(replica.apply(index + 4, entry(T0 + 14, event(read))), read).getValue().toStringUtf8())
+        .isEqualTo("2");
+  }
+
+  @Test
   void alteredOrOutOfRangeSessionRequestsGetADeterministicRefusalAndTheReplicaGoesOn() throws Exception {
     // Proves a session request with a flipped ciphertext bit, a foreign encapsulated key or a counter outside 1..2^32-1
     // is refused with UNDECRYPTABLE_EVENT, and the session's next request still applies.

@@ -8,9 +8,13 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.Hpke;
 import dev.veilraft.crypto.proto.SealedRequest;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import org.bouncycastle.crypto.macs.SipHash;
 import org.bouncycastle.crypto.params.KeyParameter;
 
@@ -30,6 +34,11 @@ import org.bouncycastle.crypto.params.KeyParameter;
  * probation area. Map keys hash under a per-process random key and are {@link Comparable}, so
  * chosen encapsulated keys cannot pile into one bucket. Once {@link #forgetEpochsBefore} ran, keys
  * of those epochs are never stored again, even by a query thread that computed them earlier.
+ *
+ * <p>Every session's keys, once a request of it opened, also belong to their epoch's {@link
+ * EpochSessions}, which {@link #forgetEpochsBefore} erases: the keys are zeroed wherever they are
+ * still referenced (an unsealed answer in Ratis' retry cache keeps a response secret for up to its
+ * expiry), and an answer not sealed by then is refused rather than sealed.
  */
 public final class SessionKeyCache {
   /** Established sessions (opened at least twice) whose keys are remembered; ~250 bytes each. */
@@ -99,6 +108,8 @@ public final class SessionKeyCache {
   private final Map<Entry, Probation> probation;
   /** Sessions of epochs below this were forgotten (their secret is erased) and are never stored again. */
   private long forgottenBelowEpoch;
+  /** Each epoch's sessions, to erase with it; an epoch enters with its first session and leaves when forgotten. */
+  private final NavigableMap<Long, EpochSessions> epochs = new TreeMap<>();
   private long hits;
   private long misses;
 
@@ -164,12 +175,13 @@ public final class SessionKeyCache {
     boolean keepKey = kind == SessionSealing.Kind.EVENT && known != null && known.established();
     byte[] event = SessionSealing.openRequest(session.requestKey(), clusterId, secret.epoch(), kind, counter,
         ciphertext, keepKey);
-    // Only now, authenticated, may the session take a place in the cache.
-    remember(entry, session, counter);
+    // Only now, authenticated, may the session take a place in the cache, and keys computed for it
+    // join their epoch's erasure.
+    EpochSessions epochSessions = remember(entry, session, counter, known == null);
     // The response key is derived only if the answer is sealed: a follower, which answers nobody,
     // never derives it. The hash binds it to this ciphertext now (the ciphertext itself is not kept).
     return EventSealing.Opened.deriving(event,
-        new SessionSealing.ResponseKeyLater(session.responseSecret(), kind, counter, ciphertext));
+        new SessionSealing.ResponseKeyLater(epochSessions, session.responseSecret(), kind, counter, ciphertext));
   }
 
   /** A remembered session's keys, and whether it is established (opened under two counters) or on probation. */
@@ -190,9 +202,20 @@ public final class SessionKeyCache {
     return known;
   }
 
-  private synchronized void remember(Entry entry, SessionSealing.SessionKeys session, long counter) {
+  /**
+   * Remembers an authenticated session's keys (unless its epoch was forgotten) and returns its
+   * epoch's erasure; {@code computed}: the keys were exported for this request, so they join that
+   * erasure (zeroed at once if it already ran, before any answer could derive from them).
+   */
+  private synchronized EpochSessions remember(Entry entry, SessionSealing.SessionKeys session, long counter,
+      boolean computed) {
+    EpochSessions epochSessions = entry.epoch() < forgottenBelowEpoch ? EpochSessions.erased(entry.epoch())
+        : epochs.computeIfAbsent(entry.epoch(), EpochSessions::new);
+    if (computed) {
+      epochSessions.adopt(session);
+    }
     if (entry.epoch() < forgottenBelowEpoch || established.get(entry) != null) {
-      return;
+      return epochSessions;
     }
     Probation waiting = probation.get(entry);
     if (waiting == null) {
@@ -201,19 +224,35 @@ public final class SessionKeyCache {
       probation.remove(entry);
       established.put(entry, session);
     }
+    return epochSessions;
   }
 
   /**
-   * Forgets every session of epochs before {@code epoch} (their secret is being erased), for good,
-   * and scrubs the request keys threads keep expanded ({@link SessionSealing#forgetKeptKeys}).
+   * Forgets every session of epochs before {@code epoch} (their secret is being erased), for good:
+   * zeroes their keys wherever they are still held ({@link EpochSessions#erase}; an answer not
+   * sealed yet is then refused) and scrubs the request keys threads keep expanded ({@link
+   * SessionSealing#forgetKeptKeys}).
    */
   public void forgetEpochsBefore(long epoch) {
+    List<EpochSessions> erased;
     synchronized (this) {
       forgottenBelowEpoch = Math.max(forgottenBelowEpoch, epoch);
       established.keySet().removeIf(e -> e.epoch() < epoch);
       probation.keySet().removeIf(e -> e.epoch() < epoch);
+      Map<Long, EpochSessions> before = epochs.headMap(epoch);
+      erased = new ArrayList<>(before.values());
+      before.clear();
+    }
+    // Outside the cache's lock: an erasure waits for derivations in progress, which need no cache.
+    for (EpochSessions sessions : erased) {
+      sessions.erase();
     }
     SessionSealing.forgetKeptKeys();
+  }
+
+  /** The erasure of {@code epoch}'s sessions, while the epoch has sessions and is not forgotten (tests). */
+  synchronized EpochSessions epochSessions(long epoch) {
+    return epochs.get(epoch);
   }
 
   /** Sessions remembered: established ones and those on probation. */

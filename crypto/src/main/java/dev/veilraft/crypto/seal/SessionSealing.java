@@ -110,9 +110,12 @@ public final class SessionSealing {
   /**
    * {@link #responseKey} of one request, derived on the first {@link #get} and kept. Small, since a
    * follower's Ratis retry cache holds one per unsealed answer for its expiry: the session's
-   * response secret (shared), the kind, the counter and the ciphertext's SHA-256 as four longs.
+   * response secret (shared) and its epoch's {@link EpochSessions}, the kind, the counter and the
+   * ciphertext's SHA-256 as four longs. Once the epoch's secrets are erased, a key not derived yet
+   * never will be: {@link #get} throws {@link EpochSecretsErasedException}.
    */
   static final class ResponseKeyLater implements Supplier<byte[]> {
+    private EpochSessions epochSessions;
     private byte[] responseSecret;
     private final Kind kind;
     private final long counter;
@@ -122,8 +125,10 @@ public final class SessionSealing {
     private final long hash3;
     private byte[] key;
 
-    ResponseKeyLater(byte[] responseSecret, Kind kind, long counter, byte[] requestCiphertext) {
+    ResponseKeyLater(EpochSessions epochSessions, byte[] responseSecret, Kind kind, long counter,
+        byte[] requestCiphertext) {
       byte[] hash = Hashes.sha256(requestCiphertext);
+      this.epochSessions = epochSessions;
       this.responseSecret = responseSecret;
       this.kind = kind;
       this.counter = counter;
@@ -141,8 +146,9 @@ public final class SessionSealing {
         BE_LONG.set(hash, 8, hash1);
         BE_LONG.set(hash, 16, hash2);
         BE_LONG.set(hash, 24, hash3);
-        key = responseKeyOfHash(responseSecret, kind, counter, hash);
+        key = epochSessions.derive(responseSecret, secret -> responseKeyOfHash(secret, kind, counter, hash));
         responseSecret = null;
+        epochSessions = null;
       }
       return key;
     }

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import dev.veilraft.crypto.CryptoException;
+import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.SealedRequest;
 import java.util.Random;
@@ -83,5 +84,35 @@ class SessionKeyCacheTest {
     assertThat(cache.size()).isZero();
     cache.openEvent(EPOCH2, CLUSTER, session(EPOCH2).sealEvent(Hashes.utf8("new")).request());
     assertThat(cache.size()).isEqualTo(1);
+  }
+
+  @Test
+  void anAnswerNotSealedBeforeItsEpochIsErasedIsRefusedAndTheSessionsKeysAreZeroed() throws Exception {
+    // Proves the erasure reaches a session's keys outside the cache: a response key derived before the erasure stays
+    // usable (its answer may be sealed), one asked for afterwards (an unsealed answer in Ratis' retry cache) is
+    // refused, and the session's adopted keys are zeroed, not just dropped from the maps.
+    SessionKeyCache cache = new SessionKeyCache();
+    ClientSession client = session(EPOCH1);
+    EventSealing.Opened derivedBefore = cache.openEvent(EPOCH1, CLUSTER, client.sealEvent(Hashes.utf8("a")).request());
+    EventSealing.Opened notYet = cache.openEvent(EPOCH1, CLUSTER, client.sealEvent(Hashes.utf8("b")).request());
+    byte[] key = derivedBefore.responseKey();
+    EpochSessions epoch1 = cache.epochSessions(1);
+    assertThat(epoch1.held()).as("the one computed session: its request key and response secret").isEqualTo(2);
+    EventSealing.Opened other = cache.openEvent(EPOCH2, CLUSTER, session(EPOCH2).sealEvent(Hashes.utf8("c")).request());
+
+    cache.forgetEpochsBefore(2);
+    assertThat(epoch1.isErased()).isTrue();
+    assertThat(epoch1.held()).isZero();
+    assertThat(cache.epochSessions(1)).isNull();
+    assertThat(derivedBefore.responseKey()).isEqualTo(key);
+    assertThatThrownBy(notYet::responseKey).isInstanceOf(EpochSecretsErasedException.class)
+        .hasMessageContaining("epoch 1");
+    assertThat(other.responseKey()).hasSize(32);
+    assertThat(cache.epochSessions(2).isErased()).isFalse();
+
+    // A thread that held epoch 1's secret across the erasure opens a new session: its keys are zeroed at once.
+    EventSealing.Opened late = cache.openEvent(EPOCH1, CLUSTER, session(EPOCH1).sealEvent(Hashes.utf8("d")).request());
+    assertThat(late.event()).isEqualTo(Hashes.utf8("d"));
+    assertThatThrownBy(late::responseKey).isInstanceOf(EpochSecretsErasedException.class);
   }
 }
