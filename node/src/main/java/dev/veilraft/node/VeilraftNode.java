@@ -306,6 +306,8 @@ public final class VeilraftNode implements AutoCloseable {
     } catch (dev.veilraft.consensus.ratis.RaftLogGapException e) {
       // Not a port problem: the Raft storage itself cannot be resumed (the message names the remedies).
       throw new NodeException("LOG_GAP", e.getMessage(), e);
+    } catch (dev.veilraft.consensus.ratis.RaftStorageLostException e) {
+      throw new NodeException("RAFT_STORAGE_LOST", e.getMessage(), e);
     } catch (IOException e) {
       throw new NodeException("RAFT_START_FAILED", "key 'raft.port': cannot start the raft server on "
           + config.raft().address() + ": " + e.getMessage(), e);

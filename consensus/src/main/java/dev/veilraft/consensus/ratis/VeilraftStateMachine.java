@@ -140,6 +140,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
     this.raftStorage = raftStorage;
     storage.init(raftStorage);
     SingleFileSnapshotInfo latest = latestSnapshot(storage);
+    refuseLostStorage(latest);
     refuseLogGap(latest);
     if (latest != null) {
       if (latest.getIndex() <= replica.appliedIndex() && !verifyOwnSnapshot(latest)) {
@@ -157,6 +158,48 @@ final class VeilraftStateMachine extends BaseStateMachine {
     getLifeCycle().transition(LifeCycle.State.STARTING);
     getLifeCycle().transition(LifeCycle.State.RUNNING);
   }
+
+  /**
+   * Fails the start when this node's Raft storage no longer holds what its store proves it had.
+   * The store applied entries up to its applied index; each of them was in this node's synced log
+   * first (Ratis applies only flushed entries) and came from a leader of term 1 or later, whose
+   * term this node persisted. So a term of 0 means the storage's {@code raft-meta} (term and vote)
+   * is new, and a log without segments whose latest snapshot (if any) is below the applied index
+   * means the entries it acknowledged are gone. Ratis formats a missing storage directory, and on
+   * recovery one whose {@code current} directory is empty, without a word: the node would start as
+   * if new and could vote twice in one term, or vote for a candidate lacking entries it
+   * acknowledged, so that two leaders share a term or committed entries are overwritten (DESIGN.md,
+   * "Recovery of a damaged member"). The refusal sticks: the storage Ratis formatted on the way is
+   * just as new at the next start.
+   */
+  private void refuseLostStorage(SingleFileSnapshotInfo latest) throws IOException {
+    long applied = replica.appliedIndex();
+    if (applied <= 0) {
+      return;
+    }
+    Path currentDir = raftStorage.getStorageDir().getCurrentDir().toPath();
+    boolean voteLost = raftStorage.getMetadataFile().getMetadata().getTerm() == 0;
+    long covered = latest == null ? 0 : latest.getIndex();
+    boolean logLost = applied > covered && RaftLogFiles.firstIndex(currentDir).isEmpty();
+    if (!voteLost && !logLost) {
+      return;
+    }
+    String lost = (voteLost ? "its term and vote (raft-meta is new: term 0)" : "")
+        + (voteLost && logLost ? " and " : "")
+        + (logLost ? "its log (no segment file, and " + (latest == null ? "no snapshot"
+            : "the latest snapshot is at index " + covered) + ")" : "");
+    String message = "cannot start: this node's store has applied the log up to index " + applied + ", but its raft "
+        + "storage in " + currentDir + " has lost " + lost + ": it was deleted, replaced or rolled back. A member that "
+        + "forgot its vote or entries it acknowledged can help elect two leaders in one term or overwrite committed "
+        + "entries, so it must not run on that storage. If the raft directory was only moved, put it back (an older "
+        + "copy is not safe: it forgot votes and entries too); otherwise " + REPLACE_NODE_REMEDY;
+    LOG.error(message);
+    throw new RaftStorageLostException(message);
+  }
+
+  /** The remedy for Raft storage that cannot be resumed, shared by the start's refusals. */
+  private static final String REPLACE_NODE_REMEDY = "remove this node from the cluster (governance --remove-node), "
+      + "wipe its data directory and join a fresh node in its place";
 
   /**
    * Fails the start when Ratis could not resume from {@code latest} (the snapshot it is about to
@@ -194,8 +237,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
         + " missing or does not match its .md5: " + snapshotFilesProblem(snapshotDir, firstIndex)
         + ". The store (applied index " + replica.appliedIndex() + ") is intact. To recover: restore this node's"
         + " latest snapshot file (snapshot.<term>_<index>) and its .md5 into " + snapshotDir + " from a backup;"
-        + " or remove this node from the cluster (governance --remove-node), wipe its data directory and join"
-        + " a fresh node in its place";
+        + " or " + REPLACE_NODE_REMEDY;
     LOG.error(message);
     throw new RaftLogGapException(message);
   }
