@@ -22,6 +22,21 @@ public final class ClientSessions {
 
   private volatile ClientSession current;
   private final AtomicLong started = new AtomicLong();
+  private final Starter starter;
+
+  /** How a new session is made: {@link ClientSession#start}, or a test's stand-in for other threads' re-keys. */
+  @FunctionalInterface
+  interface Starter {
+    ClientSession start(byte[] groupPublicKey, byte[] clusterId, long epoch) throws CryptoException;
+  }
+
+  public ClientSessions() {
+    this(ClientSession::start);
+  }
+
+  ClientSessions(Starter starter) {
+    this.starter = starter;
+  }
 
   /** Seals one event or query in the session for this cluster, epoch and group key. */
   public EventSealing.ClientSealed seal(byte[] groupPublicKey, byte[] clusterId, long epoch, Kind kind,
@@ -80,7 +95,7 @@ public final class ClientSessions {
   }
 
   private ClientSession start(byte[] groupPublicKey, byte[] clusterId, long epoch) throws CryptoException {
-    ClientSession s = ClientSession.start(groupPublicKey, clusterId, epoch);
+    ClientSession s = starter.start(groupPublicKey, clusterId, epoch);
     replaceCurrent(s);
     started.incrementAndGet();
     return s;

@@ -102,4 +102,36 @@ class ClientSessionsTest {
       assertThat(aes.expansions() - before).as("the next session's first seal expands both").isEqualTo(2);
     }
   }
+
+  @Test
+  void aSealRetriesInFreshSessionsUpToTheAttemptLimitAndOnlyThenTellsTheCaller() throws Exception {
+    // Proves the multi-retry path: when every session a seal tries was retired meanwhile (as if other threads re-keyed
+    // this client each time), the seal goes on in a new session per attempt, succeeds in the last allowed one, and
+    // reaches the caller as exhausted only when all SEAL_ATTEMPTS_MAX attempts failed.
+    int[] started = new int[1];
+    ClientSessions lastChance = new ClientSessions((groupPublicKey, clusterId, epoch) -> {
+      ClientSession s = ClientSession.start(groupPublicKey, clusterId, epoch);
+      if (++started[0] < ClientSessions.SEAL_ATTEMPTS_MAX) {
+        s.retire();
+      }
+      return s;
+    });
+    EventSealing.ClientSealed sealed = lastChance.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT,
+        Hashes.utf8("eighth"));
+    assertThat(started[0]).isEqualTo(ClientSessions.SEAL_ATTEMPTS_MAX);
+    assertThat(lastChance.sessionsStarted()).isEqualTo(ClientSessions.SEAL_ATTEMPTS_MAX);
+    assertThat(new SessionKeyCache().openEvent(EPOCH1, CLUSTER, sealed.request()).event())
+        .isEqualTo(Hashes.utf8("eighth"));
+
+    started[0] = 0;
+    ClientSessions never = new ClientSessions((groupPublicKey, clusterId, epoch) -> {
+      ClientSession s = ClientSession.start(groupPublicKey, clusterId, epoch);
+      started[0]++;
+      s.retire();
+      return s;
+    });
+    assertThatThrownBy(() -> never.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.QUERY,
+        Hashes.utf8("never"))).isInstanceOf(SessionExhaustedException.class).hasMessageContaining("session retired");
+    assertThat(started[0]).as("one session per attempt, none after the last").isEqualTo(ClientSessions.SEAL_ATTEMPTS_MAX);
+  }
 }
