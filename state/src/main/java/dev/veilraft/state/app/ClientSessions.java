@@ -169,9 +169,10 @@ final class ClientSessions {
     entry.save(clientId, after.build());
     long step = expiryStep(leaderTimeMs);
     boolean filed = before.getLastMs() != 0;
-    if (!filed || expiryStep(before.getLastMs()) != step) {
+    long filedStep = filed ? expiryStep(before.getLastMs()) : 0;
+    if (!filed || filedStep != step) {
       if (filed) {
-        tx.delete(EXPIRY, expiryKey(expiryStep(before.getLastMs()), clientId));
+        tx.delete(EXPIRY, expiryKey(filedStep, clientId));
       }
       tx.put(EXPIRY, expiryKey(step, clientId), new byte[0]);
       if (step < entry.expiryClearBelowMs) {
