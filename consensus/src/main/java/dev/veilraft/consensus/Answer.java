@@ -37,21 +37,15 @@ public abstract class Answer {
   public abstract boolean sealed();
 
   /**
-   * {@link #result}, or, should sealing fail, an error for the proposer: never an exception on the
-   * Ratis or gRPC thread that reads it. {@code EPOCH_ERASED} when the answer was read after this
-   * replica erased its epoch's secrets (a retry cache's answer to a request resent long after a
-   * change of leader): what would derive its key is zeroed. {@code ANSWER_UNSEALABLE} for any other
-   * failure, which only a bug can cause (a key of the wrong length, a missing cipher). The entry
-   * stays applied either way; a retry finds its recorded result.
+   * {@link #result}, or, should sealing fail (only a bug can make it: a key of the wrong length, a
+   * missing cipher), an {@code ANSWER_UNSEALABLE} error for the proposer: never an exception on the
+   * Ratis or gRPC thread that reads it. The entry stays applied; a retry finds its recorded result.
+   * (An answer read after its epoch's secrets were erased is no failure: {@link #result} is then
+   * that event's {@code EPOCH_ERASED} error.)
    */
   public final ApplyResult resultOrRefusal() {
     try {
       return result();
-    } catch (EpochSecretsErasedException e) {
-      LOG.info("an applied entry's answer was read after epoch {}'s secrets were erased; its proposer gets "
-          + "EPOCH_ERASED", e.epoch());
-      return Replica.error("EPOCH_ERASED", "the entry was applied, but this replica erased epoch " + e.epoch()
-          + "'s secrets before its answer was read, so the answer cannot be sealed; its effect stands");
     } catch (RuntimeException e) {
       LOG.error("an applied entry's answer could not be sealed ({}); its proposer gets ANSWER_UNSEALABLE",
           e.getClass().getName());
@@ -117,13 +111,25 @@ public abstract class Answer {
       this.response = response;
     }
 
+    /**
+     * The sealed answer; once this replica erased the epoch's secrets before it was sealed (a retry
+     * cache's answer to a request resent long after a change of leader), an {@code EPOCH_ERASED}
+     * error instead, for good: the key can no longer be derived, and the plaintext is dropped.
+     */
     @Override
     public synchronized ApplyResult result() {
       if (result == null) {
-        result = ApplyResult.newBuilder()
-            .setSealedResponse(EventSealing.sealResponse(responseKey.get(), epoch, index, position, response))
-            .build();
-        // Sealed: the plaintext and the key's source are no longer needed.
+        try {
+          result = ApplyResult.newBuilder()
+              .setSealedResponse(EventSealing.sealResponse(responseKey.get(), epoch, index, position, response))
+              .build();
+        } catch (EpochSecretsErasedException e) {
+          LOG.info("the answer at index {} position {} was read after epoch {}'s secrets were erased; its proposer "
+              + "gets EPOCH_ERASED", index, position, e.epoch());
+          result = Replica.error("EPOCH_ERASED", "the event was applied (its effect stands), but this replica erased "
+              + "epoch " + e.epoch() + "'s secrets before its answer was read, so the answer cannot be sealed");
+        }
+        // Sealed (or refused): the plaintext and the key's source are no longer needed.
         responseKey = null;
         response = null;
       }

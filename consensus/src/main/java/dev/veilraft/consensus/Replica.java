@@ -670,13 +670,15 @@ public final class Replica {
     try {
       opened = query.getSessionCounter() == 0 ? EventSealing.openQuery(secret, clusterId, query)
           : sessions.openQuery(secret, clusterId, query);
-      // Every query that opens is answered sealed: its key is needed whatever the answer.
+      // Every query that opens is answered sealed: its key is needed whatever the answer. Derived
+      // before the query runs, so a query opened under session keys an erasure zeroed meanwhile
+      // (its key is refused) never runs.
       responseKey = opened.responseKey();
       event = Event.parseFrom(opened.event());
     } catch (CryptoException e) {
       return error("UNDECRYPTABLE_QUERY", "query does not open with the epoch " + v.epoch() + " group key");
     } catch (EpochSecretsErasedException e) {
-      // Only a query thread that read the view before a rotation and opened after the erasure of that epoch.
+      // Only a query thread that read the view before a rotation and opened during or after the erasure of that epoch.
       return error("EPOCH_ERASED", "query is sealed to epoch " + e.epoch() + ", whose secrets this replica erased");
     } catch (InvalidProtocolBufferException e) {
       return error("MALFORMED_QUERY", "query is not an Event protobuf: " + e.getMessage());

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import dev.veilraft.consensus.SimulatedNodes.Node;
 import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.EventGroup;
 import dev.veilraft.consensus.proto.Proposal;
 import dev.veilraft.crypto.EpochSecret;
 import dev.veilraft.crypto.EventSealing;
@@ -197,19 +198,22 @@ class ReplicaSessionTest {
 
   @Test
   void anAnswerStillUnsealedWhenItsEpochsSecretsAreErasedIsRefusedNotSealed() throws Exception {
-    // Proves erasure reaches answers kept for Ratis' retry cache: a follower's unsealed answer to a session event of
-    // epoch 1, read after the rotation to epoch 2 and the erasure of epoch 1's secrets, is refused with EPOCH_ERASED
-    // (the session's response secret is zeroed) instead of sealed, while an answer read before the erasure and a
-    // single-shot answer (its own key, computed when it was opened) still open for their clients.
+    // Proves erasure reaches answers kept for Ratis' retry cache: a follower's unsealed answers to session events of
+    // epoch 1, read after the rotation to epoch 2 and the erasure of epoch 1's secrets, are refused with EPOCH_ERASED
+    // (their session's response secret is gone) instead of sealed, alone and inside a group, whose other answers
+    // stay sealed; the refusal is kept, and an answer read before the erasure and a single-shot answer (its own key,
+    // computed when it was opened) still open for their clients.
     Replica replica = replica("replica");
     long index = bootstrapLog(replica).size() + 1;
     ClientSession client = session(replica.view());
     EventSealing.ClientSealed readBefore = client.sealEvent(kvEvent(put("a", "1"), null, 0));
     EventSealing.ClientSealed readAfter = client.sealEvent(kvEvent(put("b", "2"), null, 0));
-    EventSealing.ClientSealed singleShot = sealKv(replica.view(), clusterId, put("c", "3"));
+    EventSealing.ClientSealed grouped = client.sealEvent(kvEvent(put("c", "3"), null, 0));
+    EventSealing.ClientSealed singleShot = sealKv(replica.view(), clusterId, put("d", "4"));
     Answer before = replica.answer(index, entry(T0 + 10, event(readBefore)));
     Answer after = replica.answer(index + 1, entry(T0 + 11, event(readAfter)));
-    Answer single = replica.answer(index + 2, entry(T0 + 12, event(singleShot)));
+    Answer group = replica.answer(index + 2, entry(T0 + 12, Proposal.newBuilder().setClientEventGroup(
+        EventGroup.newBuilder().addEvents(grouped.request()).addEvents(singleShot.request())).build()));
     ApplyResult sealedBefore = before.resultOrRefusal();
     assertThat(replica.apply(index + 3, entry(T0 + 13, keyEpoch(replica, "epoch2"))).getKeyEpoch().getAccepted())
         .isTrue();
@@ -218,11 +222,14 @@ class ReplicaSessionTest {
     ApplyResult refused = after.resultOrRefusal();
     assertThat(refused.getError().getCode()).isEqualTo("EPOCH_ERASED");
     assertThat(refused.getError().getMessage()).contains("epoch 1").contains("its effect stands");
+    assertThat(after.result()).isSameAs(refused);
+    ApplyResult groupResult = group.resultOrRefusal();
+    assertThat(groupResult.getGroup().getResults(0).getError().getCode()).isEqualTo("EPOCH_ERASED");
+    assertThat(kv(groupResult.getGroup().getResults(1), singleShot).getFound()).isFalse();
     assertThat(kv(sealedBefore, readBefore).getFound()).isFalse();
-    assertThat(kv(single.resultOrRefusal(), singleShot).getFound()).isFalse();
-    EventSealing.ClientSealed read = session(replica.view()).sealEvent(kvEvent(get("b"), null, 0));
+    EventSealing.ClientSealed read = session(replica.view()).sealEvent(kvEvent(get("c"), null, 0));
     assertThat(kv(replica.apply(index + 4, entry(T0 + 14, event(read))), read).getValue().toStringUtf8())
-        .isEqualTo("2");
+        .isEqualTo("3");
   }
 
   @Test

@@ -92,7 +92,12 @@ public final class EventSealing {
       return event;
     }
 
-    /** The key of the response (derived now if it was not yet). */
+    /**
+     * The key of the response (derived now if it was not yet).
+     *
+     * @throws dev.veilraft.crypto.seal.EpochSecretsErasedException when a session request's key was
+     *     not derived before this replica erased its epoch's secrets
+     */
     public byte[] responseKey() {
       return responseKey.get();
     }

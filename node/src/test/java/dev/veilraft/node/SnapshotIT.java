@@ -1,6 +1,7 @@
 package dev.veilraft.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.ByteString;
 import dev.veilraft.client.ClientException;
@@ -215,5 +216,34 @@ class SnapshotIT {
     DiskScan.Result result = DiskScan.scan(dirs, MARKER.getBytes(StandardCharsets.UTF_8));
     assertThat(result.files()).isGreaterThan(10);
     assertThat(result.hits()).isEmpty();
+  }
+
+  @Test
+  @Order(5)
+  void aMemberWhoseRaftStorageIsGoneRefusesToStartAndCatchesUpOnceItIsBack() throws Exception {
+    // Proves a member restarted without its Raft storage (its store kept) fails with RAFT_STORAGE_LOST instead of
+    // starting with no term, vote or log, leaves its data directory as it was, and resumes once the storage is back.
+    VeilraftNode leader = leader();
+    int index = nodes.get(1) == leader ? 2 : 1;
+    VeilraftNode member = nodes.get(index);
+    Path raft = member.dataDir().resolve("raft");
+    Path moved = member.dataDir().resolve("raft.moved");
+    member.close();
+    Files.move(raft, moved);
+
+    NodeException refused = catchThrowableOfType(() -> VeilraftNode.start(configs.get(index), Clock.systemUTC()),
+        NodeException.class);
+    assertThat(refused).as("the start failed").isNotNull();
+    assertThat(refused.code()).isEqualTo("RAFT_STORAGE_LOST");
+    assertThat(refused.getMessage()).contains("has lost all of it", "put it back");
+    assertThat(raft).as("nothing was formatted in its place").doesNotExist();
+
+    Files.move(moved, raft);
+    VeilraftNode restarted = VeilraftNode.start(configs.get(index), Clock.systemUTC());
+    nodes.set(index, restarted);
+    write(connect(nodes.indexOf(leader)), 5);
+    long target = leader.replica().appliedIndex();
+    assertThat(Await.until(() -> restarted.replica().appliedIndex() >= target, WAIT)).isTrue();
+    assertThat(read(connect(index), written - 1)).isEqualTo(MARKER + "value-" + (written - 1));
   }
 }

@@ -64,6 +64,7 @@ import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.server.storage.RaftStorageDirectory;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.SizeInBytes;
@@ -235,7 +236,7 @@ public final class RaftConsensus implements AutoCloseable {
     this.properties = properties(settings);
     this.parameters = new Parameters();
     GrpcConfigKeys.TLS.setConf(parameters, PeerTls.config(identity, this::trustedNodeIds));
-    boolean existing = Files.isDirectory(settings.storageDir().resolve(groupId.getUuid().toString()));
+    boolean existing = Files.isDirectory(groupDir(settings, groupId));
     RaftGroup group = switch (role) {
       case FOUNDER -> existing ? RaftGroup.valueOf(groupId)
           : RaftGroup.valueOf(groupId, RaftIds.peer(identity.nodeId(), settings.address()));
@@ -250,6 +251,34 @@ public final class RaftConsensus implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     });
+  }
+
+  /** Where Ratis keeps the group's storage: its term and vote, log and snapshots. */
+  private static Path groupDir(Settings settings, RaftGroupId groupId) {
+    return settings.storageDir().resolve(groupId.getUuid().toString());
+  }
+
+  /**
+   * Refuses, before anything touches the disk, a start whose store has applied entries while its Raft
+   * storage directory or the {@code raft-meta} in it (term and vote) is missing: Ratis would
+   * format the storage, clearing its snapshot directory on the way, and the node would start with
+   * no term, vote or log (see {@link RaftStorageLostException}). Refused here, nothing is changed,
+   * so putting a moved directory back is enough. The state machine checks the rest once Ratis has
+   * opened the storage ({@code VeilraftStateMachine.refuseLostStorage}).
+   */
+  private static void refuseLostStorage(Path groupDir, long applied) throws RaftStorageLostException {
+    if (applied <= 0) {
+      return;
+    }
+    Path meta = groupDir.resolve(RaftStorageDirectory.CURRENT_DIR_NAME).resolve(RaftLogFiles.META_FILE);
+    String lost = !Files.isDirectory(groupDir) ? "all of it (the directory is missing)"
+        : !Files.isRegularFile(meta) ? "its term and vote (" + groupDir.relativize(meta) + " is missing)" : null;
+    if (lost == null) {
+      return;
+    }
+    RaftStorageLostException refusal = RaftStorageLostException.of(applied, groupDir, lost);
+    LOG.error(refusal.getMessage());
+    throw refusal;
   }
 
   /** A configuration naming only this node, as a listener (see {@link StartRole#LISTENER}). */
@@ -291,6 +320,7 @@ public final class RaftConsensus implements AutoCloseable {
    */
   public static RaftConsensus start(Settings settings, NodeIdentity identity, Replica replica,
       Set<String> bootstrapTrust, StartRole role, Clock clock) throws IOException {
+    refuseLostStorage(groupDir(settings, RaftIds.groupId(replica.clusterId())), replica.appliedIndex());
     Files.createDirectories(settings.storageDir());
     checkPortFree(settings);
     RaftConsensus consensus = new RaftConsensus(settings, identity, replica, bootstrapTrust, role, clock);

@@ -20,6 +20,9 @@ final class RaftLogFiles {
   private static final Pattern CLOSED_SEGMENT = Pattern.compile("log_(\\d+)-(\\d+)");
   private static final Pattern OPEN_SEGMENT = Pattern.compile("log_inprogress_(\\d+)(?:\\..*)?");
 
+  /** Ratis 3.3's file of the persisted term and vote in the {@code current} directory (its RaftStorageDirectoryImpl). */
+  static final String META_FILE = "raft-meta";
+
   private RaftLogFiles() {}
 
   /**

@@ -40,6 +40,7 @@ import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.server.storage.RaftStorageDirectory;
 import org.apache.ratis.statemachine.SnapshotInfo;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
@@ -163,14 +164,15 @@ final class VeilraftStateMachine extends BaseStateMachine {
    * Fails the start when this node's Raft storage no longer holds what its store proves it had.
    * The store applied entries up to its applied index; each of them was in this node's synced log
    * first (Ratis applies only flushed entries) and came from a leader of term 1 or later, whose
-   * term this node persisted. So a term of 0 means the storage's {@code raft-meta} (term and vote)
-   * is new, and a log without segments whose latest snapshot (if any) is below the applied index
-   * means the entries it acknowledged are gone. Ratis formats a missing storage directory, and on
-   * recovery one whose {@code current} directory is empty, without a word: the node would start as
-   * if new and could vote twice in one term, or vote for a candidate lacking entries it
-   * acknowledged, so that two leaders share a term or committed entries are overwritten (DESIGN.md,
-   * "Recovery of a damaged member"). The refusal sticks: the storage Ratis formatted on the way is
-   * just as new at the next start.
+   * term this node persisted before it appended. So a term of 0 means the storage's {@code
+   * raft-meta} (term and vote) is new, and a log without segments whose latest usable snapshot (if
+   * any) is below the applied index means the entries it acknowledged are gone; started so, the
+   * node could vote twice in one term, or vote for a candidate lacking entries it acknowledged, so
+   * that two leaders share a term or committed entries are overwritten (DESIGN.md, "Lost Raft
+   * storage"). A missing storage directory or {@code raft-meta} is refused before Ratis formats it
+   * ({@code RaftConsensus.refuseLostStorage}); this catches the rest, such as a {@code raft-meta}
+   * replaced by a new one, or the log's segments gone. Not caught: an older copy of the storage
+   * whose term is above 0 and that still has segments.
    */
   private void refuseLostStorage(SingleFileSnapshotInfo latest) throws IOException {
     long applied = replica.appliedIndex();
@@ -186,19 +188,16 @@ final class VeilraftStateMachine extends BaseStateMachine {
     }
     String lost = (voteLost ? "its term and vote (raft-meta is new: term 0)" : "")
         + (voteLost && logLost ? " and " : "")
-        + (logLost ? "its log (no segment file, and " + (latest == null ? "no snapshot"
-            : "the latest snapshot is at index " + covered) + ")" : "");
-    String message = "cannot start: this node's store has applied the log up to index " + applied + ", but its raft "
-        + "storage in " + currentDir + " has lost " + lost + ": it was deleted, replaced or rolled back. A member that "
-        + "forgot its vote or entries it acknowledged can help elect two leaders in one term or overwrite committed "
-        + "entries, so it must not run on that storage. If the raft directory was only moved, put it back (an older "
-        + "copy is not safe: it forgot votes and entries too); otherwise " + REPLACE_NODE_REMEDY;
-    LOG.error(message);
-    throw new RaftStorageLostException(message);
+        + (logLost ? "its log (no segment file in " + RaftStorageDirectory.CURRENT_DIR_NAME + ", and " + (latest == null ? "no usable snapshot"
+            : "the latest usable snapshot is at index " + covered) + ")" : "");
+    RaftStorageLostException refusal = RaftStorageLostException.of(applied,
+        raftStorage.getStorageDir().getRoot().toPath(), lost);
+    LOG.error(refusal.getMessage());
+    throw refusal;
   }
 
   /** The remedy for Raft storage that cannot be resumed, shared by the start's refusals. */
-  private static final String REPLACE_NODE_REMEDY = "remove this node from the cluster (governance --remove-node), "
+  static final String REPLACE_NODE_REMEDY = "remove this node from the cluster (governance --remove-node), "
       + "wipe its data directory and join a fresh node in its place";
 
   /**

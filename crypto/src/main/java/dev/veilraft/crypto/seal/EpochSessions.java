@@ -38,10 +38,6 @@ final class EpochSessions {
     return sessions;
   }
 
-  long epoch() {
-    return epoch;
-  }
-
   /** Takes a session's exported keys into this epoch's erasure: zeroed now if it already ran. */
   void adopt(SessionSealing.SessionKeys session) {
     long stamp = lock.writeLock();

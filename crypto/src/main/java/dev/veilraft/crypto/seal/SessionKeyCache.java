@@ -173,8 +173,17 @@ public final class SessionKeyCache {
     // An established session's events come again and again on the apply thread: its request key stays
     // expanded there. Probation, one-shot and junk sessions, and queries (many threads), never take a place.
     boolean keepKey = kind == SessionSealing.Kind.EVENT && known != null && known.established();
-    byte[] event = SessionSealing.openRequest(session.requestKey(), clusterId, secret.epoch(), kind, counter,
-        ciphertext, keepKey);
+    byte[] event;
+    try {
+      event = SessionSealing.openRequest(session.requestKey(), clusterId, secret.epoch(), kind, counter, ciphertext,
+          keepKey);
+    } catch (CryptoException e) {
+      if (kind == SessionSealing.Kind.QUERY && forgotten(entry.epoch())) {
+        // An erasure zeroed the keys this query was opened with: say so rather than blame the query.
+        throw new EpochSecretsErasedException(entry.epoch());
+      }
+      throw e;
+    }
     // Only now, authenticated, may the session take a place in the cache, and keys computed for it
     // join their epoch's erasure.
     EpochSessions epochSessions = remember(entry, session, counter, known == null);
@@ -182,6 +191,10 @@ public final class SessionKeyCache {
     // never derives it. The hash binds it to this ciphertext now (the ciphertext itself is not kept).
     return EventSealing.Opened.deriving(event,
         new SessionSealing.ResponseKeyLater(epochSessions, session.responseSecret(), kind, counter, ciphertext));
+  }
+
+  private synchronized boolean forgotten(long epoch) {
+    return epoch < forgottenBelowEpoch;
   }
 
   /** A remembered session's keys, and whether it is established (opened under two counters) or on probation. */
