@@ -210,12 +210,22 @@ public final class SessionSealing {
     return GCM_SIV.get().aes();
   }
 
+  /** Whether this thread runs GCM-SIV in Java even where it could run natively: tests of the Java path only. */
+  private static final ThreadLocal<Boolean> JAVA_ON_THIS_THREAD = ThreadLocal.withInitial(() -> false);
+
+  /** Runs this thread's GCM-SIV in Java ({@code true}) or, where available, natively: for tests of the Java path. */
+  static void javaOnThisThreadForTest(boolean java) {
+    JAVA_ON_THIS_THREAD.set(java);
+  }
+
   /**
-   * Scrubs every session key any thread keeps expanded ({@link JdkAesBlockCipher#forgetKept}):
-   * called when an epoch's secrets are erased. Keys of the current epoch are kept again at their
+   * Scrubs every session key any thread keeps expanded ({@link JdkAesBlockCipher#forgetKept}), and
+   * re-keys every thread's native cipher, which holds a copy of the last key it used ({@link
+   * NativeGcmSiv#scrubAll}): called when an epoch's secrets are erased. Keys of the current epoch are kept again at their
    * sessions' next requests.
    */
   public static void forgetKeptKeys() {
+    NativeGcmSiv.scrubAll();
     List<JdkAesBlockCipher> all;
     synchronized (ADAPTERS) {
       all = new ArrayList<>(ADAPTERS);
@@ -232,6 +242,8 @@ public final class SessionSealing {
    * longer used ({@link ClientSession#retire}). Other kept keys stay.
    */
   static void forgetKeptKey(byte[] key) {
+    // A native cipher holds a copy of its last key, whichever it was: all are re-keyed (rare: once per session).
+    NativeGcmSiv.scrubAll();
     List<JdkAesBlockCipher> all;
     synchronized (ADAPTERS) {
       all = new ArrayList<>(ADAPTERS);
@@ -258,9 +270,17 @@ public final class SessionSealing {
     return gcmSiv(encrypt, key, sessionKey ? KEEP : DO_NOT_KEEP, nonce, aad, input);
   }
 
-  /** AES-256-GCM-SIV, keeping {@code key} expanded on this thread when {@code keepKey}, asked under its AES monitor, says so. */
+  /**
+   * AES-256-GCM-SIV: natively where Conscrypt loads ({@link NativeGcmSiv}, which keeps no key
+   * expanded), else in Java, keeping {@code key} expanded on this thread when {@code keepKey}, asked
+   * under its AES monitor, says so.
+   */
   private static byte[] gcmSiv(boolean encrypt, byte[] key, BooleanSupplier keepKey, byte[] nonce, byte[] aad,
       byte[] input) throws InvalidCipherTextException {
+    if (NativeGcmSiv.available() && !JAVA_ON_THIS_THREAD.get()) {
+      NativeGcmSiv cipher = NativeGcmSiv.get();
+      return encrypt ? cipher.seal(key, nonce, aad, input) : cipher.open(key, nonce, aad, input);
+    }
     AesGcmSiv cipher = GCM_SIV.get();
     JdkAesBlockCipher aes = cipher.aes();
     synchronized (aes) {

@@ -15,7 +15,7 @@ class AesGcmSivTest {
   private static final HexFormat HEX = HexFormat.of();
 
   /** RFC 8452 Appendix C.2 (AEAD_AES_256_GCM_SIV) and C.3 (counter wrap): key, nonce, AAD, plaintext, result. */
-  private static final String[][] RFC_8452 = {
+  static final String[][] RFC_8452 = {
       {"0100000000000000000000000000000000000000000000000000000000000000", "030000000000000000000000", "", "",
           "07f5f4169bbf55a8400cd47ea6fd400f"},
       {"0100000000000000000000000000000000000000000000000000000000000000", "030000000000000000000000", "",

@@ -8,10 +8,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veilraft.crypto.EventSealing;
 import dev.veilraft.crypto.Hashes;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** How {@link ClientSessions} re-keys: on exhaustion (even when a seal lost the race), epoch change and request. */
 class ClientSessionsTest {
+  @AfterEach
+  void runGcmSivAsConfigured() {
+    SessionSealing.javaOnThisThreadForTest(false);
+  }
+
   @Test
   void aSealThatFindsTheSessionExhaustedStartsANewSessionAndSucceeds() throws Exception {
     // Proves the counter exhaustion race: a session checked as usable whose last counter another thread took is
@@ -75,6 +81,8 @@ class ClientSessionsTest {
     // retainOnly of another epoch scrub exactly that key (the next seal expands the new session's key and the
     // derived key), a seal still running in a dropped session does not keep its key again, and the session's
     // raw keys are zeroed when that seal is done.
+    // The Java implementation's kept keys; natively nothing is kept (NativeGcmSivTest).
+    SessionSealing.javaOnThisThreadForTest(true);
     JdkAesBlockCipher aes = SessionSealing.thisThreadsAes();
     ClientSessions sessions = new ClientSessions();
     sessions.seal(EPOCH1.groupPublicKey(), CLUSTER, 1, ClientSessions.Kind.EVENT, Hashes.utf8("a"));

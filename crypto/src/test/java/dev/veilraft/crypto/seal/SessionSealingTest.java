@@ -11,9 +11,15 @@ import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.SealedRequest;
 import dev.veilraft.crypto.proto.SealedResponse;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class SessionSealingTest {
+  @AfterEach
+  void runGcmSivAsConfigured() {
+    SessionSealing.javaOnThisThreadForTest(false);
+  }
+
   static final byte[] CLUSTER = Hashes.sha256(Hashes.utf8("cluster"));
   static final EpochSecret EPOCH1 = EpochSecret.derive(null, 1, Hashes.sha256(Hashes.utf8("fresh")),
       Hashes.sha256(Hashes.utf8("members")), Hashes.sha256(Hashes.utf8("policy")));
@@ -171,6 +177,8 @@ class SessionSealingTest {
     // expand only the derived key; forgetting an epoch scrubs every kept key, so the next event expands both again.
     // Sealed first, on this thread: a client keeps its request key expanded from its first request on, so only
     // the first seal expands two keys; then the kept keys are scrubbed, so the replica's count starts clean.
+    // The Java implementation's kept keys; natively nothing is kept (NativeGcmSivTest).
+    SessionSealing.javaOnThisThreadForTest(true);
     JdkAesBlockCipher aes = SessionSealing.thisThreadsAes();
     ClientSession client = session(EPOCH1);
     java.util.List<SealedRequest> events = new java.util.ArrayList<>();

@@ -1,0 +1,129 @@
+package dev.veilraft.crypto.seal;
+
+import static dev.veilraft.crypto.seal.SessionSealingTest.CLUSTER;
+import static dev.veilraft.crypto.seal.SessionSealingTest.EPOCH1;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.veilraft.crypto.Hashes;
+import java.util.HexFormat;
+import java.util.Random;
+import org.bouncycastle.crypto.InvalidCipherTextException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Conscrypt's AES-256-GCM-SIV ({@link NativeGcmSiv}) gives exactly the Java implementation's bytes
+ * and refusals, and session sealing runs on it where it loads. Needs Conscrypt's native library: it
+ * ships one for Linux on x86-64 and AArch64 (and Windows), so outside CI on another platform these
+ * tests are skipped with the reason, and in CI that is a failure.
+ */
+class NativeGcmSivTest {
+  private static final HexFormat HEX = HexFormat.of();
+  private final AesGcmSiv java = new AesGcmSiv(new JdkAesBlockCipher());
+  private NativeGcmSiv cipher;
+
+  @BeforeEach
+  void requireNative() {
+    if (!NativeGcmSiv.available()) {
+      String message = "Conscrypt's native AES-GCM-SIV did not load on " + System.getProperty("os.name") + "/"
+          + System.getProperty("os.arch") + " (see the log of NativeGcmSiv)";
+      String ci = System.getenv("CI");
+      if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
+        fail(message + "; CI must run this test");
+      }
+      Assumptions.assumeTrue(false, message);
+    }
+    cipher = NativeGcmSiv.get();
+  }
+
+  @AfterEach
+  void runAsConfigured() {
+    SessionSealing.javaOnThisThreadForTest(false);
+  }
+
+  @Test
+  void sealsAndOpensRfc8452sVectorsIncludingTheCounterWrap() throws Exception {
+    for (String[] vector : AesGcmSivTest.RFC_8452) {
+      byte[] key = HEX.parseHex(vector[0]);
+      byte[] nonce = HEX.parseHex(vector[1]);
+      byte[] aad = HEX.parseHex(vector[2]);
+      byte[] plaintext = HEX.parseHex(vector[3]);
+      assertThat(HEX.formatHex(cipher.seal(key, nonce, aad, plaintext))).as(vector[4]).isEqualTo(vector[4]);
+      assertThat(cipher.open(key, nonce, aad, HEX.parseHex(vector[4]))).as(vector[4]).isEqualTo(plaintext);
+    }
+  }
+
+  @Test
+  void givesTheJavaImplementationsBytesAtEverySizeAndOpensWhatItSeals() throws Exception {
+    // Replicas and clients may run either implementation: every length from 0 to 300, around a kilobyte and large,
+    // with AAD of several lengths, must seal to the same bytes and open either's output.
+    Random random = new Random(8452);
+    int[] large = {1023, 1024, 1025, 4096, 65_536, 70_000};
+    for (int round = 0; round < 301 + large.length; round++) {
+      int size = round < 301 ? round : large[round - 301];
+      byte[] key = bytes(random, 32);
+      byte[] nonce = bytes(random, 12);
+      byte[] aad = bytes(random, new int[] {0, 1, 15, 16, 17, 40, 75}[round % 7]);
+      byte[] plaintext = bytes(random, size);
+      byte[] sealed = cipher.seal(key, nonce, aad, plaintext);
+      assertThat(sealed).as("size %d, aad %d", size, aad.length).isEqualTo(java.seal(key, nonce, aad, plaintext));
+      assertThat(cipher.open(key, nonce, aad, sealed)).as("size %d", size).isEqualTo(plaintext);
+      assertThat(java.open(key, nonce, aad, sealed)).as("size %d", size).isEqualTo(plaintext);
+    }
+  }
+
+  @Test
+  void refusesWhatTheJavaImplementationRefusesWithTheSameMessages() throws Exception {
+    byte[] key = bytes(new Random(1), 32);
+    byte[] nonce = bytes(new Random(2), 12);
+    byte[] aad = bytes(new Random(3), 20);
+    byte[] sealed = cipher.seal(key, nonce, aad, bytes(new Random(4), 37));
+    for (int i = 0; i < sealed.length; i++) {
+      byte[] altered = sealed.clone();
+      altered[i] ^= 0x40;
+      assertThatThrownBy(() -> cipher.open(key, nonce, aad, altered)).as("byte %d", i)
+          .isInstanceOf(InvalidCipherTextException.class).hasMessage("AES-GCM-SIV tag does not match");
+    }
+    byte[] otherAad = aad.clone();
+    otherAad[0] ^= 1;
+    assertThatThrownBy(() -> cipher.open(key, nonce, otherAad, sealed)).isInstanceOf(InvalidCipherTextException.class);
+    assertThatThrownBy(() -> cipher.open(key, nonce, aad, new byte[15]))
+        .isInstanceOf(InvalidCipherTextException.class)
+        .hasMessage("AES-GCM-SIV input of 15 bytes is shorter than its 16-byte tag");
+    assertThatThrownBy(() -> cipher.seal(new byte[16], nonce, aad, new byte[1]))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("AES-256-GCM-SIV key must be 32 bytes, got 16");
+    assertThatThrownBy(() -> cipher.seal(key, new byte[16], aad, new byte[1]))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("AES-GCM-SIV nonce must be 12 bytes, got 16");
+    // A refusal, and re-keying every thread's cipher, leave it usable.
+    NativeGcmSiv.scrubAll();
+    assertThat(cipher.open(key, nonce, aad, sealed)).isEqualTo(bytes(new Random(4), 37));
+  }
+
+  @Test
+  void sessionSealingRunsNativelyAndAJavaThreadReadsTheSameBytes() throws Exception {
+    // Proves the routing: natively, a session's seals and opens expand no key in this thread's Java AES; the same
+    // request opens on a thread told to run Java, which expands keys, so both implementations really ran.
+    JdkAesBlockCipher aes = SessionSealing.thisThreadsAes();
+    long before = aes.expansions();
+    ClientSession client = ClientSession.start(EPOCH1.groupPublicKey(), CLUSTER, 1);
+    var sealed = client.sealEvent(Hashes.utf8("native"));
+    assertThat(new SessionKeyCache().openEvent(EPOCH1, CLUSTER, sealed.request()).event())
+        .isEqualTo(Hashes.utf8("native"));
+    assertThat(aes.expansions()).as("no Java AES ran").isEqualTo(before);
+
+    SessionSealing.javaOnThisThreadForTest(true);
+    assertThat(new SessionKeyCache().openEvent(EPOCH1, CLUSTER, sealed.request()).event())
+        .isEqualTo(Hashes.utf8("native"));
+    assertThat(aes.expansions()).as("the Java AES ran").isGreaterThan(before);
+  }
+
+  private static byte[] bytes(Random random, int size) {
+    byte[] bytes = new byte[size];
+    random.nextBytes(bytes);
+    return bytes;
+  }
+}
