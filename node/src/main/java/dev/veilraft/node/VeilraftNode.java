@@ -103,6 +103,8 @@ public final class VeilraftNode implements AutoCloseable {
       throws NodeException {
     this.config = config;
     this.onDiskFailure = onDiskFailure;
+    // Decides (and logs) at start, not on the first request, whether AES-GCM-SIV runs natively here.
+    dev.veilraft.crypto.seal.SessionSealing.gcmSivImplementation();
     // Simulations only: an INSECURE clock offset read from a file, when the system property names one.
     clock = InsecureFileOffsetClock.wrapIfRequested(clock, config.platform());
     this.clock = clock;

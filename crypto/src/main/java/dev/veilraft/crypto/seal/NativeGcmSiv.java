@@ -2,12 +2,7 @@ package dev.veilraft.crypto.seal;
 
 import java.security.GeneralSecurityException;
 import java.security.Provider;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.List;
-import java.util.Set;
-import java.util.WeakHashMap;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -19,21 +14,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * AES-256-GCM-SIV (RFC 8452) from BoringSSL through Conscrypt's provider, which uses the CPU's AES
- * and carry-less multiply: a 300-byte session request opens in about 1 µs, where {@link AesGcmSiv}
- * (POLYVAL in Java, two key expansions per message) takes several. The provider is only used
- * through this class, never registered, so nothing else in the JVM changes provider.
+ * and carry-less multiply: a 256-byte session request opens in about 1.7 µs (JMH, with the rest of
+ * the open), where {@link AesGcmSiv} (POLYVAL in Java, AES key expansions per message) takes about
+ * 3.9 µs with its key kept expanded. The provider is only used through this class, never
+ * registered, so nothing else in the JVM changes provider.
  *
- * <p>Loaded once. When Conscrypt's native library does not load (a platform it ships no library
- * for), or its output differs from {@link AesGcmSiv}'s on a fixed message, or the system property
- * {@value #PROPERTY} is {@code java}, GCM-SIV runs in Java instead; it says which at start. Both give
- * the same bytes (tested), so replicas and clients may differ in which one they run.
+ * <p>Loaded once, on first use or when the node starts ({@link SessionSealing#gcmSivImplementation}).
+ * When Conscrypt's native library does not load (it ships one for Linux on x86-64 and AArch64 and
+ * for Windows on x86-64), or it does not seal, open and refuse a fixed message exactly as {@link
+ * AesGcmSiv} does, or the system property {@value #PROPERTY} is {@code java}, GCM-SIV runs in Java
+ * instead; the log says which and why. Both give the same bytes (tested), so replicas and clients
+ * may differ in which one they run.
  *
- * <p>One cipher per thread. It holds a copy of the last key it used until the next message, or
- * until {@link #scrubAll} re-keys every thread's cipher with a constant (an epoch's secrets being
- * erased, a client session retired).
+ * <p>One cipher per thread, re-keyed with a constant after every message, so it never keeps a
+ * reference to a key past the call (the copies Conscrypt made are left to the collector, not
+ * zeroed). A failure here that is not a refusal of the input ({@link Failed}) is this JVM's, never
+ * a verdict on the message: the caller then runs the message in Java.
  */
 final class NativeGcmSiv {
-  /** {@code java} runs GCM-SIV in Java even where Conscrypt loads. */
+  /** {@code java} runs GCM-SIV in Java even where Conscrypt loads; {@code native} (or unset): natively where it can. */
   static final String PROPERTY = "veilraft.crypto.gcmSiv";
   private static final Logger LOG = LoggerFactory.getLogger(NativeGcmSiv.class);
   private static final String ALGORITHM = "AES/GCM-SIV/NoPadding";
@@ -42,24 +41,45 @@ final class NativeGcmSiv {
   private static final GCMParameterSpec SCRUB_NONCE = new GCMParameterSpec(TAG_BITS, new byte[AesGcmSiv.NONCE_BYTES]);
 
   private static final Provider PROVIDER = load();
+  private static final ThreadLocal<NativeGcmSiv> PER_THREAD = ThreadLocal.withInitial(NativeGcmSiv::new);
 
-  /** Every thread's cipher, held weakly: a thread's ends with it. */
-  private static final Set<NativeGcmSiv> ALL = Collections.synchronizedSet(
-      Collections.newSetFromMap(new WeakHashMap<>()));
-  private static final ThreadLocal<NativeGcmSiv> PER_THREAD = ThreadLocal.withInitial(() -> {
-    NativeGcmSiv cipher = new NativeGcmSiv();
-    ALL.add(cipher);
-    return cipher;
-  });
+  /** A local failure of the native cipher (not a refusal of the input): run the message in Java instead. */
+  static final class Failed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Failed(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
 
   private final Cipher cipher;
+  /** Whether the cipher holds a caller's key right now (only during a call): tests. */
+  private boolean keyed;
+
+  /** A stand-in whose cipher could not be made (every call fails locally): tests of the fallback. */
+  static NativeGcmSiv brokenForTest() {
+    return new NativeGcmSiv((Cipher) null);
+  }
+
+  /** Makes {@code cipher} this thread's: tests. */
+  static void useOnThisThreadForTest(NativeGcmSiv cipher) {
+    PER_THREAD.set(cipher);
+  }
+
+  private NativeGcmSiv(Cipher cipher) {
+    this.cipher = cipher;
+  }
 
   private NativeGcmSiv() {
+    Cipher made;
     try {
-      this.cipher = Cipher.getInstance(ALGORITHM, PROVIDER);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("Conscrypt's " + ALGORITHM + " passed its check at load but is gone now", e);
+      made = Cipher.getInstance(ALGORITHM, PROVIDER);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      made = null;
+      LOG.warn("Conscrypt's {} passed its check at load but cannot be made now ({}); this thread runs GCM-SIV in Java",
+          ALGORITHM, e.toString());
     }
+    this.cipher = made;
   }
 
   /** Whether GCM-SIV runs natively in this JVM. */
@@ -74,16 +94,20 @@ final class NativeGcmSiv {
 
   /** Seals {@code plaintext}: ciphertext || 16-byte tag, exactly {@link AesGcmSiv#seal}'s bytes. */
   synchronized byte[] seal(byte[] key, byte[] nonce, byte[] aad, byte[] plaintext) {
+    checkSizes(key, nonce);
     try {
       init(Cipher.ENCRYPT_MODE, key, nonce, aad);
       return cipher.doFinal(plaintext);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(ALGORITHM + " encryption failed in Conscrypt", e);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      throw new Failed(ALGORITHM + " encryption failed in Conscrypt", e);
+    } finally {
+      scrub();
     }
   }
 
   /** Opens {@code sealed} (ciphertext || tag), or refuses it when the tag does not match, as {@link AesGcmSiv#open}. */
   synchronized byte[] open(byte[] key, byte[] nonce, byte[] aad, byte[] sealed) throws InvalidCipherTextException {
+    checkSizes(key, nonce);
     if (sealed.length < AesGcmSiv.TAG_BYTES) {
       throw new InvalidCipherTextException("AES-GCM-SIV input of " + sealed.length + " bytes is shorter than its "
           + AesGcmSiv.TAG_BYTES + "-byte tag");
@@ -93,13 +117,15 @@ final class NativeGcmSiv {
       return cipher.doFinal(sealed);
     } catch (AEADBadTagException e) {
       throw new InvalidCipherTextException("AES-GCM-SIV tag does not match");
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(ALGORITHM + " decryption failed in Conscrypt", e);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      throw new Failed(ALGORITHM + " decryption failed in Conscrypt", e);
+    } finally {
+      scrub();
     }
   }
 
-  private void init(int mode, byte[] key, byte[] nonce, byte[] aad) throws GeneralSecurityException {
-    // The same checks and messages as the Java implementation's: a wrong size is a caller's bug.
+  /** The same checks and messages as the Java implementation's: a wrong size is a caller's bug. */
+  private static void checkSizes(byte[] key, byte[] nonce) {
     if (key.length != AesGcmSiv.KEY_BYTES) {
       throw new IllegalArgumentException("AES-256-GCM-SIV key must be " + AesGcmSiv.KEY_BYTES + " bytes, got "
           + key.length);
@@ -108,73 +134,110 @@ final class NativeGcmSiv {
       throw new IllegalArgumentException("AES-GCM-SIV nonce must be " + AesGcmSiv.NONCE_BYTES + " bytes, got "
           + nonce.length);
     }
+  }
+
+  private void init(int mode, byte[] key, byte[] nonce, byte[] aad) throws GeneralSecurityException {
+    if (cipher == null) {
+      throw new GeneralSecurityException("no " + ALGORITHM + " cipher on this thread");
+    }
+    keyed = true;
     cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
     cipher.updateAAD(aad);
   }
 
-  /** Drops this cipher's copy of its last key: it is keyed with a constant instead. */
-  private synchronized void scrub() {
+  /** Drops the cipher's reference to the caller's key: it is keyed with a constant instead. */
+  private void scrub() {
+    if (cipher == null) {
+      return;
+    }
     try {
       cipher.init(Cipher.ENCRYPT_MODE, SCRUB_KEY, SCRUB_NONCE);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(ALGORITHM + " could not be re-keyed in Conscrypt", e);
+      keyed = false;
+    } catch (GeneralSecurityException | RuntimeException e) {
+      LOG.warn("Conscrypt's {} could not be re-keyed after a message ({})", ALGORITHM, e.toString());
     }
   }
 
-  /** Re-keys every thread's cipher with a constant, so none holds a key it used. */
-  static void scrubAll() {
-    if (!available()) {
-      return;
-    }
-    List<NativeGcmSiv> all;
-    synchronized (ALL) {
-      all = new ArrayList<>(ALL);
-    }
-    for (NativeGcmSiv cipher : all) {
-      cipher.scrub();
-    }
+  synchronized boolean keyed() {
+    return keyed;
   }
 
   /**
-   * Conscrypt's provider, when its native library loads and it seals a fixed message exactly as
-   * {@link AesGcmSiv} does; else null (GCM-SIV then runs in Java). Any failure to load counts:
-   * {@link UnsatisfiedLinkError} for a platform without a library, {@link NoClassDefFoundError}
-   * without the jar.
+   * Conscrypt's provider, when its native library loads and it seals, opens and refuses a fixed
+   * message exactly as {@link AesGcmSiv} does; else null (GCM-SIV then runs in Java). Any failure
+   * to load counts: {@link UnsatisfiedLinkError} for a platform without a library, {@link
+   * NoClassDefFoundError} without the jar (an optional dependency of this module).
    */
   private static Provider load() {
-    if ("java".equals(System.getProperty(PROPERTY))) {
+    String configured = System.getProperty(PROPERTY);
+    if ("java".equals(configured)) {
       LOG.info("AES-GCM-SIV runs in Java ({}=java)", PROPERTY);
       return null;
     }
+    if (configured != null && !configured.equals("native")) {
+      LOG.warn("{}={} is neither 'java' nor 'native': AES-GCM-SIV runs natively where it can", PROPERTY, configured);
+    }
     try {
       if (!Conscrypt.isAvailable()) {
-        LOG.info("AES-GCM-SIV runs in Java: Conscrypt's native library is not available on this platform");
+        Throwable why = null;
+        try {
+          Conscrypt.checkAvailability();
+        } catch (Throwable unavailable) {
+          why = unavailable;
+        }
+        LOG.info("AES-GCM-SIV runs in Java: Conscrypt's native library is not available here ({})", why);
         return null;
       }
       Provider provider = Conscrypt.newProvider();
-      byte[] key = new byte[AesGcmSiv.KEY_BYTES];
-      byte[] nonce = new byte[AesGcmSiv.NONCE_BYTES];
-      byte[] aad = new byte[23];
-      byte[] message = new byte[77];
-      for (int i = 0; i < message.length; i++) {
-        message[i] = (byte) (i * 7 + 1);
-        key[i % key.length] ^= (byte) (i * 13);
-        nonce[i % nonce.length] ^= (byte) (i * 5);
-        aad[i % aad.length] ^= (byte) (i * 3);
-      }
-      Cipher check = Cipher.getInstance(ALGORITHM, provider);
-      check.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
-      check.updateAAD(aad);
-      byte[] expected = new AesGcmSiv(new JdkAesBlockCipher()).seal(key, nonce, aad, message);
-      if (!Arrays.equals(check.doFinal(message), expected)) {
-        LOG.error("AES-GCM-SIV runs in Java: Conscrypt's {} sealed a check message differently", ALGORITHM);
+      String mismatch = checkAgainstJava(provider);
+      if (mismatch != null) {
+        LOG.error("AES-GCM-SIV runs in Java: Conscrypt's {} {}", ALGORITHM, mismatch);
         return null;
       }
       Conscrypt.Version version = Conscrypt.version();
       LOG.info("AES-GCM-SIV runs natively (Conscrypt {}.{}.{})", version.major(), version.minor(), version.patch());
       return provider;
-    } catch (GeneralSecurityException | RuntimeException | LinkageError e) {
-      LOG.info("AES-GCM-SIV runs in Java: Conscrypt did not load ({})", e.toString());
+    } catch (LinkageError e) {
+      LOG.info("AES-GCM-SIV runs in Java: Conscrypt is not on the class path or did not load ({})", e.toString());
+      return null;
+    } catch (GeneralSecurityException | RuntimeException e) {
+      LOG.warn("AES-GCM-SIV runs in Java: Conscrypt failed its check ({})", e.toString());
+      return null;
+    }
+  }
+
+  /** Why {@code provider}'s GCM-SIV differs from {@link AesGcmSiv} on a fixed message, or null when it does not. */
+  private static String checkAgainstJava(Provider provider) throws GeneralSecurityException {
+    byte[] key = new byte[AesGcmSiv.KEY_BYTES];
+    byte[] nonce = new byte[AesGcmSiv.NONCE_BYTES];
+    byte[] aad = new byte[23];
+    byte[] message = new byte[77];
+    for (int i = 0; i < message.length; i++) {
+      message[i] = (byte) (i * 7 + 1);
+      key[i % key.length] ^= (byte) (i * 13);
+      nonce[i % nonce.length] ^= (byte) (i * 5);
+      aad[i % aad.length] ^= (byte) (i * 3);
+    }
+    byte[] expected = new AesGcmSiv(new JdkAesBlockCipher()).seal(key, nonce, aad, message);
+    Cipher check = Cipher.getInstance(ALGORITHM, provider);
+    check.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
+    check.updateAAD(aad);
+    if (!Arrays.equals(check.doFinal(message), expected)) {
+      return "sealed a check message differently";
+    }
+    check.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
+    check.updateAAD(aad);
+    if (!Arrays.equals(check.doFinal(expected), message)) {
+      return "opened a check message differently";
+    }
+    byte[] altered = expected.clone();
+    altered[altered.length - 1] ^= 1;
+    check.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
+    check.updateAAD(aad);
+    try {
+      check.doFinal(altered);
+      return "opened an altered check message";
+    } catch (AEADBadTagException expectedRefusal) {
       return null;
     }
   }

@@ -210,6 +210,18 @@ public final class SessionSealing {
     return GCM_SIV.get().aes();
   }
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SessionSealing.class);
+  private static final java.util.concurrent.atomic.AtomicBoolean NATIVE_FAILURE_LOGGED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Where this JVM runs AES-GCM-SIV: {@code native} (Conscrypt's BoringSSL) or {@code java}. The
+   * first call decides it (and logs which and why): a node asks at start.
+   */
+  public static String gcmSivImplementation() {
+    return NativeGcmSiv.available() ? "native" : "java";
+  }
+
   /** Whether this thread runs GCM-SIV in Java even where it could run natively: tests of the Java path only. */
   private static final ThreadLocal<Boolean> JAVA_ON_THIS_THREAD = ThreadLocal.withInitial(() -> false);
 
@@ -219,13 +231,11 @@ public final class SessionSealing {
   }
 
   /**
-   * Scrubs every session key any thread keeps expanded ({@link JdkAesBlockCipher#forgetKept}), and
-   * re-keys every thread's native cipher, which holds a copy of the last key it used ({@link
-   * NativeGcmSiv#scrubAll}): called when an epoch's secrets are erased. Keys of the current epoch are kept again at their
+   * Scrubs every session key any thread keeps expanded ({@link JdkAesBlockCipher#forgetKept}): called
+   * when an epoch's secrets are erased. (The native cipher keeps no key past a message.) Keys of the current epoch are kept again at their
    * sessions' next requests.
    */
   public static void forgetKeptKeys() {
-    NativeGcmSiv.scrubAll();
     List<JdkAesBlockCipher> all;
     synchronized (ADAPTERS) {
       all = new ArrayList<>(ADAPTERS);
@@ -242,8 +252,6 @@ public final class SessionSealing {
    * longer used ({@link ClientSession#retire}). Other kept keys stay.
    */
   static void forgetKeptKey(byte[] key) {
-    // A native cipher holds a copy of its last key, whichever it was: all are re-keyed (rare: once per session).
-    NativeGcmSiv.scrubAll();
     List<JdkAesBlockCipher> all;
     synchronized (ADAPTERS) {
       all = new ArrayList<>(ADAPTERS);
@@ -271,15 +279,23 @@ public final class SessionSealing {
   }
 
   /**
-   * AES-256-GCM-SIV: natively where Conscrypt loads ({@link NativeGcmSiv}, which keeps no key
-   * expanded), else in Java, keeping {@code key} expanded on this thread when {@code keepKey}, asked
-   * under its AES monitor, says so.
+   * AES-256-GCM-SIV: natively where Conscrypt loads ({@link NativeGcmSiv}, which keeps no key past
+   * the message), else in Java, keeping {@code key} expanded on this thread when {@code keepKey},
+   * asked under its AES monitor, says so.
    */
   private static byte[] gcmSiv(boolean encrypt, byte[] key, BooleanSupplier keepKey, byte[] nonce, byte[] aad,
       byte[] input) throws InvalidCipherTextException {
     if (NativeGcmSiv.available() && !JAVA_ON_THIS_THREAD.get()) {
       NativeGcmSiv cipher = NativeGcmSiv.get();
-      return encrypt ? cipher.seal(key, nonce, aad, input) : cipher.open(key, nonce, aad, input);
+      try {
+        return encrypt ? cipher.seal(key, nonce, aad, input) : cipher.open(key, nonce, aad, input);
+      } catch (NativeGcmSiv.Failed e) {
+        // This JVM's failure, not the message's: the Java implementation gives the same bytes or refusal, so
+        // a replica whose native cipher fails still judges the message as every other replica does.
+        if (NATIVE_FAILURE_LOGGED.compareAndSet(false, true)) {
+          LOG.warn("native AES-GCM-SIV failed ({}); such messages run in Java", e.getCause().toString());
+        }
+      }
     }
     AesGcmSiv cipher = GCM_SIV.get();
     JdkAesBlockCipher aes = cipher.aes();

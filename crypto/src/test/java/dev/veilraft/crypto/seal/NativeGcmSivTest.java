@@ -28,6 +28,9 @@ class NativeGcmSivTest {
 
   @BeforeEach
   void requireNative() {
+    if ("java".equals(System.getProperty(NativeGcmSiv.PROPERTY))) {
+      Assumptions.assumeTrue(false, NativeGcmSiv.PROPERTY + "=java: this run tests the Java implementation");
+    }
     if (!NativeGcmSiv.available()) {
       String message = "Conscrypt's native AES-GCM-SIV did not load on " + System.getProperty("os.name") + "/"
           + System.getProperty("os.arch") + " (see the log of NativeGcmSiv)";
@@ -43,6 +46,9 @@ class NativeGcmSivTest {
   @AfterEach
   void runAsConfigured() {
     SessionSealing.javaOnThisThreadForTest(false);
+    if (cipher != null) {
+      NativeGcmSiv.useOnThisThreadForTest(cipher);
+    }
   }
 
   @Test
@@ -73,6 +79,7 @@ class NativeGcmSivTest {
       assertThat(sealed).as("size %d, aad %d", size, aad.length).isEqualTo(java.seal(key, nonce, aad, plaintext));
       assertThat(cipher.open(key, nonce, aad, sealed)).as("size %d", size).isEqualTo(plaintext);
       assertThat(java.open(key, nonce, aad, sealed)).as("size %d", size).isEqualTo(plaintext);
+      assertThat(cipher.keyed()).as("no key kept past a message").isFalse();
     }
   }
 
@@ -98,9 +105,31 @@ class NativeGcmSivTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessage("AES-256-GCM-SIV key must be 32 bytes, got 16");
     assertThatThrownBy(() -> cipher.seal(key, new byte[16], aad, new byte[1]))
         .isInstanceOf(IllegalArgumentException.class).hasMessage("AES-GCM-SIV nonce must be 12 bytes, got 16");
-    // A refusal, and re-keying every thread's cipher, leave it usable.
-    NativeGcmSiv.scrubAll();
+    assertThat(cipher.keyed()).as("no key kept past a refusal").isFalse();
+    // A refusal leaves it usable.
     assertThat(cipher.open(key, nonce, aad, sealed)).isEqualTo(bytes(new Random(4), 37));
+  }
+
+  @Test
+  void aLocalFailureOfTheNativeCipherRunsTheMessageInJavaNeverReadingAsARefusal() throws Exception {
+    // Proves a replica whose native cipher fails (not the message) judges a request as every other replica does:
+    // the failure is Failed (never a tag refusal, which apply records as UNDECRYPTABLE_EVENT), and session sealing
+    // then opens the same request in Java; a request that does not open is still refused.
+    NativeGcmSiv broken = NativeGcmSiv.brokenForTest();
+    assertThatThrownBy(() -> broken.seal(new byte[32], new byte[12], new byte[0], new byte[5]))
+        .isInstanceOf(NativeGcmSiv.Failed.class);
+    assertThatThrownBy(() -> broken.open(new byte[32], new byte[12], new byte[0], new byte[20]))
+        .isInstanceOf(NativeGcmSiv.Failed.class);
+
+    ClientSession client = ClientSession.start(EPOCH1.groupPublicKey(), CLUSTER, 1);
+    var sealed = client.sealEvent(Hashes.utf8("opened in Java"));
+    NativeGcmSiv.useOnThisThreadForTest(broken);
+    assertThat(new SessionKeyCache().openEvent(EPOCH1, CLUSTER, sealed.request()).event())
+        .isEqualTo(Hashes.utf8("opened in Java"));
+    var tampered = sealed.request().toBuilder().setCiphertext(com.google.protobuf.ByteString.copyFrom(
+        new byte[sealed.request().getCiphertext().size()])).build();
+    assertThatThrownBy(() -> new SessionKeyCache().openEvent(EPOCH1, CLUSTER, tampered))
+        .isInstanceOf(dev.veilraft.crypto.CryptoException.class).hasMessageContaining("does not open");
   }
 
   @Test
@@ -114,6 +143,7 @@ class NativeGcmSivTest {
     assertThat(new SessionKeyCache().openEvent(EPOCH1, CLUSTER, sealed.request()).event())
         .isEqualTo(Hashes.utf8("native"));
     assertThat(aes.expansions()).as("no Java AES ran").isEqualTo(before);
+    assertThat(NativeGcmSiv.get().keyed()).as("and no key is left in the native cipher").isFalse();
 
     SessionSealing.javaOnThisThreadForTest(true);
     assertThat(new SessionKeyCache().openEvent(EPOCH1, CLUSTER, sealed.request()).event())
