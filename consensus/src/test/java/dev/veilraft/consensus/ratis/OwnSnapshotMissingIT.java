@@ -66,7 +66,7 @@ class OwnSnapshotMissingIT {
   static void startGroupAndPurgeItsLog() throws Exception {
     cluster = RaftTestCluster.create(dir, SNAPSHOT_THRESHOLD);
     n0 = cluster.founder();
-    Path group = n0.settings.storageDir().resolve(RaftIds.groupId(cluster.genesis.clusterId()).getUuid().toString());
+    Path group = n0.groupDir();
     sm = group.resolve("sm");
     current = group.resolve("current");
     // Write until only the latest snapshot covers the log's start, and that snapshot is at the last

@@ -57,8 +57,7 @@ class OwnSnapshotRefusedIT {
   static void startGroup() throws Exception {
     cluster = RaftTestCluster.create(dir, SNAPSHOT_THRESHOLD);
     n0 = cluster.founder();
-    sm = n0.settings.storageDir().resolve(RaftIds.groupId(cluster.genesis.clusterId()).getUuid().toString())
-        .resolve("sm");
+    sm = n0.groupDir().resolve("sm");
   }
 
   @AfterAll

@@ -18,6 +18,7 @@ import java.util.Properties;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.util.FileUtils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -57,7 +58,7 @@ class RaftStorageLostIT {
   static void startGroup() throws Exception {
     cluster = RaftTestCluster.create(dir, RaftConsensus.SNAPSHOT_THRESHOLD_ENTRIES_MIN);
     n0 = cluster.founder();
-    group = n0.settings.storageDir().resolve(RaftIds.groupId(cluster.genesis.clusterId()).getUuid().toString());
+    group = n0.groupDir();
     current = group.resolve("current");
     sm = group.resolve("sm");
     while (keys < KEYS) {
@@ -243,19 +244,9 @@ class RaftStorageLostIT {
   private static void putBack(List<Path> files, Path to) throws IOException {
     for (Path file : files) {
       Path target = to.resolve(file.getFileName());
-      deleteTree(target);
+      FileUtils.deleteFully(target);
       Files.move(file, target);
     }
   }
 
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
-  }
 }

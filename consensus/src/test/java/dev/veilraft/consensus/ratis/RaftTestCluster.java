@@ -135,6 +135,11 @@ final class RaftTestCluster implements AutoCloseable {
       return node.id();
     }
 
+    /** This node's Raft storage of the group: {@code current} (term, vote, log) and {@code sm} (snapshots). */
+    Path groupDir() {
+      return settings.storageDir().resolve(RaftIds.groupId(genesis.clusterId()).getUuid().toString());
+    }
+
     String address() {
       return "127.0.0.1:" + port;
     }

@@ -27,8 +27,7 @@ class SnapshotRetryBackoffIT {
   void failedSnapshotsBackOffAndResumeWhenTheDiskIsBack() throws Exception {
     try (RaftTestCluster cluster = RaftTestCluster.create(dir, SNAPSHOT_THRESHOLD)) {
       Member n0 = cluster.founder();
-      Path sm = n0.settings.storageDir().resolve(RaftIds.groupId(cluster.genesis.clusterId()).getUuid().toString())
-          .resolve("sm");
+      Path sm = n0.groupDir().resolve("sm");
       Path aside = sm.resolveSibling("sm.aside");
       int keys = 0;
       while (n0.consensus().snapshotStatus().snapshotsTaken() == 0 && keys < 4 * SNAPSHOT_THRESHOLD) {
