@@ -9,9 +9,12 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.bouncycastle.crypto.InvalidCipherTextException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The session form of sealed requests: one HPKE context per (cluster, epoch) on the client, many
@@ -210,9 +213,9 @@ public final class SessionSealing {
     return GCM_SIV.get().aes();
   }
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SessionSealing.class);
-  private static final java.util.concurrent.atomic.AtomicBoolean NATIVE_FAILURE_LOGGED =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private static final Logger LOG = LoggerFactory.getLogger(SessionSealing.class);
+  /** A native failure is logged once: the messages it affects run in Java, and say nothing more each. */
+  private static final AtomicBoolean NATIVE_FAILURE_LOGGED = new AtomicBoolean();
 
   /**
    * Where this JVM runs AES-GCM-SIV: {@code native} (Conscrypt's BoringSSL) or {@code java}. The
@@ -232,8 +235,8 @@ public final class SessionSealing {
 
   /**
    * Scrubs every session key any thread keeps expanded ({@link JdkAesBlockCipher#forgetKept}): called
-   * when an epoch's secrets are erased. (The native cipher keeps no key past a message.) Keys of the current epoch are kept again at their
-   * sessions' next requests.
+   * when an epoch's secrets are erased. Keys of the current epoch are kept again at their sessions'
+   * next requests. (The native cipher keeps no key past a message.)
    */
   public static void forgetKeptKeys() {
     List<JdkAesBlockCipher> all;
@@ -293,7 +296,7 @@ public final class SessionSealing {
         // This JVM's failure, not the message's: the Java implementation gives the same bytes or refusal, so
         // a replica whose native cipher fails still judges the message as every other replica does.
         if (NATIVE_FAILURE_LOGGED.compareAndSet(false, true)) {
-          LOG.warn("native AES-GCM-SIV failed ({}); such messages run in Java", e.getCause().toString());
+          LOG.warn("native AES-GCM-SIV failed ({}); such messages run in Java", String.valueOf(e.getCause()));
         }
       }
     }
