@@ -27,7 +27,7 @@ import org.bouncycastle.crypto.modes.gcm.GCMUtil;
  * the buffers after each message; the last one stays expanded in the AES scratch cipher until the
  * next message or {@link JdkAesBlockCipher#forgetKept}.
  */
-final class AesGcmSiv {
+final class AesGcmSiv implements GcmSiv {
   static final int KEY_BYTES = 32;
   static final int NONCE_BYTES = 12;
   static final int TAG_BYTES = 16;
@@ -64,7 +64,8 @@ final class AesGcmSiv {
   }
 
   /** Seals {@code plaintext}: ciphertext || 16-byte tag. {@code key} may be kept expanded ({@link JdkAesBlockCipher#keep}). */
-  byte[] seal(byte[] key, byte[] nonce, byte[] aad, byte[] plaintext) {
+  @Override
+  public byte[] seal(byte[] key, byte[] nonce, byte[] aad, byte[] plaintext) {
     checkSizes(key, nonce);
     byte[] out = new byte[plaintext.length + TAG_BYTES];
     try {
@@ -79,7 +80,8 @@ final class AesGcmSiv {
   }
 
   /** Opens {@code sealed} (ciphertext || tag), or refuses it when the tag does not match: nothing is returned then. */
-  byte[] open(byte[] key, byte[] nonce, byte[] aad, byte[] sealed) throws InvalidCipherTextException {
+  @Override
+  public byte[] open(byte[] key, byte[] nonce, byte[] aad, byte[] sealed) throws InvalidCipherTextException {
     checkSizes(key, nonce);
     if (sealed.length < TAG_BYTES) {
       throw new InvalidCipherTextException("AES-GCM-SIV input of " + sealed.length + " bytes is shorter than its "

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * zeroed). A failure here that is not a refusal of the input ({@link Failed}) is this JVM's, never
  * a verdict on the message: the caller then runs the message in Java.
  */
-final class NativeGcmSiv {
+final class NativeGcmSiv implements GcmSiv {
   /** {@code java} runs GCM-SIV in Java even where Conscrypt loads; {@code native} (or unset): natively where it can. */
   static final String PROPERTY = "veilraft.crypto.gcmSiv";
   private static final Logger LOG = LoggerFactory.getLogger(NativeGcmSiv.class);
@@ -93,7 +93,8 @@ final class NativeGcmSiv {
   }
 
   /** Seals {@code plaintext}: ciphertext || 16-byte tag, exactly {@link AesGcmSiv#seal}'s bytes. */
-  synchronized byte[] seal(byte[] key, byte[] nonce, byte[] aad, byte[] plaintext) {
+  @Override
+  public synchronized byte[] seal(byte[] key, byte[] nonce, byte[] aad, byte[] plaintext) {
     checkSizes(key, nonce);
     try {
       init(Cipher.ENCRYPT_MODE, key, nonce, aad);
@@ -106,7 +107,8 @@ final class NativeGcmSiv {
   }
 
   /** Opens {@code sealed} (ciphertext || tag), or refuses it when the tag does not match, as {@link AesGcmSiv#open}. */
-  synchronized byte[] open(byte[] key, byte[] nonce, byte[] aad, byte[] sealed) throws InvalidCipherTextException {
+  @Override
+  public synchronized byte[] open(byte[] key, byte[] nonce, byte[] aad, byte[] sealed) throws InvalidCipherTextException {
     checkSizes(key, nonce);
     if (sealed.length < AesGcmSiv.TAG_BYTES) {
       throw new InvalidCipherTextException("AES-GCM-SIV input of " + sealed.length + " bytes is shorter than its "
