@@ -35,7 +35,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +97,8 @@ public final class VeilraftNode implements AutoCloseable {
   private volatile RaftConsensus consensus;
   private volatile MembershipDuties duties;
   private NodeMetrics metrics;
+  /** Fails callers' proposals and queries still pending after {@link #PROPOSAL_TIMEOUT}; no thread until the first. */
+  private final CallDeadlines callDeadlines = new CallDeadlines(PROPOSAL_TIMEOUT, "veilraft-call-deadlines");
 
   private VeilraftNode(NodeConfig config, Clock clock, Attester attesterOverride, OnDiskFailure onDiskFailure)
       throws NodeException {
@@ -489,7 +490,7 @@ public final class VeilraftNode implements AutoCloseable {
     if (c == null) {
       return java.util.concurrent.CompletableFuture.failedFuture(new NodeException("NOT_READY", "raft server is not started"));
     }
-    return c.submit(proposal).orTimeout(PROPOSAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return callDeadlines.bound(c.submit(proposal));
   }
 
   /**
@@ -504,7 +505,7 @@ public final class VeilraftNode implements AutoCloseable {
           new NodeException("NOT_READY", "raft server is not started"))).toList();
     }
     return c.submitEvents(events).stream()
-        .map(f -> f.orTimeout(PROPOSAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).toList();
+        .map(callDeadlines::bound).toList();
   }
 
   /**
@@ -516,7 +517,7 @@ public final class VeilraftNode implements AutoCloseable {
     if (c == null) {
       return java.util.concurrent.CompletableFuture.failedFuture(new NodeException("NOT_READY", "raft server is not started"));
     }
-    return c.query(sealedQuery, stale).orTimeout(PROPOSAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return callDeadlines.bound(c.query(sealedQuery, stale));
   }
 
   /** Submits a proposal and waits (bounded) for its applied result. */
@@ -637,6 +638,8 @@ public final class VeilraftNode implements AutoCloseable {
         LOG.warn("raft server did not close cleanly: {}", e.getMessage());
       }
     }
+    // After the server, whose close fails what it still holds with its own reasons.
+    callDeadlines.close();
     // A snapshot install may have replaced the store the node opened.
     if (replica != null) {
       replica.store().close();
