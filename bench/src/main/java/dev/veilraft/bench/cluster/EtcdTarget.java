@@ -23,9 +23,14 @@ final class EtcdTarget implements LoadTarget {
   private final Client client;
   private final KV kv;
 
-  /** A client of {@code member} on the cluster's one Vert.x instance (jetcd's transport; each client would start its own). */
+  /**
+   * A client of {@code member} on the cluster's one Vert.x instance (jetcd's transport; each client
+   * would start its own). No keepalive pings while no call is open: etcd refuses those
+   * ({@code GOAWAY ENHANCE_YOUR_CALM too_many_pings}) and the client then reconnects, which it did
+   * while the other mode's windows ran.
+   */
   EtcdTarget(URI member, Vertx vertx) {
-    this.client = Client.builder().endpoints(member).vertx(vertx).build();
+    this.client = Client.builder().endpoints(member).vertx(vertx).keepaliveWithoutCalls(false).build();
     this.kv = client.getKVClient();
   }
 
