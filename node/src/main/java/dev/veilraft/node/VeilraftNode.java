@@ -484,7 +484,11 @@ public final class VeilraftNode implements AutoCloseable {
     }
   }
 
-  /** Submits a proposal; the future completes with the applied result, or fails after {@link #PROPOSAL_TIMEOUT}. */
+  /**
+   * Submits a proposal; the future completes with the applied result, or fails after {@link
+   * #PROPOSAL_TIMEOUT} (a {@code TimeoutException}), or with {@code NodeException} {@code CLOSED}
+   * when the node closes first.
+   */
   public java.util.concurrent.CompletableFuture<ApplyResult> submitAsync(Proposal proposal) {
     RaftConsensus c = consensus;
     if (c == null) {
@@ -495,7 +499,8 @@ public final class VeilraftNode implements AutoCloseable {
 
   /**
    * {@link #submitAsync} of several client events at once (a bundle): queued together, so they
-   * can share one log entry; each fails on its own after {@link #PROPOSAL_TIMEOUT}.
+   * can share one log entry; each fails on its own after {@link #PROPOSAL_TIMEOUT}, or when the
+   * node closes first.
    */
   public List<java.util.concurrent.CompletableFuture<ApplyResult>> submitEventsAsync(
       List<dev.veilraft.crypto.proto.SealedRequest> events) {
@@ -510,7 +515,7 @@ public final class VeilraftNode implements AutoCloseable {
 
   /**
    * Answers a sealed query through Raft's read path: linearizable (ReadIndex) unless {@code stale};
-   * fails after {@link #PROPOSAL_TIMEOUT}.
+   * fails after {@link #PROPOSAL_TIMEOUT}, or when the node closes first.
    */
   public java.util.concurrent.CompletableFuture<ApplyResult> queryAsync(byte[] sealedQuery, boolean stale) {
     RaftConsensus c = consensus;
@@ -614,8 +619,13 @@ public final class VeilraftNode implements AutoCloseable {
     try {
       closeParts();
     } finally {
-      // Last, and even when a part failed to close: a restart in this process must find it free.
-      dataDirLock.close();
+      try {
+        // After the server, whose close fails what it still holds with its own reasons.
+        callDeadlines.close();
+      } finally {
+        // Last, and even when a part failed to close: a restart in this process must find it free.
+        dataDirLock.close();
+      }
     }
   }
 
@@ -638,8 +648,6 @@ public final class VeilraftNode implements AutoCloseable {
         LOG.warn("raft server did not close cleanly: {}", e.getMessage());
       }
     }
-    // After the server, whose close fails what it still holds with its own reasons.
-    callDeadlines.close();
     // A snapshot install may have replaced the store the node opened.
     if (replica != null) {
       replica.store().close();
