@@ -61,22 +61,41 @@ class AesGcmSivTest {
   void matchesBouncyCastlesCipherByteForByteAtEverySizeAroundBlocksAndKeystreamChunks() throws Exception {
     // Every length from 0 to 300 (each partial block), around the 1 KiB keystream chunk, and large; AAD of
     // several lengths; a kept (pre-expanded) key and a scratch one must give the same bytes.
-    Random random = new Random(8452);
     JdkAesBlockCipher keeping = new JdkAesBlockCipher();
     AesGcmSiv kept = new AesGcmSiv(keeping);
-    int[] large = {1008, 1023, 1024, 1025, 1040, 2047, 2048, 2049, 4096, 20_000};
+    forEverySize(new int[] {1008, 1023, 1024, 1025, 1040, 2047, 2048, 2049, 4096, 20_000}, m -> {
+      byte[] sealed = cipher.seal(m.key(), m.nonce(), m.aad(), m.plaintext());
+      assertThat(sealed).as("size %d, aad %d", m.size(), m.aad().length)
+          .isEqualTo(bouncyCastle(true, m.key(), m.nonce(), m.aad(), m.plaintext()));
+      keeping.keep(m.key());
+      assertThat(kept.seal(m.key(), m.nonce(), m.aad(), m.plaintext())).as("kept key, size %d", m.size())
+          .isEqualTo(sealed);
+      assertThat(cipher.open(m.key(), m.nonce(), m.aad(), sealed)).as("size %d", m.size()).isEqualTo(m.plaintext());
+      assertThat(kept.open(m.key(), m.nonce(), m.aad(), sealed)).as("kept key, size %d", m.size())
+          .isEqualTo(m.plaintext());
+    });
+  }
+
+  /** One message of {@link #forEverySize}: random key, nonce, AAD and plaintext of {@code size} bytes. */
+  record SizedMessage(int size, byte[] key, byte[] nonce, byte[] aad, byte[] plaintext) {}
+
+  /** A check of one {@link SizedMessage}. */
+  interface SizedMessageCheck {
+    void check(SizedMessage message) throws Exception;
+  }
+
+  /**
+   * Runs {@code check} on a message of every length from 0 to 300 (each partial block), then of
+   * each of {@code large}, with AAD of several lengths; seeded, so the inputs are the same each run.
+   */
+  static void forEverySize(int[] large, SizedMessageCheck check) throws Exception {
+    Random random = new Random(8452);
     for (int round = 0; round < 301 + large.length; round++) {
       int size = round < 301 ? round : large[round - 301];
       byte[] key = bytes(random, 32);
       byte[] nonce = bytes(random, 12);
       byte[] aad = bytes(random, new int[] {0, 1, 15, 16, 17, 40, 75}[round % 7]);
-      byte[] plaintext = bytes(random, size);
-      byte[] sealed = cipher.seal(key, nonce, aad, plaintext);
-      assertThat(sealed).as("size %d, aad %d", size, aad.length).isEqualTo(bouncyCastle(true, key, nonce, aad, plaintext));
-      keeping.keep(key);
-      assertThat(kept.seal(key, nonce, aad, plaintext)).as("kept key, size %d", size).isEqualTo(sealed);
-      assertThat(cipher.open(key, nonce, aad, sealed)).as("size %d", size).isEqualTo(plaintext);
-      assertThat(kept.open(key, nonce, aad, sealed)).as("kept key, size %d", size).isEqualTo(plaintext);
+      check.check(new SizedMessage(size, key, nonce, aad, bytes(random, size)));
     }
   }
 

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.veilraft.crypto.Hashes;
-import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,20 +56,14 @@ class NativeGcmSivTest {
   void givesTheJavaImplementationsBytesAtEverySizeAndOpensWhatItSeals() throws Exception {
     // Replicas and clients may run either implementation: every length from 0 to 300, around a kilobyte and large,
     // with AAD of several lengths, must seal to the same bytes and open either's output.
-    Random random = new Random(8452);
-    int[] large = {1023, 1024, 1025, 4096, 65_536, 70_000};
-    for (int round = 0; round < 301 + large.length; round++) {
-      int size = round < 301 ? round : large[round - 301];
-      byte[] key = bytes(random, 32);
-      byte[] nonce = bytes(random, 12);
-      byte[] aad = bytes(random, new int[] {0, 1, 15, 16, 17, 40, 75}[round % 7]);
-      byte[] plaintext = bytes(random, size);
-      byte[] sealed = cipher.seal(key, nonce, aad, plaintext);
-      assertThat(sealed).as("size %d, aad %d", size, aad.length).isEqualTo(java.seal(key, nonce, aad, plaintext));
-      assertThat(cipher.open(key, nonce, aad, sealed)).as("size %d", size).isEqualTo(plaintext);
-      assertThat(java.open(key, nonce, aad, sealed)).as("size %d", size).isEqualTo(plaintext);
+    AesGcmSivTest.forEverySize(new int[] {1023, 1024, 1025, 4096, 65_536, 70_000}, m -> {
+      byte[] sealed = cipher.seal(m.key(), m.nonce(), m.aad(), m.plaintext());
+      assertThat(sealed).as("size %d, aad %d", m.size(), m.aad().length)
+          .isEqualTo(java.seal(m.key(), m.nonce(), m.aad(), m.plaintext()));
+      assertThat(cipher.open(m.key(), m.nonce(), m.aad(), sealed)).as("size %d", m.size()).isEqualTo(m.plaintext());
+      assertThat(java.open(m.key(), m.nonce(), m.aad(), sealed)).as("size %d", m.size()).isEqualTo(m.plaintext());
       assertThat(cipher.keyed()).as("no key kept past a message").isFalse();
-    }
+    });
   }
 
   @Test
@@ -118,11 +111,5 @@ class NativeGcmSivTest {
     assertThat(new SessionKeyCache().openEvent(EPOCH1, CLUSTER, sealed.request()).event())
         .isEqualTo(Hashes.utf8("native"));
     assertThat(aes.expansions()).as("the Java AES ran").isGreaterThan(before);
-  }
-
-  private static byte[] bytes(Random random, int size) {
-    byte[] bytes = new byte[size];
-    random.nextBytes(bytes);
-    return bytes;
   }
 }
