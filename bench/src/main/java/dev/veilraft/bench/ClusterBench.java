@@ -1,7 +1,7 @@
 package dev.veilraft.bench;
 
 import dev.veilraft.bench.cluster.BenchCluster;
-import dev.veilraft.bench.cluster.CompilerCpu;
+import dev.veilraft.bench.cluster.ProcCounters;
 import dev.veilraft.bench.cluster.ServerProcess;
 import dev.veilraft.bench.load.LoadGenerator;
 import dev.veilraft.bench.report.PointResult;
@@ -37,10 +37,8 @@ final class ClusterBench {
       throws IOException, InterruptedException {
     int leader = cluster.leaderIndex();
     List<ServerProcess> nodes = cluster.nodes();
-    long[] cpuBefore = new long[nodes.size() + 1];
-    long[] cpuAfter = new long[nodes.size() + 1];
-    long[] jitBefore = new long[nodes.size() + 1];
-    long[] jitAfter = new long[nodes.size() + 1];
+    ProcCounters[] before = new ProcCounters[nodes.size() + 1];
+    ProcCounters[] after = new ProcCounters[nodes.size() + 1];
     long[] appliedIndex = new long[2];
     String tag = String.format("%s-n%d-c%d-s%d-b%d-r%d", cluster.mode(), nodes.size(), spec.concurrency(),
         spec.valueBytes(), spec.batchMax(), run);
@@ -50,10 +48,10 @@ final class ClusterBench {
     try {
       window = load.measure(warmup, duration, () -> {
         startProfile(nodes, tag);
-        readCpu(nodes, cpuBefore, jitBefore);
+        readCounters(nodes, before);
         appliedIndex[0] = cluster.leaderAppliedIndex();
       }, () -> {
-        readCpu(nodes, cpuAfter, jitAfter);
+        readCounters(nodes, after);
         appliedIndex[1] = cluster.leaderAppliedIndex();
         stopProfile(nodes, leader, tag);
       });
@@ -64,12 +62,15 @@ final class ClusterBench {
     }
     List<PointResult.ProcessCpu> cpu = new ArrayList<>();
     for (int i = 0; i <= nodes.size(); i++) {
-      double seconds = (cpuAfter[i] - cpuBefore[i]) / 1e9;
+      ProcCounters used = after[i].since(before[i]);
+      double seconds = used.cpuNanos() / 1e9;
       String name = i < nodes.size() ? "node" + (i + 1) : "client";
       String role = i == nodes.size() ? "client" : i == leader ? "leader" : "follower";
+      long puts = window.completed();
       cpu.add(new PointResult.ProcessCpu(name, role, 100 * seconds / window.seconds(),
-          window.completed() == 0 ? 0 : seconds * 1e6 / window.completed(),
-          100 * Math.max(0, jitAfter[i] - jitBefore[i]) / 1e9 / window.seconds()));
+          puts == 0 ? 0 : seconds * 1e6 / puts, 100 * used.compilerNanos() / 1e9 / window.seconds(),
+          used.cpuNanos() == 0 ? 0 : 100.0 * used.kernelNanos() / used.cpuNanos(),
+          puts == 0 ? 0 : (double) used.voluntarySwitches() / puts));
     }
     for (PointResult.ProcessCpu c : cpu) {
       if (run > 0 && c.jitPercentOfCore() > JIT_WARM_PERCENT_MAX) { // run 0 is the cluster's warm-up itself
@@ -124,35 +125,26 @@ final class ClusterBench {
    */
   List<Double> idleCpuPercent(BenchCluster cluster, Duration window) throws InterruptedException {
     List<ServerProcess> nodes = cluster.nodes();
-    long[] before = new long[nodes.size() + 1];
-    long[] after = new long[nodes.size() + 1];
-    readCpu(nodes, before, null);
+    ProcCounters[] before = new ProcCounters[nodes.size() + 1];
+    ProcCounters[] after = new ProcCounters[nodes.size() + 1];
+    readCounters(nodes, before);
     long t0 = System.nanoTime();
     Thread.sleep(window.toMillis());
-    readCpu(nodes, after, null);
+    readCounters(nodes, after);
     double seconds = (System.nanoTime() - t0) / 1e9;
     List<Double> percent = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) {
-      percent.add(100 * (after[i] - before[i]) / 1e9 / seconds);
+      percent.add(100 * after[i].since(before[i]).cpuNanos() / 1e9 / seconds);
     }
     return percent;
   }
 
-  /**
-   * Each node's CPU time in nanoseconds, then this JVM's (the client), into {@code total}; the part
-   * their JIT compilers used into {@code compiler}, unless it is null.
-   */
-  private static void readCpu(List<ServerProcess> nodes, long[] total, long[] compiler) {
+  /** Each node's counters, then this JVM's (the client), into {@code counters}. */
+  private static void readCounters(List<ServerProcess> nodes, ProcCounters[] counters) {
     for (int i = 0; i < nodes.size(); i++) {
-      total[i] = nodes.get(i).cpu().toNanos();
-      if (compiler != null) {
-        compiler[i] = nodes.get(i).compilerCpu().toNanos();
-      }
+      counters[i] = nodes.get(i).counters();
     }
-    total[nodes.size()] = ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO).toNanos();
-    if (compiler != null) {
-      compiler[nodes.size()] = CompilerCpu.ofThisProcess().toNanos();
-    }
+    counters[nodes.size()] = ProcCounters.ofThisProcess();
   }
 
   private void startProfile(List<ServerProcess> nodes, String tag) {

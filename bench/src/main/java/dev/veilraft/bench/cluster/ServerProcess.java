@@ -123,9 +123,9 @@ public final class ServerProcess implements AutoCloseable {
     return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
   }
 
-  /** CPU time its JIT compiler threads used so far ({@link CompilerCpu}). */
-  public Duration compilerCpu() {
-    return CompilerCpu.of(pid());
+  /** Its CPU, kernel, compiler and context-switch counters so far ({@link ProcCounters}). */
+  public ProcCounters counters() {
+    return ProcCounters.of(pid());
   }
 
   /** Resident set size from /proc; empty where there is no /proc. */

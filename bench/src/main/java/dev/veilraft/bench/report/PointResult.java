@@ -17,10 +17,13 @@ public record PointResult(String mode, int nodes, int concurrency, int sizeBytes
   /**
    * CPU of one process during the window; {@code role} is leader, follower or client.
    * {@code jitPercentOfCore}: the part its JIT compiler threads used (included in {@code
-   * percentOfCore}); well above a few percent, the window was not warm yet.
+   * percentOfCore}); well above a few percent, the window was not warm yet. {@code kernelPercent}:
+   * the share of its CPU spent in the kernel (system calls, wake-ups, interrupts on its behalf).
+   * {@code switchesPerOp}: its threads' voluntary context switches per completed put, i.e. how often
+   * a thread blocked and had to be woken again (see {@code ProcCounters}).
    */
   public record ProcessCpu(String process, String role, double percentOfCore, double microsPerOp,
-      double jitPercentOfCore) {}
+      double jitPercentOfCore, double kernelPercent, double switchesPerOp) {}
 
   /** The line issue 9 specifies, exactly. */
   public String line() {
@@ -32,11 +35,11 @@ public record PointResult(String mode, int nodes, int concurrency, int sizeBytes
   public String detail() {
     StringBuilder cpuText = new StringBuilder();
     for (ProcessCpu c : cpu) {
-      cpuText.append(String.format(Locale.ROOT, " %s(%s)=%.0f%%/%.0fus/jit%.0f%%", c.process(), c.role(),
-          c.percentOfCore(), c.microsPerOp(), c.jitPercentOfCore()));
+      cpuText.append(String.format(Locale.ROOT, " %s(%s)=%.0f%%/%.0fus/jit%.0f%%/sys%.0f%%/%.1fsw", c.process(),
+          c.role(), c.percentOfCore(), c.microsPerOp(), c.jitPercentOfCore(), c.kernelPercent(), c.switchesPerOp()));
     }
     return String.format(Locale.ROOT, "  detail nodes=%d run=%d p999_ms=%.2f max_ms=%.1f puts_per_call=%.1f%s errors=%d"
-        + " cpu_per_process(%%core/us_per_op/jit%%core):%s load=%s%s", nodes, run, p999Ms, maxMs,
+        + " cpu_per_process(%%core/us_per_op/jit%%core/sys%%cpu/switches_per_op):%s load=%s%s", nodes, run, p999Ms, maxMs,
         calls == 0 ? 0.0 : (double) (completed + errors) / calls,
         putsPerEntry <= 0 ? "" : String.format(Locale.ROOT, " puts_per_entry=%.1f", putsPerEntry), errors, cpuText,
         loadAverage,

@@ -1,0 +1,126 @@
+package dev.veilraft.bench.cluster;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A process's counters as Linux's /proc gives them, read at the start and the end of a measured
+ * window: its CPU time, the part of it spent in the kernel, the part its JIT compiler threads used,
+ * and how often its threads gave up the CPU.
+ *
+ * <ul>
+ *   <li>{@code cpuNanos} and {@code kernelNanos}: utime + stime and stime of /proc/PID/stat, which
+ *       include threads that already ended. A kernel share well above another mode's, at the same
+ *       work, points at system calls and wake-ups rather than code.
+ *   <li>{@code compilerNanos}: user and system time of the "C1/C2 CompilerThread" threads alive
+ *       when read; well above a few percent of a core, the window was not warm yet. Where the JVM
+ *       retires idle extra compiler threads (UseDynamicNumberOfCompilerThreads, with more than two
+ *       of them, i.e. on more than two cores) their time drops out, so a difference can come out
+ *       low (it is clamped at zero).
+ *   <li>{@code voluntarySwitches}: the sum of {@code voluntary_ctxt_switches} of /proc/PID/task/T/status
+ *       over the threads alive when read: each is a thread that blocked (parked, waited in epoll,
+ *       in a lock or on the disk) and had to be woken again, so per put it counts the hand-offs
+ *       between threads. Threads that end in a window take their count with them (a pool that
+ *       retires idle threads), so a difference can come out low; JVM and Go runtimes here keep
+ *       their threads through a window.
+ * </ul>
+ *
+ * Every field is zero where there is no /proc (not Linux): the report then shows zeros, not guesses.
+ */
+public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, long voluntarySwitches) {
+  /** Linux reports process times in clock ticks of 1/100 s (USER_HZ) on every architecture it runs on here. */
+  private static final long NANOS_PER_TICK = 10_000_000L;
+  /** Nothing could be read. */
+  public static final ProcCounters NONE = new ProcCounters(0, 0, 0, 0);
+
+  /** The counters of process {@code pid} now; {@link #NONE} where /proc cannot be read. */
+  public static ProcCounters of(long pid) {
+    Path proc = Path.of("/proc", Long.toString(pid));
+    long[] times = times(proc.resolve("stat"));
+    if (times == null) {
+      return NONE;
+    }
+    long compilerTicks = 0;
+    long switches = 0;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(proc.resolve("task"))) {
+      for (Path task : tasks) {
+        if (isCompiler(task.resolve("comm"))) {
+          long[] t = times(task.resolve("stat"));
+          compilerTicks += t == null ? 0 : t[0] + t[1];
+        }
+        switches += voluntarySwitches(task.resolve("status"));
+      }
+    } catch (IOException | RuntimeException e) {
+      // the process ended meanwhile: keep what its stat said
+    }
+    return new ProcCounters((times[0] + times[1]) * NANOS_PER_TICK, times[1] * NANOS_PER_TICK,
+        compilerTicks * NANOS_PER_TICK, switches);
+  }
+
+  /** This JVM's counters. */
+  public static ProcCounters ofThisProcess() {
+    return of(ProcessHandle.current().pid());
+  }
+
+  /** This minus {@code before}, each field clamped at zero (see the class comment). */
+  public ProcCounters since(ProcCounters before) {
+    return new ProcCounters(Math.max(0, cpuNanos - before.cpuNanos), Math.max(0, kernelNanos - before.kernelNanos),
+        Math.max(0, compilerNanos - before.compilerNanos), Math.max(0, voluntarySwitches - before.voluntarySwitches));
+  }
+
+  public Duration cpu() {
+    return Duration.ofNanos(cpuNanos);
+  }
+
+  /** utime and stime in ticks, from a stat file of proc(5); null if it cannot be read or parsed. */
+  private static long[] times(Path stat) {
+    try {
+      return times(Files.readString(stat));
+    } catch (IOException e) {
+      return null; // the thread or process ended meanwhile, or no /proc
+    }
+  }
+
+  /**
+   * utime and stime in ticks from the text of a stat file; null if it is not one. The command name
+   * in parentheses may itself hold spaces and parentheses, so fields are counted from the last ')'.
+   */
+  static long[] times(String statLine) {
+    int close = statLine.lastIndexOf(')');
+    if (close < 0 || close + 2 > statLine.length()) {
+      return null;
+    }
+    // After "(comm) ": state is field 3; utime and stime are fields 14 and 15 (proc(5)).
+    String[] fields = statLine.substring(close + 2).split(" ");
+    try {
+      return fields.length < 13 ? null : new long[] {Long.parseLong(fields[11]), Long.parseLong(fields[12])};
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private static boolean isCompiler(Path comm) {
+    try {
+      String name = Files.readString(comm);
+      return name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre");
+    } catch (IOException e) {
+      return false; // the thread ended meanwhile
+    }
+  }
+
+  private static long voluntarySwitches(Path status) {
+    try {
+      for (String line : Files.readAllLines(status)) {
+        if (line.startsWith("voluntary_ctxt_switches:")) {
+          return Long.parseLong(line.substring("voluntary_ctxt_switches:".length()).trim());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the thread ended meanwhile
+    }
+    return 0;
+  }
+}
