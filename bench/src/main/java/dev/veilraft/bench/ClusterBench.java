@@ -62,7 +62,7 @@ final class ClusterBench {
     }
     List<PointResult.ProcessCpu> cpu = new ArrayList<>();
     for (int i = 0; i <= nodes.size(); i++) {
-      ProcCounters used = after[i].since(before[i]);
+      ProcCounters.Used used = after[i].since(before[i]);
       double seconds = used.cpuNanos() / 1e9;
       String name = i < nodes.size() ? "node" + (i + 1) : "client";
       String role = i == nodes.size() ? "client" : i == leader ? "leader" : "follower";

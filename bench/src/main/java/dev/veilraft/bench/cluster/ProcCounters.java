@@ -5,6 +5,8 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A process's counters as Linux's /proc gives them, read at the start and the end of a measured
@@ -20,21 +22,29 @@ import java.time.Duration;
  *       retires idle extra compiler threads (UseDynamicNumberOfCompilerThreads, with more than two
  *       of them, i.e. on more than two cores) their time drops out, so a difference can come out
  *       low (it is clamped at zero).
- *   <li>{@code voluntarySwitches}: the sum of {@code voluntary_ctxt_switches} of /proc/PID/task/T/status
- *       over the threads alive when read: each is a thread that blocked (parked, waited in epoll,
- *       in a lock or on the disk) and had to be woken again, so per put it counts the hand-offs
- *       between threads. Threads that end in a window take their count with them (a pool that
- *       retires idle threads), so a difference can come out low; JVM and Go runtimes here keep
- *       their threads through a window.
+ *   <li>{@code switchesByThread}: {@code voluntary_ctxt_switches} of /proc/PID/task/T/status for
+ *       each thread T alive when read: each is a thread that blocked (parked, waited in epoll, in
+ *       a lock or on the disk) and had to be woken again, so per put they count the hand-offs
+ *       between threads. {@link #since} sums them per thread: a thread started in the window
+ *       counts whole, one that ended in it (a pool that retires idle threads, the previous
+ *       point's load generator) takes its switches with it, so the sum can come out low, never
+ *       below zero.
  * </ul>
  *
  * Every field is zero where there is no /proc (not Linux): the report then shows zeros, not guesses.
  */
-public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, long voluntarySwitches) {
+public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, Map<Long, Long> switchesByThread) {
   /** Linux reports process times in clock ticks of 1/100 s (USER_HZ) on every architecture it runs on here. */
   private static final long NANOS_PER_TICK = 10_000_000L;
   /** Nothing could be read. */
-  public static final ProcCounters NONE = new ProcCounters(0, 0, 0, 0);
+  public static final ProcCounters NONE = new ProcCounters(0, 0, 0, Map.of());
+
+  /** What a window used: CPU, its kernel and compiler parts, and voluntary context switches. */
+  public record Used(long cpuNanos, long kernelNanos, long compilerNanos, long voluntarySwitches) {}
+
+  public ProcCounters {
+    switchesByThread = Map.copyOf(switchesByThread);
+  }
 
   /** The counters of process {@code pid} now; {@link #NONE} where /proc cannot be read. */
   public static ProcCounters of(long pid) {
@@ -44,14 +54,17 @@ public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, 
       return NONE;
     }
     long compilerTicks = 0;
-    long switches = 0;
+    Map<Long, Long> switches = new HashMap<>();
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(proc.resolve("task"))) {
       for (Path task : tasks) {
         if (isCompiler(task.resolve("comm"))) {
           long[] t = times(task.resolve("stat"));
           compilerTicks += t == null ? 0 : t[0] + t[1];
         }
-        switches += voluntarySwitches(task.resolve("status"));
+        long count = voluntarySwitches(task.resolve("status"));
+        if (count >= 0) {
+          switches.put(Long.parseLong(task.getFileName().toString()), count);
+        }
       }
     } catch (IOException | RuntimeException e) {
       // the process ended meanwhile: keep what its stat said
@@ -65,10 +78,14 @@ public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, 
     return of(ProcessHandle.current().pid());
   }
 
-  /** This minus {@code before}, each field clamped at zero (see the class comment). */
-  public ProcCounters since(ProcCounters before) {
-    return new ProcCounters(Math.max(0, cpuNanos - before.cpuNanos), Math.max(0, kernelNanos - before.kernelNanos),
-        Math.max(0, compilerNanos - before.compilerNanos), Math.max(0, voluntarySwitches - before.voluntarySwitches));
+  /** What was used from {@code before} to this, each field clamped at zero (see the class comment). */
+  public Used since(ProcCounters before) {
+    long switches = 0;
+    for (Map.Entry<Long, Long> thread : switchesByThread.entrySet()) {
+      switches += Math.max(0, thread.getValue() - before.switchesByThread.getOrDefault(thread.getKey(), 0L));
+    }
+    return new Used(Math.max(0, cpuNanos - before.cpuNanos), Math.max(0, kernelNanos - before.kernelNanos),
+        Math.max(0, compilerNanos - before.compilerNanos), switches);
   }
 
   public Duration cpu() {
@@ -111,6 +128,7 @@ public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, 
     }
   }
 
+  /** The thread's voluntary context switches; -1 if it ended meanwhile. */
   private static long voluntarySwitches(Path status) {
     try {
       for (String line : Files.readAllLines(status)) {
@@ -121,6 +139,6 @@ public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, 
     } catch (IOException | RuntimeException e) {
       // the thread ended meanwhile
     }
-    return 0;
+    return -1;
   }
 }

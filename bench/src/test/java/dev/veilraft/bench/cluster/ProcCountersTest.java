@@ -48,20 +48,31 @@ class ProcCountersTest {
       queue.put(i);
     }
     assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
-    ProcCounters used = ProcCounters.ofThisProcess().since(before);
+    taker.join(30_000);
+    ProcCounters.Used used = ProcCounters.ofThisProcess().since(before);
 
     assertThat(used.kernelNanos()).isBetween(0L, used.cpuNanos());
-    assertThat(used.voluntarySwitches()).isPositive();
     // The taker ended, so its switches left with it; this thread's stay.
-    assertThat(ProcCounters.ofThisProcess().cpuNanos()).isPositive();
+    assertThat(used.voluntarySwitches()).isPositive();
+    assertThat(before.switchesByThread()).isNotEmpty();
+  }
+
+  @Test
+  void switchesAreSummedPerThreadSoThreadsThatEndedTakeOnlyTheirOwn() {
+    // Thread 1 ran on, thread 2 ended in the window (its 900 switches leave with it, and must not
+    // cancel thread 1's), thread 3 started in it and counts whole.
+    ProcCounters before = new ProcCounters(100, 40, 10, java.util.Map.of(1L, 50L, 2L, 900L));
+    ProcCounters after = new ProcCounters(300, 90, 10, java.util.Map.of(1L, 80L, 3L, 7L));
+
+    assertThat(after.since(before)).isEqualTo(new ProcCounters.Used(200, 50, 0, 37));
   }
 
   @Test
   void aDifferenceNeverGoesBelowZero() {
-    ProcCounters later = new ProcCounters(10, 5, 1, 3);
-    ProcCounters earlier = new ProcCounters(20, 2, 4, 9);
+    ProcCounters later = new ProcCounters(10, 5, 1, java.util.Map.of(1L, 3L));
+    ProcCounters earlier = new ProcCounters(20, 2, 4, java.util.Map.of(1L, 9L));
 
-    assertThat(later.since(earlier)).isEqualTo(new ProcCounters(0, 3, 0, 0));
+    assertThat(later.since(earlier)).isEqualTo(new ProcCounters.Used(0, 3, 0, 0));
   }
 
   @Test
