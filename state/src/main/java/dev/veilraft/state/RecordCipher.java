@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Turns a (namespace, key, value) record into the bytes RocksDB stores (record format v2), so the
@@ -66,16 +65,16 @@ final class RecordCipher {
   private final KeyedHash lookup;
   private final KeyedHash namespaceTags;
   private final AesGcmAead values;
-  /** A key handle (the JCA copies the bytes), from which each scan or commit builds its own {@link RecordHasher}. */
-  private final SecretKeySpec digestKey;
+  /** HMAC-SHA256 under the digest key, shared by every {@link RecordHasher} (thread-safe, no Mac built per commit). */
+  private final KeyedHash digest;
   private final AesGcmAead nodeLocalFile;
 
-  private RecordCipher(KeyedHash lookup, KeyedHash namespaceTags, AesGcmAead values, SecretKeySpec digestKey,
+  private RecordCipher(KeyedHash lookup, KeyedHash namespaceTags, AesGcmAead values, KeyedHash digest,
       AesGcmAead nodeLocalFile) {
     this.lookup = lookup;
     this.namespaceTags = namespaceTags;
     this.values = values;
-    this.digestKey = digestKey;
+    this.digest = digest;
     this.nodeLocalFile = nodeLocalFile;
   }
 
@@ -93,7 +92,7 @@ final class RecordCipher {
     byte[] fileKey = derive(storageSecret, NODE_LOCAL_FILE_KEY_INFO);
     try {
       return new RecordCipher(KeyedHash.fromKey(lookupKey), KeyedHash.fromKey(tagKey), AesGcmAead.fromKey(valueKey),
-          new SecretKeySpec(digestKey, "HmacSHA256"), AesGcmAead.fromKey(fileKey));
+          KeyedHash.fromKey(digestKey), AesGcmAead.fromKey(fileKey));
     } finally {
       // The primitives copied the keys; wiping ours keeps fewer copies in the heap.
       Arrays.fill(lookupKey, (byte) 0);
@@ -109,9 +108,9 @@ final class RecordCipher {
     return nodeLocalFile;
   }
 
-  /** A hasher for the records of the store-wide digest; one per thread. */
+  /** A hasher for the records of the store-wide digest. */
   RecordHasher newHasher() {
-    return new RecordHasher(digestKey);
+    return new RecordHasher(digest);
   }
 
   private static byte[] derive(byte[] storageSecret, String info) {

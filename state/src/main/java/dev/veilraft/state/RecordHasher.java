@@ -1,8 +1,6 @@
 package dev.veilraft.state;
 
-import java.security.GeneralSecurityException;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import dev.veilraft.crypto.KeyedHash;
 
 /**
  * A stored record's element of the {@link StateDigest}: HMAC-SHA256 under the digest key (derived
@@ -12,25 +10,18 @@ import javax.crypto.spec.SecretKeySpec;
  * lets open check the whole store without decrypting it, and makes any change to a stored value
  * (an older ciphertext of the same record, a flipped byte) change the digest.
  *
- * <p>Holds one {@link Mac} and reuses it, which matters when open hashes millions of records
- * ({@code dev.veilraft.crypto.KeyedHash} builds a Mac per call). Not thread-safe: one per scan or
- * per commit.
+ * <p>Hashes through the store's one {@link KeyedHash} of the digest key, which keeps a Mac ready
+ * for the next hash: neither a scan of millions of records nor a commit builds a Mac of its own
+ * (each commit did, {@code Mac.getInstance} and {@code init}, until session 36). Thread-safe.
  */
 final class RecordHasher {
-  private final Mac mac;
+  private final KeyedHash digest;
 
-  RecordHasher(SecretKeySpec digestKey) {
-    try {
-      this.mac = Mac.getInstance("HmacSHA256");
-      mac.init(digestKey);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HMAC-SHA256 unavailable", e);
-    }
+  RecordHasher(KeyedHash digest) {
+    this.digest = digest;
   }
 
   byte[] hash(byte[] location, byte[] sealed) {
-    mac.update(location);
-    mac.update(sealed);
-    return mac.doFinal();
+    return digest.hash(location, sealed);
   }
 }
