@@ -61,15 +61,15 @@ final class ClusterBench {
       }
     }
     List<PointResult.ProcessCpu> cpu = new ArrayList<>();
+    long puts = window.completed();
     for (int i = 0; i <= nodes.size(); i++) {
       ProcCounters.Used used = after[i].since(before[i]);
       double seconds = used.cpuNanos() / 1e9;
       String name = i < nodes.size() ? "node" + (i + 1) : "client";
       String role = i == nodes.size() ? "client" : i == leader ? "leader" : "follower";
-      long puts = window.completed();
       cpu.add(new PointResult.ProcessCpu(name, role, 100 * seconds / window.seconds(),
           puts == 0 ? 0 : seconds * 1e6 / puts, 100 * used.compilerNanos() / 1e9 / window.seconds(),
-          used.cpuNanos() == 0 ? 0 : 100.0 * used.kernelNanos() / used.cpuNanos(),
+          used.cpuNanos() == 0 ? 0 : Math.min(100, 100.0 * used.kernelNanos() / used.cpuNanos()),
           puts == 0 ? 0 : (double) used.voluntarySwitches() / puts));
     }
     for (PointResult.ProcessCpu c : cpu) {

@@ -6,13 +6,13 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * HMAC-SHA256 under one key: keyed hashes of lookup keys, so stored keys reveal nothing.
- * Thread-safe.
+ * HMAC-SHA256 under one key: keyed hashes of lookup keys, so stored keys reveal nothing, and of
+ * stored records for the state store's digest. Thread-safe.
  *
  * <p>A hash takes the {@link #spare} Mac, or clones one initialised once with the key, which is
  * several times cheaper than {@code Mac.getInstance} plus {@code init} per call (a provider lookup
- * and the key's inner and outer pads hashed again); the state store computes two to three of these
- * per record it touches.
+ * and the key's inner and outer pads hashed again); the state store computes three to four of
+ * these per record it touches (its location, and its digest element when written or replaced).
  * The prototype is made on the first hash (many instances, such as an entry's deterministic
  * random source, are built and never used), is never updated, only cloned, so threads share it.
  */

@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * moves to another location fail to authenticate. Thread-safe: both primitives are.
  *
  * <p>A fourth key, also derived from the storage secret, keys the record hashes of the
- * store-wide digest ({@link #newHasher}); a fifth seals the file that mirrors the node-local
+ * store-wide digest ({@link #hasher}); a fifth seals the file that mirrors the node-local
  * records ({@link #nodeLocalFile}). All node-local namespaces share one tag ({@link #tag}).
  */
 final class RecordCipher {
@@ -65,8 +65,8 @@ final class RecordCipher {
   private final KeyedHash lookup;
   private final KeyedHash namespaceTags;
   private final AesGcmAead values;
-  /** HMAC-SHA256 under the digest key, shared by every {@link RecordHasher} (thread-safe, no Mac built per commit). */
-  private final KeyedHash digest;
+  /** The one hasher of this store's records (thread-safe: no Mac built per scan or commit). */
+  private final RecordHasher hasher;
   private final AesGcmAead nodeLocalFile;
 
   private RecordCipher(KeyedHash lookup, KeyedHash namespaceTags, AesGcmAead values, KeyedHash digest,
@@ -74,7 +74,7 @@ final class RecordCipher {
     this.lookup = lookup;
     this.namespaceTags = namespaceTags;
     this.values = values;
-    this.digest = digest;
+    this.hasher = new RecordHasher(digest);
     this.nodeLocalFile = nodeLocalFile;
   }
 
@@ -108,9 +108,9 @@ final class RecordCipher {
     return nodeLocalFile;
   }
 
-  /** A hasher for the records of the store-wide digest. */
-  RecordHasher newHasher() {
-    return new RecordHasher(digest);
+  /** The hasher of the records of the store-wide digest; thread-safe. */
+  RecordHasher hasher() {
+    return hasher;
   }
 
   private static byte[] derive(byte[] storageSecret, String info) {

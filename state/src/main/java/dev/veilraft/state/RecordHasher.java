@@ -10,9 +10,11 @@ import dev.veilraft.crypto.KeyedHash;
  * lets open check the whole store without decrypting it, and makes any change to a stored value
  * (an older ciphertext of the same record, a flipped byte) change the digest.
  *
- * <p>Hashes through the store's one {@link KeyedHash} of the digest key, which keeps a Mac ready
- * for the next hash: neither a scan of millions of records nor a commit builds a Mac of its own
- * (each commit did, {@code Mac.getInstance} and {@code init}, until session 36). Thread-safe.
+ * <p>Hashes through a {@link KeyedHash} of the digest key, which keeps a Mac ready for the next
+ * hash: a thread hashing alone (a scan of millions of records, or the apply thread's commits)
+ * builds no Mac, and a thread that finds it taken clones an initialised one, cheaper than {@code
+ * Mac.getInstance} and {@code init}, which each commit did until session 36. Thread-safe: the
+ * store keeps one ({@link RecordCipher#hasher}).
  */
 final class RecordHasher {
   private final KeyedHash digest;

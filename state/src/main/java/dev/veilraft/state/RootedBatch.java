@@ -57,7 +57,7 @@ final class RootedBatch implements AutoCloseable {
     this.records = records;
     this.recent = recent;
     this.keyIndex = keyIndex;
-    this.hasher = records.newHasher();
+    this.hasher = records.hasher();
     this.digest = start.digest().copy();
     this.recordCount = start.recordCount();
   }

@@ -152,7 +152,7 @@ final class SealedRecords {
    */
   StateRoot measureRoot(long appliedIndex) throws StateException {
     byte[] rootLocation = cipher.locate(META_NAMESPACE, ROOT_KEY);
-    RecordHasher hasher = cipher.newHasher();
+    RecordHasher hasher = cipher.hasher();
     StateDigest digest = StateDigest.empty();
     long count = 0;
     try (ReadOptions reads = new ReadOptions().setFillCache(false).setVerifyChecksums(true)
@@ -187,8 +187,8 @@ final class SealedRecords {
     return cipher.seal(location, namespace, key, value);
   }
 
-  RecordHasher newHasher() {
-    return cipher.newHasher();
+  RecordHasher hasher() {
+    return cipher.hasher();
   }
 
   /** The stored bytes at {@code location} as they are, or null: for taking a replaced record out of the digest. */

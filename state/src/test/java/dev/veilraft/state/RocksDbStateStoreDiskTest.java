@@ -89,7 +89,7 @@ class RocksDbStateStoreDiskTest {
       } catch (dev.veilraft.crypto.CryptoException e) {
         throw new AssertionError(e);
       }
-      RecordHasher hasher = cipher.newHasher();
+      RecordHasher hasher = cipher.hasher();
       StateDigest digest = StateDigest.empty();
       long count = 0;
       try (RocksIterator records = db.newIterator()) {

@@ -1,6 +1,7 @@
 package dev.veilraft.bench.cluster;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,13 +32,16 @@ import java.util.Map;
  *       below zero.
  * </ul>
  *
- * Every field is zero where there is no /proc (not Linux): the report then shows zeros, not guesses.
+ * Without /proc (not Linux) only the CPU time is known, from {@link ProcessHandle}; a process that
+ * could not be read at all is {@link #NONE}, and a window with {@code NONE} at either end used
+ * nothing: the report then shows zeros, not guesses.
  */
 public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, Map<Long, Long> switchesByThread) {
   /** Linux reports process times in clock ticks of 1/100 s (USER_HZ) on every architecture it runs on here. */
   private static final long NANOS_PER_TICK = 10_000_000L;
   /** Nothing could be read. */
   public static final ProcCounters NONE = new ProcCounters(0, 0, 0, Map.of());
+  private static final Used NOTHING = new Used(0, 0, 0, 0);
 
   /** What a window used: CPU, its kernel and compiler parts, and voluntary context switches. */
   public record Used(long cpuNanos, long kernelNanos, long compilerNanos, long voluntarySwitches) {}
@@ -46,20 +50,21 @@ public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, 
     switchesByThread = Map.copyOf(switchesByThread);
   }
 
-  /** The counters of process {@code pid} now; {@link #NONE} where /proc cannot be read. */
+  /** The counters of process {@code pid} now: from /proc, else its CPU time alone, else {@link #NONE}. */
   public static ProcCounters of(long pid) {
     Path proc = Path.of("/proc", Long.toString(pid));
-    long[] times = times(proc.resolve("stat"));
-    if (times == null) {
-      return NONE;
+    Stat process = stat(proc.resolve("stat"));
+    if (process == null) {
+      long cpu = ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toNanos).orElse(0L);
+      return cpu == 0 ? NONE : new ProcCounters(cpu, 0, 0, Map.of());
     }
     long compilerTicks = 0;
     Map<Long, Long> switches = new HashMap<>();
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(proc.resolve("task"))) {
       for (Path task : tasks) {
-        if (isCompiler(task.resolve("comm"))) {
-          long[] t = times(task.resolve("stat"));
-          compilerTicks += t == null ? 0 : t[0] + t[1];
+        Stat thread = stat(task.resolve("stat"));
+        if (thread != null && (thread.name().startsWith("C1 CompilerThre") || thread.name().startsWith("C2 CompilerThre"))) {
+          compilerTicks += thread.userTicks() + thread.systemTicks();
         }
         long count = voluntarySwitches(task.resolve("status"));
         if (count >= 0) {
@@ -69,8 +74,8 @@ public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, 
     } catch (IOException | RuntimeException e) {
       // the process ended meanwhile: keep what its stat said
     }
-    return new ProcCounters((times[0] + times[1]) * NANOS_PER_TICK, times[1] * NANOS_PER_TICK,
-        compilerTicks * NANOS_PER_TICK, switches);
+    return new ProcCounters((process.userTicks() + process.systemTicks()) * NANOS_PER_TICK,
+        process.systemTicks() * NANOS_PER_TICK, compilerTicks * NANOS_PER_TICK, switches);
   }
 
   /** This JVM's counters. */
@@ -78,60 +83,62 @@ public record ProcCounters(long cpuNanos, long kernelNanos, long compilerNanos, 
     return of(ProcessHandle.current().pid());
   }
 
-  /** What was used from {@code before} to this, each field clamped at zero (see the class comment). */
+  /**
+   * What was used from {@code before} to this, each field clamped at zero (see the class comment);
+   * nothing when either end is {@link #NONE}. Threads missing from {@code before} count whole only
+   * when {@code before} listed threads at all.
+   */
   public Used since(ProcCounters before) {
+    if (equals(NONE) || before.equals(NONE)) {
+      return NOTHING;
+    }
     long switches = 0;
-    for (Map.Entry<Long, Long> thread : switchesByThread.entrySet()) {
-      switches += Math.max(0, thread.getValue() - before.switchesByThread.getOrDefault(thread.getKey(), 0L));
+    if (!before.switchesByThread.isEmpty()) {
+      for (Map.Entry<Long, Long> thread : switchesByThread.entrySet()) {
+        switches += Math.max(0, thread.getValue() - before.switchesByThread.getOrDefault(thread.getKey(), 0L));
+      }
     }
     return new Used(Math.max(0, cpuNanos - before.cpuNanos), Math.max(0, kernelNanos - before.kernelNanos),
         Math.max(0, compilerNanos - before.compilerNanos), switches);
   }
 
-  public Duration cpu() {
-    return Duration.ofNanos(cpuNanos);
-  }
+  /** A stat file of proc(5): the command name, utime and stime in ticks. */
+  record Stat(String name, long userTicks, long systemTicks) {}
 
-  /** utime and stime in ticks, from a stat file of proc(5); null if it cannot be read or parsed. */
-  private static long[] times(Path stat) {
+  /** A stat file; null if it cannot be read (the thread or process ended, or no /proc) or parsed. */
+  private static Stat stat(Path stat) {
     try {
-      return times(Files.readString(stat));
+      // ISO-8859-1 decodes any bytes: a thread name cut at 15 bytes may end inside a UTF-8 character.
+      return stat(Files.readString(stat, StandardCharsets.ISO_8859_1));
     } catch (IOException e) {
-      return null; // the thread or process ended meanwhile, or no /proc
+      return null;
     }
   }
 
   /**
-   * utime and stime in ticks from the text of a stat file; null if it is not one. The command name
-   * in parentheses may itself hold spaces and parentheses, so fields are counted from the last ')'.
+   * The name, utime and stime from the text of a stat file; null if it is not one. The name in
+   * parentheses may itself hold spaces and parentheses, so fields are counted from the last ')'.
    */
-  static long[] times(String statLine) {
+  static Stat stat(String statLine) {
+    int open = statLine.indexOf('(');
     int close = statLine.lastIndexOf(')');
-    if (close < 0 || close + 2 > statLine.length()) {
+    if (open < 0 || close < open || close + 2 > statLine.length()) {
       return null;
     }
     // After "(comm) ": state is field 3; utime and stime are fields 14 and 15 (proc(5)).
     String[] fields = statLine.substring(close + 2).split(" ");
     try {
-      return fields.length < 13 ? null : new long[] {Long.parseLong(fields[11]), Long.parseLong(fields[12])};
+      return fields.length < 13 ? null
+          : new Stat(statLine.substring(open + 1, close), Long.parseLong(fields[11]), Long.parseLong(fields[12]));
     } catch (NumberFormatException e) {
       return null;
-    }
-  }
-
-  private static boolean isCompiler(Path comm) {
-    try {
-      String name = Files.readString(comm);
-      return name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre");
-    } catch (IOException e) {
-      return false; // the thread ended meanwhile
     }
   }
 
   /** The thread's voluntary context switches; -1 if it ended meanwhile. */
   private static long voluntarySwitches(Path status) {
     try {
-      for (String line : Files.readAllLines(status)) {
+      for (String line : Files.readAllLines(status, StandardCharsets.ISO_8859_1)) {
         if (line.startsWith("voluntary_ctxt_switches:")) {
           return Long.parseLong(line.substring("voluntary_ctxt_switches:".length()).trim());
         }

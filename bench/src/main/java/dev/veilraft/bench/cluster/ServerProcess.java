@@ -118,11 +118,6 @@ public final class ServerProcess implements AutoCloseable {
     }
   }
 
-  /** CPU time (user and system) the process used so far; zero when the OS does not say. */
-  public Duration cpu() {
-    return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
-  }
-
   /** Its CPU, kernel, compiler and context-switch counters so far ({@link ProcCounters}). */
   public ProcCounters counters() {
     return ProcCounters.of(pid());
