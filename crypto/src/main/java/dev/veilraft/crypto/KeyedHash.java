@@ -11,8 +11,9 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>A hash takes the {@link #spare} Mac, or clones one initialised once with the key, which is
  * several times cheaper than {@code Mac.getInstance} plus {@code init} per call (a provider lookup
- * and the key's inner and outer pads hashed again); the state store computes three to four of
- * these per record it touches (its location, and its digest element when written or replaced).
+ * and the key's inner and outer pads hashed again); the state store computes several of these
+ * per record it touches (its location at each lookup, and the digest elements of the record it
+ * writes and of the one that record replaces, unless its cache of recent records knows it).
  * The prototype is made on the first hash (many instances, such as an entry's deterministic
  * random source, are built and never used), is never updated, only cloned, so threads share it.
  */

@@ -39,7 +39,8 @@ public record PointResult(String mode, int nodes, int concurrency, int sizeBytes
           c.role(), c.percentOfCore(), c.microsPerOp(), c.jitPercentOfCore(), c.kernelPercent(), c.switchesPerOp()));
     }
     return String.format(Locale.ROOT, "  detail nodes=%d run=%d p999_ms=%.2f max_ms=%.1f puts_per_call=%.1f%s errors=%d"
-        + " cpu_per_process(%%core/us_per_op/jit%%core/sys%%cpu/switches_per_op):%s load=%s%s", nodes, run, p999Ms, maxMs,
+        + " cpu_per_process(%%core/us_per_op/jit%%core/sys%%cpu/switches_per_op):%s load=%s%s", nodes, run, p999Ms,
+        maxMs,
         calls == 0 ? 0.0 : (double) (completed + errors) / calls,
         putsPerEntry <= 0 ? "" : String.format(Locale.ROOT, " puts_per_entry=%.1f", putsPerEntry), errors, cpuText,
         loadAverage,
