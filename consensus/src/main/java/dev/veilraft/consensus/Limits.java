@@ -35,6 +35,14 @@ public final class Limits {
    */
   public static final int GROUP_ANSWER_BYTES_MAX = 16 << 20;
 
+  /**
+   * Most replied call ids a leader copies from one request into its log entry ({@code
+   * LogEntry.replied_call_ids}); any beyond are left out, and the answers they name stay in the
+   * members' retry caches until those expire. Not part of the replicated rules (apply's state
+   * and answers ignore the list); a member also reads no more than this many from an entry.
+   */
+  public static final int REPLIED_CALL_IDS_MAX = 128;
+
   /** Largest sealed request a cluster whose events are at most {@code eventBytesMax} accepts. */
   public static int sealedRequestBytesMax(int eventBytesMax) {
     return eventBytesMax + SEALED_OVERHEAD_BYTES;

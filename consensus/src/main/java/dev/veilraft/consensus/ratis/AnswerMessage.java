@@ -1,6 +1,8 @@
 package dev.veilraft.consensus.ratis;
 
 import dev.veilraft.consensus.Answer;
+import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.EntryError;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
@@ -34,6 +36,27 @@ final class AnswerMessage implements Message {
     }
     return content;
   }
+
+  /**
+   * Drops the answer (and its encoding): its proposer said it received the reply (Ratis' replied
+   * call ids, carried to every member in a later entry), so no request will ask for it again. What
+   * remains in the retry cache is this empty message; should it be read after all, it answers
+   * {@code ANSWER_RELEASED} rather than anything stale.
+   */
+  synchronized void release() {
+    answer = null;
+    content = RELEASED;
+  }
+
+  /** Whether {@link #release} ran (tests). */
+  synchronized boolean released() {
+    return content == RELEASED;
+  }
+
+  private static final ByteString RELEASED = UnsafeByteOperations.unsafeWrap(ApplyResult.newBuilder()
+      .setError(EntryError.newBuilder().setCode("ANSWER_RELEASED").setMessage("this entry's answer was released "
+          + "after its proposer reported receiving it; it is not kept for a resend"))
+      .build().toByteArray());
 
   /** Never seals or encodes: only the kind of reply (Ratis may log it). */
   @Override

@@ -166,6 +166,7 @@ public final class RaftConsensus implements AutoCloseable {
   private final StoppedTimerRelease stoppedTimers = new StoppedTimerRelease();
   private final AtomicLong stoppedTimersReleased = new AtomicLong();
   private final AtomicLong snapshotsTakenBefore = new AtomicLong();
+  private final AtomicLong answersReleasedBefore = new AtomicLong();
   private final AtomicLong snapshotsInstalledBefore = new AtomicLong();
   private final AtomicLong snapshotsFailedBefore = new AtomicLong();
   private final AtomicLong snapshotsRefusedAtStartBefore = new AtomicLong();
@@ -1486,6 +1487,7 @@ public final class RaftConsensus implements AutoCloseable {
     }
     machine.started();
     snapshotsTakenBefore.addAndGet(oldMachine.snapshotsTaken());
+    answersReleasedBefore.addAndGet(oldMachine.answersReleased());
     snapshotsInstalledBefore.addAndGet(oldMachine.snapshotsInstalled());
     snapshotsFailedBefore.addAndGet(oldMachine.snapshotsFailed());
     snapshotsRefusedAtStartBefore.addAndGet(oldMachine.snapshotsRefusedAtStart());
@@ -1587,6 +1589,14 @@ public final class RaftConsensus implements AutoCloseable {
       // Not running (never started, or stopped by a halt): Ratis refuses reads of a closed log.
       return new RaftProgress(-1, -1, Map.of());
     }
+  }
+
+  /**
+   * Applied entries' answers this member dropped from its retry cache because their proposers had
+   * received them (see {@code LogEntry.replied_call_ids}).
+   */
+  public long answersReleased() {
+    return answersReleasedBefore.get() + stateMachine.answersReleased();
   }
 
   /** This node's snapshots and log, for operators and tests. */

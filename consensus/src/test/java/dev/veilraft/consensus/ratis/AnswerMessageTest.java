@@ -37,6 +37,24 @@ class AnswerMessageTest {
   }
 
   @Test
+  void aReleasedAnswerKeepsNothingAndAnswersAnErrorIfReadAfterAll() throws Exception {
+    // Proves release drops the unsealed answer (plaintext and key source) and any encoding, so the retry
+    // cache's entry holds an empty message; should a request read it anyway, it gets ANSWER_RELEASED, not a
+    // stale or empty reply.
+    AnswerMessage unread = new AnswerMessage(group());
+    unread.release();
+    assertThat(unread.released()).isTrue();
+    assertThat(unread.answer()).isNull();
+    ApplyResult sent = ApplyResult.parseFrom(unread.getContent().toByteArray());
+    assertThat(sent.getError().getCode()).isEqualTo("ANSWER_RELEASED");
+
+    AnswerMessage read = new AnswerMessage(group());
+    read.getContent();
+    read.release();
+    assertThat(ApplyResult.parseFrom(read.getContent().toByteArray()).getError().getCode()).isEqualTo("ANSWER_RELEASED");
+  }
+
+  @Test
   void anAnswerThatCannotBeSealedIsEncodedAsAnErrorNotThrownOnRatisThread() throws Exception {
     // Proves a gRPC thread encoding a reply whose sealing fails (a bug) sends ANSWER_UNSEALABLE instead of
     // throwing, which would close the proposer's whole stream.

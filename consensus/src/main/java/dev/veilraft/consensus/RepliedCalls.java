@@ -1,0 +1,65 @@
+package dev.veilraft.consensus;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
+import dev.veilraft.consensus.proto.LogEntry;
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * Reads {@code LogEntry.replied_call_ids} from an entry's bytes without parsing the rest: the
+ * proposal, which {@link Replica} parses anyway, is skipped, not copied. At most {@link
+ * Limits#REPLIED_CALL_IDS_MAX} ids; none from bytes that are not a well-formed entry (apply refuses
+ * those as MALFORMED_ENTRY), since the list only frees memory and nothing depends on finding it.
+ */
+public final class RepliedCalls {
+  private static final long[] NONE = new long[0];
+
+  private RepliedCalls() {}
+
+  /** The replied call ids of the entry {@code entryBytes}, in order, packed or not. */
+  public static long[] in(byte[] entryBytes) {
+    long[] ids = NONE;
+    int count = 0;
+    try {
+      CodedInputStream in = CodedInputStream.newInstance(entryBytes);
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (WireFormat.getTagFieldNumber(tag) != LogEntry.REPLIED_CALL_IDS_FIELD_NUMBER) {
+          in.skipField(tag);
+          continue;
+        }
+        if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
+          ids = room(ids, count);
+          count = add(ids, count, in.readUInt64());
+        } else if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+          int limit = in.pushLimit(in.readRawVarint32());
+          while (in.getBytesUntilLimit() > 0) {
+            ids = room(ids, count);
+            count = add(ids, count, in.readUInt64());
+          }
+          in.popLimit(limit);
+        } else {
+          return NONE;
+        }
+      }
+    } catch (IOException e) {
+      return NONE;
+    }
+    return count == ids.length ? ids : Arrays.copyOf(ids, count);
+  }
+
+  /** {@code ids} with room for one more unless {@link Limits#REPLIED_CALL_IDS_MAX} are in it. */
+  private static long[] room(long[] ids, int count) {
+    return count < ids.length || count == Limits.REPLIED_CALL_IDS_MAX ? ids
+        : Arrays.copyOf(ids, Math.min(Math.max(4, 2 * count), Limits.REPLIED_CALL_IDS_MAX));
+  }
+
+  /** Puts {@code id} at {@code count} unless the bound is reached; the new count. */
+  private static int add(long[] ids, int count, long id) {
+    if (count == Limits.REPLIED_CALL_IDS_MAX) {
+      return count;
+    }
+    ids[count] = id;
+    return count + 1;
+  }
+}
