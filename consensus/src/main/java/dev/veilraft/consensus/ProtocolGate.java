@@ -52,28 +52,21 @@ public final class ProtocolGate {
 
   /**
    * Halts unless this build, which applies protocol versions up to {@code buildMax}, can apply the
-   * entry at {@code index} on {@code view} faithfully. Bytes that do not parse are left alone: apply
-   * refuses them deterministically (MALFORMED_ENTRY) on every build alike.
+   * entry at {@code index} on {@code view} faithfully. The caller parsed the entry: {@code entry} is
+   * null when its bytes are not a {@code LogEntry}, {@code proposal} null when the entry's proposal
+   * is not a {@code Proposal}. Those are left alone: apply refuses them deterministically
+   * (MALFORMED_ENTRY) on every build alike.
    *
    * @throws ReplicaHaltedException naming the entry, the versions and what to do
    */
-  public static void check(long index, byte[] entryBytes, MembershipView view, long buildMax) {
+  public static void check(long index, LogEntry entry, Proposal proposal, MembershipView view, long buildMax) {
     long active = view.initialized() ? view.protocolVersion() : ProtocolVersions.DEFAULT;
     if (active > buildMax) {
       throw new ReplicaHaltedException("entry " + index + " needs protocol version " + active
           + ", this build applies up to " + buildMax + ": upgrade this node");
     }
-    LogEntry entry;
-    try {
-      entry = LogEntry.parseFrom(entryBytes);
-    } catch (InvalidProtocolBufferException e) {
+    if (entry == null) {
       return;
-    }
-    Proposal proposal;
-    try {
-      proposal = Proposal.parseFrom(entry.getProposal());
-    } catch (InvalidProtocolBufferException e) {
-      proposal = null; // refused deterministically by apply (MALFORMED_ENTRY)
     }
     if (known(entry, 0, new int[] {MESSAGES_MAX}) && (proposal == null || known(proposal, 0, new int[] {MESSAGES_MAX}))) {
       return;

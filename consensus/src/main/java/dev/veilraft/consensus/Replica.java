@@ -1,6 +1,5 @@
 package dev.veilraft.consensus;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.EntryError;
@@ -357,8 +356,9 @@ public final class Replica {
     if (index <= store.appliedIndex()) {
       return Answer.of(error("ALREADY_APPLIED", "entry " + index + " was applied before this restart"));
     }
+    ParsedEntry parsed = ParsedEntry.of(entryBytes);
     // Before anything is read or written: an entry this build cannot apply as its peers do halts here.
-    ProtocolGate.check(index, entryBytes, view, protocolVersionMax);
+    ProtocolGate.check(index, parsed.entry(), parsed.proposal(), view, protocolVersionMax);
     MembershipView before = view;
     committedEvents.clear();
     StateTransaction tx = store.begin();
@@ -366,13 +366,15 @@ public final class Replica {
     MembershipView timed = before;
     MembershipView after = before;
     try {
-      LogEntry entry = LogEntry.parseFrom(entryBytes);
-      timed = before.withLeaderTime(Math.max(entry.getLeaderTimeMs(), before.lastLeaderTimeMs()));
-      Applied applied = applyProposal(tx, timed, index, timed.lastLeaderTimeMs(), entry.getProposal());
-      result = applied.answer();
-      after = applied.view();
-    } catch (InvalidProtocolBufferException e) {
-      result = Answer.of(error("MALFORMED_ENTRY", "log entry is not a LogEntry protobuf: " + e.getMessage()));
+      if (parsed.entry() == null) {
+        result = Answer.of(error("MALFORMED_ENTRY", parsed.malformed()));
+      } else {
+        timed = before.withLeaderTime(Math.max(parsed.entry().getLeaderTimeMs(), before.lastLeaderTimeMs()));
+        Applied applied = parsed.proposal() == null ? new Applied(error("MALFORMED_ENTRY", parsed.malformed()), timed)
+            : applyProposal(tx, timed, index, timed.lastLeaderTimeMs(), parsed.proposal());
+        result = applied.answer();
+        after = applied.view();
+      }
     } catch (StateException e) {
       throw new ReplicaHaltedException("state store failed at index " + index + ": " + e.getMessage(), e);
     }
@@ -419,14 +421,29 @@ public final class Replica {
     }
   }
 
-  private Applied applyProposal(StateTransaction tx, MembershipView v, long index, long leaderTime,
-      ByteString proposalBytes) throws StateException {
-    Proposal proposal;
-    try {
-      proposal = Proposal.parseFrom(proposalBytes);
-    } catch (InvalidProtocolBufferException e) {
-      return new Applied(error("MALFORMED_ENTRY", "proposal is not a Proposal protobuf: " + e.getMessage()), v);
+  /**
+   * An entry's bytes parsed once, for the protocol gate and for apply: the entry and its proposal,
+   * or null from the first that does not parse, with what apply refuses it for ({@code
+   * MALFORMED_ENTRY}; the same words on every replica).
+   */
+  private record ParsedEntry(LogEntry entry, Proposal proposal, String malformed) {
+    static ParsedEntry of(byte[] bytes) {
+      LogEntry entry;
+      try {
+        entry = LogEntry.parseFrom(bytes);
+      } catch (InvalidProtocolBufferException e) {
+        return new ParsedEntry(null, null, "log entry is not a LogEntry protobuf: " + e.getMessage());
+      }
+      try {
+        return new ParsedEntry(entry, Proposal.parseFrom(entry.getProposal()), null);
+      } catch (InvalidProtocolBufferException e) {
+        return new ParsedEntry(entry, null, "proposal is not a Proposal protobuf: " + e.getMessage());
+      }
     }
+  }
+
+  private Applied applyProposal(StateTransaction tx, MembershipView v, long index, long leaderTime,
+      Proposal proposal) throws StateException {
     return switch (proposal.getBodyCase()) {
       case INIT_CLUSTER -> applyInit(v, proposal.getInitCluster(), index, leaderTime);
       case ADMIT_NODE -> applyAdmit(tx, v, proposal.getAdmitNode(), index, leaderTime);
