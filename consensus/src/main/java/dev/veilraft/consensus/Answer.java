@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * group's answer limit counts during apply, is known without sealing.
  *
  * <p>Until it is sealed, an answer holds its event's plaintext result and what derives its response
- * key; Ratis keeps a follower's answers in its retry cache until they expire there. Thread-safe.
+ * key; a follower holds its answers in Ratis' retry cache until their proposer names the call as
+ * replied in a later entry (the state machine then releases them) or the cache expires them.
+ * Thread-safe.
  */
 public abstract class Answer {
   private static final Logger LOG = LoggerFactory.getLogger(Answer.class);

@@ -17,6 +17,16 @@ public final class RepliedCalls {
 
   private RepliedCalls() {}
 
+  /** Adds the first {@link Limits#REPLIED_CALL_IDS_MAX} of {@code replied} to the leader's {@code entry}. */
+  public static void copyInto(LogEntry.Builder entry, Iterable<Long> replied) {
+    for (long callId : replied) {
+      if (entry.getRepliedCallIdsCount() == Limits.REPLIED_CALL_IDS_MAX) {
+        return;
+      }
+      entry.addRepliedCallIds(callId);
+    }
+  }
+
   /** The replied call ids of the entry {@code entryBytes}, in order, packed or not. */
   public static long[] in(byte[] entryBytes) {
     long[] ids = NONE;
@@ -33,10 +43,11 @@ public final class RepliedCalls {
           count = add(ids, count, in.readUInt64());
         } else if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
           int limit = in.pushLimit(in.readRawVarint32());
-          while (in.getBytesUntilLimit() > 0) {
+          while (in.getBytesUntilLimit() > 0 && count < Limits.REPLIED_CALL_IDS_MAX) {
             ids = room(ids, count);
             count = add(ids, count, in.readUInt64());
           }
+          in.skipRawBytes(in.getBytesUntilLimit()); // past the bound: not decoded
           in.popLimit(limit);
         } else {
           return NONE;

@@ -153,6 +153,19 @@ class ProtocolGateTest {
   }
 
   @Test
+  void repliedCallIdsAreKnownAndChangeNothingApplied() throws Exception {
+    // Proves the leader's replied call ids (LogEntry field 3) are structure this build knows: an entry carrying
+    // them applies, with the same answer and applied index as without them, and no halt.
+    found(0, 1);
+    byte[] plain = entry(T0 + 1, nextEpoch());
+    byte[] withIds = LogEntry.parseFrom(plain).toBuilder().addRepliedCallIds(41).addRepliedCallIds(42).build()
+        .toByteArray();
+    assertThat(replica.apply(2, withIds).getKeyEpoch().getAccepted()).isTrue();
+    assertThat(replica.halted()).isEmpty();
+    assertThat(replica.appliedIndex()).isEqualTo(2);
+  }
+
+  @Test
   void anUnknownEnumValueHalts() throws Exception {
     // Proves an enum number this build does not know (proto3 keeps it as a number) counts as unknown structure.
     found(0, 1);
@@ -163,20 +176,25 @@ class ProtocolGateTest {
 
   @Test
   void malformedAndClientBytesStayDeterministicRefusals() throws Exception {
-    // Proves bytes that do not parse, and garbage inside a client's opaque ciphertext, are still refused per entry without a halt.
+    // Proves bytes that do not parse (an entry, a proposal: each named in the refusal, the same words on every
+    // replica), and garbage inside a client's opaque ciphertext, are still refused per entry without a halt.
     found(0, 1);
     assertThat(replica.apply(2, entry(T0 + 1, nextEpoch())).getKeyEpoch().getAccepted()).isTrue();
     byte[] truncated = LogEntry.newBuilder().setLeaderTimeMs(T0 + 2)
         .setProposal(ByteString.copyFrom(new byte[] {0x0A, 0x7F})).build().toByteArray();
-    assertThat(replica.apply(3, truncated).getError().getCode()).isEqualTo("MALFORMED_ENTRY");
+    ApplyResult cut = replica.apply(3, truncated);
+    assertThat(cut.getError().getCode()).isEqualTo("MALFORMED_ENTRY");
+    assertThat(cut.getError().getMessage()).startsWith("proposal is not a Proposal protobuf: ");
+    assertThat(replica.apply(4, new byte[] {(byte) 0xFF}).getError().getMessage())
+        .startsWith("log entry is not a LogEntry protobuf: ");
     SealedRequest sealed = sealKv(replica.view(), replica.clusterId(), put("k", "v")).request();
     byte[] ciphertext = sealed.getCiphertext().toByteArray();
     ciphertext[ciphertext.length - 1] ^= 1;
     Proposal garbled = Proposal.newBuilder().setClientEvent(sealed.toBuilder()
         .setCiphertext(ByteString.copyFrom(ciphertext))).build();
-    assertThat(replica.apply(4, entry(T0 + 3, garbled)).getError().getCode()).isEqualTo("UNDECRYPTABLE_EVENT");
+    assertThat(replica.apply(5, entry(T0 + 3, garbled)).getError().getCode()).isEqualTo("UNDECRYPTABLE_EVENT");
     assertThat(replica.halted()).isEmpty();
-    assertThat(replica.appliedIndex()).isEqualTo(4);
+    assertThat(replica.appliedIndex()).isEqualTo(5);
   }
 
   @Test

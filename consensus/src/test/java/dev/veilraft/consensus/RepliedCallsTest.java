@@ -43,12 +43,44 @@ class RepliedCallsTest {
   }
 
   @Test
+  void theLeaderCopiesAtMostTheBound() {
+    // Proves the leader's copy of a request's replied call ids stops at REPLIED_CALL_IDS_MAX (a Ratis client
+    // may name more), keeping the first ones in order, and that an empty list adds nothing.
+    LogEntry.Builder entry = entry();
+    RepliedCalls.copyInto(entry, LongStream.range(0, 2L * Limits.REPLIED_CALL_IDS_MAX).boxed().toList());
+    assertThat(entry.getRepliedCallIdsList()).hasSize(Limits.REPLIED_CALL_IDS_MAX).startsWith(0L, 1L, 2L)
+        .endsWith((long) Limits.REPLIED_CALL_IDS_MAX - 1);
+    LogEntry.Builder none = entry();
+    RepliedCalls.copyInto(none, java.util.List.of());
+    assertThat(none.build().toByteArray()).isEqualTo(entry().build().toByteArray());
+  }
+
+  @Test
   void readsAtMostTheBoundFromALongerList() {
     // Proves an entry from a leader that copied more ids than the bound (a faulty one) costs a member at most
     // REPLIED_CALL_IDS_MAX lookups: the first ones are read, the rest ignored.
     long[] ids = LongStream.range(1000, 1000 + 3L * Limits.REPLIED_CALL_IDS_MAX).toArray();
     byte[] bytes = entry().addAllRepliedCallIds(Arrays.stream(ids).boxed().toList()).build().toByteArray();
     assertThat(RepliedCalls.in(bytes)).containsExactly(Arrays.copyOf(ids, Limits.REPLIED_CALL_IDS_MAX));
+  }
+
+  @Test
+  void readsEveryRunOfThePackedFieldAndWhatFollowsACappedOne() throws Exception {
+    // Proves two packed runs of the field (a concatenation of two encodings, which parsers merge) both count,
+    // and that a run cut at the bound is skipped whole, so a run after it is read from its start (and ignored
+    // for the bound) without misreading its bytes as tags.
+    byte[] first = entry().addAllRepliedCallIds(Arrays.asList(1L, 2L)).build().toByteArray();
+    byte[] second = LogEntry.newBuilder().addAllRepliedCallIds(Arrays.asList(3L, 4L)).build().toByteArray();
+    byte[] both = java.nio.ByteBuffer.allocate(first.length + second.length).put(first).put(second).array();
+    assertThat(LogEntry.parseFrom(both).getRepliedCallIdsList()).containsExactly(1L, 2L, 3L, 4L);
+    assertThat(RepliedCalls.in(both)).containsExactly(1, 2, 3, 4);
+
+    long[] many = LongStream.range(0, Limits.REPLIED_CALL_IDS_MAX + 5).toArray();
+    byte[] capped = LogEntry.newBuilder().addAllRepliedCallIds(Arrays.stream(many).boxed().toList()).build().toByteArray();
+    byte[] after = LogEntry.newBuilder().setLeaderTimeMs(9).addRepliedCallIds(7).build().toByteArray();
+    byte[] joined = java.nio.ByteBuffer.allocate(capped.length + after.length).put(capped).put(after).array();
+    assertThat(LogEntry.parseFrom(joined).getLeaderTimeMs()).isEqualTo(9);
+    assertThat(RepliedCalls.in(joined)).containsExactly(Arrays.copyOf(many, Limits.REPLIED_CALL_IDS_MAX));
   }
 
   @Test

@@ -53,8 +53,11 @@ final class AnswerMessage implements Message {
     return content == RELEASED;
   }
 
+  /** The error code a released answer reads as ({@link RaftConsensus#notReleased} turns it into a failure). */
+  static final String RELEASED_CODE = "ANSWER_RELEASED";
+
   private static final ByteString RELEASED = UnsafeByteOperations.unsafeWrap(ApplyResult.newBuilder()
-      .setError(EntryError.newBuilder().setCode("ANSWER_RELEASED").setMessage("this entry's answer was released "
+      .setError(EntryError.newBuilder().setCode(RELEASED_CODE).setMessage("this entry's answer was released "
           + "after its proposer reported receiving it; it is not kept for a resend"))
       .build().toByteArray());
 

@@ -3,6 +3,7 @@ package dev.veilraft.consensus.ratis;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.veilraft.consensus.Answer;
 import dev.veilraft.consensus.EventGrouper;
+import dev.veilraft.consensus.Limits;
 import dev.veilraft.consensus.Replica;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.Proposal;
@@ -85,7 +86,6 @@ public final class RaftConsensus implements AutoCloseable {
   private static final int LOCAL_WORK_THREADS = 2;
   private static final int LOCAL_WORK_QUEUED_MAX = 4096;
   /** Most answered call ids told to the server with one local proposal. */
-  private static final int REPLIED_CALL_IDS_MAX = 64;
   private static final int CONF_CHANGE_ATTEMPTS_MAX = 10;
   /** Configuration changes one {@link #reconcile} call may make (each step is one Ratis change). */
   private static final int RECONCILE_STEPS_MAX = 32;
@@ -599,8 +599,11 @@ public final class RaftConsensus implements AutoCloseable {
       int attempt) {
     return reply.handle((r, error) -> {
       if (error == null && r.isSuccess()) {
+        ApplyResult answer = decodeReply(r);
+        // Only now, with the answer taken: the next write names this call as replied, and every
+        // member then releases its answer (VeilraftStateMachine.releaseReplied).
         localCallsAnswered.add(request.getCallId());
-        return CompletableFuture.completedFuture(decodeReply(r));
+        return CompletableFuture.completedFuture(answer);
       }
       if (error == null && r.getStateMachineException() != null) {
         return CompletableFuture.<ApplyResult>failedFuture(r.getStateMachineException());
@@ -707,7 +710,7 @@ public final class RaftConsensus implements AutoCloseable {
       return builder.build();
     }
     List<Long> answered = new ArrayList<>();
-    for (Long id; answered.size() < REPLIED_CALL_IDS_MAX && (id = localCallsAnswered.poll()) != null; ) {
+    for (Long id; answered.size() < Limits.REPLIED_CALL_IDS_MAX && (id = localCallsAnswered.poll()) != null; ) {
       answered.add(id);
     }
     return builder.setRepliedCallIds(answered).build();
@@ -782,11 +785,30 @@ public final class RaftConsensus implements AutoCloseable {
       answersTaken.incrementAndGet();
       return own.resultOrRefusal();
     }
+    ApplyResult result;
     try {
-      return ApplyResult.parseFrom(reply.getMessage().getContent().toByteArray());
+      result = ApplyResult.parseFrom(reply.getMessage().getContent().toByteArray());
     } catch (InvalidProtocolBufferException e) {
       throw new CompletionException(new IOException("reply is not an ApplyResult", e));
     }
+    return notReleased(result);
+  }
+
+  /**
+   * {@code result}, unless it is a released answer ({@link AnswerMessage#release}): then the call's
+   * outcome is unknown to this node, and it fails as a commit that was not confirmed does (the
+   * entry applied, so a client that sends its event again gets the recorded result). An honest
+   * leader never lets a proposer read one: a proposer names a call as replied only once it has the
+   * reply. A faulty leader can name calls of others, and members would then answer resends of those
+   * calls from an empty message; a group-level error here would tell the group's callers that none
+   * of their events applied, which would be false.
+   */
+  static ApplyResult notReleased(ApplyResult result) {
+    if (result.hasError() && result.getError().getCode().equals(AnswerMessage.RELEASED_CODE)) {
+      throw new CompletionException(new IOException(AnswerMessage.RELEASED_CODE + ": the member that answered had "
+          + "released this entry's answer, so whether and how it applied is not known here; send the events again"));
+    }
+    return result;
   }
 
   /**

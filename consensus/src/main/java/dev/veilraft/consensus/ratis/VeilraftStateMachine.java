@@ -835,12 +835,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
         .setProposal(ByteString.copyFrom(content.asReadOnlyByteBuffer()));
     // What the proposer has received: every member drops those answers when it applies this entry
     // (releaseReplied), as this leader's retry cache dropped them just now.
-    for (long callId : request.getRepliedCallIds()) {
-      if (entry.getRepliedCallIdsCount() == Limits.REPLIED_CALL_IDS_MAX) {
-        break;
-      }
-      entry.addRepliedCallIds(callId);
-    }
+    RepliedCalls.copyInto(entry, request.getRepliedCallIds());
     return builder.setLogData(UnsafeByteOperations.unsafeWrap(entry.build().toByteArray())).build();
   }
 
@@ -946,7 +941,12 @@ final class VeilraftStateMachine extends BaseStateMachine {
     if (refusedSnapshot != null) {
       requestReplacement(index);
     }
-    releaseReplied(entry.getStateMachineLogEntry().getClientId(), data);
+    try {
+      releaseReplied(entry.getStateMachineLogEntry().getClientId(), data);
+    } catch (RuntimeException e) {
+      // Memory only: the entry is applied, and its answers then stay until the cache's expiry.
+      LOG.warn("releasing replied answers after index {} failed: {}", index, e.toString());
+    }
     // Encoded, and client events' answers sealed, only when Ratis reads the message: on the leader
     // for the proposer's reply, on any member for a request asked again through its retry cache.
     return CompletableFuture.completedFuture(new AnswerMessage(answer));
@@ -960,6 +960,8 @@ final class VeilraftStateMachine extends BaseStateMachine {
    * 110 MB of a follower's heap, all of it promoted and collected in full collections. Now a
    * follower keeps an answer until its proposer's next write, as the leader does. A member that
    * takes over leadership still answers a resent request that was never replied to from its cache.
+   * Entries applied before the server runs (the replay at start) release nothing: their replies
+   * expire as before.
    */
   private void releaseReplied(org.apache.ratis.thirdparty.com.google.protobuf.ByteString clientId, byte[] entryBytes) {
     RetryCache cache = retryCache;

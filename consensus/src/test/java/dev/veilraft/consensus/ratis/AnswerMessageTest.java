@@ -1,11 +1,15 @@
 package dev.veilraft.consensus.ratis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.veilraft.consensus.Answer;
 import dev.veilraft.consensus.proto.ApplyResult;
+import dev.veilraft.consensus.proto.EntryError;
 import dev.veilraft.crypto.Hashes;
+import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 /** The reply message the state machine hands Ratis ({@link AnswerMessage}). */
@@ -47,6 +51,15 @@ class AnswerMessageTest {
     assertThat(unread.answer()).isNull();
     ApplyResult sent = ApplyResult.parseFrom(unread.getContent().toByteArray());
     assertThat(sent.getError().getCode()).isEqualTo("ANSWER_RELEASED");
+
+    // Its proposer, should it read one (a faulty leader named a call never replied to), fails the call as
+    // unconfirmed instead of handing the group's callers a group-level error that says nothing applied.
+    assertThatThrownBy(() -> RaftConsensus.notReleased(sent)).isInstanceOf(CompletionException.class)
+        .hasRootCauseInstanceOf(IOException.class).hasRootCauseMessage(
+            "ANSWER_RELEASED: the member that answered had released this entry's answer, so whether and how it "
+                + "applied is not known here; send the events again");
+    ApplyResult refused = ApplyResult.newBuilder().setError(EntryError.newBuilder().setCode("GROUP_TOO_LARGE")).build();
+    assertThat(RaftConsensus.notReleased(refused)).isSameAs(refused);
 
     AnswerMessage read = new AnswerMessage(group());
     read.getContent();
