@@ -29,7 +29,7 @@ public final class RepliedCalls {
 
   /** The replied call ids of the entry {@code entryBytes}, in order, packed or not. */
   public static long[] in(byte[] entryBytes) {
-    long[] ids = NONE;
+    long[] ids = null;
     int count = 0;
     try {
       CodedInputStream in = CodedInputStream.newInstance(entryBytes);
@@ -38,14 +38,15 @@ public final class RepliedCalls {
           in.skipField(tag);
           continue;
         }
+        if (ids == null) {
+          ids = new long[Limits.REPLIED_CALL_IDS_MAX];
+        }
         if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
-          ids = room(ids, count);
-          count = add(ids, count, in.readUInt64());
+          count = put(ids, count, in.readUInt64());
         } else if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
           int limit = in.pushLimit(in.readRawVarint32());
-          while (in.getBytesUntilLimit() > 0 && count < Limits.REPLIED_CALL_IDS_MAX) {
-            ids = room(ids, count);
-            count = add(ids, count, in.readUInt64());
+          while (in.getBytesUntilLimit() > 0 && count < ids.length) {
+            count = put(ids, count, in.readUInt64());
           }
           in.skipRawBytes(in.getBytesUntilLimit()); // past the bound: not decoded
           in.popLimit(limit);
@@ -56,18 +57,12 @@ public final class RepliedCalls {
     } catch (IOException e) {
       return NONE;
     }
-    return count == ids.length ? ids : Arrays.copyOf(ids, count);
+    return count == 0 ? NONE : Arrays.copyOf(ids, count);
   }
 
-  /** {@code ids} with room for one more unless {@link Limits#REPLIED_CALL_IDS_MAX} are in it. */
-  private static long[] room(long[] ids, int count) {
-    return count < ids.length || count == Limits.REPLIED_CALL_IDS_MAX ? ids
-        : Arrays.copyOf(ids, Math.min(Math.max(4, 2 * count), Limits.REPLIED_CALL_IDS_MAX));
-  }
-
-  /** Puts {@code id} at {@code count} unless the bound is reached; the new count. */
-  private static int add(long[] ids, int count, long id) {
-    if (count == Limits.REPLIED_CALL_IDS_MAX) {
+  /** Puts {@code id} at {@code count} unless {@code ids} is full (the bound); the new count. */
+  private static int put(long[] ids, int count, long id) {
+    if (count == ids.length) {
       return count;
     }
     ids[count] = id;

@@ -85,7 +85,6 @@ public final class RaftConsensus implements AutoCloseable {
   /** Threads and queue of {@link #localWork}. */
   private static final int LOCAL_WORK_THREADS = 2;
   private static final int LOCAL_WORK_QUEUED_MAX = 4096;
-  /** Most answered call ids told to the server with one local proposal. */
   private static final int CONF_CHANGE_ATTEMPTS_MAX = 10;
   /** Configuration changes one {@link #reconcile} call may make (each step is one Ratis change). */
   private static final int RECONCILE_STEPS_MAX = 32;
