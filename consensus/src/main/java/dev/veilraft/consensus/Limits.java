@@ -38,8 +38,9 @@ public final class Limits {
   /**
    * Most replied call ids a leader copies from one request into its log entry ({@code
    * LogEntry.replied_call_ids}); any beyond are left out, and the answers they name stay in the
-   * members' retry caches until those expire. Not part of the replicated rules (apply's state
-   * and answers ignore the list); a member also reads no more than this many from an entry.
+   * members' retry caches until those expire. A node's own local requests name at most this many,
+   * so none of theirs is left out. Not part of the replicated rules (apply's state and answers
+   * ignore the list); a member also reads no more than this many from an entry.
    */
   public static final int REPLIED_CALL_IDS_MAX = 128;
 
