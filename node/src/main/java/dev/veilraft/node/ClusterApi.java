@@ -13,6 +13,7 @@ import dev.veilraft.client.proto.MemberInfo;
 import dev.veilraft.consensus.Limits;
 import dev.veilraft.consensus.proto.ApplyResult;
 import dev.veilraft.consensus.proto.Proposal;
+import dev.veilraft.crypto.AliasedProtobuf;
 import dev.veilraft.crypto.Hashes;
 import dev.veilraft.crypto.proto.SealedRequest;
 import dev.veilraft.crypto.proto.SealedResponse;
@@ -287,7 +288,8 @@ final class ClusterApi {
   private CompletableFuture<byte[]> bundle(byte[] body) throws ApiException {
     EventBundle bundle;
     try {
-      bundle = EventBundle.parseFrom(body);
+      // Parsed without copying: the sealed events are views of the body, which nothing changes.
+      bundle = AliasedProtobuf.parse(EventBundle.parser(), body);
     } catch (InvalidProtocolBufferException e) {
       throw new ApiException(400, "MALFORMED_REQUEST", "body is not an EventBundle protobuf: " + e.getMessage());
     }
@@ -366,7 +368,7 @@ final class ClusterApi {
     checkSealedRequestSize(body.length);
     SealedRequest request;
     try {
-      request = SealedRequest.parseFrom(body);
+      request = AliasedProtobuf.parse(SealedRequest.parser(), body);
     } catch (InvalidProtocolBufferException e) {
       throw new ApiException(400, "MALFORMED_REQUEST", "body is not a SealedRequest protobuf: " + e.getMessage());
     }
