@@ -88,6 +88,42 @@ class ApiServerTest {
   }
 
   @Test
+  void aBodyWithoutContentLengthIsReadWholeAndOneThatEndsBeforeItsDeclaredLengthIsRefused() throws Exception {
+    // A body is read into an array of its declared Content-Length; a chunked one (no length) is read up to the limit
+    // as before; one that ends before its declared length is refused with 400 BAD_BODY.
+    server = new ApiServer("127.0.0.1", 0, NodeIdentity.generate(Instant.now()), null, "127.0.0.1", 0);
+    server.routeAsync("POST", "/v1/echo", (body, query) -> CompletableFuture.completedFuture(body));
+    server.start();
+    String chunked = "POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + "5\r\nhello\r\n1\r\n,\r\n6\r\n world\r\n0\r\n\r\n";
+    String answer = exchange(chunked);
+    assertThat(answer).startsWith("HTTP/1.1 200").endsWith("\r\n\r\nhello, world");
+    String shortBody = "POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\nConnection: close\r\n\r\n"
+        + "four";
+    assertThat(exchange(shortBody, true)).startsWith("HTTP/1.1 400").contains("BAD_BODY");
+  }
+
+  private String exchange(String request) throws Exception {
+    return exchange(request, false);
+  }
+
+  /**
+   * Sends {@code request} over plain HTTP/1.1, closing the sending half after it when {@code endEarly} (the server
+   * then sees the body end), and reads the answer until the server closes.
+   */
+  private String exchange(String request, boolean endEarly) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.insecurePlainPort())) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().flush();
+      if (endEarly) {
+        socket.shutdownOutput();
+      }
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
   void webSocketRouteCarriesTextBothWaysAndClosesWithAReason() throws Exception {
     // A connection handler receives text, answers through its sink (in order), and can close with a code and reason.
     server = new ApiServer("127.0.0.1", 0, NodeIdentity.generate(Instant.now()), null, "127.0.0.1", 0);
