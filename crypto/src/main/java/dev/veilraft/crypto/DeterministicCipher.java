@@ -1,9 +1,6 @@
 package dev.veilraft.crypto;
 
 import java.security.GeneralSecurityException;
-import java.security.InvalidAlgorithmParameterException;
-import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -13,10 +10,8 @@ import javax.crypto.spec.SecretKeySpec;
  * within its entry (several events of one grouped entry share the index).
  */
 public final class DeterministicCipher {
-  private static final int TAG_BITS = 128;
   /** Bytes a sealed message is longer than its plaintext: the GCM tag. */
-  public static final int TAG_BYTES = TAG_BITS / 8;
-  private static final String TRANSFORMATION = "AES/GCM/NoPadding";
+  public static final int TAG_BYTES = AesGcm.TAG_BYTES;
 
   private DeterministicCipher() {}
 
@@ -41,10 +36,14 @@ public final class DeterministicCipher {
     return nonce;
   }
 
+  /**
+   * Seals {@code plaintext} (ciphertext || tag) under {@code key} and {@code nonce} ({@link AesGcm});
+   * the thread's cipher forgets the key afterwards, as these keys are one answer's.
+   */
   public static byte[] encrypt(byte[] key, byte[] nonce, byte[] plaintext, byte[] associatedData) {
+    checkSizes(key, nonce);
     try {
-      Cipher cipher = cipher(Cipher.ENCRYPT_MODE, key, nonce, associatedData);
-      return cipher.doFinal(plaintext);
+      return AesGcm.sealAndForgetKey(new SecretKeySpec(key, "AES"), nonce, associatedData, plaintext);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM encryption failed", e);
     }
@@ -52,42 +51,16 @@ public final class DeterministicCipher {
 
   public static byte[] decrypt(byte[] key, byte[] nonce, byte[] ciphertext, byte[] associatedData)
       throws CryptoException {
+    checkSizes(key, nonce);
     try {
-      Cipher cipher = cipher(Cipher.DECRYPT_MODE, key, nonce, associatedData);
-      return cipher.doFinal(ciphertext);
+      return AesGcm.openAndForgetKey(new SecretKeySpec(key, "AES"), nonce, associatedData, ciphertext);
     } catch (GeneralSecurityException e) {
       throw new CryptoException("response does not authenticate (altered, or not for this request)");
     }
   }
 
-  /**
-   * One Cipher object per thread, initialized for each use: {@code Cipher.getInstance} (provider
-   * lookup, transformation parsing) cost more than sealing a small answer, once per event on every
-   * replica.
-   */
-  private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(() -> {
-    try {
-      return Cipher.getInstance(TRANSFORMATION);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("AES-GCM unavailable", e);
-    }
-  });
-  private static Cipher cipher(int mode, byte[] key, byte[] nonce, byte[] aad) throws GeneralSecurityException {
-    Check.length(key, 32, "AES-256-GCM key");
-    Check.length(nonce, 12, "AES-GCM nonce");
-    SecretKeySpec secretKey = new SecretKeySpec(key, "AES");
-    GCMParameterSpec parameters = new GCMParameterSpec(TAG_BITS, nonce);
-    Cipher cipher = CIPHERS.get();
-    try {
-      cipher.init(mode, secretKey, parameters);
-    } catch (InvalidAlgorithmParameterException e) {
-      // The JDK refuses to encrypt twice in a row under one key and nonce on the same object. Here
-      // that is the same answer computed again (the same plaintext: an entry applied again), whose
-      // bytes are the same; a fresh object takes it, as every call's did before objects were reused.
-      cipher = Cipher.getInstance(TRANSFORMATION);
-      cipher.init(mode, secretKey, parameters);
-    }
-    cipher.updateAAD(aad);
-    return cipher;
+  private static void checkSizes(byte[] key, byte[] nonce) {
+    Check.length(key, AesGcm.KEY_BYTES, "AES-256-GCM key");
+    Check.length(nonce, AesGcm.NONCE_BYTES, "AES-GCM nonce");
   }
 }

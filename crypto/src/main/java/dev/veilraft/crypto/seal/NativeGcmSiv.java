@@ -1,14 +1,13 @@
 package dev.veilraft.crypto.seal;
 
 import java.security.GeneralSecurityException;
+import dev.veilraft.crypto.NativeCiphers;
 import java.security.Provider;
-import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.crypto.InvalidCipherTextException;
-import org.conscrypt.Conscrypt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -179,29 +178,19 @@ final class NativeGcmSiv implements GcmSiv {
     if (configured != null && !configured.equals("native")) {
       LOG.warn("{}={} is neither 'java' nor 'native': AES-GCM-SIV runs natively where it can", PROPERTY, configured);
     }
+    Provider provider = NativeCiphers.conscryptOrNull();
+    if (provider == null) {
+      LOG.info("AES-GCM-SIV runs in Java: {}", NativeCiphers.unavailableBecause());
+      return null;
+    }
     try {
-      if (!Conscrypt.isAvailable()) {
-        Throwable why = null;
-        try {
-          Conscrypt.checkAvailability();
-        } catch (Throwable unavailable) {
-          why = unavailable;
-        }
-        LOG.info("AES-GCM-SIV runs in Java: Conscrypt's native library is not available here ({})", why);
-        return null;
-      }
-      Provider provider = Conscrypt.newProvider();
       String mismatch = checkAgainstJava(provider);
       if (mismatch != null) {
         LOG.error("AES-GCM-SIV runs in Java: Conscrypt's {} {}", ALGORITHM, mismatch);
         return null;
       }
-      Conscrypt.Version version = Conscrypt.version();
-      LOG.info("AES-GCM-SIV runs natively (Conscrypt {}.{}.{})", version.major(), version.minor(), version.patch());
+      LOG.info("AES-GCM-SIV runs natively (Conscrypt {})", NativeCiphers.conscryptVersion());
       return provider;
-    } catch (LinkageError e) {
-      LOG.info("AES-GCM-SIV runs in Java: Conscrypt is not on the class path or did not load ({})", e.toString());
-      return null;
     } catch (GeneralSecurityException | RuntimeException e) {
       LOG.warn("AES-GCM-SIV runs in Java: Conscrypt failed its check ({})", e.toString());
       return null;
@@ -210,37 +199,8 @@ final class NativeGcmSiv implements GcmSiv {
 
   /** Why {@code provider}'s GCM-SIV differs from {@link AesGcmSiv} on a fixed message, or null when it does not. */
   private static String checkAgainstJava(Provider provider) throws GeneralSecurityException {
-    byte[] key = new byte[AesGcmSiv.KEY_BYTES];
-    byte[] nonce = new byte[AesGcmSiv.NONCE_BYTES];
-    byte[] aad = new byte[23];
-    byte[] message = new byte[77];
-    for (int i = 0; i < message.length; i++) {
-      message[i] = (byte) (i * 7 + 1);
-      key[i % key.length] ^= (byte) (i * 13);
-      nonce[i % nonce.length] ^= (byte) (i * 5);
-      aad[i % aad.length] ^= (byte) (i * 3);
-    }
-    byte[] expected = new AesGcmSiv(new JdkAesBlockCipher()).seal(key, nonce, aad, message);
-    Cipher check = Cipher.getInstance(ALGORITHM, provider);
-    check.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
-    check.updateAAD(aad);
-    if (!Arrays.equals(check.doFinal(message), expected)) {
-      return "sealed a check message differently";
-    }
-    check.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
-    check.updateAAD(aad);
-    if (!Arrays.equals(check.doFinal(expected), message)) {
-      return "opened a check message differently";
-    }
-    byte[] altered = expected.clone();
-    altered[altered.length - 1] ^= 1;
-    check.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
-    check.updateAAD(aad);
-    try {
-      check.doFinal(altered);
-      return "opened an altered check message";
-    } catch (AEADBadTagException expectedRefusal) {
-      return null;
-    }
+    byte[][] check = NativeCiphers.checkMessage(AesGcmSiv.KEY_BYTES, AesGcmSiv.NONCE_BYTES);
+    byte[] expected = new AesGcmSiv(new JdkAesBlockCipher()).seal(check[0], check[1], check[2], check[3]);
+    return NativeCiphers.differsFrom(provider, ALGORITHM, check[0], check[1], check[2], check[3], expected);
   }
 }
