@@ -21,8 +21,10 @@ import org.slf4j.LoggerFactory;
  * (session 38); most of the difference is what SunJCE allocates to set up every message.
  *
  * <p>One cipher per thread. It keeps the last message's key until the thread's next message, as the
- * JDK's cipher objects and Tink's did; {@link #sealAndForgetKey} re-keys it with a constant after the
- * message, for short-lived keys (an answer's response key).
+ * JDK's cipher objects and Tink's did; {@link #sealAndForgetKey} and {@link #openAndForgetKey}
+ * re-key it for encryption with a constant key after the message, for short-lived keys (an answer's
+ * response key): both providers keep the last encryption's key (to refuse a repeated key and nonce)
+ * until the next encryption. The copies they made are left to the collector, not zeroed.
  */
 final class AesGcm {
   /** {@code java} runs AES-GCM through the JDK even where Conscrypt loads; {@code native} (or unset): natively where it can. */
@@ -33,10 +35,16 @@ final class AesGcm {
   private static final Logger LOG = LoggerFactory.getLogger(AesGcm.class);
   private static final String ALGORITHM = "AES/GCM/NoPadding";
   private static final SecretKeySpec SCRUB_KEY = new SecretKeySpec(new byte[KEY_BYTES], "AES");
-  private static final GCMParameterSpec SCRUB_NONCE = new GCMParameterSpec(TAG_BYTES * 8, new byte[NONCE_BYTES]);
 
   private static final Provider NATIVE = load();
-  private static final ThreadLocal<Cipher> PER_THREAD = ThreadLocal.withInitial(AesGcm::newCipher);
+  private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
+
+  /** A thread's cipher; whether it holds a caller's key now; how often it was scrubbed (the scrub's nonce). */
+  private static final class PerThread {
+    Cipher cipher = newCipher();
+    boolean keyed;
+    long scrubs;
+  }
 
   private AesGcm() {}
 
@@ -70,10 +78,15 @@ final class AesGcm {
 
   /**
    * Opens {@code length} bytes of {@code in} at {@code offset} (ciphertext, then the tag); {@link
-   * javax.crypto.AEADBadTagException} when they do not authenticate.
+   * javax.crypto.AEADBadTagException} when they do not authenticate or are shorter than the tag.
    */
   static byte[] open(SecretKeySpec key, byte[] nonce, int nonceOffset, byte[] aad, byte[] in, int offset, int length)
       throws GeneralSecurityException {
+    if (length < TAG_BYTES) {
+      // SunJCE fails such an input with a ProviderException, not as a refusal.
+      throw new javax.crypto.AEADBadTagException("AES-GCM input of " + length + " bytes is shorter than its "
+          + TAG_BYTES + "-byte tag");
+    }
     Cipher cipher = init(Cipher.DECRYPT_MODE, key, nonce, nonceOffset, aad);
     return cipher.doFinal(in, offset, length);
   }
@@ -91,32 +104,48 @@ final class AesGcm {
   private static Cipher init(int mode, SecretKeySpec key, byte[] nonce, int nonceOffset, byte[] aad)
       throws GeneralSecurityException {
     GCMParameterSpec parameters = new GCMParameterSpec(TAG_BYTES * 8, nonce, nonceOffset, NONCE_BYTES);
-    Cipher cipher = PER_THREAD.get();
+    PerThread mine = PER_THREAD.get();
+    mine.keyed = true;
     try {
-      cipher.init(mode, key, parameters);
+      mine.cipher.init(mode, key, parameters);
     } catch (InvalidAlgorithmParameterException e) {
       if (mode != Cipher.ENCRYPT_MODE) {
         throw e;
       }
-      // SunJCE refuses to encrypt twice in a row under one key and nonce on the same object. With a
-      // random nonce that never happens; with a caller's (DeterministicCipher) it is the same answer
-      // sealed again (an entry applied again), whose bytes are the same: a fresh object takes it.
-      cipher = newCipher();
-      PER_THREAD.set(cipher);
-      cipher.init(mode, key, parameters);
+      // Both providers refuse to encrypt twice in a row under one key and nonce on the same object.
+      // With a random nonce that never happens; with a caller's (DeterministicCipher) it is the same
+      // answer sealed again (an entry applied again), whose bytes are the same: a fresh object takes it.
+      mine.cipher = newCipher();
+      mine.cipher.init(mode, key, parameters);
     }
-    cipher.updateAAD(aad);
-    return cipher;
+    mine.cipher.updateAAD(aad);
+    return mine.cipher;
   }
 
-  /** Re-keys this thread's cipher with a constant (decrypt mode, which SunJCE lets repeat). */
+  /**
+   * Re-keys this thread's cipher for encryption under a constant key, so neither provider keeps the
+   * caller's key as its last encryption key; the nonce counts the thread's scrubs, so no scrub
+   * repeats the one before it (which both providers would refuse).
+   */
   private static void forgetKey() {
+    PerThread mine = PER_THREAD.get();
+    byte[] nonce = new byte[NONCE_BYTES];
+    long count = ++mine.scrubs;
+    for (int i = 0; i < 8; i++) {
+      nonce[NONCE_BYTES - 1 - i] = (byte) (count >>> (8 * i));
+    }
     try {
-      PER_THREAD.get().init(Cipher.DECRYPT_MODE, SCRUB_KEY, SCRUB_NONCE);
+      mine.cipher.init(Cipher.ENCRYPT_MODE, SCRUB_KEY, new GCMParameterSpec(TAG_BYTES * 8, nonce));
+      mine.keyed = false;
     } catch (GeneralSecurityException | RuntimeException e) {
       PER_THREAD.remove();
       LOG.warn("the AES-GCM cipher could not be re-keyed after a message ({}); this thread makes a new one", e.toString());
     }
+  }
+
+  /** Whether this thread's cipher holds a caller's key right now: tests. */
+  static boolean keyedOnThisThread() {
+    return PER_THREAD.get().keyed;
   }
 
   private static Cipher newCipher() {
@@ -158,7 +187,7 @@ final class AesGcm {
       }
       LOG.info("AES-GCM runs natively (Conscrypt {})", NativeCiphers.conscryptVersion());
       return provider;
-    } catch (GeneralSecurityException | RuntimeException e) {
+    } catch (GeneralSecurityException | RuntimeException | LinkageError e) {
       LOG.warn("AES-GCM runs in Java: Conscrypt failed its check ({})", e.toString());
       return null;
     }

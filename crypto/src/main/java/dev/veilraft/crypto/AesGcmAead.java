@@ -3,6 +3,7 @@ package dev.veilraft.crypto;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -68,8 +69,11 @@ public final class AesGcmAead implements Aead {
     try {
       return AesGcm.open(key, ciphertext, HEADER_BYTES, associatedData, ciphertext, BODY_OFFSET,
           ciphertext.length - BODY_OFFSET);
-    } catch (GeneralSecurityException e) {
+    } catch (AEADBadTagException e) {
       throw new CryptoException("ciphertext does not authenticate (altered, or bound to other data)");
+    } catch (GeneralSecurityException e) {
+      // Not a verdict on the ciphertext: this JVM's cipher failed. Callers handle it as they handle a refusal.
+      throw new CryptoException("AES-GCM decryption failed in this JVM (" + AesGcm.implementation() + "): " + e);
     }
   }
 

@@ -89,17 +89,27 @@ class AesGcmTest {
   }
 
   @Test
-  void aSealThatForgetsItsKeyLeavesTheThreadsCipherUsableForTheNextKey() throws Exception {
+  void anAnswersKeyIsForgottenAfterItsSealOrOpeningAndTheThreadsCipherServesTheNextKey() throws Exception {
     byte[] nonce = DeterministicCipher.nonceForIndex(7);
     byte[] other = Hashes.sha256(Hashes.utf8("another key"));
     byte[] first = DeterministicCipher.encrypt(KEY, nonce, Hashes.utf8("answer"), AAD);
     byte[] second = DeterministicCipher.encrypt(other, nonce, Hashes.utf8("answer"), AAD);
     assertThat(second).isNotEqualTo(first);
+    assertThat(AesGcm.keyedOnThisThread()).as("the answer's key is forgotten after its seal").isFalse();
     assertThat(DeterministicCipher.decrypt(KEY, nonce, first, AAD)).isEqualTo(Hashes.utf8("answer"));
     assertThat(DeterministicCipher.decrypt(other, nonce, second, AAD)).isEqualTo(Hashes.utf8("answer"));
+    // Opens in a row scrub in a row: each scrub's nonce differs from the one before, which both providers require.
+    assertThat(DeterministicCipher.decrypt(KEY, nonce, first, AAD)).isEqualTo(Hashes.utf8("answer"));
+    assertThat(AesGcm.keyedOnThisThread()).as("the answer's key is forgotten after its opening").isFalse();
+    // The same answer sealed again right after (an entry applied again) gives the same bytes.
+    assertThat(DeterministicCipher.encrypt(KEY, nonce, Hashes.utf8("answer"), AAD)).isEqualTo(first);
+    assertThat(DeterministicCipher.encrypt(KEY, nonce, Hashes.utf8("answer"), AAD)).isEqualTo(first);
+    assertThatThrownBy(() -> DeterministicCipher.decrypt(KEY, nonce, new byte[15], AAD))
+        .isInstanceOf(CryptoException.class);
     // A record under the store's key on the same thread after the answers' forgotten keys.
     AesGcmAead aead = AesGcmAead.fromKey(KEY);
     assertThat(aead.decrypt(aead.encrypt(Hashes.utf8("record"), AAD), AAD)).isEqualTo(Hashes.utf8("record"));
+    assertThat(AesGcm.keyedOnThisThread()).as("a record's cipher keeps the store's key").isTrue();
   }
 
   private static byte[] seal(Cipher cipher, SecretKeySpec key, byte[] nonce, byte[] aad, byte[] message)

@@ -288,8 +288,9 @@ final class ClusterApi {
   private CompletableFuture<byte[]> bundle(byte[] body) throws ApiException {
     EventBundle bundle;
     try {
-      // Parsed without copying: the sealed events are views of the body, which nothing changes.
-      bundle = AliasedProtobuf.parse(EventBundle.parser(), body);
+      // Copied, not aliased (unlike a lone event's body): a view of one accepted event would keep the whole
+      // body alive while the event waits in the grouper, which charges its queue only the event's own size.
+      bundle = EventBundle.parseFrom(body);
     } catch (InvalidProtocolBufferException e) {
       throw new ApiException(400, "MALFORMED_REQUEST", "body is not an EventBundle protobuf: " + e.getMessage());
     }
@@ -368,7 +369,13 @@ final class ClusterApi {
     checkSealedRequestSize(body.length);
     SealedRequest request;
     try {
+      // Parsed without copying: the request's bytes are views of the body, which nothing changes. The grouper
+      // charges its queue the request's encoded size, so a body that is more than that (a field repeated, the
+      // last one kept; a varint written long) is copied instead of kept whole by a view.
       request = AliasedProtobuf.parse(SealedRequest.parser(), body);
+      if (request.getSerializedSize() != body.length) {
+        request = SealedRequest.parseFrom(body);
+      }
     } catch (InvalidProtocolBufferException e) {
       throw new ApiException(400, "MALFORMED_REQUEST", "body is not a SealedRequest protobuf: " + e.getMessage());
     }

@@ -1,7 +1,7 @@
 package dev.veilraft.crypto.seal;
 
-import java.security.GeneralSecurityException;
 import dev.veilraft.crypto.NativeCiphers;
+import java.security.GeneralSecurityException;
 import java.security.Provider;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * AES-256-GCM-SIV (RFC 8452) from BoringSSL through Conscrypt's provider, which uses the CPU's AES
  * and carry-less multiply: a 256-byte session request opens in about 1.7 µs (JMH, with the rest of
  * the open), where {@link AesGcmSiv} (POLYVAL in Java, AES key expansions per message) takes about
- * 3.9 µs with its key kept expanded. The provider is only used through this class, never
- * registered, so nothing else in the JVM changes provider.
+ * 3.9 µs with its key kept expanded. The provider ({@link NativeCiphers}, shared with AES-GCM's
+ * {@code AesGcm}) is never registered, so nothing else in the JVM changes provider.
  *
  * <p>Loaded once, on first use or when the node starts ({@link SessionSealing#gcmSivImplementation}).
  * When Conscrypt's native library does not load (it ships one for Linux on x86-64 and AArch64 and
@@ -191,7 +191,7 @@ final class NativeGcmSiv implements GcmSiv {
       }
       LOG.info("AES-GCM-SIV runs natively (Conscrypt {})", NativeCiphers.conscryptVersion());
       return provider;
-    } catch (GeneralSecurityException | RuntimeException e) {
+    } catch (GeneralSecurityException | RuntimeException | LinkageError e) {
       LOG.warn("AES-GCM-SIV runs in Java: Conscrypt failed its check ({})", e.toString());
       return null;
     }
