@@ -7,6 +7,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.veilraft.consensus.proto.LogEntry;
 import dev.veilraft.consensus.proto.Proposal;
+import dev.veilraft.crypto.AliasedProtobuf;
 import dev.veilraft.membership.MembershipView;
 import dev.veilraft.membership.ProtocolVersions;
 import java.util.ArrayList;
@@ -87,11 +88,13 @@ public final class ProtocolGate {
   /**
    * What in a proposal this build does not know, for the leader's check before the proposal enters
    * the log; empty when it knows every field (or when the bytes do not parse: apply refuses those).
+   * Reads {@code proposalBytes} in place: the caller must not change them during the call.
    */
   public static Optional<String> unknownStructure(byte[] proposalBytes) {
     Proposal proposal;
     try {
-      proposal = Proposal.parseFrom(proposalBytes);
+      // Views of the caller's bytes, not copies: the walk only reads them, and nothing of it is kept.
+      proposal = AliasedProtobuf.parse(Proposal.parser(), proposalBytes);
     } catch (InvalidProtocolBufferException e) {
       return Optional.empty();
     }

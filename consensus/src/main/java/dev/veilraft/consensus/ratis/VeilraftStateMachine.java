@@ -820,7 +820,9 @@ final class VeilraftStateMachine extends BaseStateMachine {
     // A proposal with structure this build does not know would halt every replica of this build
     // once committed (ProtocolGate): refuse it here, before it enters the log. Only a leader that
     // skips this check (a faulty or malicious member) can commit one.
-    java.util.Optional<String> unknown = dev.veilraft.consensus.ProtocolGate.unknownStructure(content.toByteArray());
+    // One copy of the proposal, read by the check and wrapped into the entry (whose encoding copies it).
+    byte[] proposal = content.toByteArray();
+    java.util.Optional<String> unknown = dev.veilraft.consensus.ProtocolGate.unknownStructure(proposal);
     if (unknown.isPresent()) {
       TransactionContext trx = builder.build();
       trx.setException(new IOException("UNKNOWN_STRUCTURE: the proposal carries fields this build does not know ("
@@ -832,7 +834,7 @@ final class VeilraftStateMachine extends BaseStateMachine {
     // only coarse validity checks use it. Freshness of evidence comes from nonces.
     long stamp = lastStampMs.updateAndGet(last -> Math.max(last, clock.millis()));
     LogEntry.Builder entry = LogEntry.newBuilder().setLeaderTimeMs(stamp)
-        .setProposal(ByteString.copyFrom(content.asReadOnlyByteBuffer()));
+        .setProposal(com.google.protobuf.UnsafeByteOperations.unsafeWrap(proposal));
     // What the proposer has received: every member drops those answers when it applies this entry
     // (releaseReplied), as this leader's retry cache dropped them just now.
     RepliedCalls.copyInto(entry, request.getRepliedCallIds());
