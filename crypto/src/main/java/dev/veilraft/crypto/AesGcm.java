@@ -161,35 +161,11 @@ final class AesGcm {
    * exactly as the JDK's does; else null (AES-GCM then runs through the JDK).
    */
   private static Provider load() {
-    String configured = System.getProperty(PROPERTY);
-    if ("java".equals(configured)) {
-      LOG.info("AES-GCM runs in Java ({}=java)", PROPERTY);
-      return null;
-    }
-    if (configured != null && !configured.equals("native")) {
-      LOG.warn("{}={} is neither 'java' nor 'native': AES-GCM runs natively where it can", PROPERTY, configured);
-    }
-    Provider provider = NativeCiphers.conscryptOrNull();
-    if (provider == null) {
-      LOG.info("AES-GCM runs in Java: {}", NativeCiphers.unavailableBecause());
-      return null;
-    }
-    try {
-      byte[][] check = NativeCiphers.checkMessage(KEY_BYTES, NONCE_BYTES);
+    return NativeCiphers.checked("AES-GCM", ALGORITHM, PROPERTY, KEY_BYTES, NONCE_BYTES, (key, nonce, aad, message) -> {
       Cipher java = Cipher.getInstance(ALGORITHM);
-      java.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(check[0], "AES"), new GCMParameterSpec(TAG_BYTES * 8, check[1]));
-      java.updateAAD(check[2]);
-      String mismatch = NativeCiphers.differsFrom(provider, ALGORITHM, check[0], check[1], check[2], check[3],
-          java.doFinal(check[3]));
-      if (mismatch != null) {
-        LOG.error("AES-GCM runs in Java: Conscrypt's {} {}", ALGORITHM, mismatch);
-        return null;
-      }
-      LOG.info("AES-GCM runs natively (Conscrypt {})", NativeCiphers.conscryptVersion());
-      return provider;
-    } catch (GeneralSecurityException | RuntimeException | LinkageError e) {
-      LOG.warn("AES-GCM runs in Java: Conscrypt failed its check ({})", e.toString());
-      return null;
-    }
+      java.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BYTES * 8, nonce));
+      java.updateAAD(aad);
+      return java.doFinal(message);
+    }, LOG);
   }
 }

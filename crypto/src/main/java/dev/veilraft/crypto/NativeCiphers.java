@@ -8,13 +8,14 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.conscrypt.Conscrypt;
+import org.slf4j.Logger;
 
 /**
  * Conscrypt's provider (BoringSSL through JNI, with the CPU's AES and carry-less multiply), for the
  * AEADs veilraft runs natively where it can: AES-256-GCM ({@link AesGcm}) and AES-256-GCM-SIV
  * ({@code seal.NativeGcmSiv}). Made once per JVM and never registered, so nothing else in the JVM
  * changes provider. Each cipher checks the provider against its Java implementation on a fixed
- * message ({@link #differsFrom}) before it uses it, and runs in Java when the check fails.
+ * message ({@link #checked}) before it uses it, and runs in Java when the check fails.
  */
 public final class NativeCiphers {
   private NativeCiphers() {}
@@ -63,15 +64,64 @@ public final class NativeCiphers {
     }
   }
 
+  /** What the Java implementation seals a message to, for the check of the native cipher. */
+  @FunctionalInterface
+  public interface JavaSeal {
+    byte[] seal(byte[] key, byte[] nonce, byte[] aad, byte[] message) throws GeneralSecurityException;
+  }
+
   /**
-   * Why {@code provider}'s {@code algorithm} (an AEAD with a 128-bit tag and a {@link
-   * GCMParameterSpec} nonce) differs from the Java implementation on a fixed message, or null when
-   * it does not: {@code expected} is what the Java implementation sealed ({@code message} under
-   * {@code key}, {@code nonce} and {@code aad}); the provider must seal it to the same bytes, open
-   * them, and refuse them with one bit changed.
+   * Conscrypt's provider for {@code algorithm} (an AEAD with a 128-bit tag and a {@link
+   * GCMParameterSpec} nonce; {@code name} in the log), or null, and the log says which and why:
+   * null when the system property {@code property} is {@code java}, when Conscrypt does not load
+   * here, or when its cipher does not seal a fixed message to {@code java}'s bytes, open them, and
+   * refuse them with one bit changed. Any failure counts as not loading: {@link
+   * UnsatisfiedLinkError} for a platform without a library, {@link NoClassDefFoundError} without
+   * the jar (an optional dependency of this module).
    */
-  public static String differsFrom(Provider provider, String algorithm, byte[] key, byte[] nonce, byte[] aad,
-      byte[] message, byte[] expected) throws GeneralSecurityException {
+  public static Provider checked(String name, String algorithm, String property, int keyBytes, int nonceBytes,
+      JavaSeal java, Logger log) {
+    String configured = System.getProperty(property);
+    if ("java".equals(configured)) {
+      log.info("{} runs in Java ({}=java)", name, property);
+      return null;
+    }
+    if (configured != null && !configured.equals("native")) {
+      log.warn("{}={} is neither 'java' nor 'native': {} runs natively where it can", property, configured, name);
+    }
+    Provider provider = conscryptOrNull();
+    if (provider == null) {
+      log.info("{} runs in Java: {}", name, unavailableBecause());
+      return null;
+    }
+    try {
+      String mismatch = differsFrom(provider, algorithm, keyBytes, nonceBytes, java);
+      if (mismatch != null) {
+        log.error("{} runs in Java: Conscrypt's {} {}", name, algorithm, mismatch);
+        return null;
+      }
+      log.info("{} runs natively (Conscrypt {})", name, conscryptVersion());
+      return provider;
+    } catch (GeneralSecurityException | RuntimeException | LinkageError e) {
+      log.warn("{} runs in Java: Conscrypt failed its check ({})", name, e.toString());
+      return null;
+    }
+  }
+
+  /** Why {@code provider}'s {@code algorithm} differs from {@code java} on a fixed message, or null when it does not. */
+  private static String differsFrom(Provider provider, String algorithm, int keyBytes, int nonceBytes, JavaSeal java)
+      throws GeneralSecurityException {
+    byte[] key = new byte[keyBytes];
+    byte[] nonce = new byte[nonceBytes];
+    byte[] aad = new byte[23];
+    byte[] message = new byte[77];
+    for (int i = 0; i < message.length; i++) {
+      message[i] = (byte) (i * 7 + 1);
+      key[i % key.length] ^= (byte) (i * 13);
+      nonce[i % nonce.length] ^= (byte) (i * 5);
+      aad[i % aad.length] ^= (byte) (i * 3);
+    }
+    byte[] expected = java.seal(key, nonce, aad, message);
     Cipher check = Cipher.getInstance(algorithm, provider);
     check.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce));
     check.updateAAD(aad);
@@ -93,20 +143,5 @@ public final class NativeCiphers {
     } catch (AEADBadTagException expectedRefusal) {
       return null;
     }
-  }
-
-  /** A fixed check message's parts for {@link #differsFrom}: key, nonce, aad, message. */
-  public static byte[][] checkMessage(int keyBytes, int nonceBytes) {
-    byte[] key = new byte[keyBytes];
-    byte[] nonce = new byte[nonceBytes];
-    byte[] aad = new byte[23];
-    byte[] message = new byte[77];
-    for (int i = 0; i < message.length; i++) {
-      message[i] = (byte) (i * 7 + 1);
-      key[i % key.length] ^= (byte) (i * 13);
-      nonce[i % nonce.length] ^= (byte) (i * 5);
-      aad[i % aad.length] ^= (byte) (i * 3);
-    }
-    return new byte[][] {key, nonce, aad, message};
   }
 }

@@ -170,37 +170,7 @@ final class NativeGcmSiv implements GcmSiv {
    * NoClassDefFoundError} without the jar (an optional dependency of this module).
    */
   private static Provider load() {
-    String configured = System.getProperty(PROPERTY);
-    if ("java".equals(configured)) {
-      LOG.info("AES-GCM-SIV runs in Java ({}=java)", PROPERTY);
-      return null;
-    }
-    if (configured != null && !configured.equals("native")) {
-      LOG.warn("{}={} is neither 'java' nor 'native': AES-GCM-SIV runs natively where it can", PROPERTY, configured);
-    }
-    Provider provider = NativeCiphers.conscryptOrNull();
-    if (provider == null) {
-      LOG.info("AES-GCM-SIV runs in Java: {}", NativeCiphers.unavailableBecause());
-      return null;
-    }
-    try {
-      String mismatch = checkAgainstJava(provider);
-      if (mismatch != null) {
-        LOG.error("AES-GCM-SIV runs in Java: Conscrypt's {} {}", ALGORITHM, mismatch);
-        return null;
-      }
-      LOG.info("AES-GCM-SIV runs natively (Conscrypt {})", NativeCiphers.conscryptVersion());
-      return provider;
-    } catch (GeneralSecurityException | RuntimeException | LinkageError e) {
-      LOG.warn("AES-GCM-SIV runs in Java: Conscrypt failed its check ({})", e.toString());
-      return null;
-    }
-  }
-
-  /** Why {@code provider}'s GCM-SIV differs from {@link AesGcmSiv} on a fixed message, or null when it does not. */
-  private static String checkAgainstJava(Provider provider) throws GeneralSecurityException {
-    byte[][] check = NativeCiphers.checkMessage(AesGcmSiv.KEY_BYTES, AesGcmSiv.NONCE_BYTES);
-    byte[] expected = new AesGcmSiv(new JdkAesBlockCipher()).seal(check[0], check[1], check[2], check[3]);
-    return NativeCiphers.differsFrom(provider, ALGORITHM, check[0], check[1], check[2], check[3], expected);
+    return NativeCiphers.checked("AES-GCM-SIV", ALGORITHM, PROPERTY, AesGcmSiv.KEY_BYTES, AesGcmSiv.NONCE_BYTES,
+        (key, nonce, aad, message) -> new AesGcmSiv(new JdkAesBlockCipher()).seal(key, nonce, aad, message), LOG);
   }
 }
