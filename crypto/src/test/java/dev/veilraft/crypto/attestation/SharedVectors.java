@@ -2,6 +2,7 @@ package dev.veilraft.crypto.attestation;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.veilraft.crypto.NeededInCi;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,7 +12,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Reads the real TEE evidence in shared/vectors, which lives beside the repository and is never
@@ -33,10 +33,7 @@ public final class SharedVectors {
     if (!Files.isDirectory(vectors)) {
       String message = "real TEE test vectors are missing: no directory " + vectors.toAbsolutePath()
           + " (set -Dveilraft.shared.dir=<path to shared>)";
-      if (isCi()) {
-        fail(message + "; CI must run these tests");
-      }
-      Assumptions.assumeTrue(false, message);
+      NeededInCi.missing(message, "CI must run these tests");
     }
     return vectors;
   }
@@ -79,11 +76,6 @@ public final class SharedVectors {
       certs.add(Base64.getMimeDecoder().decode(matcher.group(1)));
     }
     return certs;
-  }
-
-  private static boolean isCi() {
-    String ci = System.getenv("CI");
-    return ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false");
   }
 
   /**
